@@ -1,0 +1,145 @@
+"""Experiment configuration: frozen dataclasses, one docstring per field, parsed by tyro.
+
+Every field that changes results is part of the config hash (see `hashing.py`); fields equal to
+their defaults stay out of it, so adding a field with a default never renames old runs.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class EnvConfig:
+    name: str = "CartPole-v1"
+    """Environment id. Built-in: CartPole-v1, Acrobot-v1 (any discrete-action gymnax id works too)."""
+
+
+@dataclass(frozen=True)
+class NetworkConfig:
+    actor_hidden: tuple[int, ...] = (64, 64)
+    """Hidden layer widths of the actor MLP (layers are named actor/dense_0, actor/dense_1, ...)."""
+    critic_hidden: tuple[int, ...] = (64, 64)
+    """Hidden layer widths of the separate critic MLP (critic/dense_0, ...)."""
+    activation: str = "tanh"
+    """Hidden activation: tanh or relu."""
+
+
+@dataclass(frozen=True)
+class InitConfig:
+    scheme: str = "torch-default"
+    """Weight initialization: torch-default (PyTorch nn.Linear: Kaiming-uniform a=sqrt(5), bias
+    U(+-1/sqrt(fan_in)); the paper's code), kaiming-normal, xavier-uniform or orthogonal."""
+    input_scale: float = 1.0
+    """Factor on the first layer's initial kernel (the paper's input-layer rescaling uses 0.1)."""
+
+
+@dataclass(frozen=True)
+class PPOConfig:
+    total_steps: int = 80_000
+    """Environment steps per training run (one IMP level of one seed and condition)."""
+    num_envs: int = 4
+    """Parallel environments ("workers" in the paper's tables)."""
+    rollout_len: int = 32
+    """Steps per environment between updates; one update consumes num_envs * rollout_len steps."""
+    epochs: int = 4
+    """Passes over each rollout batch."""
+    minibatches: int = 4
+    """Minibatches per epoch."""
+    lr: float = 5e-4
+    """Adam learning rate."""
+    lr_schedule: str = "constant"
+    """Learning-rate schedule: constant or linear (decays to zero over training)."""
+    gamma: float = 0.99
+    """Temporal discount factor."""
+    gae_lambda: float = 0.8
+    """GAE lambda."""
+    clip_eps: float = 0.2
+    """Likelihood-ratio clip of the surrogate objective."""
+    value_coef: float = 0.5
+    """Value loss coefficient."""
+    entropy_coef: float = 0.001
+    """Entropy bonus coefficient."""
+    max_grad_norm: float = 1.0
+    """Global gradient-norm clip."""
+    normalize_advantages: bool = True
+    """Normalize advantages per minibatch."""
+    eval_every: int = 50
+    """Updates between evaluations (an evaluation also closes training)."""
+    eval_episodes: int = 8
+    """Greedy evaluation episodes per evaluation; the best-evaluating params are kept."""
+
+
+@dataclass(frozen=True)
+class IMPConfig:
+    prune_fraction: float = 0.2
+    """Fraction of the surviving prunable weights removed after each level, in (0, 1)."""
+    scope: str = "actor"
+    """Which modules are pruned: actor (the paper's AP) or actor_critic (ACP)."""
+    conditions: tuple[str, ...] = (
+        "mask_weights",
+        "mask_permuted",
+        "permuted_permuted",
+        "random_reinit",
+    )
+    """IMP chains to run: mask_weights (the ticket), mask_permuted, permuted_permuted,
+    random_reinit, mask_reinit."""
+    rewind_steps: int = 0
+    """Late rewinding: levels >= 1 restart from the dense run's weights after this many env steps
+    (0: rewind to initialization). Rounded down to an update boundary."""
+
+
+@dataclass(frozen=True)
+class ExperimentConfig:
+    name: str = "cartpole-ppo"
+    """Run name: the prefix of the run directory."""
+    seeds: int = 4
+    """Independent seeds (0 .. seeds-1); all seeds and conditions of a level train in one call."""
+    levels: int = 10
+    """IMP levels including the dense level 0; a finished run can be extended by raising this."""
+    out: str = "runs"
+    """Root directory of the results store."""
+    env: EnvConfig = field(default_factory=EnvConfig)
+    network: NetworkConfig = field(default_factory=NetworkConfig)
+    init: InitConfig = field(default_factory=InitConfig)
+    ppo: PPOConfig = field(default_factory=PPOConfig)
+    imp: IMPConfig = field(default_factory=IMPConfig)
+    max_batch: int = 0
+    """Most runs trained in one compiled call (0: all seeds and conditions of a level at once);
+    lower it only when memory demands."""
+
+
+def to_dict(cfg) -> dict:
+    """A JSON-ready dict of a (nested) config, tuples as lists."""
+    return dataclasses.asdict(cfg)
+
+
+def from_dict(data: dict) -> ExperimentConfig:
+    """Inverse of `to_dict`; unknown keys raise a ConfigError naming the field."""
+    from ticketlab.validate import ConfigError
+
+    def build(cls, values: dict, prefix: str):
+        names = {f.name: f for f in dataclasses.fields(cls)}
+        kwargs = {}
+        for key, value in values.items():
+            if key not in names:
+                raise ConfigError(f"{prefix}{key}", f"unknown field; allowed: {', '.join(names)}")
+            sub = _NESTED.get((cls.__name__, key))
+            if sub is not None:
+                kwargs[key] = build(sub, value, f"{prefix}{key}.")
+            elif isinstance(value, list):
+                kwargs[key] = tuple(value)
+            else:
+                kwargs[key] = value
+        return cls(**kwargs)
+
+    return build(ExperimentConfig, data, "")
+
+
+_NESTED = {
+    ("ExperimentConfig", "env"): EnvConfig,
+    ("ExperimentConfig", "network"): NetworkConfig,
+    ("ExperimentConfig", "init"): InitConfig,
+    ("ExperimentConfig", "ppo"): PPOConfig,
+    ("ExperimentConfig", "imp"): IMPConfig,
+}

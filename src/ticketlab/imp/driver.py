@@ -1,0 +1,205 @@
+"""The IMP level loop: level 0 trains dense, each later level derives every condition's
+(mask, start params) from that condition's previous level on disk, then trains all
+(seed, condition) runs of the level in one vmapped, jit-compiled call.
+
+A level is finished when its marker file exists; finished levels are skipped, so a killed run
+resumes from its last finished level, and since every level reads its inputs back from the store,
+a resumed run computes exactly what an uninterrupted one does.
+"""
+from __future__ import annotations
+
+import dataclasses
+import time
+from functools import partial
+from pathlib import Path
+from typing import Callable
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ticketlab import paths, store
+from ticketlab.agents.ppo import make_train, schedule
+from ticketlab.analysis.summaries import level_summary
+from ticketlab.config import ExperimentConfig
+from ticketlab.envs.registry import EnvSpec, make_env
+from ticketlab.imp.keys import FRESH_INIT, INIT, NEXT_LEVEL, TRAIN, run_key
+from ticketlab.imp.results import write_results_csv
+from ticketlab.imp.rundir import prepare_run_dir
+from ticketlab.networks.mlp import actor_critic, init_params
+from ticketlab.pruning.conditions import DENSE, next_level
+from ticketlab.pruning.magnitude import count_after_levels
+from ticketlab.pruning.masks import ones_mask, prunable_tree
+from ticketlab.validate import validate
+
+
+@dataclasses.dataclass
+class Experiment:
+    """Everything built once per config: env, networks, the compiled batched trainer."""
+
+    cfg: ExperimentConfig
+    spec: EnvSpec
+    init_fn: Callable
+    prunable: dict
+    train_batch: Callable
+    rewind_update: int
+    env_steps: int
+
+    _derive: dict = dataclasses.field(default_factory=dict)
+
+    def init(self, key):
+        return self.init_fn(key)
+
+    def derive(self, condition: str) -> Callable:
+        """`(keys, best, prev_mask, init, fresh, keep) -> (mask, start)`, compiled once per condition
+        and vmapped over seeds."""
+        if condition not in self._derive:
+            def one(key, best, prev_mask, init, fresh, keep):
+                return next_level(condition, key, best, prev_mask, init, fresh, self.prunable, keep)
+
+            self._derive[condition] = jax.jit(jax.vmap(one, in_axes=(0, 0, 0, 0, 0, None)))
+        return self._derive[condition]
+
+
+def build(cfg: ExperimentConfig) -> Experiment:
+    spec = make_env(cfg.env.name)
+    actor, critic = actor_critic(cfg.network, cfg.init, spec.num_actions, len(spec.obs_shape))
+    init_fn = partial(init_params, actor=actor, critic=critic, obs_shape=spec.obs_shape)
+    prunable = prunable_tree(jax.eval_shape(init_fn, jax.random.PRNGKey(0)), cfg.imp.scope)
+    steps_per_update = cfg.ppo.num_envs * cfg.ppo.rollout_len
+    rewind_update = cfg.imp.rewind_steps // steps_per_update
+    train = make_train(cfg.ppo, spec, actor, critic, rewind_update=rewind_update)
+    return Experiment(
+        cfg=cfg,
+        spec=spec,
+        init_fn=init_fn,
+        prunable=prunable,
+        train_batch=jax.jit(jax.vmap(train)),
+        rewind_update=rewind_update,
+        env_steps=schedule(cfg.ppo, spec)["env_steps"],
+    )
+
+
+def is_complete(run: Path, level: int) -> bool:
+    return paths.level_marker(run, level).exists()
+
+
+def _stack(trees):
+    return jax.tree_util.tree_map(lambda *xs: jnp.stack([jnp.asarray(x) for x in xs]), *trees)
+
+
+def _unstack(tree, n):
+    return [jax.tree_util.tree_map(lambda x: np.asarray(x[i]), tree) for i in range(n)]
+
+
+def _level_jobs(cfg: ExperimentConfig, level: int) -> list[tuple[int, str]]:
+    if level == 0:
+        return [(seed, DENSE) for seed in range(cfg.seeds)]
+    return [(seed, c) for c in cfg.imp.conditions for seed in range(cfg.seeds)]
+
+
+def _dense_starts(exp: Experiment, seeds: list[int]):
+    params = [exp.init(run_key(s, DENSE, 0, INIT)) for s in seeds]
+    masks = [ones_mask(p) for p in params]
+    return masks, params
+
+
+def _derived_starts(exp: Experiment, run: Path, level: int, jobs):
+    """Each condition's (mask, start) for `level`, from its chain's level - 1 on disk."""
+    cfg = exp.cfg
+    keep = count_after_levels(_total(exp), cfg.imp.prune_fraction, level)
+    init_kind = "rewind" if exp.rewind_update > 0 else "start"
+    masks, starts = [None] * len(jobs), [None] * len(jobs)
+    for condition in cfg.imp.conditions:
+        idx = [i for i, (_, c) in enumerate(jobs) if c == condition]
+        seeds = [jobs[i][0] for i in idx]
+        prev = DENSE if level == 1 else condition
+        best = _stack([store.load_tree(paths.tree_file(run, level - 1, s, prev, "best")) for s in seeds])
+        prev_mask = _stack([store.load_tree(paths.tree_file(run, level - 1, s, prev, "mask")) for s in seeds])
+        init = _stack([store.load_tree(paths.tree_file(run, 0, s, DENSE, init_kind)) for s in seeds])
+        fresh = _stack([exp.init(run_key(s, condition, level, FRESH_INIT)) for s in seeds])
+        keys = jnp.stack([run_key(s, condition, level, NEXT_LEVEL) for s in seeds])
+        mask_b, start_b = exp.derive(condition)(keys, best, prev_mask, init, fresh, jnp.int32(keep))
+        for i, m, s in zip(idx, _unstack(mask_b, len(idx)), _unstack(start_b, len(idx))):
+            masks[i], starts[i] = m, s
+    return masks, starts
+
+
+def _total(exp: Experiment) -> int:
+    shapes = jax.eval_shape(exp.init_fn, jax.random.PRNGKey(0))
+    return sum(
+        int(np.prod(s.shape))
+        for s, pr in zip(jax.tree_util.tree_leaves(shapes), jax.tree_util.tree_leaves(exp.prunable))
+        if pr
+    )
+
+
+def _train_level(exp: Experiment, level: int, jobs, masks, starts):
+    """Train all jobs, in chunks of cfg.max_batch (0: one call); return per-job outputs."""
+    size = exp.cfg.max_batch or len(jobs)
+    outputs = []
+    for lo in range(0, len(jobs), size):
+        chunk = range(lo, min(lo + size, len(jobs)))
+        keys = jnp.stack([run_key(jobs[i][0], jobs[i][1], level, TRAIN) for i in chunk])
+        out = exp.train_batch(keys, _stack([starts[i] for i in chunk]), _stack([masks[i] for i in chunk]))
+        outputs.extend(_unstack(jax.device_get(out), len(chunk)))
+    return outputs
+
+
+def _write_level(exp: Experiment, run: Path, level: int, jobs, masks, starts, outputs, seconds: float):
+    for (seed, condition), mask, start, out in zip(jobs, masks, starts, outputs):
+        store.save_tree(paths.tree_file(run, level, seed, condition, "mask"), mask)
+        store.save_tree(paths.tree_file(run, level, seed, condition, "start"), start)
+        store.save_tree(paths.tree_file(run, level, seed, condition, "best"), out.best_params)
+        if level == 0 and exp.rewind_update > 0:
+            store.save_tree(paths.tree_file(run, level, seed, condition, "rewind"), out.rewind_params)
+        metrics = {
+            "seed": seed,
+            "condition": condition,
+            "level": level,
+            "best_return": float(out.best_return),
+            "final_return": float(out.final_return),
+            "eval_returns": [float(x) for x in out.eval_returns],
+            "train_returns": [None if np.isnan(x) else float(x) for x in out.train_returns],
+            "env_steps": exp.env_steps,
+            "seconds": seconds,
+            **level_summary(out.best_params, mask, exp.prunable),
+        }
+        store.save_json(paths.metrics_file(run, level, seed, condition), metrics)
+    store.save_json(paths.level_marker(run, level), {"level": level, "runs": len(jobs), "seconds": seconds})
+
+
+def run_experiment(cfg: ExperimentConfig, on_level: Callable | None = None, argv: list[str] | None = None) -> Path:
+    """Run (or resume) every level of `cfg`; returns the run directory.
+
+    `on_level(level, level_results)` is called after each level with a list of metrics dicts
+    (also for levels found finished on disk, with `resumed=True`).
+    """
+    validate(cfg)
+    run = paths.run_dir(cfg)
+    prepare_run_dir(run, cfg, argv)
+    exp = None
+    for level in range(cfg.levels):
+        jobs = _level_jobs(cfg, level)
+        if is_complete(run, level):
+            if on_level:
+                on_level(level, _load_metrics(run, level, jobs), True)
+            continue
+        exp = exp or build(cfg)
+        start_time = time.perf_counter()
+        if level == 0:
+            masks, starts = _dense_starts(exp, [s for s, _ in jobs])
+        else:
+            masks, starts = _derived_starts(exp, run, level, jobs)
+        outputs = _train_level(exp, level, jobs, masks, starts)
+        seconds = time.perf_counter() - start_time
+        _write_level(exp, run, level, jobs, masks, starts, outputs, seconds)
+        write_results_csv(run)
+        if on_level:
+            on_level(level, _load_metrics(run, level, jobs), False)
+    write_results_csv(run)
+    return run
+
+
+def _load_metrics(run: Path, level: int, jobs) -> list[dict]:
+    return [store.load_json(paths.metrics_file(run, level, s, c)) for s, c in jobs]

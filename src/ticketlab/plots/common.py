@@ -1,0 +1,66 @@
+"""Shared plotting helpers: fixed condition colours, grouping, atomic figure saves."""
+from __future__ import annotations
+
+import os
+import tempfile
+from collections import defaultdict
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+CONDITION_STYLE = {
+    "mask_weights": ("#d62728", "mask/weights (ticket)"),
+    "mask_permuted": ("#1f77b4", "mask/permuted"),
+    "permuted_permuted": ("#2ca02c", "permuted/permuted"),
+    "random_reinit": ("#7f7f7f", "random/re-init"),
+    "mask_reinit": ("#9467bd", "mask/re-init"),
+}
+
+
+def chains(rows: list[dict]) -> dict[str, list[dict]]:
+    """Rows per condition, each chain starting with the shared dense level 0."""
+    dense = [r for r in rows if r["condition"] == "dense"]
+    out = defaultdict(list)
+    for r in rows:
+        if r["condition"] != "dense":
+            out[r["condition"]].append(r)
+    return {c: dense + sorted(rs, key=lambda r: r["level"]) for c, rs in out.items()} or ({"dense": dense} if dense else {})
+
+
+def by_level(rows: list[dict], value) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(levels, mean density, mean value, std value) over seeds for each level."""
+    groups = defaultdict(list)
+    for r in rows:
+        groups[r["level"]].append(r)
+    levels = np.array(sorted(groups))
+    dens = np.array([np.mean([r["density"] for r in groups[lv]]) for lv in levels])
+    vals = [[value(r) for r in groups[lv]] for lv in levels]
+    return levels, dens, np.array([np.mean(v) for v in vals]), np.array([np.std(v) for v in vals])
+
+
+def save_figure(fig, stem: Path) -> Path:
+    """Save `stem`.png and `stem`.pdf atomically; return the PNG path."""
+    stem = Path(stem)
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    for ext in ("pdf", "png"):
+        fd, tmp = tempfile.mkstemp(dir=stem.parent, suffix=f".{ext}")
+        os.close(fd)
+        fig.savefig(tmp, dpi=150, bbox_inches="tight", format=ext)
+        os.replace(tmp, stem.with_suffix(f".{ext}"))
+    plt.close(fig)
+    return stem.with_suffix(".png")
+
+
+def percent_axis(ax) -> None:
+    """x: percent of prunable weights remaining, log scale, from 100 down to the sparsest."""
+    ax.set_xscale("log")
+    ax.invert_xaxis()
+    ticks = [100, 51.2, 26.2, 13.4, 6.9, 3.5, 1.8, 1.0]
+    ax.set_xticks(ticks)
+    ax.set_xticklabels([f"{t:g}" for t in ticks])
+    ax.minorticks_off()
+    ax.set_xlabel("weights remaining (%)")

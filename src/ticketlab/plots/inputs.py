@@ -1,0 +1,31 @@
+"""Which input dimensions the ticket keeps: cumulative |W| and kept connections of each named
+input in the first actor layer, across levels."""
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from ticketlab.envs.registry import OBSERVATION_NAMES
+from ticketlab.plots.common import by_level, chains, percent_axis
+
+
+def input_dimension_figure(rows: list[dict], cfg, condition: str = "mask_weights", module: str = "actor"):
+    chain = chains(rows).get(condition) or next(iter(chains(rows).values()))
+    n_inputs = len(chain[0]["input_layer"][module]["kept"])
+    names = OBSERVATION_NAMES.get(cfg.env.name, tuple(f"obs[{i}]" for i in range(n_inputs)))
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+    colours = plt.cm.tab10(np.arange(n_inputs) % 10)
+    for i in range(n_inputs):
+        for ax, key in zip(axes, ("magnitude", "kept")):
+            _, dens, mean, std = by_level(chain, lambda r: r["input_layer"][module][key][i])
+            x = 100 * dens
+            ax.plot(x, mean, "-o", ms=3, color=colours[i], label=names[i])
+            ax.fill_between(x, mean - std, mean + std, color=colours[i], alpha=0.15, lw=0)
+    axes[0].set_ylabel(f"cumulative |W| of {module}/dense_0")
+    axes[1].set_ylabel(f"connections kept in {module}/dense_0")
+    for ax in axes:
+        percent_axis(ax)
+    axes[0].legend(fontsize=7, frameon=False)
+    fig.suptitle(f"{cfg.name}: input dimensions under {condition} (mean +- 1 sd over seeds)", fontsize=9)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,64 @@
+"""The paper's settings by name (SI C). `scale` picks seeds and levels: demo (minutes on a
+laptop) or paper (the paper's 15 seeds x 20 levels for Cart-Pole and Acrobot).
+
+Choices the paper leaves open, made here and recorded in each preset: rollout length 32 steps per
+worker, 4 minibatches, per-minibatch advantage normalization, gradient-norm clip 1.0 (rlpyt's
+PPO defaults for the last three), constant learning rate, tanh hidden units, PyTorch's default
+init, greedy evaluation of 8 episodes every `eval_every` updates (the best checkpoint is pruned).
+"""
+from __future__ import annotations
+
+import dataclasses
+
+from ticketlab.config import EnvConfig, ExperimentConfig, NetworkConfig, PPOConfig
+
+SCALES = ("demo", "paper")
+
+
+def _cartpole_ppo() -> ExperimentConfig:
+    # Table 3: Adam 5e-4, gamma 0.99, GAE 0.8, 80k steps, value 0.5, entropy 0.001, clip 0.2,
+    # 4 workers, 4 epochs. Network: the 64,64 teacher size of Table 2.
+    return ExperimentConfig(
+        name="cartpole-ppo",
+        env=EnvConfig("CartPole-v1"),
+        network=NetworkConfig(actor_hidden=(64, 64), critic_hidden=(64, 64)),
+        ppo=PPOConfig(total_steps=80_000, lr=5e-4, gae_lambda=0.8, entropy_coef=0.001, eval_every=50),
+    )
+
+
+def _acrobot_ppo() -> ExperimentConfig:
+    # Table 5: Adam 5e-4, gamma 0.99, GAE 0.95, 500k steps, value 0.5, entropy 0.01, clip 0.2,
+    # 4 workers, 4 epochs. Network: the 128,64 teacher size of Table 4.
+    return ExperimentConfig(
+        name="acrobot-ppo",
+        env=EnvConfig("Acrobot-v1"),
+        network=NetworkConfig(actor_hidden=(128, 64), critic_hidden=(128, 64)),
+        ppo=PPOConfig(total_steps=500_000, lr=5e-4, gae_lambda=0.95, entropy_coef=0.01, eval_every=250),
+    )
+
+
+PRESETS = {
+    "cartpole-ppo": (_cartpole_ppo, "PPO on Cart-Pole, actor pruned (paper table 3, figures 2, 8)", {"demo": (4, 10), "paper": (15, 20)}),
+    "acrobot-ppo": (_acrobot_ppo, "PPO on Acrobot, actor pruned (paper table 5, figures 2, 8)", {"demo": (2, 6), "paper": (15, 20)}),
+}
+
+
+def preset(name: str, scale: str = "demo") -> ExperimentConfig:
+    """The named preset at `scale` (seeds and levels)."""
+    from ticketlab.validate import ConfigError
+
+    if name not in PRESETS:
+        raise ConfigError("preset", f"unknown {name!r}; allowed: {', '.join(PRESETS)}")
+    if scale not in SCALES:
+        raise ConfigError("scale", f"unknown {scale!r}; allowed: {', '.join(SCALES)}")
+    build, _, scales = PRESETS[name]
+    seeds, levels = scales[scale]
+    return dataclasses.replace(build(), seeds=seeds, levels=levels)
+
+
+def describe() -> list[tuple[str, str, str]]:
+    """(name, one-line description, scales) of every preset."""
+    return [
+        (name, text, ", ".join(f"{s}: {n} seeds x {lv} levels" for s, (n, lv) in scales.items()))
+        for name, (_, text, scales) in PRESETS.items()
+    ]

@@ -1,0 +1,74 @@
+"""Global magnitude pruning: remove the smallest surviving prunable weights across all layers.
+
+The count removed is exact, ceil(fraction * surviving) as in open_lth; ties are broken by the
+weight's position in the flattened, concatenated prunable leaves (earlier goes first).
+"""
+from __future__ import annotations
+
+import math
+
+import jax
+import jax.numpy as jnp
+
+
+def prune_count(surviving: int, fraction: float) -> int:
+    """How many of `surviving` weights one pruning step removes."""
+    return int(math.ceil(fraction * surviving))
+
+
+def count_after_levels(total: int, fraction: float, level: int) -> int:
+    """Surviving prunable weights after `level` pruning steps from a dense `total`."""
+    count = total
+    for _ in range(level):
+        count -= prune_count(count, fraction)
+    return count
+
+
+def keep_largest(scores: jax.Array, keep: jax.Array) -> jax.Array:
+    """Bool vector, True for the `keep` entries with the largest scores (ties: later index kept).
+
+    Equivalently, the `len(scores) - keep` smallest scores are dropped, earlier index first.
+    """
+    order = jnp.argsort(scores, stable=True)
+    ranks = jnp.zeros(scores.shape[0], jnp.int32).at[order].set(jnp.arange(scores.shape[0], dtype=jnp.int32))
+    return ranks >= scores.shape[0] - keep
+
+
+def global_magnitude_mask(params, mask, prunable, keep):
+    """The next mask: keep the `keep` largest-|w| surviving prunable weights, over all layers.
+
+    `prunable` is a pytree of Python bools (static); non-prunable leaves keep their mask. Weights
+    already pruned score -inf, so they stay pruned as long as `keep` <= the surviving count.
+    """
+    p_leaves, treedef = jax.tree_util.tree_flatten(params)
+    m_leaves = treedef.flatten_up_to(mask)
+    pr_leaves = treedef.flatten_up_to(prunable)
+    idx = [i for i, pr in enumerate(pr_leaves) if pr]
+    scores = jnp.concatenate(
+        [jnp.where(m_leaves[i], jnp.abs(p_leaves[i]), -jnp.inf).ravel() for i in idx]
+    )
+    kept = keep_largest(scores, keep)
+    out = list(m_leaves)
+    offset = 0
+    for i in idx:
+        size = m_leaves[i].size
+        out[i] = kept[offset : offset + size].reshape(m_leaves[i].shape) & m_leaves[i]
+        offset += size
+    return jax.tree_util.tree_unflatten(treedef, out)
+
+
+def random_global_mask(key, params, prunable, keep):
+    """A uniformly random mask keeping `keep` prunable weights over all layers (layer ratios
+    discarded); non-prunable leaves all True."""
+    p_leaves, treedef = jax.tree_util.tree_flatten(params)
+    pr_leaves = treedef.flatten_up_to(prunable)
+    idx = [i for i, pr in enumerate(pr_leaves) if pr]
+    total = sum(p_leaves[i].size for i in idx)
+    kept = keep_largest(jax.random.uniform(key, (total,)), keep)
+    out = [jnp.ones(p.shape, bool) for p in p_leaves]
+    offset = 0
+    for i in idx:
+        size = p_leaves[i].size
+        out[i] = kept[offset : offset + size].reshape(p_leaves[i].shape)
+        offset += size
+    return jax.tree_util.tree_unflatten(treedef, out)

@@ -1,0 +1,79 @@
+"""Atomic reads and writes of the results store: safetensors for pytrees, JSON for the rest.
+
+Every write goes to a temporary file in the same directory and is moved into place with
+`os.replace`, so a reader never sees a half-written file. No pickle anywhere.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import jax
+import numpy as np
+from safetensors.numpy import load_file, save_file
+
+from ticketlab.pruning.masks import path_str
+
+
+def _atomic(path: Path, write) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(tmp)
+        with open(tmp, "rb+") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def save_json(path: Path, data) -> None:
+    def write(tmp):
+        with open(tmp, "w") as f:
+            json.dump(data, f, indent=1, sort_keys=True)
+
+    _atomic(path, write)
+
+
+def load_json(path: Path):
+    with open(path) as f:
+        return json.load(f)
+
+
+def save_text(path: Path, text: str) -> None:
+    def write(tmp):
+        with open(tmp, "w") as f:
+            f.write(text)
+
+    _atomic(path, write)
+
+
+def flatten_tree(tree) -> dict[str, np.ndarray]:
+    """{'actor/dense_0/kernel': array, ...}"""
+    return {path_str(p): np.asarray(x) for p, x in jax.tree_util.tree_flatten_with_path(tree)[0]}
+
+
+def unflatten_tree(flat: dict[str, np.ndarray]) -> dict:
+    tree: dict = {}
+    for key in sorted(flat):
+        node = tree
+        *parents, leaf = key.split("/")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = flat[key]
+    return tree
+
+
+def save_tree(path: Path, tree) -> None:
+    flat = {k: np.ascontiguousarray(v) for k, v in flatten_tree(tree).items()}
+    _atomic(path, lambda tmp: save_file(flat, tmp))
+
+
+def load_tree(path: Path) -> dict:
+    return unflatten_tree(load_file(str(path)))

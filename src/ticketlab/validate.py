@@ -1,0 +1,77 @@
+"""Validation of a whole config before anything is written: one line per error, exit status 2."""
+from __future__ import annotations
+
+from ticketlab.config import ExperimentConfig
+from ticketlab.networks.init import SCHEMES
+from ticketlab.networks.mlp import ACTIVATIONS
+from ticketlab.pruning.conditions import CONDITIONS
+from ticketlab.pruning.masks import SCOPES
+
+
+class ConfigError(ValueError):
+    """A bad config value: `field` names it (as on the command line), `message` the allowed values."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(f"{field}: {message}")
+        self.field = field
+
+
+def _choice(field: str, value, allowed) -> None:
+    if value not in allowed:
+        raise ConfigError(field, f"unknown {value!r}; allowed: {', '.join(allowed)}")
+
+
+def _positive(field: str, value) -> None:
+    if not value > 0:
+        raise ConfigError(field, f"must be > 0, got {value}")
+
+
+def validate(cfg: ExperimentConfig) -> ExperimentConfig:
+    """Raise ConfigError on the first bad field; return the config unchanged when it is valid."""
+    from ticketlab.envs.registry import make_env
+
+    if cfg.seeds < 1:
+        raise ConfigError("seeds", f"must be >= 1, got {cfg.seeds}")
+    if cfg.levels < 1:
+        raise ConfigError("levels", f"must be >= 1 (level 0 is the dense run), got {cfg.levels}")
+    if cfg.max_batch < 0:
+        raise ConfigError("max-batch", f"must be >= 0 (0: no limit), got {cfg.max_batch}")
+    if not cfg.name or "/" in cfg.name:
+        raise ConfigError("name", f"must be a non-empty name without '/', got {cfg.name!r}")
+    make_env(cfg.env.name)
+    _choice("init.scheme", cfg.init.scheme, SCHEMES)
+    _positive("init.input-scale", cfg.init.input_scale)
+    _choice("network.activation", cfg.network.activation, tuple(ACTIVATIONS))
+    for field in ("actor_hidden", "critic_hidden"):
+        widths = getattr(cfg.network, field)
+        if any(w < 1 for w in widths):
+            raise ConfigError(f"network.{field.replace('_', '-')}", f"widths must be >= 1, got {widths}")
+    p = cfg.ppo
+    for field in ("total_steps", "num_envs", "rollout_len", "epochs", "minibatches", "eval_every", "eval_episodes"):
+        _positive(f"ppo.{field.replace('_', '-')}", getattr(p, field))
+    if p.total_steps < p.num_envs * p.rollout_len:
+        raise ConfigError("ppo.total-steps", f"must be >= num-envs * rollout-len = {p.num_envs * p.rollout_len}")
+    if (p.num_envs * p.rollout_len) % p.minibatches:
+        raise ConfigError("ppo.minibatches", f"must divide num-envs * rollout-len = {p.num_envs * p.rollout_len}")
+    _positive("ppo.lr", p.lr)
+    _choice("ppo.lr-schedule", p.lr_schedule, ("constant", "linear"))
+    for field in ("gamma", "gae_lambda"):
+        if not 0.0 <= getattr(p, field) <= 1.0:
+            raise ConfigError(f"ppo.{field.replace('_', '-')}", f"must be in [0, 1], got {getattr(p, field)}")
+    for field in ("clip_eps", "max_grad_norm"):
+        _positive(f"ppo.{field.replace('_', '-')}", getattr(p, field))
+    for field in ("value_coef", "entropy_coef"):
+        if getattr(p, field) < 0:
+            raise ConfigError(f"ppo.{field.replace('_', '-')}", f"must be >= 0, got {getattr(p, field)}")
+    if not 0.0 < cfg.imp.prune_fraction < 1.0:
+        raise ConfigError("imp.prune-fraction", f"must be in the open interval (0, 1), got {cfg.imp.prune_fraction}")
+    _choice("imp.scope", cfg.imp.scope, tuple(SCOPES))
+    if not cfg.imp.conditions:
+        raise ConfigError("imp.conditions", f"must name at least one of: {', '.join(CONDITIONS)}")
+    for c in cfg.imp.conditions:
+        _choice("imp.conditions", c, CONDITIONS)
+    if len(set(cfg.imp.conditions)) != len(cfg.imp.conditions):
+        raise ConfigError("imp.conditions", f"each condition at most once, got {', '.join(cfg.imp.conditions)}")
+    if cfg.imp.rewind_steps < 0 or cfg.imp.rewind_steps >= p.total_steps:
+        raise ConfigError("imp.rewind-steps", f"must be in [0, ppo.total-steps), got {cfg.imp.rewind_steps}")
+    return cfg
