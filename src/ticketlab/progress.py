@@ -66,7 +66,7 @@ def closing_table(run: Path, figures: list[Path]) -> None:
         cells = []
         for c in ["dense", *conditions]:
             vals = [r["best_return"] for r in at if r["condition"] == c]
-            cells.append(f"{statistics.mean(vals):.1f} +- {statistics.pstdev(vals):.1f}" if vals else "")
+            cells.append(f"{statistics.mean(vals):.1f}±{statistics.pstdev(vals):.1f}" if vals else "")
         table.add_row(str(level), f"{100 * at[0]['density']:.1f}%", *cells)
     console.print(table)
     console.print(f"results: {run / 'results.csv'}")

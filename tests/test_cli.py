@@ -1,0 +1,52 @@
+"""Every bad input exits 2 with one line naming the field and the allowed values, writing nothing."""
+import subprocess
+import sys
+
+import pytest
+
+from ticketlab.cli import main
+
+CASES = [
+    (["run", "no-such-preset"], "preset: unknown 'no-such-preset'; allowed: cartpole-ppo, acrobot-ppo"),
+    (["run"], "preset: missing; allowed:"),
+    (["run", "cartpole-ppo", "--scale", "huge"], "scale: unknown 'huge'; allowed: demo, paper"),
+    (["run", "cartpole-ppo", "--env.name", "NoSuchEnv-v0"], "env.name: unknown 'NoSuchEnv-v0'; allowed: CartPole-v1"),
+    (["run", "cartpole-ppo", "--imp.prune-fraction", "1.0"], "imp.prune-fraction: must be in the open interval (0, 1)"),
+    (["run", "cartpole-ppo", "--imp.prune-fraction", "0"], "imp.prune-fraction: must be in the open interval (0, 1)"),
+    (["run", "cartpole-ppo", "--seeds", "0"], "seeds: must be >= 1, got 0"),
+    (["run", "cartpole-ppo", "--ppo.total-steps", "-100"], "ppo.total-steps: must be > 0, got -100"),
+    (["run", "cartpole-ppo", "--init.scheme", "he-magic"], "init.scheme: unknown 'he-magic'; allowed: torch-default, kaiming-normal, xavier-uniform, orthogonal"),
+    (["run", "cartpole-ppo", "--imp.scope", "critic"], "imp.scope: unknown 'critic'; allowed: actor, actor_critic"),
+    (["run", "cartpole-ppo", "--imp.conditions", "mask_weights", "lucky"], "imp.conditions: unknown 'lucky'; allowed:"),
+    (["run", "cartpole-ppo", "--levels", "0"], "levels: must be >= 1"),
+    (["frobnicate"], "command: unknown 'frobnicate'; allowed: run, plot, presets"),
+]
+
+
+@pytest.mark.parametrize("argv,message", CASES)
+def test_bad_input_exits_2_with_one_line(argv, message, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "runs"
+    code = main(argv + (["--out", str(out)] if argv[:1] == ["run"] and len(argv) > 1 else []))
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2
+    assert len(err) == 1 and message in err[0], err
+    assert list(tmp_path.iterdir()) == []  # nothing written
+
+
+def test_real_process_exit_status(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "ticketlab.cli", "run", "cartpole-ppo", "--seeds", "0"],
+                          capture_output=True, text=True, cwd=tmp_path)
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == "ticketlab: error: seeds: must be >= 1, got 0"
+
+
+def test_presets_lists_every_preset(capsys):
+    assert main(["presets"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert [l.split()[0] for l in lines] == ["cartpole-ppo", "acrobot-ppo"]
+
+
+def test_plot_refuses_a_directory_that_is_not_a_run(tmp_path, capsys):
+    assert main(["plot", str(tmp_path)]) == 2
+    assert "not a ticketlab run directory" in capsys.readouterr().err

@@ -1,0 +1,92 @@
+import jax
+import numpy as np
+import pytest
+
+from ticketlab.pruning.conditions import CONDITIONS, next_level
+from ticketlab.pruning.magnitude import global_magnitude_mask
+
+from test_magnitude import PRUNABLE, ones, tree
+
+
+@pytest.fixture
+def setup():
+    rng = np.random.default_rng(5)
+    init, best, fresh = tree(rng), tree(rng), tree(rng)
+    prev = global_magnitude_mask(best, ones(best), PRUNABLE, 30)  # an earlier level
+    prev = jax.tree_util.tree_map(np.asarray, prev)
+    return init, best, fresh, prev
+
+
+def leaves(t):
+    return [np.asarray(x) for x in jax.tree_util.tree_leaves(t)]
+
+
+def run(condition, setup, keep=20, seed=0):
+    init, best, fresh, prev = setup
+    return next_level(condition, jax.random.PRNGKey(seed), best, prev, init, fresh, PRUNABLE, keep)
+
+
+@pytest.mark.parametrize("condition", CONDITIONS)
+def test_masks_binary_and_global_count(condition, setup):
+    mask, start = run(condition, setup)
+    kernels = [mask["actor"][n]["kernel"] for n in ("dense_0", "dense_1")]
+    assert all(np.asarray(k).dtype == bool for k in leaves(mask))
+    assert sum(int(np.asarray(k).sum()) for k in kernels) == 20
+    for m, s in zip(leaves(mask), leaves(start)):
+        assert np.all(s[~m] == 0.0)
+
+
+def test_mask_weights_is_imp_mask_times_init(setup):
+    init, best, _, prev = setup
+    mask, start = run("mask_weights", setup)
+    imp = global_magnitude_mask(best, prev, PRUNABLE, 20)
+    for a, b in zip(leaves(mask), leaves(imp)):
+        np.testing.assert_array_equal(a, b)
+    for s, i, m in zip(leaves(start), leaves(init), leaves(mask)):
+        np.testing.assert_array_equal(s, np.where(m, i, 0.0))
+
+
+def test_mask_permuted_keeps_mask_and_permutes_values_within_layer(setup):
+    init, best, _, prev = setup
+    mask, start = run("mask_permuted", setup)
+    imp = global_magnitude_mask(best, prev, PRUNABLE, 20)
+    moved = 0
+    for name in ("dense_0", "dense_1"):
+        m = np.asarray(mask["actor"][name]["kernel"])
+        np.testing.assert_array_equal(m, np.asarray(imp["actor"][name]["kernel"]))
+        s, i = np.asarray(start["actor"][name]["kernel"]), init["actor"][name]["kernel"]
+        np.testing.assert_array_equal(np.sort(s[m]), np.sort(i[m]))  # same values, same layer
+        moved += int(np.sum(s[m] != i[m]))
+    assert moved > 0
+    np.testing.assert_array_equal(np.asarray(start["actor"]["dense_0"]["bias"]), init["actor"]["dense_0"]["bias"])
+
+
+def test_permuted_permuted_keeps_layer_counts(setup):
+    init, best, _, prev = setup
+    mask, start = run("permuted_permuted", setup)
+    imp = global_magnitude_mask(best, prev, PRUNABLE, 20)
+    differs = False
+    for name in ("dense_0", "dense_1"):
+        m, ref = np.asarray(mask["actor"][name]["kernel"]), np.asarray(imp["actor"][name]["kernel"])
+        assert m.sum() == ref.sum()
+        differs |= bool(np.any(m != ref))
+        s, i = np.asarray(start["actor"][name]["kernel"]), init["actor"][name]["kernel"]
+        np.testing.assert_array_equal(np.sort(s[m]), np.sort(i[ref]))
+    assert differs
+
+
+def test_reinit_conditions_use_fresh_weights(setup):
+    init, _, fresh, _ = setup
+    for condition in ("random_reinit", "mask_reinit"):
+        mask, start = run(condition, setup)
+        for s, f, m in zip(leaves(start), leaves(fresh), leaves(mask)):
+            np.testing.assert_array_equal(s, np.where(m, f, 0.0))
+
+
+def test_randomness_depends_on_key_only(setup):
+    a = run("permuted_permuted", setup, seed=1)
+    b = run("permuted_permuted", setup, seed=1)
+    c = run("permuted_permuted", setup, seed=2)
+    for x, y in zip(leaves(a), leaves(b)):
+        np.testing.assert_array_equal(x, y)
+    assert any(np.any(x != y) for x, y in zip(leaves(a), leaves(c)))
