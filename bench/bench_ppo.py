@@ -18,10 +18,9 @@ import time
 import jax
 import jax.numpy as jnp
 
-from ticketlab.agents.ppo import make_train
+from ticketlab.agents.output import RunKeys
 from ticketlab.imp.driver import build
 from ticketlab.imp.keys import INIT, TRAIN, run_key
-from ticketlab.networks.mlp import actor_critic
 from ticketlab.presets import preset
 from ticketlab.pruning.masks import ones_mask
 
@@ -32,9 +31,10 @@ def timed(fn, *args):
     return out, time.perf_counter() - start
 
 
-def bench_vmapped(cfg, runs: int):
-    exp = build(cfg)
+def bench_vmapped(cfg, runs: int, exp=None):
+    exp = exp or build(cfg)
     keys = jnp.stack([run_key(i, "dense", 0, TRAIN) for i in range(runs)])
+    keys = RunKeys(keys, keys)
     params = jax.vmap(exp.init)(jnp.stack([run_key(i, "dense", 0, INIT) for i in range(runs)]))
     mask = ones_mask(params)
     t0 = time.perf_counter()
@@ -44,19 +44,19 @@ def bench_vmapped(cfg, runs: int):
     return runs * exp.env_steps, seconds, compile_s, float(out.best_return.mean())
 
 
-def bench_single(cfg, runs: int):
-    exp = build(cfg)
-    actor, critic = actor_critic(cfg.network, cfg.init, exp.spec.num_actions)
-    train = jax.jit(make_train(cfg.ppo, exp.spec, actor, critic))
+def bench_single(cfg, runs: int, exp=None):
+    exp = exp or build(cfg)
+    train = jax.jit(exp.agent.train)
     params = exp.init(run_key(0, "dense", 0, INIT))
     mask = ones_mask(params)
-    key = run_key(0, "dense", 0, TRAIN)
+    key = RunKeys(run_key(0, "dense", 0, TRAIN), run_key(0, "dense", 0, TRAIN))
     t0 = time.perf_counter()
     compiled = train.lower(key, params, mask).compile()
     compile_s = time.perf_counter() - t0
     total, returns = 0.0, []
     for i in range(runs):
-        out, seconds = timed(compiled, run_key(i, "dense", 0, TRAIN), exp.init(run_key(i, "dense", 0, INIT)), mask)
+        k = run_key(i, "dense", 0, TRAIN)
+        out, seconds = timed(compiled, RunKeys(k, k), exp.init(run_key(i, "dense", 0, INIT)), mask)
         total += seconds
         returns.append(float(out.best_return))
     return runs * exp.env_steps, total, compile_s, sum(returns) / len(returns)
@@ -83,6 +83,17 @@ def bench_sb3(cfg, steps: int):
     return steps, time.perf_counter() - start
 
 
+def bench_bc(seeds: int, single: int, out: str):
+    """Behavioural cloning rows: the cartpole-bc student level, vmapped and one at a time. The
+    expert is trained once into `out` (not timed)."""
+    import dataclasses
+
+    cfg = dataclasses.replace(preset("cartpole-bc", "paper"), out=out)
+    exp = build(cfg)  # trains and caches the expert
+    runs = seeds * len(cfg.imp.conditions)
+    return cfg, bench_vmapped(cfg, runs, exp), bench_single(cfg, single, exp), runs
+
+
 def bench_demo():
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
@@ -106,6 +117,8 @@ def main():
     rows.append((f"ticketlab, one level vmapped ({runs} runs)", steps, sec, comp, ret))
     steps, sec, comp, ret = bench_single(cfg, args.single)
     rows.append((f"ticketlab, same program one run at a time ({args.single} runs)", steps, sec, comp, ret))
+    with tempfile.TemporaryDirectory() as tmp:
+        bc_cfg, bc_v, bc_s, bc_runs = bench_bc(args.seeds, args.single, tmp)
     sb3 = bench_sb3(cfg, args.sb3_steps)
     if sb3:
         rows.append(("Stable-Baselines3 PPO, same hyper-parameters (1 run)", sb3[0], sb3[1], None, None))
@@ -122,6 +135,14 @@ def main():
               f"{'' if comp is None else f'{comp:.1f}':>9s} | {'' if ret is None else f'{ret:.1f}':>16s} |")
     v, s = rows[0][1] / rows[0][2], rows[1][1] / rows[1][2]
     print(f"\nvmapped / one-at-a-time steps per second: {v / s:.2f}x")
+    print(f"\nBehavioural cloning, cartpole-bc: student {bc_cfg.student.hidden}, {bc_cfg.bc.total_steps:,} expert transitions x "
+          f"{bc_cfg.bc.epochs} epochs per run, greedy evaluation every {bc_cfg.bc.eval_every} gradient steps\n")
+    print(f"| {'program':58s} | {'runs':>5s} | {'seconds':>8s} | {'s per run':>9s} | {'compile s':>9s} | {'mean best return':>16s} |")
+    print(f"|{'-' * 60}|{'-' * 7}|{'-' * 10}|{'-' * 11}|{'-' * 11}|{'-' * 18}|")
+    for name, (steps, sec, comp, ret), n in ((f"ticketlab BC, one level vmapped ({bc_runs} runs)", bc_v, bc_runs),
+                                             (f"ticketlab BC, one run at a time ({args.single} runs)", bc_s, args.single)):
+        print(f"| {name:58s} | {n:5d} | {sec:8.1f} | {sec / n:9.3f} | {comp:9.1f} | {ret:16.1f} |")
+    print(f"\nBC vmapped / one-at-a-time runs per second: {(bc_runs / bc_v[1]) / (args.single / bc_s[1]):.2f}x")
     paper_steps = 15 * cfg.ppo.total_steps * (1 + 4 * 19)
     print(f"paper scale ({paper_steps / 1e6:.1f} M env steps) at the vmapped rate: {paper_steps / v / 60:.1f} min + compilation")
     if not args.no_demo:

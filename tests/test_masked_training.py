@@ -6,12 +6,17 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ticketlab.agents.output import RunKeys
 from ticketlab.agents.ppo import make_train
 from ticketlab.config import InitConfig, NetworkConfig, PPOConfig
 from ticketlab.envs.registry import make_env
 from ticketlab.networks.mlp import actor_critic, init_params
 from ticketlab.pruning.magnitude import random_global_mask
 from ticketlab.pruning.masks import prunable_tree
+
+
+def keys(i):
+    return RunKeys(jax.random.PRNGKey(i), jax.random.PRNGKey(100 + i))
 
 
 def setup(steps=4096):
@@ -25,7 +30,7 @@ def setup(steps=4096):
 
 def test_pruned_weights_exactly_zero_after_many_steps():
     train, params, mask = setup()
-    out = train(jax.random.PRNGKey(2), params, mask)  # 32 updates x 16 minibatch steps = 512 Adam steps
+    out = train(keys(2), params, mask)  # 32 updates x 16 minibatch steps = 512 Adam steps
     for tree in (out.final_params, out.best_params):
         for p, m, p0 in zip(jax.tree_util.tree_leaves(tree), jax.tree_util.tree_leaves(mask), jax.tree_util.tree_leaves(params)):
             p, m = np.asarray(p), np.asarray(m)
@@ -38,8 +43,8 @@ def test_pruned_weights_exactly_zero_after_many_steps():
 def test_forward_pass_applies_mask():
     train, params, mask = setup(steps=512)
     garbage = jax.tree_util.tree_map(lambda p, m: jnp.where(m, p, 123.0), params, mask)
-    a = train(jax.random.PRNGKey(3), params, mask)
-    b = train(jax.random.PRNGKey(3), garbage, mask)
+    a = train(keys(3), params, mask)
+    b = train(keys(3), garbage, mask)
     np.testing.assert_array_equal(np.asarray(a.eval_returns), np.asarray(b.eval_returns))
     for x, y in zip(jax.tree_util.tree_leaves(a.final_params), jax.tree_util.tree_leaves(b.final_params)):
         np.testing.assert_array_equal(np.asarray(x), np.asarray(y))

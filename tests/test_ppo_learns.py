@@ -2,6 +2,7 @@
 import jax
 import numpy as np
 
+from ticketlab.agents.output import RunKeys
 from ticketlab.agents.ppo import make_train
 from ticketlab.config import InitConfig, NetworkConfig, PPOConfig
 from ticketlab.envs.registry import make_env
@@ -15,7 +16,7 @@ def test_short_ppo_run_learns_cartpole():
     train = make_train(PPOConfig(total_steps=25_600, eval_every=25, eval_episodes=4), spec, actor, critic)
     keys = jax.random.split(jax.random.PRNGKey(0), 4)
     params = jax.vmap(lambda k: init_params(k, actor, critic, spec.obs_shape))(keys)
-    out = jax.jit(jax.vmap(train))(keys, params, ones_mask(params))
+    out = jax.jit(jax.vmap(train))(RunKeys(keys, keys), params, ones_mask(params))
     first, best = np.asarray(out.eval_returns)[:, 0], np.asarray(out.best_return)
     assert best.mean() >= 300, best  # untrained policies score ~10-60
     assert (best > first).all()

@@ -71,6 +71,43 @@ class PPOConfig:
 
 
 @dataclass(frozen=True)
+class BCConfig:
+    expert: str = "cartpole-ppo"
+    """The teacher: an RL preset name (trained once, then cached content-addressed under
+    <out>/experts/) or the path of an expert .safetensors file of your own."""
+    expert_threshold: float = 475.0
+    """Mean greedy evaluation return the expert must reach (Cart-Pole 475, Acrobot -100)."""
+    expert_seeds: int = 4
+    """Candidate experts trained in one call; the best one that passes the threshold is kept."""
+    expert_steps: int = 0
+    """Environment steps of the expert's training (0: its preset's own)."""
+    total_steps: int = 10_000
+    """Expert transitions collected per seed (the paper's training environment steps)."""
+    num_envs: int = 4
+    """Parallel environments the expert's stochastic policy is rolled out in ("workers")."""
+    lr: float = 1e-3
+    """Adam learning rate of the student."""
+    epochs: int = 20
+    """Passes over the collected transitions."""
+    batch_size: int = 250
+    """Transitions per gradient step."""
+    loss: str = "cross_entropy"
+    """Distillation loss: cross_entropy (discrete policies; kl_gaussian and huber_value exist for
+    Gaussian policies and value students)."""
+    eval_every: int = 100
+    """Gradient steps between evaluations of the student's own greedy policy."""
+    eval_episodes: int = 8
+    """Greedy evaluation episodes per evaluation; the best-evaluating student is kept."""
+
+
+@dataclass(frozen=True)
+class StudentConfig:
+    hidden: tuple[int, ...] = (128, 128)
+    """Hidden widths of the distilled student policy (behavioural cloning only); give
+    several comma-separated sizes (e.g. 128,128 256,256) to sweep them in one command."""
+
+
+@dataclass(frozen=True)
 class IMPConfig:
     prune_fraction: float = 0.2
     """Fraction of the surviving prunable weights removed after each level, in (0, 1)."""
@@ -93,6 +130,9 @@ class IMPConfig:
 class ExperimentConfig:
     name: str = "cartpole-ppo"
     """Run name: the prefix of the run directory."""
+    algo: str = "ppo"
+    """Learning paradigm: ppo (reinforcement learning) or bc (behavioural cloning by policy
+    distillation from an expert)."""
     seeds: int = 4
     """Independent seeds (0 .. seeds-1); all seeds and conditions of a level train in one call."""
     levels: int = 10
@@ -104,6 +144,8 @@ class ExperimentConfig:
     init: InitConfig = field(default_factory=InitConfig)
     ppo: PPOConfig = field(default_factory=PPOConfig)
     imp: IMPConfig = field(default_factory=IMPConfig)
+    bc: BCConfig = field(default_factory=BCConfig)
+    student: StudentConfig = field(default_factory=StudentConfig)
     max_batch: int = 0
     """Most runs trained in one compiled call (0: all seeds and conditions of a level at once);
     lower it only when memory demands."""
@@ -142,4 +184,6 @@ _NESTED = {
     ("ExperimentConfig", "init"): InitConfig,
     ("ExperimentConfig", "ppo"): PPOConfig,
     ("ExperimentConfig", "imp"): IMPConfig,
+    ("ExperimentConfig", "bc"): BCConfig,
+    ("ExperimentConfig", "student"): StudentConfig,
 }

@@ -51,3 +51,8 @@ def results_csv(run: Path) -> Path:
 
 def figures_dir(run: Path) -> Path:
     return Path(run) / "figures"
+
+
+def expert_file(run: Path) -> Path:
+    """The distilled-from expert of an RL run dir under <out>/experts/."""
+    return Path(run) / "expert.safetensors"

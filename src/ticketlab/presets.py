@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from ticketlab.config import EnvConfig, ExperimentConfig, NetworkConfig, PPOConfig
+from ticketlab.config import BCConfig, EnvConfig, ExperimentConfig, NetworkConfig, PPOConfig, StudentConfig
 
 SCALES = ("demo", "paper")
 
@@ -37,9 +37,37 @@ def _acrobot_ppo() -> ExperimentConfig:
     )
 
 
+def _cartpole_bc() -> ExperimentConfig:
+    # Table 2: students 128,128 (default) and 256,256; teacher 64,64 (the cartpole-ppo expert);
+    # Adam 1e-3; 10,000 expert transitions from 4 workers; cross-entropy to the expert's policy.
+    return ExperimentConfig(
+        name="cartpole-bc",
+        algo="bc",
+        env=EnvConfig("CartPole-v1"),
+        bc=BCConfig(expert="cartpole-ppo", expert_threshold=475.0, total_steps=10_000, num_envs=4, lr=1e-3,
+                    epochs=20, batch_size=250, eval_every=80),
+        student=StudentConfig(hidden=(128, 128)),
+    )
+
+
+def _acrobot_bc() -> ExperimentConfig:
+    # Table 4: students 128,64 (default), 256,128 and 512,256; teacher 128,64 (the acrobot-ppo
+    # expert); Adam 5e-4; 200,000 expert transitions from 4 workers; cross-entropy.
+    return ExperimentConfig(
+        name="acrobot-bc",
+        algo="bc",
+        env=EnvConfig("Acrobot-v1"),
+        bc=BCConfig(expert="acrobot-ppo", expert_threshold=-100.0, total_steps=200_000, num_envs=4, lr=5e-4,
+                    epochs=5, batch_size=250, eval_every=400),
+        student=StudentConfig(hidden=(128, 64)),
+    )
+
+
 PRESETS = {
     "cartpole-ppo": (_cartpole_ppo, "PPO on Cart-Pole, actor pruned (paper table 3, figures 2, 8)", {"demo": (4, 10), "paper": (15, 20)}),
     "acrobot-ppo": (_acrobot_ppo, "PPO on Acrobot, actor pruned (paper table 5, figures 2, 8)", {"demo": (2, 6), "paper": (15, 20)}),
+    "cartpole-bc": (_cartpole_bc, "behavioural cloning of the cartpole-ppo expert, students 128,128 or 256,256 (table 2, figures 2, 3, 11)", {"demo": (4, 10), "paper": (15, 20)}),
+    "acrobot-bc": (_acrobot_bc, "behavioural cloning of the acrobot-ppo expert, students 128,64 / 256,128 / 512,256 (table 4, figures 2, 3, 11)", {"demo": (2, 8), "paper": (15, 20)}),
 }
 
 

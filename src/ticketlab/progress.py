@@ -11,10 +11,13 @@ from rich.table import Table
 from ticketlab.plots.common import CONDITION_STYLE
 
 console = Console(stderr=False)
+table_console = Console(width=None if console.is_terminal else 110)
+SHORT = {"mask_weights": "ticket", "mask_permuted": "m/perm", "permuted_permuted": "perm/perm",
+         "random_reinit": "rand/reinit", "mask_reinit": "m/reinit", "dense": "dense"}
 
 
 def _short(condition: str) -> str:
-    return CONDITION_STYLE.get(condition, (None, condition))[1].split(" ")[0]
+    return SHORT.get(condition, condition)
 
 
 class LevelProgress:
@@ -55,20 +58,23 @@ def closing_table(run: Path, figures: list[Path]) -> None:
     from ticketlab.imp.results import load_metrics
 
     rows = load_metrics(run)
-    conditions = sorted({r["condition"] for r in rows if r["condition"] != "dense"})
-    table = Table(title=f"best return, mean +- sd over seeds  ({run})")
+    present = {r["condition"] for r in rows}
+    conditions = [c for c in CONDITION_STYLE if c in present]
+    table = Table(title=f"best evaluation return, mean ± sd over seeds  ({run})")
     table.add_column("level", justify="right")
     table.add_column("weights left", justify="right")
     for c in ["dense", *conditions]:
-        table.add_column(_short(c) if c != "dense" else "dense", justify="right")
+        table.add_column(_short(c), justify="right")
     for level in sorted({r["level"] for r in rows}):
         at = [r for r in rows if r["level"] == level]
         cells = []
         for c in ["dense", *conditions]:
             vals = [r["best_return"] for r in at if r["condition"] == c]
-            cells.append(f"{statistics.mean(vals):.1f}±{statistics.pstdev(vals):.1f}" if vals else "")
+            cells.append(f"{statistics.mean(vals):.1f} ± {statistics.pstdev(vals):.1f}" if vals else "")
         table.add_row(str(level), f"{100 * at[0]['density']:.1f}%", *cells)
-    console.print(table)
-    console.print(f"results: {run / 'results.csv'}")
+    table_console.print(table)
+    table_console.print("ticket = mask/weights, m/perm = mask/permuted, perm/perm = permuted/permuted, "
+                        "rand/reinit = random/re-init, m/reinit = mask/re-init")
+    table_console.print(f"results: {run / 'results.csv'}")
     for png in figures:
-        console.print(f"figure:  {png}  (+ .pdf)")
+        table_console.print(f"figure:  {png}  (+ .pdf)")

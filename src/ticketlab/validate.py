@@ -38,6 +38,7 @@ def validate(cfg: ExperimentConfig) -> ExperimentConfig:
         raise ConfigError("max-batch", f"must be >= 0 (0: no limit), got {cfg.max_batch}")
     if not cfg.name or "/" in cfg.name:
         raise ConfigError("name", f"must be a non-empty name without '/', got {cfg.name!r}")
+    _choice("algo", cfg.algo, ("ppo", "bc"))
     make_env(cfg.env.name)
     _choice("init.scheme", cfg.init.scheme, SCHEMES)
     _positive("init.input-scale", cfg.init.input_scale)
@@ -74,4 +75,28 @@ def validate(cfg: ExperimentConfig) -> ExperimentConfig:
         raise ConfigError("imp.conditions", f"each condition at most once, got {', '.join(cfg.imp.conditions)}")
     if cfg.imp.rewind_steps < 0 or cfg.imp.rewind_steps >= p.total_steps:
         raise ConfigError("imp.rewind-steps", f"must be in [0, ppo.total-steps), got {cfg.imp.rewind_steps}")
+    if cfg.algo == "bc":
+        _validate_bc(cfg)
     return cfg
+
+
+def _validate_bc(cfg: ExperimentConfig) -> None:
+    from ticketlab.agents.distill_losses import DISCRETE_POLICY_LOSSES, LOSSES
+    from ticketlab.agents.experts import EXPERT_THRESHOLDS
+
+    b = cfg.bc
+    if not b.expert.endswith(".safetensors"):
+        _choice("bc.expert", b.expert, tuple(EXPERT_THRESHOLDS) + ("<path>.safetensors",))
+    for field in ("expert_seeds", "total_steps", "num_envs", "epochs", "batch_size", "eval_every", "eval_episodes"):
+        _positive(f"bc.{field.replace('_', '-')}", getattr(b, field))
+    _positive("bc.lr", b.lr)
+    _choice("bc.loss", b.loss, tuple(LOSSES))
+    if b.loss not in DISCRETE_POLICY_LOSSES:
+        raise ConfigError("bc.loss", f"{b.loss!r} needs a Gaussian or value student; discrete policies take: "
+                          f"{', '.join(DISCRETE_POLICY_LOSSES)}")
+    if b.total_steps // b.num_envs * b.num_envs < b.batch_size:
+        raise ConfigError("bc.batch-size", f"must be <= the collected transitions ({b.total_steps}), got {b.batch_size}")
+    if not cfg.student.hidden or any(w < 1 for w in cfg.student.hidden):
+        raise ConfigError("student.hidden", f"widths must be >= 1, e.g. 128,128; got {cfg.student.hidden}")
+    if cfg.imp.rewind_steps:
+        raise ConfigError("imp.rewind-steps", "late rewinding is for RL runs; behavioural cloning allows only 0")

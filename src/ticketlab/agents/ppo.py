@@ -1,4 +1,4 @@
-"""Discrete-action PPO as one pure, jit-compiled function `train(key, start_params, mask)`.
+"""Discrete-action PPO as one pure, jit-compiled function `train(keys, start_params, mask)`.
 
 Rollouts, GAE, the clipped-surrogate update and greedy evaluation all run inside one `lax.scan`;
 `jax.vmap` over `train` runs every (seed, condition) of an IMP level in one compiled call. The
@@ -16,6 +16,7 @@ from flax import struct
 
 from ticketlab.agents.evaluate import evaluate_greedy
 from ticketlab.agents.gae import gae
+from ticketlab.agents.output import RunKeys, TrainOutput
 from ticketlab.config import PPOConfig
 from ticketlab.networks.mlp import MLP, policy_logits, state_value
 from ticketlab.pruning.masked_optimizer import masked_step
@@ -51,20 +52,6 @@ class Runner:
     rewind_params: Any
 
 
-@struct.dataclass
-class TrainOutput:
-    best_params: Any
-    best_return: jax.Array
-    final_params: Any
-    final_return: jax.Array
-    eval_returns: jax.Array
-    """Mean greedy return of each evaluation, in order."""
-    train_returns: jax.Array
-    """Mean return of the training episodes that finished in each evaluation interval (nan: none)."""
-    rewind_params: Any
-    """Params after `rewind_update` updates (late rewinding); the start params when it is 0."""
-
-
 def schedule(cfg: PPOConfig, spec) -> dict:
     """Static sizes of one training run."""
     batch = cfg.num_envs * cfg.rollout_len
@@ -78,7 +65,7 @@ def schedule(cfg: PPOConfig, spec) -> dict:
 
 
 def make_train(cfg: PPOConfig, spec, actor: MLP, critic: MLP, rewind_update: int = 0):
-    """Build `train(key, start_params, mask) -> TrainOutput` (pure; jit and vmap it)."""
+    """Build `train(keys, start_params, mask) -> TrainOutput` (pure; jit and vmap it)."""
     sizes = schedule(cfg, spec)
     num_updates, num_evals, mb_size = sizes["num_updates"], sizes["num_evals"], sizes["minibatch_size"]
     env, env_params, E, T = spec.env, spec.params, cfg.num_envs, cfg.rollout_len
@@ -180,9 +167,9 @@ def make_train(cfg: PPOConfig, spec, actor: MLP, critic: MLP, rewind_update: int
             finished_count=jnp.zeros_like(runner.finished_count),
         )
 
-    def train(key, start_params, mask) -> TrainOutput:
+    def train(keys: RunKeys, start_params, mask) -> TrainOutput:
         params = apply_mask(start_params, mask)
-        k_reset, k_run = jax.random.split(key)
+        k_reset, k_run = jax.random.split(keys.train)
         obs, env_state = jax.vmap(env.reset, in_axes=(0, None))(jax.random.split(k_reset, E), env_params)
         runner = Runner(
             params=params,
@@ -219,7 +206,7 @@ def make_train(cfg: PPOConfig, spec, actor: MLP, critic: MLP, rewind_update: int
             final_params=runner.params,
             final_return=runner.eval_returns[-1],
             eval_returns=runner.eval_returns,
-            train_returns=runner.train_returns,
+            train_curve=runner.train_returns,
             rewind_params=runner.rewind_params,
         )
 

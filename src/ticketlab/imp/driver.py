@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from functools import partial
 from pathlib import Path
 from typing import Callable
 
@@ -19,14 +18,14 @@ import jax.numpy as jnp
 import numpy as np
 
 from ticketlab import paths, store
-from ticketlab.agents.ppo import make_train, schedule
+from ticketlab.agents.build import Agent, build_agent
+from ticketlab.agents.output import RunKeys
 from ticketlab.analysis.summaries import level_summary
 from ticketlab.config import ExperimentConfig
 from ticketlab.envs.registry import EnvSpec, make_env
-from ticketlab.imp.keys import FRESH_INIT, INIT, NEXT_LEVEL, TRAIN, run_key
+from ticketlab.imp.keys import DATA, FRESH_INIT, INIT, NEXT_LEVEL, TRAIN, run_key
 from ticketlab.imp.results import write_results_csv
 from ticketlab.imp.rundir import prepare_run_dir
-from ticketlab.networks.mlp import actor_critic, init_params
 from ticketlab.pruning.conditions import DENSE, next_level
 from ticketlab.pruning.magnitude import count_after_levels
 from ticketlab.pruning.masks import ones_mask, prunable_tree
@@ -35,20 +34,25 @@ from ticketlab.validate import validate
 
 @dataclasses.dataclass
 class Experiment:
-    """Everything built once per config: env, networks, the compiled batched trainer."""
+    """Everything built once per config: env, agent, the compiled batched trainer."""
 
     cfg: ExperimentConfig
     spec: EnvSpec
-    init_fn: Callable
+    agent: Agent
     prunable: dict
     train_batch: Callable
-    rewind_update: int
-    env_steps: int
-
     _derive: dict = dataclasses.field(default_factory=dict)
 
+    @property
+    def rewind_update(self) -> int:
+        return self.agent.rewind_update
+
+    @property
+    def env_steps(self) -> int:
+        return self.agent.env_steps
+
     def init(self, key):
-        return self.init_fn(key)
+        return self.agent.init(key)
 
     def derive(self, condition: str) -> Callable:
         """`(keys, best, prev_mask, init, fresh, keep) -> (mask, start)`, compiled once per condition
@@ -63,21 +67,9 @@ class Experiment:
 
 def build(cfg: ExperimentConfig) -> Experiment:
     spec = make_env(cfg.env.name)
-    actor, critic = actor_critic(cfg.network, cfg.init, spec.num_actions, len(spec.obs_shape))
-    init_fn = partial(init_params, actor=actor, critic=critic, obs_shape=spec.obs_shape)
-    prunable = prunable_tree(jax.eval_shape(init_fn, jax.random.PRNGKey(0)), cfg.imp.scope)
-    steps_per_update = cfg.ppo.num_envs * cfg.ppo.rollout_len
-    rewind_update = cfg.imp.rewind_steps // steps_per_update
-    train = make_train(cfg.ppo, spec, actor, critic, rewind_update=rewind_update)
-    return Experiment(
-        cfg=cfg,
-        spec=spec,
-        init_fn=init_fn,
-        prunable=prunable,
-        train_batch=jax.jit(jax.vmap(train)),
-        rewind_update=rewind_update,
-        env_steps=schedule(cfg.ppo, spec)["env_steps"],
-    )
+    agent = build_agent(cfg, spec)
+    prunable = prunable_tree(jax.eval_shape(agent.init, jax.random.PRNGKey(0)), cfg.imp.scope)
+    return Experiment(cfg=cfg, spec=spec, agent=agent, prunable=prunable, train_batch=jax.jit(jax.vmap(agent.train)))
 
 
 def is_complete(run: Path, level: int) -> bool:
@@ -126,7 +118,7 @@ def _derived_starts(exp: Experiment, run: Path, level: int, jobs):
 
 
 def _total(exp: Experiment) -> int:
-    shapes = jax.eval_shape(exp.init_fn, jax.random.PRNGKey(0))
+    shapes = jax.eval_shape(exp.init, jax.random.PRNGKey(0))
     return sum(
         int(np.prod(s.shape))
         for s, pr in zip(jax.tree_util.tree_leaves(shapes), jax.tree_util.tree_leaves(exp.prunable))
@@ -140,7 +132,10 @@ def _train_level(exp: Experiment, level: int, jobs, masks, starts):
     outputs = []
     for lo in range(0, len(jobs), size):
         chunk = range(lo, min(lo + size, len(jobs)))
-        keys = jnp.stack([run_key(jobs[i][0], jobs[i][1], level, TRAIN) for i in chunk])
+        keys = RunKeys(
+            train=jnp.stack([run_key(jobs[i][0], jobs[i][1], level, TRAIN) for i in chunk]),
+            data=jnp.stack([run_key(jobs[i][0], DENSE, 0, DATA) for i in chunk]),
+        )
         out = exp.train_batch(keys, _stack([starts[i] for i in chunk]), _stack([masks[i] for i in chunk]))
         outputs.extend(_unstack(jax.device_get(out), len(chunk)))
     return outputs
@@ -160,7 +155,8 @@ def _write_level(exp: Experiment, run: Path, level: int, jobs, masks, starts, ou
             "best_return": float(out.best_return),
             "final_return": float(out.final_return),
             "eval_returns": [float(x) for x in out.eval_returns],
-            "train_returns": [None if np.isnan(x) else float(x) for x in out.train_returns],
+            "train_curve": [None if np.isnan(x) else float(x) for x in out.train_curve],
+            "train_curve_kind": "distillation_loss" if exp.cfg.algo == "bc" else "training_episode_return",
             "env_steps": exp.env_steps,
             "seconds": seconds,
             **level_summary(out.best_params, mask, exp.prunable),

@@ -6,7 +6,7 @@ import jax
 
 from ticketlab.pruning.conditions import CONDITION_IDS, DENSE
 
-INIT, TRAIN, NEXT_LEVEL, FRESH_INIT = 0, 1, 2, 3
+INIT, TRAIN, NEXT_LEVEL, FRESH_INIT, DATA = 0, 1, 2, 3, 4
 _DENSE_ID = 1000
 
 

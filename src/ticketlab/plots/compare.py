@@ -1,0 +1,67 @@
+"""Several runs on one axis: RL against BC (paper figure 2), or network sizes (figure 11), with x
+as percent of weights remaining or as the absolute number of remaining weights."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from ticketlab.plots.common import CONDITION_STYLE, by_level, chains, percent_axis
+from ticketlab.plots.ticket import normalizer
+
+LINESTYLES = ("-", "--", ":", "-.")
+X_AXES = ("percent", "weights")
+
+
+def run_label(cfg) -> str:
+    if cfg.algo == "bc":
+        return f"BC {','.join(map(str, cfg.student.hidden))}"
+    return f"{cfg.algo.upper()} {','.join(map(str, cfg.network.actor_hidden))}"
+
+
+def compare_figure(runs: list[tuple[object, list[dict]]], conditions: tuple[str, ...], x_axis: str = "percent"):
+    """`runs`: (config, metrics rows) per run; one line style per run, one colour per condition."""
+    fig, ax = plt.subplots(figsize=(6.5, 4.2))
+    for i, (cfg, rows) in enumerate(runs):
+        norm = normalizer(rows, cfg.env.name)
+        for condition, chain in chains(rows).items():
+            if condition not in conditions:
+                continue
+            colour, label = CONDITION_STYLE.get(condition, ("black", condition))
+            levels, dens, mean, std = by_level(chain, norm)
+            counts = np.array([np.mean([r["remaining_weights"] for r in chain if r["level"] == lv]) for lv in levels])
+            x = 100 * dens if x_axis == "percent" else counts
+            ls = LINESTYLES[i % len(LINESTYLES)]
+            ax.plot(x, mean, ls, marker="o", ms=3, color=colour, label=f"{run_label(cfg)}: {label}")
+            ax.fill_between(x, mean - std, mean + std, color=colour, alpha=0.12, lw=0)
+    if x_axis == "percent":
+        percent_axis(ax)
+    else:
+        ax.set_xscale("log")
+        ax.invert_xaxis()
+        ax.set_xlabel("remaining prunable weights")
+    ax.axhline(1.0, color="black", lw=0.6, ls=":")
+    ax.set_ylabel("best return / dense mean of its run")
+    envs = sorted({cfg.env.name for cfg, _ in runs})
+    ax.set_title(f"{', '.join(envs)}: " + " vs ".join(run_label(cfg) for cfg, _ in runs), fontsize=9)
+    ax.legend(fontsize=6.5, frameon=False)
+    return fig
+
+
+def compare_runs(run_dirs: list[Path], out: Path, conditions: tuple[str, ...], x_axis: str) -> Path:
+    from ticketlab.imp.results import load_metrics
+    from ticketlab.imp.rundir import load_run_config
+    from ticketlab.plots.common import save_figure
+    from ticketlab.validate import ConfigError
+
+    if x_axis not in X_AXES:
+        raise ConfigError("x", f"unknown {x_axis!r}; allowed: {', '.join(X_AXES)}")
+    runs = []
+    for run in run_dirs:
+        cfg = load_run_config(run)
+        rows = load_metrics(run)
+        if not rows:
+            raise ConfigError("run", f"{run} has no finished level yet")
+        runs.append((cfg, rows))
+    return save_figure(compare_figure(runs, conditions, x_axis), out)
