@@ -19,7 +19,18 @@ CASES = [
     (["run", "cartpole-ppo", "--imp.scope", "critic"], "imp.scope: unknown 'critic'; allowed: actor, actor_critic"),
     (["run", "cartpole-ppo", "--imp.conditions", "mask_weights", "lucky"], "imp.conditions: unknown 'lucky'; allowed:"),
     (["run", "cartpole-ppo", "--levels", "0"], "levels: must be >= 1"),
-    (["frobnicate"], "command: unknown 'frobnicate'; allowed: run, plot, presets"),
+    (["run", "cartpole-ppo", "--algo", "evolution"], "algo: unknown 'evolution'; allowed: ppo, bc"),
+    (["run", "cartpole-bc", "--bc.loss", "mse"], "bc.loss: unknown 'mse'; allowed: cross_entropy, kl_gaussian, huber_value"),
+    (["run", "cartpole-bc", "--bc.loss", "kl_gaussian"], "bc.loss: 'kl_gaussian' needs a Gaussian or value student"),
+    (["run", "cartpole-bc", "--bc.expert", "nope"], "bc.expert: unknown 'nope'; allowed: cartpole-ppo, acrobot-ppo, <path>.safetensors"),
+    (["run", "cartpole-bc", "--student.hidden", "0,5"], "student.hidden: widths must be >= 1"),
+    (["run", "cartpole-bc", "--imp.rewind-steps", "100"], "imp.rewind-steps: late rewinding is for RL runs"),
+    (["run", "cartpole-bc", "--bc.batch-size", "20000"], "bc.batch-size: must be <= the collected transitions (10000)"),
+    (["expert", "cartpole-bc"], "expert: name one RL preset; allowed: cartpole-ppo, acrobot-ppo"),
+    (["compare"], "compare: name one or more run directories"),
+    (["compare", "nowhere"], "run: nowhere is not a directory"),
+    (["compare", ".", "--conditions", "lucky"], "conditions: unknown 'lucky'"),
+    (["frobnicate"], "command: unknown 'frobnicate'; allowed: run, expert, compare, plot, presets"),
 ]
 
 
@@ -44,7 +55,17 @@ def test_real_process_exit_status(tmp_path):
 def test_presets_lists_every_preset(capsys):
     assert main(["presets"]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
-    assert [l.split()[0] for l in lines] == ["cartpole-ppo", "acrobot-ppo"]
+    assert [l.split()[0] for l in lines] == ["cartpole-ppo", "acrobot-ppo", "cartpole-bc", "acrobot-bc"]
+
+
+def test_size_sweep_splits_into_one_run_per_size():
+    from ticketlab.cli import _split_sweep, parse_run_args
+
+    argsets = _split_sweep(["cartpole-bc", "--student.hidden", "128,128", "256,256", "--seeds", "2"])
+    assert argsets == [["cartpole-bc", "--student.hidden", "128", "128", "--seeds", "2"],
+                       ["cartpole-bc", "--student.hidden", "256", "256", "--seeds", "2"]]
+    assert [parse_run_args(a).student.hidden for a in argsets] == [(128, 128), (256, 256)]
+    assert parse_run_args(["acrobot-bc", "--student.hidden", "256,128"]).student.hidden == (256, 128)
 
 
 def test_plot_refuses_a_directory_that_is_not_a_run(tmp_path, capsys):

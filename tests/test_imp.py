@@ -136,3 +136,12 @@ def test_figures_come_from_the_store_alone(finished):
     assert [p.name for p in pngs] == ["ticket.png", "input_dimensions.png", "layer_density.png"]
     for png in pngs:
         assert png.stat().st_size > 10_000 and png.with_suffix(".pdf").exists()
+
+
+def test_compare_overlays_runs_in_percent_and_absolute_weights(finished, tmp_path):
+    from ticketlab.plots.compare import compare_runs
+
+    _, run = finished
+    for x in ("percent", "weights"):
+        png = compare_runs([run, run], tmp_path / f"cmp_{x}", ("mask_weights", "permuted_permuted"), x)
+        assert png.stat().st_size > 10_000 and png.with_suffix(".pdf").exists()

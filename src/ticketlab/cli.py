@@ -76,7 +76,10 @@ def parse_run_args(args: list[str]):
             print(USAGE)
             raise SystemExit(0)
         raise ConfigError("preset", f"missing; allowed: {', '.join(PRESETS)}")
-    name, rest = args[0], args[1:]
+    argsets = _split_sweep(args)
+    if len(argsets) > 1:
+        raise ConfigError("student.hidden", "several sizes make a sweep; run them with ticketlab run")
+    name, rest = argsets[0][0], argsets[0][1:]
     scale, rest = _pop_scale(rest)
     base = preset(name, scale)
     cfg = tyro.cli(ExperimentConfig, default=base, args=rest, prog=f"ticketlab run {name}")

@@ -74,6 +74,7 @@ class StudentCarry:
     eval_returns: jax.Array
     mean_losses: jax.Array
     loss_sum: jax.Array
+    data_digest: jax.Array
 
 
 def make_train(cfg: BCConfig, spec, student: MLP, teacher: MLP, teacher_params):
@@ -116,7 +117,8 @@ def make_train(cfg: BCConfig, spec, student: MLP, teacher: MLP, teacher_params):
                 batch_index, idx = xs
                 loss, grads = jax.value_and_grad(loss_fn)(c.params, mask, obs[idx], teacher_out[idx])
                 new_params, opt_state = masked_step(tx, grads, c.opt_state, c.params, mask)
-                c = c.replace(params=new_params, opt_state=opt_state, loss_sum=c.loss_sum + loss)
+                digest = c.data_digest + jnp.sum(obs[idx]) + jnp.sum(teacher_out[idx])
+                c = c.replace(params=new_params, opt_state=opt_state, loss_sum=c.loss_sum + loss, data_digest=digest)
                 done = epoch_index * per_epoch + batch_index + 1
                 is_eval = jnp.logical_or(done % cfg.eval_every == 0, done == grad_steps)
                 # the step counters are the scans' unbatched inputs: under vmap this stays a branch
@@ -135,6 +137,7 @@ def make_train(cfg: BCConfig, spec, student: MLP, teacher: MLP, teacher_params):
             eval_returns=jnp.zeros(num_evals),
             mean_losses=jnp.zeros(num_evals),
             loss_sum=jnp.zeros(()),
+            data_digest=jnp.zeros(()),
         )
         c, _ = jax.lax.scan(epoch, init, jnp.arange(cfg.epochs))
         return TrainOutput(
@@ -145,6 +148,7 @@ def make_train(cfg: BCConfig, spec, student: MLP, teacher: MLP, teacher_params):
             eval_returns=c.eval_returns,
             train_curve=c.mean_losses,
             rewind_params=params,
+            data_digest=c.data_digest,
         )
 
     return train

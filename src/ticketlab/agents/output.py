@@ -30,3 +30,6 @@ class TrainOutput:
     finished in it (nan: none); BC, the mean distillation loss."""
     rewind_params: Any
     """Params at the late-rewinding point; the start params when there is none."""
+    data_digest: jax.Array
+    """BC: a sum over every minibatch the student was trained on (inputs and teacher outputs), so
+    tests can check that the data never depend on the student. PPO: 0."""

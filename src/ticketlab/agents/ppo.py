@@ -208,6 +208,7 @@ def make_train(cfg: PPOConfig, spec, actor: MLP, critic: MLP, rewind_update: int
             eval_returns=runner.eval_returns,
             train_curve=runner.train_returns,
             rewind_params=runner.rewind_params,
+            data_digest=jnp.zeros(()),
         )
 
     return train

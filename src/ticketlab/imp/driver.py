@@ -28,7 +28,7 @@ from ticketlab.imp.results import write_results_csv
 from ticketlab.imp.rundir import prepare_run_dir
 from ticketlab.pruning.conditions import DENSE, next_level
 from ticketlab.pruning.magnitude import count_after_levels
-from ticketlab.pruning.masks import ones_mask, prunable_tree
+from ticketlab.pruning.masks import ones_mask, prunable_total, prunable_tree
 from ticketlab.validate import validate
 
 
@@ -99,7 +99,8 @@ def _dense_starts(exp: Experiment, seeds: list[int]):
 def _derived_starts(exp: Experiment, run: Path, level: int, jobs):
     """Each condition's (mask, start) for `level`, from its chain's level - 1 on disk."""
     cfg = exp.cfg
-    keep = count_after_levels(_total(exp), cfg.imp.prune_fraction, level)
+    total = prunable_total(jax.eval_shape(exp.init, jax.random.PRNGKey(0)), exp.prunable)
+    keep = count_after_levels(total, cfg.imp.prune_fraction, level)
     init_kind = "rewind" if exp.rewind_update > 0 else "start"
     masks, starts = [None] * len(jobs), [None] * len(jobs)
     for condition in cfg.imp.conditions:
@@ -115,15 +116,6 @@ def _derived_starts(exp: Experiment, run: Path, level: int, jobs):
         for i, m, s in zip(idx, _unstack(mask_b, len(idx)), _unstack(start_b, len(idx))):
             masks[i], starts[i] = m, s
     return masks, starts
-
-
-def _total(exp: Experiment) -> int:
-    shapes = jax.eval_shape(exp.init, jax.random.PRNGKey(0))
-    return sum(
-        int(np.prod(s.shape))
-        for s, pr in zip(jax.tree_util.tree_leaves(shapes), jax.tree_util.tree_leaves(exp.prunable))
-        if pr
-    )
 
 
 def _train_level(exp: Experiment, level: int, jobs, masks, starts):

@@ -47,8 +47,9 @@ def prunable_count(mask, prunable) -> int:
     return int(sum(leaves))
 
 
-def prunable_total(mask, prunable) -> int:
-    return int(sum(np.asarray(m).size for m, pr in zip(_leaves(mask), _leaves(prunable)) if pr))
+def prunable_total(tree, prunable) -> int:
+    """Prunable weights of a params- or mask-shaped tree (arrays or shape structs)."""
+    return int(sum(int(np.prod(m.shape)) for m, pr in zip(_leaves(tree), _leaves(prunable)) if pr))
 
 
 def layer_density(mask, prunable) -> dict[str, float]:
