@@ -58,7 +58,7 @@ def test_expert_cache_is_hit_on_second_call(expert):
     out, first, second, files, after = expert
     assert first.trained_now and not second.trained_now
     assert files == after  # nothing written or rewritten by the second call
-    assert len(list((out / "experts").glob("*/levels/level_00/complete.json"))) == 1
+    assert len(list((out / "experts").glob("*/levels/level_00/seed_0/complete.json"))) == 1
     assert first.path == second.path and first.mean_return >= 250
     for a, b in zip(jax.tree_util.tree_leaves(first.params), jax.tree_util.tree_leaves(second.params)):
         np.testing.assert_array_equal(a, b)

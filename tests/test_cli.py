@@ -30,7 +30,25 @@ CASES = [
     (["compare"], "compare: name one or more run directories"),
     (["compare", "nowhere"], "run: nowhere is not a directory"),
     (["compare", ".", "--conditions", "lucky"], "conditions: unknown 'lucky'"),
-    (["frobnicate"], "command: unknown 'frobnicate'; allowed: run, expert, compare, plot, presets"),
+    (["run", "cartpole-ppo", "--nope", "1"], "nope: unknown field; see ticketlab run PRESET --help"),
+    (["run", "cartpole-ppo", "--lr", "1e-3"], "lr: unknown field; did you mean --ppo.lr, --bc.lr?"),
+    (["run", "cartpole-ppo", "--seeds", "many"], "seeds: 'many' is not an integer"),
+    (["run", "cartpole-ppo", "--ppo.lr", "fast"], "ppo.lr: 'fast' is not a number"),
+    (["sweep"], "sweep: name one or more presets"),
+    (["sweep", "cartpole-ppo", "--backend", "slurm"], "backend: unknown 'slurm'; allowed: local, ray, submitit"),
+    (["sweep", "cartpole-ppo", "--grid", "init.scheme="], "grid: init.scheme has no values; give field=value1,value2"),
+    (["sweep", "cartpole-ppo", "--grid", "init.scheme"], "grid: 'init.scheme' must look like field=value1,value2"),
+    (["sweep", "cartpole-ppo", "--grid", "foo.bar=1,2"], "grid: unknown field 'foo.bar'"),
+    (["sweep", "cartpole-ppo", "--grid", "ppo.lr=fast"], "grid: ppo.lr='fast' is not a float"),
+    (["sweep", "cartpole-ppo", "--grid", "init.scheme=torch-default,he-magic"], "init.scheme: unknown 'he-magic'"),
+    (["sweep", "cartpole-ppo", "--workers", "0"], "workers: must be >= 1, got 0"),
+    (["sweep", "cartpole-ppo", "--colour", "red"], "--colour: unknown option of sweep"),
+    (["sweep", "cartpole-ppo", "--backend", "ray", "--address", "127.0.0.1:1"], "address: cannot reach a Ray cluster at 127.0.0.1:1"),
+    (["sweep", "cartpole-ppo", "--backend", "ray", "--address", "nowhere"], "address: 'nowhere' must be auto, local or HOST:PORT"),
+    (["status"], "status: takes one directory"),
+    (["status", "no/such/dir"], "status: no/such/dir is not a directory"),
+    (["plot", "no/such/run"], "run: no/such/run is not a directory"),
+    (["frobnicate"], "command: unknown 'frobnicate'; allowed: run, sweep, status, expert, compare, plot, presets"),
 ]
 
 
@@ -38,11 +56,39 @@ CASES = [
 def test_bad_input_exits_2_with_one_line(argv, message, tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     out = tmp_path / "runs"
-    code = main(argv + (["--out", str(out)] if argv[:1] == ["run"] and len(argv) > 1 else []))
+    code = main(argv + (["--out", str(out)] if argv[:1] in (["run"], ["sweep"]) and len(argv) > 1 else []))
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2
     assert len(err) == 1 and message in err[0], err
     assert list(tmp_path.iterdir()) == []  # nothing written
+
+
+def test_the_table_covers_at_least_twenty_cases():
+    assert len(CASES) >= 20
+
+
+def test_status_refuses_a_directory_without_runs(tmp_path, capsys):
+    assert main(["status", str(tmp_path)]) == 2
+    assert capsys.readouterr().err.strip() == f"ticketlab: error: status: {tmp_path} holds no ticketlab run (no */config.json)"
+
+
+def test_a_config_that_disagrees_with_the_one_on_disk(tmp_path, capsys):
+    import json
+
+    from ticketlab.imp.driver import run_experiment
+
+    from conftest import tiny_config
+
+    cfg = tiny_config(tmp_path / "runs", levels=1, seeds=1)
+    run = run_experiment(cfg)
+    meta = json.loads((run / "config.json").read_text())
+    meta["config"]["ppo"]["lr"] = 0.123
+    (run / "config.json").write_text(json.dumps(meta))
+    before = sorted(p for p in run.rglob("*"))
+    with pytest.raises(Exception) as err:
+        run_experiment(cfg)
+    assert "holds a different config" in str(err.value)
+    assert sorted(p for p in run.rglob("*")) == before
 
 
 def test_real_process_exit_status(tmp_path):

@@ -99,6 +99,8 @@ def get_expert(expert: str, out: str, threshold: float, seeds: int, steps: int =
         return load_expert(path)
     run_experiment(cfg)
     rows = [r for r in load_metrics(run) if r["level"] == 0]
+    if not rows:
+        raise ExpertError(f"every candidate expert of {expert!r} failed (NaN or inf); see ticketlab status {run}")
     best = max(rows, key=lambda r: r["best_return"])
     if best["best_return"] < threshold:
         raise ExpertError(

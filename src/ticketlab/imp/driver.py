@@ -2,9 +2,10 @@
 (mask, start params) from that condition's previous level on disk, then trains all
 (seed, condition) runs of the level in one vmapped, jit-compiled call.
 
-A level is finished when its marker file exists; finished levels are skipped, so a killed run
-resumes from its last finished level, and since every level reads its inputs back from the store,
-a resumed run computes exactly what an uninterrupted one does.
+A (level, seed) is finished when its marker file exists; finished pieces are skipped, so a killed
+run resumes from its last finished level, and since every level reads its inputs back from the
+store and a block's batch is always the same, a resumed run computes exactly what an uninterrupted
+one does.
 """
 from __future__ import annotations
 
@@ -24,12 +25,15 @@ from ticketlab.analysis.summaries import level_summary
 from ticketlab.config import ExperimentConfig
 from ticketlab.envs.registry import EnvSpec, make_env
 from ticketlab.imp.keys import DATA, FRESH_INIT, INIT, NEXT_LEVEL, TRAIN, run_key
+from ticketlab.imp.completion import log_event, mark_seed_complete, repair, seed_complete
+from ticketlab.imp.faults import inject_faults
+from ticketlab.imp.lock import seed_locks
 from ticketlab.imp.results import write_results_csv
 from ticketlab.imp.rundir import prepare_run_dir
 from ticketlab.pruning.conditions import DENSE, next_level
 from ticketlab.pruning.magnitude import count_after_levels
 from ticketlab.pruning.masks import ones_mask, prunable_total, prunable_tree
-from ticketlab.validate import validate
+from ticketlab.validate import ConfigError, validate
 
 
 @dataclasses.dataclass
@@ -70,10 +74,6 @@ def build(cfg: ExperimentConfig) -> Experiment:
     agent = build_agent(cfg, spec)
     prunable = prunable_tree(jax.eval_shape(agent.init, jax.random.PRNGKey(0)), cfg.imp.scope)
     return Experiment(cfg=cfg, spec=spec, agent=agent, prunable=prunable, train_batch=jax.jit(jax.vmap(agent.train)))
-
-
-def is_complete(run: Path, level: int) -> bool:
-    return paths.level_marker(run, level).exists()
 
 
 def _stack(trees):
@@ -133,61 +133,117 @@ def _train_level(exp: Experiment, level: int, jobs, masks, starts):
     return outputs
 
 
-def _write_level(exp: Experiment, run: Path, level: int, jobs, masks, starts, outputs, seconds: float):
-    for (seed, condition), mask, start, out in zip(jobs, masks, starts, outputs):
+def nonfinite_reason(out) -> str | None:
+    """Why a run's output cannot seed the next level (NaN or inf anywhere), or None."""
+    for name, tree in (("best params", out.best_params), ("final params", out.final_params)):
+        if not all(np.isfinite(np.asarray(x)).all() for x in jax.tree_util.tree_leaves(tree)):
+            return f"non-finite {name} (NaN or inf in training)"
+    if not np.isfinite(np.asarray(out.eval_returns)).all():
+        return "non-finite evaluation return"
+    return None
+
+
+def _write_seed(exp: Experiment, run: Path, level: int, seed: int, jobs, masks, starts, outputs, seconds: float):
+    """Write every condition of one (level, seed), then its marker with their checksums."""
+    for (s, condition), mask, start, out in zip(jobs, masks, starts, outputs):
+        if s != seed:
+            continue
+        failed = nonfinite_reason(out)
         store.save_tree(paths.tree_file(run, level, seed, condition, "mask"), mask)
         store.save_tree(paths.tree_file(run, level, seed, condition, "start"), start)
-        store.save_tree(paths.tree_file(run, level, seed, condition, "best"), out.best_params)
-        if level == 0 and exp.rewind_update > 0:
-            store.save_tree(paths.tree_file(run, level, seed, condition, "rewind"), out.rewind_params)
+        if not failed:
+            store.save_tree(paths.tree_file(run, level, seed, condition, "best"), out.best_params)
+            if level == 0 and exp.rewind_update > 0:
+                store.save_tree(paths.tree_file(run, level, seed, condition, "rewind"), out.rewind_params)
+        finite = lambda x: float(x) if np.isfinite(x) else None  # noqa: E731
         metrics = {
             "seed": seed,
             "condition": condition,
             "level": level,
-            "best_return": float(out.best_return),
-            "final_return": float(out.final_return),
-            "eval_returns": [float(x) for x in out.eval_returns],
-            "train_curve": [None if np.isnan(x) else float(x) for x in out.train_curve],
+            "status": "failed" if failed else "ok",
+            "best_return": None if failed else float(out.best_return),
+            "final_return": finite(out.final_return),
+            "eval_returns": [finite(x) for x in out.eval_returns],
+            "train_curve": [finite(x) for x in out.train_curve],
             "train_curve_kind": "distillation_loss" if exp.cfg.algo == "bc" else "training_episode_return",
             "env_steps": exp.env_steps,
             "seconds": seconds,
-            **level_summary(out.best_params, mask, exp.prunable),
+            **level_summary(start if failed else out.best_params, mask, exp.prunable),
         }
+        if failed:
+            metrics["failure"] = failed
+            log_event(run, "chain_failed", level=level, seed=seed, condition=condition, reason=failed)
         store.save_json(paths.metrics_file(run, level, seed, condition), metrics)
-    store.save_json(paths.level_marker(run, level), {"level": level, "runs": len(jobs), "seconds": seconds})
+    mark_seed_complete(run, level, seed)
 
 
-def run_experiment(cfg: ExperimentConfig, on_level: Callable | None = None, argv: list[str] | None = None) -> Path:
-    """Run (or resume) every level of `cfg`; returns the run directory.
+def failures_at(run: Path, seeds: list[int], level: int) -> set[tuple[int, str]]:
+    """(seed, condition) chains that failed at `level` ("*": the dense level 0, every condition)."""
+    out = set()
+    for seed in seeds:
+        for path in paths.seed_dir(run, level, seed).glob("*/metrics.json"):
+            m = store.load_json(path)
+            if m.get("status") == "failed":
+                out.add((seed, m["condition"] if level > 0 else "*"))
+    return out
 
-    `on_level(level, level_results)` is called after each level with a list of metrics dicts
-    (also for levels found finished on disk, with `resumed=True`).
+
+def run_experiment(
+    cfg: ExperimentConfig,
+    on_level: Callable | None = None,
+    argv: list[str] | None = None,
+    seeds: list[int] | None = None,
+    wait: bool = False,
+) -> Path:
+    """Run (or resume) every level of `cfg` for `seeds` (default: all); returns the run directory.
+
+    Every seed of the block trains in one vmapped call per level. Finished (level, seed) pieces
+    are verified against their checksums and skipped; corrupted ones are moved aside and
+    recomputed. A level that is partly finished is recomputed for the whole block (same batch,
+    same numbers) and only the missing seeds are written. `on_level(level, rows, resumed)` is
+    called after each level with its metrics.
     """
     validate(cfg)
     run = paths.run_dir(cfg)
+    block = list(range(cfg.seeds)) if seeds is None else sorted(seeds)
+    bad = [s for s in block if not 0 <= s < cfg.seeds]
+    if bad:
+        raise ConfigError("seeds", f"seed {bad[0]} outside 0 .. {cfg.seeds - 1}")
     prepare_run_dir(run, cfg, argv)
     exp = None
-    for level in range(cfg.levels):
-        jobs = _level_jobs(cfg, level)
-        if is_complete(run, level):
+    with seed_locks(run, block, wait=wait):
+        repair(run, block, cfg.levels)
+        failed: set[tuple[int, str]] = set()  # chains that stopped at an earlier level
+        for level in range(cfg.levels):
+            if level > 0:
+                failed |= failures_at(run, block, level - 1)
+            pending = [s for s in block if not seed_complete(run, level, s)]
+            jobs = [(s, c) for s, c in _level_jobs(cfg, level) if s in block
+                    and (s, c) not in failed and (s, "*") not in failed]
+            if pending and jobs:
+                exp = exp or build(cfg)
+                start_time = time.perf_counter()
+                if level == 0:
+                    masks, starts = _dense_starts(exp, [s for s, _ in jobs])
+                else:
+                    masks, starts = _derived_starts(exp, run, level, jobs)
+                outputs = _train_level(exp, level, inject_faults(jobs, level, starts), masks, starts)
+                seconds = time.perf_counter() - start_time
+                for seed in pending:
+                    _write_seed(exp, run, level, seed, jobs, masks, starts, outputs, seconds)
+                write_results_csv(run)
+            elif pending:
+                for seed in pending:
+                    paths.seed_dir(run, level, seed).mkdir(parents=True, exist_ok=True)
+                    mark_seed_complete(run, level, seed)  # every chain of these seeds has failed
             if on_level:
-                on_level(level, _load_metrics(run, level, jobs), True)
-            continue
-        exp = exp or build(cfg)
-        start_time = time.perf_counter()
-        if level == 0:
-            masks, starts = _dense_starts(exp, [s for s, _ in jobs])
-        else:
-            masks, starts = _derived_starts(exp, run, level, jobs)
-        outputs = _train_level(exp, level, jobs, masks, starts)
-        seconds = time.perf_counter() - start_time
-        _write_level(exp, run, level, jobs, masks, starts, outputs, seconds)
-        write_results_csv(run)
-        if on_level:
-            on_level(level, _load_metrics(run, level, jobs), False)
+                on_level(level, _load_metrics(run, level, block), not pending)
     write_results_csv(run)
     return run
 
 
-def _load_metrics(run: Path, level: int, jobs) -> list[dict]:
-    return [store.load_json(paths.metrics_file(run, level, s, c)) for s, c in jobs]
+def _load_metrics(run: Path, level: int, seeds) -> list[dict]:
+    rows = []
+    for seed in seeds:
+        rows.extend(store.load_json(p) for p in sorted(paths.seed_dir(run, level, seed).glob("*/metrics.json")))
+    return [r for r in rows if r.get("status", "ok") == "ok"]

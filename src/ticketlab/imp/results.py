@@ -9,37 +9,37 @@ from pathlib import Path
 from ticketlab import paths, store
 
 COLUMNS = (
-    "seed", "condition", "level", "density", "remaining_weights",
+    "seed", "condition", "level", "status", "density", "remaining_weights",
     "best_return", "final_return", "env_steps", "seconds",
 )
 
 
 def finished_levels(run: Path) -> list[int]:
+    """Levels with at least one finished seed."""
     levels_root = Path(run) / "levels"
     if not levels_root.exists():
         return []
-    found = []
-    for d in sorted(levels_root.iterdir()):
-        if d.name.startswith("level_") and (d / "complete.json").exists():
-            found.append(int(d.name.split("_")[1]))
-    return found
+    return sorted(int(d.name.split("_")[1]) for d in levels_root.iterdir()
+                  if d.name.startswith("level_") and any(d.glob("seed_*/complete.json")))
 
 
-def load_metrics(run: Path) -> list[dict]:
-    """Metrics of every run of every finished level, ordered by level, condition, seed."""
+def load_metrics(run: Path, include_failed: bool = False) -> list[dict]:
+    """Metrics of every finished (level, seed), ordered by level, condition, seed; chains that
+    failed (NaN or inf) are left out unless `include_failed`."""
     rows = []
     for level in finished_levels(run):
-        for path in sorted(paths.level_dir(run, level).glob("seed_*/*/metrics.json")):
-            rows.append(store.load_json(path))
+        for marker in sorted(paths.level_dir(run, level).glob("seed_*/complete.json")):
+            for path in sorted(marker.parent.glob("*/metrics.json")):
+                rows.append(store.load_json(path))
     rows.sort(key=lambda r: (r["level"], r["condition"], r["seed"]))
-    return rows
+    return [r for r in rows if include_failed or r.get("status", "ok") == "ok"]
 
 
 def write_results_csv(run: Path) -> Path:
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=COLUMNS, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
-    for row in load_metrics(run):
+    for row in load_metrics(run, include_failed=True):
         writer.writerow(row)
     store.save_text(paths.results_csv(run), buf.getvalue())
     return paths.results_csv(run)

@@ -1,7 +1,9 @@
 """Creating a run directory, or checking that an existing one belongs to this config."""
 from __future__ import annotations
 
+import os
 import platform
+import socket
 import sys
 from importlib import metadata
 from pathlib import Path
@@ -27,6 +29,8 @@ def provenance(argv: list[str] | None) -> dict:
         "versions": versions,
         "python": sys.version.split()[0],
         "platform": platform.platform(),
+        "host": socket.gethostname(),
+        "xla_flags": os.environ.get("XLA_FLAGS", ""),
         "jax_backend": jax.default_backend(),
         "devices": [str(d) for d in jax.devices()],
         "command": list(argv) if argv is not None else list(sys.argv),
@@ -41,6 +45,10 @@ def prepare_run_dir(run: Path, cfg: ExperimentConfig, argv: list[str] | None = N
         if hashed_fields(stored) != hashed_fields(cfg):
             raise ConfigError("run", f"{run} holds a different config (hash {config_hash(stored)}); "
                               "use another --out or --name")
+        if cfg.levels > stored.levels:  # the run is being extended: record its new length
+            meta = store.load_json(cfg_file)
+            meta["config"]["levels"] = cfg.levels
+            store.save_json(cfg_file, meta)
         return
     store.save_json(cfg_file, {
         "config": to_dict(cfg),

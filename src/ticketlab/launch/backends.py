@@ -1,0 +1,109 @@
+"""The three backends behind one function: `launch(tasks, backend, **options) -> (done, failed)`."""
+from __future__ import annotations
+
+import multiprocessing
+import os
+import re
+import socket
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from pathlib import Path
+
+from ticketlab.launch.tasks import Task, run_task
+from ticketlab.validate import ConfigError
+
+BACKENDS = ("local", "ray", "submitit")
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def _first_line(err: Exception) -> str:
+    text = ANSI.sub("", str(err)).strip().splitlines()
+    cause = [line for line in text if "Error" in line and "ray::" not in line]
+    return f"{err.__class__.__name__}: {(cause or text or [''])[-1 if cause else 0].strip()}"
+
+
+def launch(tasks: list[Task], backend: str, workers: int = 1, address: str = "auto", retries: int = 2,
+           partition: str = "", folder: str = "runs/submitit", cluster: str | None = None, report=print):
+    """Run every task; return (results of finished tasks, [(task, error)] of failed ones)."""
+    if backend == "local":
+        return _local(tasks, workers, report)
+    if backend == "ray":
+        return _ray(tasks, address, retries, report)
+    if backend == "submitit":
+        return _submitit(tasks, partition, folder, cluster, report)
+    raise ConfigError("backend", f"unknown {backend!r}; allowed: {', '.join(BACKENDS)}")
+
+
+def _local(tasks, workers, report):
+    done, failed = [], []
+    ctx = multiprocessing.get_context("spawn")  # JAX is not fork-safe
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        futures = {pool.submit(run_task, t): t for t in tasks}
+        for fut in as_completed(futures):
+            task = futures[fut]
+            try:
+                done.append(fut.result())
+                report(f"done   {task.label}")
+            except Exception as err:  # a failed task is reported, the others go on
+                failed.append((task, _first_line(err)))
+                report(f"FAILED {task.label}: {err}")
+    return done, failed
+
+
+def check_ray_address(address: str) -> None:
+    """Fail fast, in one line, when no Ray cluster answers at `address`."""
+    if address in ("auto", "local"):
+        if address == "auto" and not (os.environ.get("RAY_ADDRESS") or Path("/tmp/ray/ray_current_cluster").exists()):
+            raise ConfigError("address", "auto found no running Ray cluster on this machine; start one with "
+                              "`ray start --head` or give --address HOST:PORT")
+        return
+    host, _, port = address.rpartition(":")
+    if not host or not port.isdigit():
+        raise ConfigError("address", f"{address!r} must be auto, local or HOST:PORT")
+    try:
+        socket.create_connection((host, int(port)), timeout=3).close()
+    except OSError as err:
+        raise ConfigError("address", f"cannot reach a Ray cluster at {address} ({err.strerror or err}); "
+                          "check the head node or use --address auto") from None
+
+
+def _ray(tasks, address, retries, report):
+    try:
+        import ray
+    except ImportError:
+        raise ConfigError("backend", "ray needs the ray extra: pip install -e '.[ray]'") from None
+    if not ray.is_initialized():
+        check_ray_address(address)
+        ray.init(address=address, log_to_driver=False)
+    remote = ray.remote(num_cpus=1, max_retries=retries, retry_exceptions=True)(run_task)
+    refs = {remote.remote(t): t for t in tasks}
+    done, failed = [], []
+    for ref, task in refs.items():
+        try:
+            done.append(ray.get(ref))
+            report(f"done   {task.label} on node {done[-1]['node']}")
+        except Exception as err:  # retries exhausted: report it, record it, keep the others
+            failed.append((task, _first_line(err)))
+            report(f"FAILED {task.label} after {retries} retries: {failed[-1][1]}")
+    return done, failed
+
+
+def _submitit(tasks, partition, folder, cluster, report):
+    try:
+        import submitit
+    except ImportError:
+        raise ConfigError("backend", "submitit needs the slurm extra: pip install -e '.[slurm]'") from None
+    executor = submitit.AutoExecutor(folder=folder, cluster=cluster)
+    params = {"timeout_min": 24 * 60, "cpus_per_task": 2}
+    if partition and executor.cluster == "slurm":
+        params["slurm_partition"] = partition
+    executor.update_parameters(**params)
+    jobs = executor.map_array(run_task, tasks)
+    done, failed = [], []
+    for job, task in zip(jobs, tasks):
+        try:
+            done.append(job.result())
+            report(f"done   {task.label} (job {job.job_id})")
+        except Exception as err:
+            failed.append((task, _first_line(err)))
+            report(f"FAILED {task.label} (job {job.job_id}): {failed[-1][1]}")
+    return done, failed

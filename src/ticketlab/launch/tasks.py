@@ -1,0 +1,103 @@
+"""What a launcher runs: one task per (config, block of seeds), each one vmapped program per level."""
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import os
+import socket
+import time
+
+from ticketlab.config import ExperimentConfig, from_dict, to_dict
+from ticketlab.validate import ConfigError
+
+
+@dataclasses.dataclass(frozen=True)
+class Task:
+    config: dict
+    """The full ExperimentConfig as a JSON-ready dict (portable to any worker)."""
+    seeds: tuple[int, ...]
+
+    @property
+    def label(self) -> str:
+        return f"{self.config['name']} seeds {self.seeds[0]}-{self.seeds[-1]}"
+
+
+def make_tasks(configs: list[ExperimentConfig], block_seeds: int) -> list[Task]:
+    """Split each config's seeds into blocks of `block_seeds` (0: all seeds in one task)."""
+    tasks = []
+    for cfg in configs:
+        size = block_seeds or cfg.seeds
+        for lo in range(0, cfg.seeds, size):
+            tasks.append(Task(to_dict(cfg), tuple(range(lo, min(lo + size, cfg.seeds)))))
+    return tasks
+
+
+def run_task(task: Task) -> dict:
+    """Run one task to the end (resuming what is on disk); report where it ran."""
+    from ticketlab.imp.driver import run_experiment
+    from ticketlab.imp.faults import fail_once
+
+    fail_once()
+    cfg = from_dict(task.config)
+    start = time.perf_counter()
+    run = run_experiment(cfg, seeds=list(task.seeds), wait=True, argv=["ticketlab", "sweep"])
+    node = None
+    try:
+        import ray
+
+        if ray.is_initialized():
+            node = ray.get_runtime_context().get_node_id()
+    except ImportError:
+        pass
+    return {"run": str(run), "seeds": list(task.seeds), "host": socket.gethostname(), "pid": os.getpid(),
+            "node": node, "seconds": time.perf_counter() - start}
+
+
+def expand_grid(base: ExperimentConfig, grid: list[str]) -> list[ExperimentConfig]:
+    """`["init.scheme=torch-default,xavier-uniform", "seeds=3"]` -> one config per combination."""
+    axes = []
+    for spec in grid:
+        if "=" not in spec:
+            raise ConfigError("grid", f"{spec!r} must look like field=value1,value2 (e.g. init.scheme=torch-default,xavier-uniform)")
+        field, values = spec.split("=", 1)
+        options = [v for v in values.split(",") if v != ""]
+        if not options:
+            raise ConfigError("grid", f"{field} has no values; give field=value1,value2")
+        axes.append((field, options))
+    configs = []
+    for combo in itertools.product(*[[(f, v) for v in opts] for f, opts in axes]):
+        configs.append(with_fields(base, dict(combo)))
+    return configs
+
+
+def with_fields(cfg: ExperimentConfig, fields: dict[str, str]) -> ExperimentConfig:
+    """Set dotted fields from strings, converting to each field's type."""
+    data = to_dict(cfg)
+    for dotted, raw in fields.items():
+        node, parts = data, dotted.replace("-", "_").split(".")
+        for part in parts[:-1]:
+            if part not in node or not isinstance(node[part], dict):
+                raise ConfigError("grid", f"unknown field {dotted!r}")
+            node = node[part]
+        leaf = parts[-1]
+        if leaf not in node or isinstance(node[leaf], dict):
+            raise ConfigError("grid", f"unknown field {dotted!r}; fields look like init.scheme, ppo.lr, seeds")
+        node[leaf] = _convert(dotted, node[leaf], raw)
+    return from_dict(data)
+
+
+def _convert(field: str, current, raw: str):
+    try:
+        if isinstance(current, bool):
+            if raw.lower() not in ("true", "false"):
+                raise ValueError(raw)
+            return raw.lower() == "true"
+        if isinstance(current, int):
+            return int(raw)
+        if isinstance(current, float):
+            return float(raw)
+        if isinstance(current, (list, tuple)):
+            return [type(current[0])(x) if current else x for x in raw.split("+")]
+    except ValueError:
+        raise ConfigError("grid", f"{field}={raw!r} is not a {type(current).__name__}") from None
+    return raw
