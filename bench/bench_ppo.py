@@ -135,6 +135,8 @@ def main():
               f"{'' if comp is None else f'{comp:.1f}':>9s} | {'' if ret is None else f'{ret:.1f}':>16s} |")
     v, s = rows[0][1] / rows[0][2], rows[1][1] / rows[1][2]
     print(f"\nvmapped / one-at-a-time steps per second: {v / s:.2f}x")
+    paper_steps = 15 * cfg.ppo.total_steps * (1 + 4 * 19)
+    print(f"paper scale ({paper_steps / 1e6:.1f} M env steps) at the vmapped rate: {paper_steps / v / 60:.1f} min + compilation")
     print(f"\nBehavioural cloning, cartpole-bc: student {bc_cfg.student.hidden}, {bc_cfg.bc.total_steps:,} expert transitions x "
           f"{bc_cfg.bc.epochs} epochs per run, greedy evaluation every {bc_cfg.bc.eval_every} gradient steps\n")
     print(f"| {'program':58s} | {'runs':>5s} | {'seconds':>8s} | {'s per run':>9s} | {'compile s':>9s} | {'mean best return':>16s} |")
@@ -143,8 +145,6 @@ def main():
                                              (f"ticketlab BC, one run at a time ({args.single} runs)", bc_s, args.single)):
         print(f"| {name:58s} | {n:5d} | {sec:8.1f} | {sec / n:9.3f} | {comp:9.1f} | {ret:16.1f} |")
     print(f"\nBC vmapped / one-at-a-time runs per second: {(bc_runs / bc_v[1]) / (args.single / bc_s[1]):.2f}x")
-    paper_steps = 15 * cfg.ppo.total_steps * (1 + 4 * 19)
-    print(f"paper scale ({paper_steps / 1e6:.1f} M env steps) at the vmapped rate: {paper_steps / v / 60:.1f} min + compilation")
     if not args.no_demo:
         print(f"demo wall time (ticketlab run cartpole-ppo, 4 seeds x 10 levels, incl. compilation): {bench_demo():.0f} s")
 

@@ -109,7 +109,7 @@ def check_flags(args: list[str]) -> None:
             hint = f"; did you mean {', '.join(close)}?" if close else "; see ticketlab run PRESET --help"
             raise ConfigError(name.lstrip("-"), f"unknown field{hint}")
         values = [a.split("=", 1)[1]] if "=" in a else []
-        while not values and i + 1 < len(args) and not args[i + 1].startswith("--"):
+        while "=" not in a and i + 1 < len(args) and not args[i + 1].startswith("--"):
             values.append(args[i + 1])
             i += 1
         i += 1
@@ -119,6 +119,8 @@ def check_flags(args: list[str]) -> None:
             continue
         if not values:
             raise ConfigError(name.lstrip("-"), "needs a value")
+        if typing.get_origin(kind) is not tuple and len(values) > 1:
+            raise ConfigError(name.lstrip("-"), f"takes one value, got {' '.join(values)}")
         for v in values:
             try:
                 item(v) if item in (int, float) else None
