@@ -105,9 +105,9 @@ def test_presets_lists_every_preset(capsys):
 
 
 def test_size_sweep_splits_into_one_run_per_size():
-    from ticketlab.cli import _split_sweep, parse_run_args
+    from ticketlab.cli_args import parse_run_args, split_sweep
 
-    argsets = _split_sweep(["cartpole-bc", "--student.hidden", "128,128", "256,256", "--seeds", "2"])
+    argsets = split_sweep(["cartpole-bc", "--student.hidden", "128,128", "256,256", "--seeds", "2"])
     assert argsets == [["cartpole-bc", "--student.hidden", "128", "128", "--seeds", "2"],
                        ["cartpole-bc", "--student.hidden", "256", "256", "--seeds", "2"]]
     assert [parse_run_args(a).student.hidden for a in argsets] == [(128, 128), (256, 256)]

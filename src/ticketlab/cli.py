@@ -1,10 +1,12 @@
-"""Command line: `ticketlab run|plot|presets`. Bad input exits 2 with one line, writing nothing."""
+"""Command line: `ticketlab run|sweep|status|expert|compare|plot|presets`. Bad input exits 2 with
+one line, writing nothing."""
 from __future__ import annotations
 
 import json
-import re
 import sys
 from pathlib import Path
+
+from ticketlab.cli_args import int_option, options, parse_run_args, split_sweep
 
 USAGE = """usage:
   ticketlab run PRESET [--scale demo|paper] [--seeds N] [--levels N] [--init.input-scale X] ... [--wait]
@@ -20,137 +22,11 @@ USAGE = """usage:
 `ticketlab run PRESET --help` lists every field with its documentation."""
 
 COMMANDS = ("run", "sweep", "status", "expert", "compare", "plot", "presets")
-WIDTHS = re.compile(r"^\d+(,\d+)*$")
 
 
 def fail(message: str) -> int:
     print(f"ticketlab: error: {message}", file=sys.stderr)
     return 2
-
-
-def _pop_scale(args: list[str]) -> tuple[str, list[str]]:
-    """Take `--scale X` / `--scale=X` out of args (it picks the preset's seeds and levels)."""
-    rest, scale, i = [], "demo", 0
-    while i < len(args):
-        a = args[i]
-        if a == "--scale":
-            if i + 1 >= len(args):
-                from ticketlab.validate import ConfigError
-
-                raise ConfigError("scale", "needs a value; allowed: demo, paper")
-            scale, i = args[i + 1], i + 2
-            continue
-        if a.startswith("--scale="):
-            scale = a.split("=", 1)[1]
-        else:
-            rest.append(a)
-        i += 1
-    return scale, rest
-
-
-def _split_sweep(args: list[str]) -> list[list[str]]:
-    """`--student.hidden 128,128 256,256` -> one argument list per size, widths space-separated
-    as tyro expects (`--student.hidden 128 128`)."""
-    flag = "--student.hidden"
-    if flag not in args:
-        return [args]
-    i = args.index(flag)
-    j = i + 1
-    while j < len(args) and WIDTHS.match(args[j]):
-        j += 1
-    sizes = args[i + 1 : j]
-    if not sizes:
-        from ticketlab.validate import ConfigError
-
-        raise ConfigError("student.hidden", "needs comma-separated widths, e.g. --student.hidden 256,128")
-    if len(sizes) > 1 and all("," not in s for s in sizes):
-        sizes = [",".join(sizes)]  # tyro's own spelling: --student.hidden 256 128
-    return [args[:i] + [flag, *size.split(",")] + args[j:] for size in sizes]
-
-
-def config_flags() -> dict[str, type]:
-    """`--init.input-scale` -> float, ... for every field of ExperimentConfig."""
-    import dataclasses
-    import typing
-
-    from ticketlab.config import ExperimentConfig
-
-    out = {}
-
-    def walk(cls, prefix):
-        hints = typing.get_type_hints(cls)
-        for f in dataclasses.fields(cls):
-            t = hints[f.name]
-            if dataclasses.is_dataclass(t):
-                walk(t, f"{prefix}{f.name}.")
-            else:
-                out["--" + (prefix + f.name).replace("_", "-")] = t
-    walk(ExperimentConfig, "")
-    return out
-
-
-def check_flags(args: list[str]) -> None:
-    """One-line errors for unknown flags and values of the wrong type (before tyro sees them)."""
-    import typing
-
-    from ticketlab.validate import ConfigError
-
-    flags = config_flags()
-    i = 0
-    while i < len(args):
-        a = args[i]
-        if not a.startswith("--"):
-            raise ConfigError("arguments", f"unexpected {a!r}; flags look like --seeds 5 (see --help)")
-        name = a.split("=", 1)[0]
-        head, _, last = name[2:].rpartition(".")
-        positive = "--" + (head + "." if head else "") + last[3:] if last.startswith("no-") else None
-        if name not in flags and not (positive and flags.get(positive) is bool):
-            close = [f for f in flags if f.split(".")[-1].lstrip("-") == last]
-            hint = f"; did you mean {', '.join(close)}?" if close else "; see ticketlab run PRESET --help"
-            raise ConfigError(name.lstrip("-"), f"unknown field{hint}")
-        values = [a.split("=", 1)[1]] if "=" in a else []
-        while "=" not in a and i + 1 < len(args) and not args[i + 1].startswith("--"):
-            values.append(args[i + 1])
-            i += 1
-        i += 1
-        kind = flags.get(name, bool)  # a --no-... negation is a bool
-        item = typing.get_args(kind)[0] if typing.get_origin(kind) is tuple else kind
-        if kind is bool:
-            continue
-        if not values:
-            raise ConfigError(name.lstrip("-"), "needs a value")
-        if typing.get_origin(kind) is not tuple and len(values) > 1:
-            raise ConfigError(name.lstrip("-"), f"takes one value, got {' '.join(values)}")
-        for v in values:
-            try:
-                item(v) if item in (int, float) else None
-            except ValueError:
-                raise ConfigError(name.lstrip("-"), f"{v!r} is not {'an integer' if item is int else 'a number'}") from None
-
-
-def parse_run_args(args: list[str]):
-    """PRESET [--scale S] [tyro flags] -> validated ExperimentConfig."""
-    import tyro
-
-    from ticketlab.config import ExperimentConfig
-    from ticketlab.presets import PRESETS, preset
-    from ticketlab.validate import ConfigError, validate
-
-    if not args or args[0].startswith("-"):
-        if args and args[0] in ("-h", "--help"):
-            print(USAGE)
-            raise SystemExit(0)
-        raise ConfigError("preset", f"missing; allowed: {', '.join(PRESETS)}")
-    argsets = _split_sweep(args)
-    if len(argsets) > 1:
-        raise ConfigError("student.hidden", "several sizes make a sweep; run them with ticketlab run")
-    name, rest = argsets[0][0], argsets[0][1:]
-    scale, rest = _pop_scale(rest)
-    base = preset(name, scale)
-    if not any(a in ("-h", "--help") for a in rest):
-        check_flags(rest)
-    cfg = tyro.cli(ExperimentConfig, default=base, args=rest, prog=f"ticketlab run {name}")
-    return validate(cfg)
 
 
 def cmd_run(args: list[str]) -> int:
@@ -160,7 +36,7 @@ def cmd_run(args: list[str]) -> int:
 
     wait = "--wait" in args
     rest = [a for a in args if a != "--wait"]
-    configs = [parse_run_args(a) for a in _split_sweep(rest)]  # every config valid before any run
+    configs = [parse_run_args(a) for a in split_sweep(rest)]  # every config valid before any run
     for cfg in configs:
         with LevelProgress(cfg) as progress:
             run = run_experiment(cfg, on_level=progress.on_level, argv=["ticketlab", "run", *args], wait=wait)
@@ -169,42 +45,11 @@ def cmd_run(args: list[str]) -> int:
     return 0
 
 
-def _options(args: list[str], flags: dict[str, str], command: str) -> tuple[list[str], dict]:
-    """Positional args and `--flag value` options; flags whose default is a list take several
-    values and may repeat (`--conditions a b`, `--grid x=1,2 --grid y=3`)."""
-    from ticketlab.validate import ConfigError
-
-    positional, options, i = [], {k: (list(v) if isinstance(v, list) else v) for k, v in flags.items()}, 0
-    given: set[str] = set()
-    while i < len(args):
-        a = args[i]
-        if a.startswith("--"):
-            key = a[2:].replace("-", "_")
-            if key not in flags:
-                raise ConfigError(a, f"unknown option of {command}; allowed: {', '.join('--' + f for f in flags)}")
-            values = []
-            while i + 1 < len(args) and not args[i + 1].startswith("--"):
-                values.append(args[i + 1])
-                i += 1
-            if not values:
-                raise ConfigError(a, "needs a value")
-            if isinstance(flags[key], list):
-                options[key] = (options[key] if key in given else []) + values
-            else:
-                options[key] = values[0]
-                positional.extend(values[1:])
-            given.add(key)
-        else:
-            positional.append(a)
-        i += 1
-    return positional, options
-
-
 def cmd_expert(args: list[str]) -> int:
     from ticketlab.agents.experts import EXPERT_THRESHOLDS, ExpertError, get_expert
     from ticketlab.validate import ConfigError
 
-    positional, opts = _options(args, {"out": "runs", "threshold": "", "seeds": "4", "steps": "0"}, "expert")
+    positional, opts = options(args, {"out": "runs", "threshold": "", "seeds": "4", "steps": "0"}, "expert")
     if len(positional) != 1 or positional[0] not in EXPERT_THRESHOLDS:
         raise ConfigError("expert", f"name one RL preset; allowed: {', '.join(EXPERT_THRESHOLDS)}")
     name = positional[0]
@@ -233,7 +78,7 @@ def cmd_compare(args: list[str]) -> int:
     from ticketlab.validate import ConfigError
 
     flags = {"x": "percent", "out": "", "conditions": ["mask_weights", "permuted_permuted"]}
-    positional, opts = _options(args, flags, "compare")
+    positional, opts = options(args, flags, "compare")
     if not positional:
         raise ConfigError("compare", "name one or more run directories, e.g. ticketlab compare runs/a runs/b")
     for c in opts["conditions"]:
@@ -255,30 +100,18 @@ SWEEP_FLAGS = {"grid": [], "seeds": "", "levels": "", "scale": "demo", "out": "r
                "cluster": ""}
 
 
-def _int_option(opts: dict, name: str, minimum: int) -> int:
-    from ticketlab.validate import ConfigError
-
-    try:
-        value = int(opts[name])
-    except ValueError:
-        raise ConfigError(name.replace("_", "-"), f"must be an integer, got {opts[name]!r}") from None
-    if value < minimum:
-        raise ConfigError(name.replace("_", "-"), f"must be >= {minimum}, got {value}")
-    return value
-
-
 def parse_sweep_args(args: list[str]):
     """Every config and option of a sweep, validated before anything is written."""
     from ticketlab.launch.backends import BACKENDS, check_ray_address
     from ticketlab.launch.tasks import expand_grid, make_tasks
     from ticketlab.validate import ConfigError
 
-    positional, opts = _options(args, SWEEP_FLAGS, "sweep")
+    positional, opts = options(args, SWEEP_FLAGS, "sweep")
     if not positional:
         raise ConfigError("sweep", "name one or more presets, e.g. ticketlab sweep cartpole-ppo acrobot-ppo")
     if opts["backend"] not in BACKENDS:
         raise ConfigError("backend", f"unknown {opts['backend']!r}; allowed: {', '.join(BACKENDS)}")
-    workers, block, retries = _int_option(opts, "workers", 1), _int_option(opts, "block_seeds", 0), _int_option(opts, "retries", 0)
+    workers, block, retries = int_option(opts, "workers", 1), int_option(opts, "block_seeds", 0), int_option(opts, "retries", 0)
     configs = []
     for name in positional:
         base_args = [name, "--scale", opts["scale"], "--out", opts["out"]]
@@ -340,7 +173,7 @@ def cmd_sweep(args: list[str]) -> int:
 def cmd_status(args: list[str]) -> int:
     from ticketlab.status import find_runs, format_status, run_status
 
-    positional, opts = _options([a for a in args if a != "--verify"], {}, "status")
+    positional, opts = options([a for a in args if a != "--verify"], {}, "status")
     from ticketlab.validate import ConfigError
 
     if len(positional) != 1:

@@ -1,0 +1,177 @@
+"""Command-line parsing: preset + tyro flags into a validated config, with one-line errors for
+unknown flags and wrong types before tyro sees them; `--student.hidden 128,128 256,256` sweeps."""
+from __future__ import annotations
+
+import re
+
+WIDTHS = re.compile(r"^\d+(,\d+)*$")
+
+
+def pop_scale(args: list[str]) -> tuple[str, list[str]]:
+    """Take `--scale X` / `--scale=X` out of args (it picks the preset's seeds and levels)."""
+    rest, scale, i = [], "demo", 0
+    while i < len(args):
+        a = args[i]
+        if a == "--scale":
+            if i + 1 >= len(args):
+                from ticketlab.validate import ConfigError
+
+                raise ConfigError("scale", "needs a value; allowed: demo, paper")
+            scale, i = args[i + 1], i + 2
+            continue
+        if a.startswith("--scale="):
+            scale = a.split("=", 1)[1]
+        else:
+            rest.append(a)
+        i += 1
+    return scale, rest
+
+
+def split_sweep(args: list[str]) -> list[list[str]]:
+    """`--student.hidden 128,128 256,256` -> one argument list per size, widths space-separated
+    as tyro expects (`--student.hidden 128 128`)."""
+    flag = "--student.hidden"
+    if flag not in args:
+        return [args]
+    i = args.index(flag)
+    j = i + 1
+    while j < len(args) and WIDTHS.match(args[j]):
+        j += 1
+    sizes = args[i + 1 : j]
+    if not sizes:
+        from ticketlab.validate import ConfigError
+
+        raise ConfigError("student.hidden", "needs comma-separated widths, e.g. --student.hidden 256,128")
+    if len(sizes) > 1 and all("," not in s for s in sizes):
+        sizes = [",".join(sizes)]  # tyro's own spelling: --student.hidden 256 128
+    return [args[:i] + [flag, *size.split(",")] + args[j:] for size in sizes]
+
+
+def config_flags() -> dict[str, type]:
+    """`--init.input-scale` -> float, ... for every field of ExperimentConfig."""
+    import dataclasses
+    import typing
+
+    from ticketlab.config import ExperimentConfig
+
+    out = {}
+
+    def walk(cls, prefix):
+        hints = typing.get_type_hints(cls)
+        for f in dataclasses.fields(cls):
+            t = hints[f.name]
+            if dataclasses.is_dataclass(t):
+                walk(t, f"{prefix}{f.name}.")
+            else:
+                out["--" + (prefix + f.name).replace("_", "-")] = t
+    walk(ExperimentConfig, "")
+    return out
+
+
+def check_flags(args: list[str]) -> None:
+    """One-line errors for unknown flags and values of the wrong type (before tyro sees them)."""
+    import typing
+
+    from ticketlab.validate import ConfigError
+
+    flags = config_flags()
+    i = 0
+    while i < len(args):
+        a = args[i]
+        if not a.startswith("--"):
+            raise ConfigError("arguments", f"unexpected {a!r}; flags look like --seeds 5 (see --help)")
+        name = a.split("=", 1)[0]
+        head, _, last = name[2:].rpartition(".")
+        positive = "--" + (head + "." if head else "") + last[3:] if last.startswith("no-") else None
+        if name not in flags and not (positive and flags.get(positive) is bool):
+            close = [f for f in flags if f.split(".")[-1].lstrip("-") == last]
+            hint = f"; did you mean {', '.join(close)}?" if close else "; see ticketlab run PRESET --help"
+            raise ConfigError(name.lstrip("-"), f"unknown field{hint}")
+        values = [a.split("=", 1)[1]] if "=" in a else []
+        while "=" not in a and i + 1 < len(args) and not args[i + 1].startswith("--"):
+            values.append(args[i + 1])
+            i += 1
+        i += 1
+        kind = flags.get(name, bool)  # a --no-... negation is a bool
+        item = typing.get_args(kind)[0] if typing.get_origin(kind) is tuple else kind
+        if kind is bool:
+            continue
+        if not values:
+            raise ConfigError(name.lstrip("-"), "needs a value")
+        if typing.get_origin(kind) is not tuple and len(values) > 1:
+            raise ConfigError(name.lstrip("-"), f"takes one value, got {' '.join(values)}")
+        for v in values:
+            try:
+                item(v) if item in (int, float) else None
+            except ValueError:
+                raise ConfigError(name.lstrip("-"), f"{v!r} is not {'an integer' if item is int else 'a number'}") from None
+
+
+def parse_run_args(args: list[str]):
+    """PRESET [--scale S] [tyro flags] -> validated ExperimentConfig."""
+    import tyro
+
+    from ticketlab.config import ExperimentConfig
+    from ticketlab.presets import PRESETS, preset
+    from ticketlab.validate import ConfigError, validate
+
+    if not args or args[0].startswith("-"):
+        if args and args[0] in ("-h", "--help"):
+            from ticketlab.cli import USAGE
+
+            print(USAGE)
+            raise SystemExit(0)
+        raise ConfigError("preset", f"missing; allowed: {', '.join(PRESETS)}")
+    argsets = split_sweep(args)
+    if len(argsets) > 1:
+        raise ConfigError("student.hidden", "several sizes make a sweep; run them with ticketlab run")
+    name, rest = argsets[0][0], argsets[0][1:]
+    scale, rest = pop_scale(rest)
+    base = preset(name, scale)
+    if not any(a in ("-h", "--help") for a in rest):
+        check_flags(rest)
+    cfg = tyro.cli(ExperimentConfig, default=base, args=rest, prog=f"ticketlab run {name}")
+    return validate(cfg)
+
+
+def options(args: list[str], flags: dict[str, str], command: str) -> tuple[list[str], dict]:
+    """Positional args and `--flag value` options; flags whose default is a list take several
+    values and may repeat (`--conditions a b`, `--grid x=1,2 --grid y=3`)."""
+    from ticketlab.validate import ConfigError
+
+    positional, options, i = [], {k: (list(v) if isinstance(v, list) else v) for k, v in flags.items()}, 0
+    given: set[str] = set()
+    while i < len(args):
+        a = args[i]
+        if a.startswith("--"):
+            key = a[2:].replace("-", "_")
+            if key not in flags:
+                raise ConfigError(a, f"unknown option of {command}; allowed: {', '.join('--' + f for f in flags)}")
+            values = []
+            while i + 1 < len(args) and not args[i + 1].startswith("--"):
+                values.append(args[i + 1])
+                i += 1
+            if not values:
+                raise ConfigError(a, "needs a value")
+            if isinstance(flags[key], list):
+                options[key] = (options[key] if key in given else []) + values
+            else:
+                options[key] = values[0]
+                positional.extend(values[1:])
+            given.add(key)
+        else:
+            positional.append(a)
+        i += 1
+    return positional, options
+
+
+def int_option(opts: dict, name: str, minimum: int) -> int:
+    from ticketlab.validate import ConfigError
+
+    try:
+        value = int(opts[name])
+    except ValueError:
+        raise ConfigError(name.replace("_", "-"), f"must be an integer, got {opts[name]!r}") from None
+    if value < minimum:
+        raise ConfigError(name.replace("_", "-"), f"must be >= {minimum}, got {value}")
+    return value
