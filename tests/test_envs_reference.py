@@ -7,53 +7,33 @@ import pytest
 
 from ticketlab.envs.registry import make_env
 
-
-def _gymnax_step(spec, state, action):
-    obs, nstate, reward, terminated, truncated, info = spec.env.step(jax.random.PRNGKey(0), state, action, spec.params)
-    return np.asarray(info["final_observation"]), float(reward), bool(terminated), nstate
+# env id -> (gymnax state fields in Gymnasium's state order, start-state range, steps, actions)
+ENVS = {
+    "CartPole-v1": (("x", "x_dot", "theta", "theta_dot"), 0.15, 30, 2),
+    "Acrobot-v1": (("joint_angle1", "joint_angle2", "velocity_1", "velocity_2"), 1.0, 20, 3),
+}
 
 
 @pytest.mark.parametrize("seed", range(3))
-def test_cartpole_matches_gymnasium(seed):
-    spec = make_env("CartPole-v1")
-    ref = gymnasium.make("CartPole-v1").unwrapped
+@pytest.mark.parametrize("env_id", list(ENVS))
+def test_transitions_match_gymnasium(env_id, seed):
+    fields, spread, steps, actions = ENVS[env_id]
+    spec = make_env(env_id)
+    ref = gymnasium.make(env_id).unwrapped
     ref.reset(seed=seed)
     rng = np.random.default_rng(seed)
-    start = rng.uniform(-0.15, 0.15, size=4)
+    start = rng.uniform(-spread, spread, size=4)
     ref.state = start.copy()
     _, state = spec.env.reset(jax.random.PRNGKey(seed), spec.params)
-    state = state.replace(x=jnp.float32(start[0]), x_dot=jnp.float32(start[1]), theta=jnp.float32(start[2]), theta_dot=jnp.float32(start[3]))
-    for t in range(30):
-        action = int(rng.integers(2))
-        ref_obs, ref_r, ref_term, _, _ = ref.step(action)
-        obs, r, term, state = _gymnax_step(spec, state, action)
-        np.testing.assert_allclose(obs, ref_obs, atol=2e-4, rtol=1e-4)
-        assert r == ref_r
-        assert term == ref_term
-        if term:
+    state = state.replace(**{f: jnp.float32(v) for f, v in zip(fields, start)})
+    for _ in range(steps):
+        action = int(rng.integers(actions))
+        ref_obs, ref_reward, ref_terminated, _, _ = ref.step(action)
+        _, state, reward, terminated, _, info = spec.env.step(jax.random.PRNGKey(0), state, action, spec.params)
+        np.testing.assert_allclose(np.asarray(info["final_observation"]), ref_obs, atol=2e-4, rtol=1e-4)
+        assert float(reward) == ref_reward
+        assert bool(terminated) == ref_terminated
+        if ref_terminated:
             break
-        # keep both on exactly the same state to avoid drift from float32 rounding
-        ref.state = np.asarray([state.x, state.x_dot, state.theta, state.theta_dot], dtype=np.float64)
-
-
-@pytest.mark.parametrize("seed", range(3))
-def test_acrobot_matches_gymnasium(seed):
-    spec = make_env("Acrobot-v1")
-    ref = gymnasium.make("Acrobot-v1").unwrapped
-    ref.reset(seed=seed)
-    rng = np.random.default_rng(seed)
-    start = rng.uniform(-1.0, 1.0, size=4)
-    ref.state = start.copy()
-    _, state = spec.env.reset(jax.random.PRNGKey(seed), spec.params)
-    state = state.replace(
-        joint_angle1=jnp.float32(start[0]), joint_angle2=jnp.float32(start[1]),
-        velocity_1=jnp.float32(start[2]), velocity_2=jnp.float32(start[3]),
-    )
-    for t in range(20):
-        action = int(rng.integers(3))
-        ref_obs, ref_r, ref_term, _, _ = ref.step(action)
-        obs, r, term, state = _gymnax_step(spec, state, action)
-        np.testing.assert_allclose(obs, ref_obs, atol=2e-4, rtol=1e-4)
-        assert r == ref_r
-        assert term == ref_term
-        ref.state = np.asarray([state.joint_angle1, state.joint_angle2, state.velocity_1, state.velocity_2], dtype=np.float64)
+        # continue both from exactly the same state, so float32 rounding cannot accumulate
+        ref.state = np.asarray([getattr(state, f) for f in fields], dtype=np.float64)
