@@ -50,7 +50,7 @@ class LevelProgress:
         for r in rows:
             by_condition.setdefault(r["condition"], []).append(r["best_return"])
         latest = "  ".join(f"{_short(c)} {statistics.mean(v):.1f}" for c, v in by_condition.items())
-        tag = "resumed" if resumed else f"{rows[0]['seconds']:.1f}s"
+        tag = "resumed" if resumed or not rows else f"{rows[0]['seconds']:.1f}s"
         self.progress.update(self.task, advance=1, latest=f"L{level} ({tag}): {latest}")
 
 
