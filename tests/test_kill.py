@@ -9,7 +9,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 from safetensors.numpy import load_file
 
 ARGS = ["cartpole-ppo", "--seeds", "2", "--levels", "3", "--ppo.total-steps", "1024",

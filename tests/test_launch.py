@@ -1,8 +1,6 @@
 """Launchers: a two-node Ray cluster on 127.0.0.1 (one task failing once, then retried), and
 submitit's local cluster; both write the same store, bit for bit, as the local backend."""
-import os
 
-import numpy as np
 import pytest
 from safetensors.numpy import load_file
 

@@ -1,6 +1,5 @@
 """Pruned weights stay exactly zero through many optimizer steps, and the mask is used in the
 forward pass: changing a pruned weight's value cannot change what the agent does."""
-import dataclasses
 
 import jax
 import jax.numpy as jnp
