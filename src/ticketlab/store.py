@@ -70,9 +70,10 @@ def unflatten_tree(flat: dict[str, np.ndarray]) -> dict:
     return tree
 
 
-def save_tree(path: Path, tree) -> None:
+def save_tree(path: Path, tree, metadata: dict[str, str] | None = None) -> None:
+    """A pytree as safetensors, keys `actor/dense_0/kernel`; optional string metadata."""
     flat = {k: np.ascontiguousarray(v) for k, v in flatten_tree(tree).items()}
-    _atomic(path, lambda tmp: save_file(flat, tmp))
+    _atomic(path, lambda tmp: save_file(flat, tmp, metadata=metadata))
 
 
 def load_tree(path: Path) -> dict:

@@ -11,9 +11,7 @@ import dataclasses
 from pathlib import Path
 
 import jax
-import numpy as np
 from safetensors import safe_open
-from safetensors.numpy import save_file
 
 from ticketlab import paths, store
 from ticketlab.agents.evaluate import evaluate_greedy
@@ -56,10 +54,10 @@ def expert_config(preset_name: str, out: str, seeds: int, steps: int = 0) -> Exp
 
 
 def save_expert(path: Path, actor_params: dict, env: str, hidden, activation: str, mean_return: float, source: str):
-    flat = {k: np.ascontiguousarray(v) for k, v in store.flatten_tree(actor_params).items()}
-    meta = {"env": env, "hidden": ",".join(map(str, hidden)), "activation": activation,
-            "mean_return": repr(float(mean_return)), "source": source}
-    store._atomic(path, lambda tmp: save_file(flat, tmp, metadata=meta))
+    store.save_tree(path, actor_params, metadata={
+        "env": env, "hidden": ",".join(map(str, hidden)), "activation": activation,
+        "mean_return": repr(float(mean_return)), "source": source,
+    })
 
 
 def load_expert(path: Path, trained_now: bool = False) -> Expert:
@@ -118,10 +116,10 @@ def get_expert(expert: str, out: str, threshold: float, seeds: int, steps: int =
 def reevaluate(cfg: ExperimentConfig, actor_params: dict, seed: int) -> float:
     """Mean return of fresh greedy episodes of an actor."""
     from ticketlab.envs.registry import make_env
-    from ticketlab.networks.mlp import MLP
+    from ticketlab.networks.mlp import actor_critic
 
     spec = make_env(cfg.env.name)
-    actor = MLP(cfg.network.actor_hidden, spec.num_actions, cfg.network.activation, cfg.init.scheme, 1.0, True, len(spec.obs_shape))
+    actor, _ = actor_critic(cfg.network, cfg.init, spec.num_actions, len(spec.obs_shape))
     key = jax.random.fold_in(jax.random.PRNGKey(seed), 777)
     ret = jax.jit(lambda k: evaluate_greedy(k, lambda o: actor.apply({"params": actor_params}, o), spec, REEVALUATION_EPISODES))(key)
     return float(ret)
