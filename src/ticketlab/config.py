@@ -12,7 +12,11 @@ from dataclasses import dataclass, field
 @dataclass(frozen=True)
 class EnvConfig:
     name: str = "CartPole-v1"
-    """Environment id. Built-in: CartPole-v1, Acrobot-v1 (any discrete-action gymnax id works too)."""
+    """Environment id: CartPole-v1, Acrobot-v1, MazeGrid-v0 (paper SI B), or any discrete-action
+    gymnax id."""
+    encoding: str = "object-map"
+    """MazeGrid observation encoding: object-map (bool 6x10x20), rgb (uint8 3x10x20; the network
+    sees value/255) or entangled (the object map times a fixed per-seed 1200x1200 U(-1, 1) matrix)."""
 
 
 @dataclass(frozen=True)
@@ -21,8 +25,15 @@ class NetworkConfig:
     """Hidden layer widths of the actor MLP (layers are named actor/dense_0, actor/dense_1, ...)."""
     critic_hidden: tuple[int, ...] = (64, 64)
     """Hidden layer widths of the separate critic MLP (critic/dense_0, ...)."""
+    q_hidden: tuple[int, ...] = (256, 256)
+    """Hidden layer widths of the DQN Q-network (q/dense_0, ...)."""
     activation: str = "tanh"
     """Hidden activation: tanh or relu."""
+    dropout: float = 0.0
+    """Dropout rate after every hidden layer while training (DQN; paper figure 14 uses 0.1)."""
+    weight_decay: float = 0.0
+    """L2 weight decay: weight_decay * w is added to every gradient before Adam, as PyTorch's
+    Adam(weight_decay=...) does (paper figure 14 uses 0.1)."""
 
 
 @dataclass(frozen=True)
@@ -68,6 +79,55 @@ class PPOConfig:
     """Updates between evaluations (an evaluation also closes training)."""
     eval_episodes: int = 8
     """Greedy evaluation episodes per evaluation; the best-evaluating params are kept."""
+
+
+@dataclass(frozen=True)
+class DQNConfig:
+    total_steps: int = 5_000_000
+    """Environment steps per training run."""
+    num_envs: int = 8
+    """Parallel environments; each update follows batch-size / replay-ratio new env steps."""
+    buffer_size: int = 100_000
+    """Prioritized replay capacity in transitions (oldest overwritten first)."""
+    batch_size: int = 256
+    """Transitions per gradient step."""
+    replay_ratio: int = 4
+    """Data replay ratio: gradient-step transitions per collected transition (rlpyt's definition):
+    one update of batch-size transitions after every batch-size / replay-ratio env steps."""
+    learning_starts: int = 20_000
+    """Env steps collected before the first update."""
+    lr: float = 5e-4
+    """Adam learning rate."""
+    gamma: float = 0.99
+    """Temporal discount factor."""
+    huber_delta: float = 1.0
+    """Huber loss threshold on the TD error."""
+    max_grad_norm: float = 10.0
+    """Global gradient-norm clip."""
+    double_q: bool = True
+    """Double Q-learning targets: the online net picks the next action, the target net values it."""
+    target_update_every: int = 312
+    """Updates between hard copies of the online net into the target net."""
+    eps_start: float = 1.0
+    """Exploration epsilon at step 0."""
+    eps_final: float = 0.01
+    """Exploration epsilon after the annealing steps."""
+    eps_anneal_steps: int = 1_000_000
+    """Env steps over which epsilon falls linearly from eps-start to eps-final."""
+    eps_eval: float = 0.001
+    """Epsilon of the evaluation policy."""
+    priority_alpha: float = 0.6
+    """Prioritized replay exponent: P(i) ~ priority_i ** alpha."""
+    priority_beta_start: float = 0.4
+    """Importance-weight exponent at the first update, annealed linearly to priority-beta-final."""
+    priority_beta_final: float = 1.0
+    """Importance-weight exponent at the last update."""
+    priority_eps: float = 1e-6
+    """Added to |TD error| so no transition's priority is zero."""
+    eval_every: int = 500
+    """Updates between evaluations (an evaluation also closes training)."""
+    eval_episodes: int = 8
+    """Evaluation episodes (epsilon eps-eval) per evaluation; the best-evaluating params are kept."""
 
 
 @dataclass(frozen=True)
@@ -131,7 +191,7 @@ class ExperimentConfig:
     name: str = "cartpole-ppo"
     """Run name: the prefix of the run directory."""
     algo: str = "ppo"
-    """Learning paradigm: ppo (reinforcement learning) or bc (behavioural cloning by policy
+    """Learning paradigm: ppo or dqn (reinforcement learning), or bc (behavioural cloning by policy
     distillation from an expert)."""
     seeds: int = 4
     """Independent seeds (0 .. seeds-1); all seeds and conditions of a level train in one call."""
@@ -143,6 +203,7 @@ class ExperimentConfig:
     network: NetworkConfig = field(default_factory=NetworkConfig)
     init: InitConfig = field(default_factory=InitConfig)
     ppo: PPOConfig = field(default_factory=PPOConfig)
+    dqn: DQNConfig = field(default_factory=DQNConfig)
     imp: IMPConfig = field(default_factory=IMPConfig)
     bc: BCConfig = field(default_factory=BCConfig)
     student: StudentConfig = field(default_factory=StudentConfig)
@@ -183,6 +244,7 @@ _NESTED = {
     ("ExperimentConfig", "network"): NetworkConfig,
     ("ExperimentConfig", "init"): InitConfig,
     ("ExperimentConfig", "ppo"): PPOConfig,
+    ("ExperimentConfig", "dqn"): DQNConfig,
     ("ExperimentConfig", "imp"): IMPConfig,
     ("ExperimentConfig", "bc"): BCConfig,
     ("ExperimentConfig", "student"): StudentConfig,

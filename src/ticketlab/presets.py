@@ -10,7 +10,15 @@ from __future__ import annotations
 
 import dataclasses
 
-from ticketlab.config import BCConfig, EnvConfig, ExperimentConfig, NetworkConfig, PPOConfig, StudentConfig
+from ticketlab.config import (
+    BCConfig,
+    DQNConfig,
+    EnvConfig,
+    ExperimentConfig,
+    NetworkConfig,
+    PPOConfig,
+    StudentConfig,
+)
 
 SCALES = ("demo", "paper")
 
@@ -63,12 +71,53 @@ def _acrobot_bc() -> ExperimentConfig:
     )
 
 
+def _mazegrid_dqn(scale: str) -> ExperimentConfig:
+    # Table 8: Adam 5e-4, gamma 0.99, batch 256, Huber delta 1, grad-norm clip 10, epsilon 1 -> 0.01
+    # over 1M frames, evaluation epsilon 0.001, replay 100k with alpha 0.6 and beta 0.4 -> 1, data
+    # replay ratio 4, 5M env steps. Open choices: ReLU MLP 256,256, 8 envs, 20k steps before
+    # learning, hard target copy every 312 updates (rlpyt's default). The demo trains 400k steps
+    # per run (epsilon annealed over 200k) so that a level takes minutes on a laptop CPU.
+    dqn = DQNConfig(total_steps=5_000_000, lr=5e-4, batch_size=256, replay_ratio=4, eps_final=0.01,
+                    eps_anneal_steps=1_000_000, eps_eval=0.001, eval_every=500)
+    if scale == "demo":
+        dqn = dataclasses.replace(dqn, total_steps=400_000, eps_anneal_steps=200_000, eval_every=250)
+    return ExperimentConfig(
+        name="mazegrid-dqn",
+        algo="dqn",
+        env=EnvConfig("MazeGrid-v0", "object-map"),
+        network=NetworkConfig(q_hidden=(256, 256), activation="relu"),
+        dqn=dqn,
+    )
+
+
+def _cartpole_dqn() -> ExperimentConfig:
+    # Figure 12 (right): DQN on Cart-Pole. The paper gives no table; table 8's DQN settings with a
+    # 64,64 ReLU Q-network, 200k steps, epsilon annealed over 50k steps, 10k-step buffer, 1k steps
+    # before learning, 4 envs (one update every 64 steps at replay ratio 4 would be too few for
+    # this short task, so the replay ratio is 32: one update every 8 env steps).
+    return ExperimentConfig(
+        name="cartpole-dqn",
+        algo="dqn",
+        env=EnvConfig("CartPole-v1"),
+        network=NetworkConfig(q_hidden=(64, 64), activation="relu"),
+        dqn=DQNConfig(total_steps=200_000, num_envs=4, buffer_size=50_000, batch_size=256, replay_ratio=32,
+                      learning_starts=1_000, lr=5e-4, eps_final=0.01, eps_anneal_steps=50_000,
+                      target_update_every=250, eval_every=1_250),
+    )
+
+
 PRESETS = {
     "cartpole-ppo": (_cartpole_ppo, "PPO on Cart-Pole, actor pruned (paper table 3, figures 2, 8)", {"demo": (4, 10), "paper": (15, 20)}),
     "acrobot-ppo": (_acrobot_ppo, "PPO on Acrobot, actor pruned (paper table 5, figures 2, 8)", {"demo": (2, 6), "paper": (15, 20)}),
     "cartpole-bc": (_cartpole_bc, "behavioural cloning of the cartpole-ppo expert, students 128,128 or 256,256 (table 2, figures 2, 3, 11)", {"demo": (4, 10), "paper": (15, 20)}),
+    "mazegrid-dqn": (_mazegrid_dqn, "DQN (double Q, prioritized replay) on MazeGrid, object-map encoding (table 8, figures 4, 5, 13, 14)", {"demo": (2, 6), "paper": (5, 20)}),
+    "cartpole-dqn": (_cartpole_dqn, "DQN (double Q, prioritized replay) on Cart-Pole (figure 12, right)", {"demo": (2, 8), "paper": (5, 20)}),
     "acrobot-bc": (_acrobot_bc, "behavioural cloning of the acrobot-ppo expert, students 128,64 / 256,128 / 512,256 (table 4, figures 2, 3, 11)", {"demo": (2, 8), "paper": (15, 20)}),
 }
+
+
+SCALED_BUILDS = ("mazegrid-dqn",)
+"""Presets whose training budget (not only seeds and levels) depends on the scale."""
 
 
 def preset(name: str, scale: str = "demo") -> ExperimentConfig:
@@ -81,7 +130,8 @@ def preset(name: str, scale: str = "demo") -> ExperimentConfig:
         raise ConfigError("scale", f"unknown {scale!r}; allowed: {', '.join(SCALES)}")
     build, _, scales = PRESETS[name]
     seeds, levels = scales[scale]
-    return dataclasses.replace(build(), seeds=seeds, levels=levels)
+    cfg = build(scale) if name in SCALED_BUILDS else build()
+    return dataclasses.replace(cfg, seeds=seeds, levels=levels)
 
 
 def describe() -> list[tuple[str, str, str]]:

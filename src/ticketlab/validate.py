@@ -38,12 +38,21 @@ def validate(cfg: ExperimentConfig) -> ExperimentConfig:
         raise ConfigError("max-batch", f"must be >= 0 (0: no limit), got {cfg.max_batch}")
     if not cfg.name or "/" in cfg.name:
         raise ConfigError("name", f"must be a non-empty name without '/', got {cfg.name!r}")
-    _choice("algo", cfg.algo, ("ppo", "bc"))
-    make_env(cfg.env.name)
+    _choice("algo", cfg.algo, ("ppo", "dqn", "bc"))
+    spec = make_env(cfg.env.name, cfg.env.encoding)
+    if spec.encoder is not None and cfg.algo != "dqn":
+        raise ConfigError("env.encoding", f"{cfg.env.encoding} is applied by the DQN agent; with algo "
+                          f"{cfg.algo} use object-map or rgb")
     _choice("init.scheme", cfg.init.scheme, SCHEMES)
     _positive("init.input-scale", cfg.init.input_scale)
     _choice("network.activation", cfg.network.activation, tuple(ACTIVATIONS))
-    for field in ("actor_hidden", "critic_hidden"):
+    if not 0.0 <= cfg.network.dropout < 1.0:
+        raise ConfigError("network.dropout", f"must be in [0, 1), got {cfg.network.dropout}")
+    if cfg.network.dropout and cfg.algo != "dqn":
+        raise ConfigError("network.dropout", f"dropout is implemented for algo dqn; {cfg.algo} allows only 0")
+    if cfg.network.weight_decay < 0:
+        raise ConfigError("network.weight-decay", f"must be >= 0, got {cfg.network.weight_decay}")
+    for field in ("actor_hidden", "critic_hidden", "q_hidden"):
         widths = getattr(cfg.network, field)
         if any(w < 1 for w in widths):
             raise ConfigError(f"network.{field.replace('_', '-')}", f"widths must be >= 1, got {widths}")
@@ -73,11 +82,40 @@ def validate(cfg: ExperimentConfig) -> ExperimentConfig:
         _choice("imp.conditions", c, CONDITIONS)
     if len(set(cfg.imp.conditions)) != len(cfg.imp.conditions):
         raise ConfigError("imp.conditions", f"each condition at most once, got {', '.join(cfg.imp.conditions)}")
-    if cfg.imp.rewind_steps < 0 or cfg.imp.rewind_steps >= p.total_steps:
-        raise ConfigError("imp.rewind-steps", f"must be in [0, ppo.total-steps), got {cfg.imp.rewind_steps}")
+    steps_field = "dqn.total-steps" if cfg.algo == "dqn" else "ppo.total-steps"
+    total = cfg.dqn.total_steps if cfg.algo == "dqn" else p.total_steps
+    if cfg.imp.rewind_steps < 0 or cfg.imp.rewind_steps >= total:
+        raise ConfigError("imp.rewind-steps", f"must be in [0, {steps_field}), got {cfg.imp.rewind_steps}")
     if cfg.algo == "bc":
         _validate_bc(cfg)
+    if cfg.algo == "dqn":
+        _validate_dqn(cfg)
     return cfg
+
+
+def _validate_dqn(cfg: ExperimentConfig) -> None:
+    d = cfg.dqn
+    for field in ("total_steps", "num_envs", "buffer_size", "batch_size", "replay_ratio", "target_update_every",
+                  "eps_anneal_steps", "eval_every", "eval_episodes"):
+        _positive(f"dqn.{field.replace('_', '-')}", getattr(d, field))
+    for field in ("lr", "huber_delta", "max_grad_norm", "priority_eps"):
+        _positive(f"dqn.{field.replace('_', '-')}", getattr(d, field))
+    for field in ("gamma", "eps_start", "eps_final", "eps_eval", "priority_alpha", "priority_beta_start",
+                  "priority_beta_final"):
+        if not 0.0 <= getattr(d, field) <= 1.0:
+            raise ConfigError(f"dqn.{field.replace('_', '-')}", f"must be in [0, 1], got {getattr(d, field)}")
+    per_iteration = d.batch_size // d.replay_ratio
+    if d.batch_size % d.replay_ratio or per_iteration % d.num_envs:
+        raise ConfigError("dqn.num-envs", f"batch-size / replay-ratio = {d.batch_size / d.replay_ratio:g} env steps "
+                          f"per update must be a whole multiple of num-envs ({d.num_envs})")
+    if d.learning_starts < d.batch_size:
+        raise ConfigError("dqn.learning-starts", f"must be >= batch-size ({d.batch_size}), got {d.learning_starts}")
+    if d.buffer_size < d.batch_size:
+        raise ConfigError("dqn.buffer-size", f"must be >= batch-size ({d.batch_size}), got {d.buffer_size}")
+    if d.total_steps <= d.learning_starts:
+        raise ConfigError("dqn.total-steps", f"must exceed learning-starts ({d.learning_starts}), got {d.total_steps}")
+    if cfg.imp.scope != "actor":
+        raise ConfigError("imp.scope", "DQN has one network (the Q-network); allowed: actor")
 
 
 def _validate_bc(cfg: ExperimentConfig) -> None:

@@ -13,7 +13,6 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
-import optax
 from flax import struct
 
 from ticketlab.agents.distill_losses import LOSSES
@@ -21,7 +20,7 @@ from ticketlab.agents.evaluate import evaluate_greedy
 from ticketlab.agents.output import RunKeys, TrainOutput
 from ticketlab.config import BCConfig
 from ticketlab.networks.mlp import MLP, policy_logits
-from ticketlab.pruning.masked_optimizer import masked_step
+from ticketlab.pruning.masked_optimizer import adam, masked_step
 from ticketlab.pruning.masks import apply_mask
 
 
@@ -77,13 +76,13 @@ class StudentCarry:
     data_digest: jax.Array
 
 
-def make_train(cfg: BCConfig, spec, student: MLP, teacher: MLP, teacher_params):
+def make_train(cfg: BCConfig, spec, student: MLP, teacher: MLP, teacher_params, weight_decay: float = 0.0):
     """Build `train(keys, start_params, mask) -> TrainOutput`; params are `{"actor": student}`."""
     sizes = schedule(cfg)
     per_epoch, grad_steps, num_evals = sizes["batches_per_epoch"], sizes["grad_steps"], sizes["num_evals"]
     collect = make_collect(cfg, spec, teacher, teacher_params)
     distill = LOSSES[cfg.loss]
-    tx = optax.adam(cfg.lr)
+    tx = adam(cfg.lr, weight_decay=weight_decay)
 
     def loss_fn(params, mask, obs, teacher_out):
         student_out = policy_logits(student, apply_mask(params, mask), obs)

@@ -32,7 +32,9 @@ def build_agent(cfg: ExperimentConfig, spec: EnvSpec) -> Agent:
         return _ppo(cfg, spec)
     if cfg.algo == "bc":
         return _bc(cfg, spec)
-    raise ValueError(f"algo: unknown {cfg.algo!r}; allowed: ppo, bc")
+    if cfg.algo == "dqn":
+        return _dqn(cfg, spec)
+    raise ValueError(f"algo: unknown {cfg.algo!r}; allowed: ppo, dqn, bc")
 
 
 def _ppo(cfg, spec):
@@ -43,7 +45,7 @@ def _ppo(cfg, spec):
     rewind_update = cfg.imp.rewind_steps // (cfg.ppo.num_envs * cfg.ppo.rollout_len)
     return Agent(
         init=lambda key: init_params(key, actor, critic, spec.obs_shape),
-        train=ppo.make_train(cfg.ppo, spec, actor, critic, rewind_update=rewind_update),
+        train=ppo.make_train(cfg.ppo, spec, actor, critic, rewind_update, cfg.network.weight_decay),
         env_steps=ppo.schedule(cfg.ppo, spec)["env_steps"],
         rewind_update=rewind_update,
     )
@@ -66,8 +68,31 @@ def _bc(cfg, spec):
     teacher_params = jax.tree_util.tree_map(jnp.asarray, expert.params)
     return Agent(
         init=lambda key: {"actor": student.init(key, dummy)["params"]},
-        train=bc.make_train(cfg.bc, spec, student, teacher, teacher_params),
+        train=bc.make_train(cfg.bc, spec, student, teacher, teacher_params, cfg.network.weight_decay),
         env_steps=bc.schedule(cfg.bc)["env_steps"],
         rewind_update=0,
         expert=expert,
+    )
+
+
+def q_network(cfg: ExperimentConfig, spec: EnvSpec):
+    from ticketlab.networks.mlp import MLP
+
+    n = cfg.network
+    return MLP(n.q_hidden, spec.num_actions, n.activation, cfg.init.scheme, cfg.init.input_scale, False,
+               len(spec.obs_shape), n.dropout)
+
+
+def _dqn(cfg, spec):
+    from ticketlab.agents import dqn
+
+    qnet = q_network(cfg, spec)
+    sizes = dqn.schedule(cfg.dqn)
+    rewind_update = cfg.imp.rewind_steps // sizes["steps_per_iteration"]
+    dummy = jnp.zeros((1,) + tuple(spec.obs_shape), jnp.float32)
+    return Agent(
+        init=lambda key: {"q": qnet.init(key, dummy)["params"]},
+        train=dqn.make_train(cfg.dqn, spec, qnet, rewind_update, cfg.network.weight_decay),
+        env_steps=sizes["env_steps"],
+        rewind_update=rewind_update,
     )

@@ -1,15 +1,18 @@
-"""Greedy evaluation episodes, run inside the compiled training program."""
+"""Greedy evaluation episodes, run inside the compiled training program, and best-checkpoint
+tracking of the RL runners."""
 from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
 
 
-def evaluate_greedy(key, act_fn, spec, num_episodes: int):
+def evaluate_greedy(key, act_fn, spec, num_episodes: int, epsilon: float = 0.0):
     """Mean undiscounted return of `num_episodes` greedy episodes run to their end.
 
-    `act_fn(obs_batch) -> logits`. Each episode runs at most `spec.max_episode_steps` steps;
-    rewards after an episode's first termination or truncation are ignored.
+    `act_fn(obs_batch) -> logits` (or Q-values). With `epsilon` > 0 each action is uniformly random
+    with that probability (DQN's evaluation epsilon). Each episode runs at most
+    `spec.max_episode_steps` steps; rewards after an episode's first termination or truncation are
+    ignored.
     """
     env, env_params = spec.env, spec.params
     k_reset, k_steps = jax.random.split(key)
@@ -18,6 +21,10 @@ def evaluate_greedy(key, act_fn, spec, num_episodes: int):
     def step(carry, step_key):
         obs, state, alive, total = carry
         action = jnp.argmax(act_fn(obs), axis=-1)
+        if epsilon > 0.0:
+            step_key, k_explore, k_random = jax.random.split(step_key, 3)
+            explore = jax.random.uniform(k_explore, action.shape) < epsilon
+            action = jnp.where(explore, jax.random.randint(k_random, action.shape, 0, spec.num_actions), action)
         keys = jax.random.split(step_key, num_episodes)
         obs, state, reward, terminated, truncated, _ = jax.vmap(env.step, in_axes=(0, 0, 0, None))(
             keys, state, action, env_params
@@ -29,3 +36,22 @@ def evaluate_greedy(key, act_fn, spec, num_episodes: int):
     init = (obs, state, jnp.ones(num_episodes), jnp.zeros(num_episodes))
     (_, _, _, total), _ = jax.lax.scan(step, init, jax.random.split(k_steps, spec.max_episode_steps))
     return total.mean()
+
+
+def track_evaluation(runner, ret, slot):
+    """Record evaluation `slot` in an RL runner (fields params, best_params, best_return,
+    eval_returns, train_returns, finished_return_sum, finished_count): keep the params if `ret` is
+    the best so far, and close the interval's mean training-episode return (nan: none finished)."""
+    better = ret >= runner.best_return  # ties go to the later, longer-trained checkpoint
+    best = jax.tree_util.tree_map(lambda n, o: jnp.where(better, n, o), runner.params, runner.best_params)
+    train_mean = jnp.where(
+        runner.finished_count > 0, runner.finished_return_sum / jnp.maximum(runner.finished_count, 1), jnp.nan
+    )
+    return runner.replace(
+        best_params=best,
+        best_return=jnp.maximum(ret, runner.best_return),
+        eval_returns=runner.eval_returns.at[slot].set(ret),
+        train_returns=runner.train_returns.at[slot].set(train_mean),
+        finished_return_sum=jnp.zeros_like(runner.finished_return_sum),
+        finished_count=jnp.zeros_like(runner.finished_count),
+    )

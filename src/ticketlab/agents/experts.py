@@ -118,7 +118,7 @@ def reevaluate(cfg: ExperimentConfig, actor_params: dict, seed: int) -> float:
     from ticketlab.envs.registry import make_env
     from ticketlab.networks.mlp import actor_critic
 
-    spec = make_env(cfg.env.name)
+    spec = make_env(cfg.env.name, cfg.env.encoding)
     actor, _ = actor_critic(cfg.network, cfg.init, spec.num_actions, len(spec.obs_shape))
     key = jax.random.fold_in(jax.random.PRNGKey(seed), 777)
     ret = jax.jit(lambda k: evaluate_greedy(k, lambda o: actor.apply({"params": actor_params}, o), spec, REEVALUATION_EPISODES))(key)

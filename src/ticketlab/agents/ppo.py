@@ -14,12 +14,12 @@ import jax.numpy as jnp
 import optax
 from flax import struct
 
-from ticketlab.agents.evaluate import evaluate_greedy
+from ticketlab.agents.evaluate import evaluate_greedy, track_evaluation
 from ticketlab.agents.gae import gae
 from ticketlab.agents.output import RunKeys, TrainOutput
 from ticketlab.config import PPOConfig
 from ticketlab.networks.mlp import MLP, policy_logits, state_value
-from ticketlab.pruning.masked_optimizer import masked_step
+from ticketlab.pruning.masked_optimizer import adam, masked_step
 from ticketlab.pruning.masks import apply_mask
 
 
@@ -64,7 +64,7 @@ def schedule(cfg: PPOConfig, spec) -> dict:
     }
 
 
-def make_train(cfg: PPOConfig, spec, actor: MLP, critic: MLP, rewind_update: int = 0):
+def make_train(cfg: PPOConfig, spec, actor: MLP, critic: MLP, rewind_update: int = 0, weight_decay: float = 0.0):
     """Build `train(keys, start_params, mask) -> TrainOutput` (pure; jit and vmap it)."""
     sizes = schedule(cfg, spec)
     num_updates, num_evals, mb_size = sizes["num_updates"], sizes["num_evals"], sizes["minibatch_size"]
@@ -72,7 +72,7 @@ def make_train(cfg: PPOConfig, spec, actor: MLP, critic: MLP, rewind_update: int
     step_env = jax.vmap(env.step, in_axes=(0, 0, 0, None))
     grad_steps = num_updates * cfg.epochs * cfg.minibatches
     lr = optax.linear_schedule(cfg.lr, 0.0, grad_steps) if cfg.lr_schedule == "linear" else cfg.lr
-    tx = optax.chain(optax.clip_by_global_norm(cfg.max_grad_norm), optax.adam(lr))
+    tx = adam(lr, cfg.max_grad_norm, weight_decay)
 
     def loss_fn(params, mask, batch: Transition, advantages, targets):
         p = apply_mask(params, mask)
@@ -152,20 +152,7 @@ def make_train(cfg: PPOConfig, spec, actor: MLP, critic: MLP, rewind_update: int
         key, k_eval = jax.random.split(runner.key)
         p = apply_mask(runner.params, mask)
         ret = evaluate_greedy(k_eval, lambda o: policy_logits(actor, p, o), spec, cfg.eval_episodes)
-        better = ret >= runner.best_return  # ties go to the later, longer-trained checkpoint
-        best = jax.tree_util.tree_map(lambda n, o: jnp.where(better, n, o), runner.params, runner.best_params)
-        train_mean = jnp.where(
-            runner.finished_count > 0, runner.finished_return_sum / jnp.maximum(runner.finished_count, 1), jnp.nan
-        )
-        return runner.replace(
-            key=key,
-            best_params=best,
-            best_return=jnp.maximum(ret, runner.best_return),
-            eval_returns=runner.eval_returns.at[slot].set(ret),
-            train_returns=runner.train_returns.at[slot].set(train_mean),
-            finished_return_sum=jnp.zeros_like(runner.finished_return_sum),
-            finished_count=jnp.zeros_like(runner.finished_count),
-        )
+        return track_evaluation(runner.replace(key=key), ret, slot)
 
     def train(keys: RunKeys, start_params, mask) -> TrainOutput:
         params = apply_mask(start_params, mask)

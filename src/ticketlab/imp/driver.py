@@ -70,7 +70,7 @@ class Experiment:
 
 
 def build(cfg: ExperimentConfig) -> Experiment:
-    spec = make_env(cfg.env.name)
+    spec = make_env(cfg.env.name, cfg.env.encoding)
     agent = build_agent(cfg, spec)
     prunable = prunable_tree(jax.eval_shape(agent.init, jax.random.PRNGKey(0)), cfg.imp.scope)
     return Experiment(cfg=cfg, spec=spec, agent=agent, prunable=prunable, train_batch=jax.jit(jax.vmap(agent.train)))

@@ -24,10 +24,12 @@ class MLP(nn.Module):
     is_policy: bool
     obs_ndim: int = 1
     """Trailing observation dims, flattened before the first layer (image inputs)."""
+    dropout: float = 0.0
+    """Dropout rate after every hidden layer when called with `train=True` (needs a "dropout" rng)."""
 
     @nn.compact
-    def __call__(self, x):
-        x = x.reshape(x.shape[: x.ndim - self.obs_ndim] + (-1,))
+    def __call__(self, x, train: bool = False):
+        x = x.reshape(x.shape[: x.ndim - self.obs_ndim] + (-1,)).astype(jnp.float32)
         widths = tuple(self.hidden) + (self.out,)
         for i, width in enumerate(widths):
             last = i == len(widths) - 1
@@ -37,6 +39,8 @@ class MLP(nn.Module):
             x = nn.Dense(width, kernel_init=kernel_init, bias_init=bias_init, name=f"dense_{i}")(x)
             if not last:
                 x = ACTIVATIONS[self.activation](x)
+                if self.dropout > 0.0:
+                    x = nn.Dropout(self.dropout, deterministic=not train)(x)
         return x
 
 

@@ -10,6 +10,17 @@ import optax
 from ticketlab.pruning.masks import apply_mask
 
 
+def adam(lr, max_grad_norm: float | None = None, weight_decay: float = 0.0) -> optax.GradientTransformation:
+    """Adam with PyTorch's order: clip the gradient's global norm, add `weight_decay * w` (L2, as
+    torch.optim.Adam(weight_decay=...)), then the Adam update. Pruned weights are zero, so the decay
+    never revives them."""
+    parts = [optax.clip_by_global_norm(max_grad_norm)] if max_grad_norm else []
+    if weight_decay:
+        parts.append(optax.add_decayed_weights(weight_decay))
+    parts.append(optax.adam(lr))
+    return parts[0] if len(parts) == 1 else optax.chain(*parts)
+
+
 def masked_step(tx: optax.GradientTransformation, grads, opt_state, params, mask):
     """One optimizer step whose result keeps every pruned weight exactly zero."""
     updates, opt_state = tx.update(grads, opt_state, params)

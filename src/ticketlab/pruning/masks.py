@@ -9,7 +9,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-SCOPES = {"actor": ("actor",), "actor_critic": ("actor", "critic")}
+SCOPES = {"actor": ("actor", "q"), "actor_critic": ("actor", "critic")}
+"""`actor`: the network that acts (PPO's actor, a BC student, DQN's Q-network `q`)."""
 
 
 def path_str(path) -> str:

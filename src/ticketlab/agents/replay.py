@@ -1,0 +1,74 @@
+"""Prioritized experience replay (Schaul et al., 2016) on flashbax's sum-tree item buffer, which
+lives inside the jitted training scan.
+
+New transitions enter at the largest priority seen so far; sampling is stratified with
+P(i) = p_i^alpha / sum_k p_k^alpha; importance weights are (N * P(i))^-beta normalized by the
+batch's largest weight (N cancels in the normalization). Boolean observations are stored as
+packed bits, so MazeGrid's 1,200-value object map costs 150 bytes.
+"""
+from __future__ import annotations
+
+import math
+
+import flashbax
+import jax
+import jax.numpy as jnp
+from flax import struct
+
+
+@struct.dataclass
+class Transition:
+    obs: jax.Array
+    action: jax.Array
+    reward: jax.Array
+    discount: jax.Array
+    """0 where the episode terminated (no bootstrap), 1 otherwise (time-limit truncation included)."""
+    next_obs: jax.Array
+    """The observation after the action, before any automatic reset."""
+
+
+def make_buffer(capacity: int, batch_size: int, alpha: float):
+    return flashbax.make_prioritised_item_buffer(
+        max_length=capacity, min_length=batch_size, sample_batch_size=batch_size,
+        add_batches=True, priority_exponent=alpha, device="cpu",
+    )
+
+
+def importance_weights(probabilities: jax.Array, beta) -> jax.Array:
+    """(N P)^-beta / max over the batch; computed in log space so tiny P cannot overflow.
+
+    A sample with P = 0 gets weight 0: in float32 the sum tree's total can exceed the sum of its
+    leaves, and the top stratum of flashbax's stratified sampling then lands on an empty slot.
+    """
+    valid = probabilities > 0
+    log_w = jnp.where(valid, -beta * jnp.log(jnp.where(valid, probabilities, 1.0)), -jnp.inf)
+    return jnp.where(valid, jnp.exp(log_w - jnp.max(log_w)), 0.0)
+
+
+def new_priorities(td_error: jax.Array, probabilities: jax.Array, eps: float) -> jax.Array:
+    """|TD error| + eps for the sampled transitions; 0 (unchanged) for empty slots (P = 0)."""
+    return jnp.where(probabilities > 0, jnp.abs(td_error) + eps, 0.0)
+
+
+def compactor(raw_shape: tuple[int, ...], dtype):
+    """(pack, unpack) for storing observations: bool observations as packed bits, others as they are."""
+    size = math.prod(raw_shape)
+    if jnp.dtype(dtype) != jnp.bool_:
+        return (lambda obs: obs), (lambda stored: stored)
+
+    def pack(obs):
+        return jnp.packbits(obs.reshape(obs.shape[: obs.ndim - len(raw_shape)] + (size,)), axis=-1)
+
+    def unpack(stored):
+        bits = jnp.unpackbits(stored, axis=-1, count=size).astype(bool)
+        return bits.reshape(stored.shape[:-1] + tuple(raw_shape))
+
+    return pack, unpack
+
+
+def bytes_per_transition(raw_shape: tuple[int, ...], dtype) -> int:
+    """Replay memory per stored transition: two observations, action, reward, discount, and the
+    sum tree's leaf plus its share of inner nodes (two float32 values)."""
+    size = math.prod(raw_shape)
+    obs = -(-size // 8) if jnp.dtype(dtype) == jnp.bool_ else size * jnp.dtype(dtype).itemsize
+    return 2 * obs + 4 + 4 + 4 + 8
