@@ -18,10 +18,12 @@ USAGE = """usage:
                   [--partition P] [--block-seeds K] [--retries N] [--out DIR]
   ticketlab status RUNS_OR_RUN_DIR [--verify]
   ticketlab plot RUN_DIR
+  ticketlab play ENV [--render FILE.gif|FILE.png] [--episodes N] [--encoding E] [--key K]
+  ticketlab play --run RUN_DIR [--level L] [--seed S] [--condition C] [--render FILE.gif] ...
   ticketlab presets
 `ticketlab run PRESET --help` lists every field with its documentation."""
 
-COMMANDS = ("run", "sweep", "status", "expert", "compare", "plot", "presets")
+COMMANDS = ("run", "sweep", "status", "expert", "compare", "plot", "play", "presets")
 
 
 def fail(message: str) -> int:
@@ -198,6 +200,52 @@ def cmd_plot(args: list[str]) -> int:
     return 0
 
 
+PLAY_FLAGS = {"render": "", "episodes": "1", "encoding": "object-map", "key": "0", "run": "", "level": "0",
+              "seed": "0", "condition": "mask_weights"}
+
+
+def cmd_play(args: list[str]) -> int:
+    import jax
+
+    from ticketlab.envs.registry import MAZEGRID, make_env
+    from ticketlab.envs.render import save_frames
+    from ticketlab.play import play_episode, random_policy, trained_policy
+    from ticketlab.pruning.conditions import CONDITIONS
+    from ticketlab.validate import ConfigError
+
+    positional, opts = options(args, PLAY_FLAGS, "play")
+    episodes, key, level, seed = (int_option(opts, f, 0) for f in ("episodes", "key", "level", "seed"))
+    if episodes < 1:
+        raise ConfigError("episodes", f"must be >= 1, got {episodes}")
+    if opts["condition"] not in CONDITIONS:
+        raise ConfigError("condition", f"unknown {opts['condition']!r}; allowed: {', '.join(CONDITIONS)}")
+    if opts["run"]:
+        run = Path(opts["run"])
+        if not run.is_dir():
+            raise ConfigError("run", f"{run} is not a directory")
+        cfg, spec, policy = trained_policy(run, level, seed, opts["condition"])
+        who = f"{cfg.name} level {level} seed {seed}" + (f" {opts['condition']}" if level else " (dense)")
+    else:
+        if len(positional) != 1:
+            raise ConfigError("play", "name one environment (e.g. mazegrid) or give --run RUN_DIR")
+        spec, policy, who = make_env(positional[0], opts["encoding"]), None, "random agent"
+        policy = random_policy(spec)
+    env_name = MAZEGRID if spec.encoding else "this environment"
+    if opts["render"] and not spec.encoding:
+        raise ConfigError("render", f"rendering exists for {MAZEGRID}; {env_name} has no renderer")
+    results = [play_episode(jax.random.PRNGKey(key + i), spec, policy) for i in range(episodes)]
+    for i, ep in enumerate(results):
+        extra = f", coins {ep.coins}, poisons {ep.poisons}" if spec.encoding else ""
+        print(f"episode {i}: return {ep.ret:g}, steps {ep.steps}{extra}")
+    if episodes > 1:
+        mean = lambda f: sum(f(e) for e in results) / episodes  # noqa: E731
+        extra = f", coins {mean(lambda e: e.coins):.1f}" if spec.encoding else ""
+        print(f"{who}: mean over {episodes} episodes: return {mean(lambda e: e.ret):.2f}{extra}")
+    if opts["render"]:
+        print(save_frames(results[0].frames, Path(opts["render"])))
+    return 0
+
+
 def cmd_presets(args: list[str]) -> int:
     from ticketlab.presets import describe
 
@@ -218,7 +266,7 @@ def main(argv: list[str] | None = None) -> int:
         return fail(f"command: unknown {command!r}; allowed: {', '.join(COMMANDS)}")
     try:
         handlers = {"run": cmd_run, "sweep": cmd_sweep, "status": cmd_status, "expert": cmd_expert,
-                    "compare": cmd_compare, "plot": cmd_plot, "presets": cmd_presets}
+                    "compare": cmd_compare, "plot": cmd_plot, "play": cmd_play, "presets": cmd_presets}
         return handlers[command](args)
     except ConfigError as err:
         return fail(str(err))

@@ -74,7 +74,7 @@ def _acrobot_bc() -> ExperimentConfig:
 def _mazegrid_dqn(scale: str) -> ExperimentConfig:
     # Table 8: Adam 5e-4, gamma 0.99, batch 256, Huber delta 1, grad-norm clip 10, epsilon 1 -> 0.01
     # over 1M frames, evaluation epsilon 0.001, replay 100k with alpha 0.6 and beta 0.4 -> 1, data
-    # replay ratio 4, 5M env steps. Open choices: ReLU MLP 256,256, 8 envs, 20k steps before
+    # replay ratio 4, 5M env steps. Open choices: ReLU MLP 128,128, 8 envs, 20k steps before
     # learning, hard target copy every 312 updates (rlpyt's default). The demo trains 400k steps
     # per run (epsilon annealed over 200k) so that a level takes minutes on a laptop CPU.
     dqn = DQNConfig(total_steps=5_000_000, lr=5e-4, batch_size=256, replay_ratio=4, eps_final=0.01,
@@ -85,7 +85,7 @@ def _mazegrid_dqn(scale: str) -> ExperimentConfig:
         name="mazegrid-dqn",
         algo="dqn",
         env=EnvConfig("MazeGrid-v0", "object-map"),
-        network=NetworkConfig(q_hidden=(256, 256), activation="relu"),
+        network=NetworkConfig(q_hidden=(128, 128), activation="relu"),
         dqn=dqn,
     )
 

@@ -96,3 +96,16 @@ def _dqn(cfg, spec):
         env_steps=sizes["env_steps"],
         rewind_update=rewind_update,
     )
+
+
+def acting_network(cfg: ExperimentConfig, spec: EnvSpec):
+    """(module name in params, network) of the net that picks actions: PPO's actor, the BC student,
+    DQN's Q-network. Built from the config alone (no expert is loaded)."""
+    from ticketlab.networks.mlp import MLP, actor_critic
+
+    if cfg.algo == "dqn":
+        return "q", q_network(cfg, spec)
+    if cfg.algo == "bc":
+        return "actor", MLP(cfg.student.hidden, spec.num_actions, cfg.network.activation, cfg.init.scheme,
+                            cfg.init.input_scale, True, len(spec.obs_shape))
+    return "actor", actor_critic(cfg.network, cfg.init, spec.num_actions, len(spec.obs_shape))[0]

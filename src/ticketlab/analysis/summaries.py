@@ -18,6 +18,7 @@ def input_layer_summary(params, mask) -> dict:
         w = w.reshape(-1, w.shape[-1])
         m = m.reshape(-1, m.shape[-1])
         out[module] = {
+            "units": int(w.shape[-1]),
             "kept": m.sum(axis=1).astype(int).tolist(),
             "magnitude": np.abs(np.where(m, w, 0.0)).sum(axis=1).astype(float).tolist(),
         }

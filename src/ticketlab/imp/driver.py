@@ -118,16 +118,22 @@ def _derived_starts(exp: Experiment, run: Path, level: int, jobs):
     return masks, starts
 
 
+def run_keys(jobs, level: int) -> RunKeys:
+    """Stacked keys of (seed, condition) jobs: `train` from (seed, condition, level), `data` from
+    the seed alone (the same at every level and condition)."""
+    return RunKeys(
+        train=jnp.stack([run_key(seed, condition, level, TRAIN) for seed, condition in jobs]),
+        data=jnp.stack([run_key(seed, DENSE, 0, DATA) for seed, _ in jobs]),
+    )
+
+
 def _train_level(exp: Experiment, level: int, jobs, masks, starts):
     """Train all jobs, in chunks of cfg.max_batch (0: one call); return per-job outputs."""
     size = exp.cfg.max_batch or len(jobs)
     outputs = []
     for lo in range(0, len(jobs), size):
         chunk = range(lo, min(lo + size, len(jobs)))
-        keys = RunKeys(
-            train=jnp.stack([run_key(jobs[i][0], jobs[i][1], level, TRAIN) for i in chunk]),
-            data=jnp.stack([run_key(jobs[i][0], DENSE, 0, DATA) for i in chunk]),
-        )
+        keys = run_keys([jobs[i] for i in chunk], level)
         out = exp.train_batch(keys, _stack([starts[i] for i in chunk]), _stack([masks[i] for i in chunk]))
         outputs.extend(_unstack(jax.device_get(out), len(chunk)))
     return outputs

@@ -24,10 +24,29 @@ def plot_run(run: Path) -> list[Path]:
         raise ConfigError("run", f"{run} has no finished level yet; run it first")
     out = paths.figures_dir(run)
     written = []
-    for name, fig in (
-        ("ticket", ticket_figure(rows, cfg)),
-        ("input_dimensions", input_dimension_figure(rows, cfg)),
-        ("layer_density", layer_density_figure(rows, cfg)),
-    ):
-        written.append(save_figure(fig, out / name))
+    for name, make in (("ticket", ticket_figure), *_input_figures(cfg, rows), ("layer_density", layer_density_figure)):
+        written.append(save_figure(make(rows, cfg), out / name))
     return written
+
+
+def _input_figures(cfg, rows):
+    """Image inputs: pixel heatmaps and channel densities; a few named inputs: one line each;
+    many flat inputs: a level x input heatmap."""
+    from ticketlab.analysis.images import input_module
+    from ticketlab.envs import mazegrid
+    from ticketlab.envs.registry import MAZEGRID, image_channels, make_env
+    from ticketlab.plots import images
+
+    spec = make_env(cfg.env.name, cfg.env.encoding)
+    channels = image_channels(spec)
+    if channels is not None:
+        shape = spec.obs_shape
+        outlines = mazegrid.enemy_corridors() if cfg.env.name == MAZEGRID else None
+        return (
+            ("pixel_magnitude", lambda r, c: images.pixel_heatmap_figure(r, c, shape, channels, "magnitude", outlines)),
+            ("pixel_kept", lambda r, c: images.pixel_heatmap_figure(r, c, shape, channels, "kept", outlines)),
+            ("channel_density", lambda r, c: images.channel_density_figure(r, c, shape, channels)),
+        )
+    if len(rows[0]["input_layer"][input_module(rows[0])]["kept"]) > 32:
+        return (("input_profile", images.input_profile_figure),)
+    return (("input_dimensions", input_dimension_figure),)

@@ -5,12 +5,14 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
+from ticketlab.analysis.images import input_module
 from ticketlab.envs.registry import OBSERVATION_NAMES
 from ticketlab.plots.common import by_level, chains, percent_axis
 
 
-def input_dimension_figure(rows: list[dict], cfg, condition: str = "mask_weights", module: str = "actor"):
+def input_dimension_figure(rows: list[dict], cfg, condition: str = "mask_weights", module: str | None = None):
     chain = chains(rows).get(condition) or next(iter(chains(rows).values()))
+    module = module or input_module(chain[0])
     n_inputs = len(chain[0]["input_layer"][module]["kept"])
     names = OBSERVATION_NAMES.get(cfg.env.name, tuple(f"obs[{i}]" for i in range(n_inputs)))
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))

@@ -1,0 +1,84 @@
+"""`ticketlab play`: watch episodes of a random agent or of a trained one from a run's store, and
+render MazeGrid episodes to GIF (or the first frame to PNG)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ticketlab import paths, store
+from ticketlab.agents.build import acting_network
+from ticketlab.envs.encodings import encode, encoder_params
+from ticketlab.envs.registry import EnvSpec
+
+
+@dataclass
+class Episode:
+    ret: float
+    steps: int
+    coins: int
+    poisons: int
+    frames: list
+    """The observation before each step and the last (terminal or truncated) one."""
+
+
+def random_policy(spec: EnvSpec):
+    return lambda key, obs: jax.random.randint(key, (), 0, spec.num_actions)
+
+
+def trained_policy(run: Path, level: int, seed: int, condition: str, epsilon: float | None = None):
+    """(config, spec, policy) of the best params of one (level, seed, condition) in a run's store."""
+    from ticketlab.envs.registry import make_env
+    from ticketlab.imp.keys import DATA, run_key
+    from ticketlab.imp.rundir import load_run_config
+    from ticketlab.pruning.conditions import DENSE
+    from ticketlab.pruning.masks import apply_mask
+    from ticketlab.validate import ConfigError
+
+    cfg = load_run_config(run)
+    condition = DENSE if level == 0 else condition
+    best = paths.tree_file(run, level, seed, condition, "best")
+    if not best.exists():
+        raise ConfigError("level/seed/condition", f"{run} has no trained params for level {level}, seed {seed}, "
+                          f"{condition} ({best.name} missing)")
+    spec = make_env(cfg.env.name, cfg.env.encoding)
+    module, net = acting_network(cfg, spec)
+    params = apply_mask(store.load_tree(best), store.load_tree(paths.tree_file(run, level, seed, condition, "mask")))
+    enc = encoder_params(spec.encoder, run_key(seed, DENSE, 0, DATA))
+    eps = (cfg.dqn.eps_eval if cfg.algo == "dqn" else 0.0) if epsilon is None else epsilon
+
+    def policy(key, obs):
+        k_explore, k_random = jax.random.split(key)
+        values = net.apply({"params": params[module]}, encode(spec.encoder, enc, obs[None]))[0]
+        explore = jax.random.uniform(k_explore) < eps
+        return jnp.where(explore, jax.random.randint(k_random, (), 0, spec.num_actions), jnp.argmax(values))
+
+    return cfg, spec, policy
+
+
+def play_episode(key, spec: EnvSpec, policy) -> Episode:
+    """One episode, run to termination or truncation (at most max_episode_steps)."""
+    env, params = spec.env, spec.params
+    k_reset, k_run = jax.random.split(key)
+    obs, state = env.reset(k_reset, params)
+
+    def step(carry, k):
+        obs, state, alive = carry
+        k_act, k_env = jax.random.split(k)
+        action = policy(k_act, obs)
+        next_obs, state, reward, terminated, truncated, info = env.step(k_env, state, action, params)
+        record = (info["final_observation"], reward * alive, alive, info.get("coins_collected", jnp.zeros(())) * alive)
+        alive = alive * (1.0 - jnp.logical_or(terminated, truncated))
+        return (next_obs, state, alive), record
+
+    _, (finals, rewards, alive, coins) = jax.lax.scan(
+        jax.jit(step), (obs, state, jnp.ones(())), jax.random.split(k_run, spec.max_episode_steps)
+    )
+    steps = int(np.asarray(alive).sum())
+    rewards, coins = np.asarray(rewards), np.asarray(coins)
+    frames = [np.asarray(obs)] + [np.asarray(finals[i]) for i in range(steps)]
+    return Episode(ret=float(rewards.sum()), steps=steps, coins=int(coins.sum()),
+                   poisons=int((rewards < 0).sum()), frames=frames)

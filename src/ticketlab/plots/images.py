@@ -1,0 +1,87 @@
+"""Heatmaps of what the first layer keeps of an image observation: one panel per channel, one row
+per chosen level; per-channel density curves. MazeGrid's enemy corridors are outlined."""
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.patches import Rectangle
+
+from ticketlab.analysis.images import channel_density, pixel_maps
+from ticketlab.plots.common import by_level, chains, percent_axis
+
+
+def chosen_levels(levels: list[int], count: int = 4) -> list[int]:
+    """Up to `count` levels spread from the dense level to the sparsest, both included."""
+    if len(levels) <= count:
+        return list(levels)
+    picks = np.linspace(0, len(levels) - 1, count).round().astype(int)
+    return [levels[i] for i in sorted(set(picks))]
+
+
+def _mean_maps(rows, obs_shape, key):
+    return np.mean([pixel_maps(r, obs_shape)[key] for r in rows], axis=0)
+
+
+def pixel_heatmap_figure(rows: list[dict], cfg, obs_shape, channels, key: str = "magnitude",
+                         outlines=None, condition: str = "mask_weights"):
+    """`key`: magnitude (cumulative |W|) or kept (connections). `outlines`: optional bool
+    [n, H, W] regions drawn on every panel (MazeGrid's enemy corridors)."""
+    chain = chains(rows).get(condition) or next(iter(chains(rows).values()))
+    levels = chosen_levels(sorted({r["level"] for r in chain}))
+    fig, axes = plt.subplots(len(levels), len(channels), figsize=(2.1 * len(channels), 1.2 * len(levels) + 0.8),
+                             squeeze=False, layout="constrained")
+    maps = {lv: _mean_maps([r for r in chain if r["level"] == lv], obs_shape, key) for lv in levels}
+    vmax = max(float(m.max()) for m in maps.values()) or 1.0
+    for i, lv in enumerate(levels):
+        density = np.mean([r["density"] for r in chain if r["level"] == lv])
+        for c, name in enumerate(channels):
+            ax = axes[i, c]
+            image = ax.imshow(maps[lv][c], cmap="magma", vmin=0.0, vmax=vmax, interpolation="nearest")
+            for region in outlines if outlines is not None else ():
+                for h, w in np.argwhere(region):
+                    ax.add_patch(Rectangle((w - 0.5, h - 0.5), 1, 1, fill=False, ec="#00e5ff", lw=0.6))
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if i == 0:
+                ax.set_title(name, fontsize=8)
+            if c == 0:
+                ax.set_ylabel(f"level {lv}\n{100 * density:.1f}%", fontsize=7)
+    label = "cumulative |W|" if key == "magnitude" else "connections kept"
+    fig.colorbar(image, ax=axes, shrink=0.6, label=f"{label} (first layer)")
+    fig.suptitle(f"{cfg.name}: {label} per pixel under {condition} (mean over seeds)"
+                 + ("; enemy corridors outlined" if outlines is not None else ""), fontsize=9)
+    return fig
+
+
+def channel_density_figure(rows: list[dict], cfg, obs_shape, channels, condition: str = "mask_weights"):
+    chain = chains(rows).get(condition) or next(iter(chains(rows).values()))
+    fig, ax = plt.subplots(figsize=(5.5, 3.8))
+    for c, name in enumerate(channels):
+        _, dens, mean, std = by_level(chain, lambda r: 100 * channel_density(r, obs_shape)[c])
+        ax.plot(100 * dens, mean, "-o", ms=3, label=name)
+        ax.fill_between(100 * dens, mean - std, mean + std, alpha=0.15, lw=0)
+    percent_axis(ax)
+    ax.set_yscale("log")
+    ax.set_ylabel("first-layer connections kept (%)")
+    ax.set_title(f"{cfg.name}: per-channel density under {condition}", fontsize=9)
+    ax.legend(fontsize=7, frameon=False)
+    return fig
+
+
+def input_profile_figure(rows: list[dict], cfg, condition: str = "mask_weights"):
+    """Many flat inputs (e.g. an entangled projection): cumulative |W| per input (x) and level (y)."""
+    chain = chains(rows).get(condition) or next(iter(chains(rows).values()))
+    from ticketlab.analysis.images import input_module
+
+    levels = sorted({r["level"] for r in chain})
+    grid = np.array([np.mean([r["input_layer"][input_module(r)]["magnitude"] for r in chain if r["level"] == lv],
+                             axis=0) for lv in levels])
+    fig, ax = plt.subplots(figsize=(9, 0.3 * len(levels) + 1.5))
+    image = ax.imshow(grid, aspect="auto", cmap="magma", interpolation="nearest")
+    ax.set_yticks(range(len(levels)))
+    ax.set_yticklabels([str(lv) for lv in levels], fontsize=7)
+    ax.set_ylabel("IMP level")
+    ax.set_xlabel("input dimension")
+    fig.colorbar(image, ax=ax, label="cumulative |W| (first layer)")
+    ax.set_title(f"{cfg.name}: first-layer magnitude per input under {condition}", fontsize=9)
+    return fig
