@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 
 import flashbax
+from flashbax.buffers import sum_tree
 import jax
 import jax.numpy as jnp
 from flax import struct
@@ -28,10 +29,24 @@ class Transition:
 
 
 def make_buffer(capacity: int, batch_size: int, alpha: float):
-    return flashbax.make_prioritised_item_buffer(
+    """flashbax's prioritized item buffer whose `add` gives new transitions the largest priority
+    seen so far. (flashbax 0.1.3 fills new priorities with `jnp.full_like` of the integer item
+    indices, which truncates that maximum to an integer; `add` here writes the exact value.)"""
+    buffer = flashbax.make_prioritised_item_buffer(
         max_length=capacity, min_length=batch_size, sample_batch_size=batch_size,
         add_batches=True, priority_exponent=alpha, device="cpu",
     )
+
+    def add(state, items):
+        start = state.current_index
+        state = buffer.add(state, items)
+        n = jax.tree_util.tree_leaves(items)[0].shape[0]
+        tree = state.sum_tree_state
+        indices = (start + jnp.arange(n)) % capacity
+        tree = sum_tree.set_batch_scan(tree, indices, jnp.full((n,), tree.max_recorded_priority))
+        return state.replace(sum_tree_state=tree)
+
+    return buffer.replace(add=add)
 
 
 def importance_weights(probabilities: jax.Array, beta) -> jax.Array:
