@@ -10,7 +10,7 @@ CASES = [
     (["run", "no-such-preset"], "preset: unknown 'no-such-preset'; allowed: cartpole-ppo, acrobot-ppo"),
     (["run"], "preset: missing; allowed:"),
     (["run", "cartpole-ppo", "--scale", "huge"], "scale: unknown 'huge'; allowed: demo, paper"),
-    (["run", "cartpole-ppo", "--env.name", "NoSuchEnv-v0"], "env.name: unknown 'NoSuchEnv-v0'; allowed: CartPole-v1"),
+    (["run", "cartpole-ppo", "--env.name", "NoSuchEnv-v0"], "env.name: unknown 'NoSuchEnv-v0'; allowed: MazeGrid-v0, CartPole-v1"),
     (["run", "cartpole-ppo", "--imp.prune-fraction", "1.0"], "imp.prune-fraction: must be in the open interval (0, 1)"),
     (["run", "cartpole-ppo", "--imp.prune-fraction", "0"], "imp.prune-fraction: must be in the open interval (0, 1)"),
     (["run", "cartpole-ppo", "--seeds", "0"], "seeds: must be >= 1, got 0"),
@@ -19,7 +19,7 @@ CASES = [
     (["run", "cartpole-ppo", "--imp.scope", "critic"], "imp.scope: unknown 'critic'; allowed: actor, actor_critic"),
     (["run", "cartpole-ppo", "--imp.conditions", "mask_weights", "lucky"], "imp.conditions: unknown 'lucky'; allowed:"),
     (["run", "cartpole-ppo", "--levels", "0"], "levels: must be >= 1"),
-    (["run", "cartpole-ppo", "--algo", "evolution"], "algo: unknown 'evolution'; allowed: ppo, bc"),
+    (["run", "cartpole-ppo", "--algo", "evolution"], "algo: unknown 'evolution'; allowed: ppo, dqn, bc"),
     (["run", "cartpole-bc", "--bc.loss", "mse"], "bc.loss: unknown 'mse'; allowed: cross_entropy, kl_gaussian, huber_value"),
     (["run", "cartpole-bc", "--bc.loss", "kl_gaussian"], "bc.loss: 'kl_gaussian' needs a Gaussian or value student"),
     (["run", "cartpole-bc", "--bc.expert", "nope"], "bc.expert: unknown 'nope'; allowed: cartpole-ppo, acrobot-ppo, <path>.safetensors"),
@@ -31,7 +31,7 @@ CASES = [
     (["compare", "nowhere"], "run: nowhere is not a directory"),
     (["compare", ".", "--conditions", "lucky"], "conditions: unknown 'lucky'"),
     (["run", "cartpole-ppo", "--nope", "1"], "nope: unknown field; see ticketlab run PRESET --help"),
-    (["run", "cartpole-ppo", "--lr", "1e-3"], "lr: unknown field; did you mean --ppo.lr, --bc.lr?"),
+    (["run", "cartpole-ppo", "--lr", "1e-3"], "lr: unknown field; did you mean --ppo.lr, --dqn.lr, --bc.lr?"),
     (["run", "cartpole-ppo", "--seeds", "many"], "seeds: 'many' is not an integer"),
     (["run", "cartpole-ppo", "--ppo.lr", "fast"], "ppo.lr: 'fast' is not a number"),
     (["sweep"], "sweep: name one or more presets"),
@@ -48,7 +48,23 @@ CASES = [
     (["status"], "status: takes one directory"),
     (["status", "no/such/dir"], "status: no/such/dir is not a directory"),
     (["plot", "no/such/run"], "run: no/such/run is not a directory"),
-    (["frobnicate"], "command: unknown 'frobnicate'; allowed: run, sweep, status, expert, compare, plot, presets"),
+    (["run", "mazegrid-dqn", "--env.encoding", "grey"], "env.encoding: unknown 'grey'; allowed: object-map, rgb, entangled"),
+    (["run", "cartpole-ppo", "--env.encoding", "rgb"], "env.encoding: encodings are MazeGrid's; CartPole-v1 allows only object-map"),
+    (["run", "mazegrid-dqn", "--algo", "ppo", "--env.encoding", "entangled"], "env.encoding: entangled is applied by the DQN agent"),
+    (["run", "mazegrid-dqn", "--dqn.num-envs", "7"], "dqn.num-envs: batch-size / replay-ratio = 64 env steps per update must be a whole multiple of num-envs (7)"),
+    (["run", "mazegrid-dqn", "--dqn.priority-alpha", "1.5"], "dqn.priority-alpha: must be in [0, 1], got 1.5"),
+    (["run", "mazegrid-dqn", "--dqn.learning-starts", "10"], "dqn.learning-starts: must be >= batch-size (256), got 10"),
+    (["run", "mazegrid-dqn", "--imp.scope", "actor_critic"], "imp.scope: DQN has one network (the Q-network); allowed: actor"),
+    (["run", "mazegrid-dqn", "--network.dropout", "1.0"], "network.dropout: must be in [0, 1), got 1.0"),
+    (["run", "cartpole-ppo", "--network.dropout", "0.1"], "network.dropout: dropout is implemented for algo dqn; ppo allows only 0"),
+    (["run", "mazegrid-dqn", "--imp.rewind-steps", "6000000"], "imp.rewind-steps: must be in [0, dqn.total-steps)"),
+    (["play"], "play: name one environment (e.g. mazegrid) or give --run RUN_DIR"),
+    (["play", "Nowhere-v9"], "env.name: unknown 'Nowhere-v9'; allowed: MazeGrid-v0"),
+    (["play", "cartpole", "--render", "x.gif"], "render: rendering exists for MazeGrid-v0; CartPole-v1 has no renderer"),
+    (["play", "mazegrid", "--render", "x.jpg"], "render: unknown file type '.jpg'; allowed: .gif, .png"),
+    (["play", "--run", "no/such"], "run: no/such is not a directory"),
+    (["play", "mazegrid", "--episodes", "0"], "episodes: must be >= 1, got 0"),
+    (["frobnicate"], "command: unknown 'frobnicate'; allowed: run, sweep, status, expert, compare, plot, play, presets"),
 ]
 
 
@@ -101,7 +117,8 @@ def test_real_process_exit_status(tmp_path):
 def test_presets_lists_every_preset(capsys):
     assert main(["presets"]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
-    assert [l.split()[0] for l in lines] == ["cartpole-ppo", "acrobot-ppo", "cartpole-bc", "acrobot-bc"]
+    assert [l.split()[0] for l in lines] == ["cartpole-ppo", "acrobot-ppo", "cartpole-bc", "acrobot-bc", "mazegrid-dqn",
+                                              "cartpole-dqn"]
 
 
 def test_size_sweep_splits_into_one_run_per_size():

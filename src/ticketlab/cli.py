@@ -208,12 +208,14 @@ def cmd_play(args: list[str]) -> int:
     import jax
 
     from ticketlab.envs.registry import MAZEGRID, make_env
-    from ticketlab.envs.render import save_frames
+    from ticketlab.envs.render import FORMATS, save_frames
     from ticketlab.play import play_episode, random_policy, trained_policy
     from ticketlab.pruning.conditions import CONDITIONS
     from ticketlab.validate import ConfigError
 
     positional, opts = options(args, PLAY_FLAGS, "play")
+    if opts["render"] and Path(opts["render"]).suffix.lower() not in FORMATS:
+        raise ConfigError("render", f"unknown file type {Path(opts['render']).suffix!r}; allowed: {', '.join(FORMATS)}")
     episodes, key, level, seed = (int_option(opts, f, 0) for f in ("episodes", "key", "level", "seed"))
     if episodes < 1:
         raise ConfigError("episodes", f"must be >= 1, got {episodes}")
@@ -230,9 +232,8 @@ def cmd_play(args: list[str]) -> int:
             raise ConfigError("play", "name one environment (e.g. mazegrid) or give --run RUN_DIR")
         spec, policy, who = make_env(positional[0], opts["encoding"]), None, "random agent"
         policy = random_policy(spec)
-    env_name = MAZEGRID if spec.encoding else "this environment"
     if opts["render"] and not spec.encoding:
-        raise ConfigError("render", f"rendering exists for {MAZEGRID}; {env_name} has no renderer")
+        raise ConfigError("render", f"rendering exists for {MAZEGRID}; {spec.env.name} has no renderer")
     results = [play_episode(jax.random.PRNGKey(key + i), spec, policy) for i in range(episodes)]
     for i, ep in enumerate(results):
         extra = f", coins {ep.coins}, poisons {ep.poisons}" if spec.encoding else ""
