@@ -45,5 +45,6 @@ def save_frames(frames: list[np.ndarray], path: Path, fps: int = 6, cell: int = 
         images[0].save(tmp, save_all=True, append_images=images[1:], duration=int(1000 / fps), loop=0)
     else:
         images[0].save(tmp)
+    os.chmod(tmp, 0o644)
     os.replace(tmp, path)
     return path

@@ -50,6 +50,7 @@ def save_figure(fig, stem: Path) -> Path:
         fd, tmp = tempfile.mkstemp(dir=stem.parent, suffix=f".{ext}")
         os.close(fd)
         fig.savefig(tmp, dpi=150, bbox_inches="tight", format=ext)
+        os.chmod(tmp, 0o644)
         os.replace(tmp, stem.with_suffix(f".{ext}"))
     plt.close(fig)
     return stem.with_suffix(".png")

@@ -1,0 +1,66 @@
+"""DQN on MazeGrid (the mazegrid-dqn preset at paper settings): one IMP level of every seed x
+condition in one vmapped call against the same jitted program run one at a time, printed as a
+table, with replay memory and the paper-scale wall times extrapolated from the measured rate.
+
+Each run is shortened to --steps env steps with learning from step 1,024 on, so that nearly every
+iteration updates, as at paper scale (20,000 of 5,000,000 steps pass before learning there).
+
+    python bench/bench_dqn.py [--seeds 5] [--steps 100000] [--single 2] [--encoding object-map]
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+
+import jax
+from common import bench_single, bench_vmapped
+
+from ticketlab.agents.dqn import schedule
+from ticketlab.agents.replay import bytes_per_transition
+from ticketlab.envs.registry import make_env
+from ticketlab.imp.driver import build
+from ticketlab.presets import preset
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--seeds", type=int, default=5, help="seeds; runs per level = seeds x 4 conditions")
+    ap.add_argument("--steps", type=int, default=100_000, help="env steps per run")
+    ap.add_argument("--single", type=int, default=2, help="runs timed one at a time")
+    ap.add_argument("--encoding", default="object-map")
+    args = ap.parse_args()
+    paper = preset("mazegrid-dqn", "paper")
+    cfg = dataclasses.replace(
+        paper, env=dataclasses.replace(paper.env, encoding=args.encoding),
+        dqn=dataclasses.replace(paper.dqn, total_steps=args.steps, learning_starts=1_024),
+    )
+    runs = args.seeds * len(cfg.imp.conditions)
+    exp = build(cfg)
+    rows = [
+        (f"one level vmapped ({runs} runs)", *bench_vmapped(cfg, runs, exp)),
+        (f"same program one run at a time ({args.single} runs)", *bench_single(cfg, args.single, exp)),
+    ]
+    d = cfg.dqn
+    sizes = schedule(d)
+    print(f"\nMazeGrid DQN ({args.encoding}), Q-network {cfg.network.q_hidden} {cfg.network.activation}, {d.num_envs} envs, "
+          f"batch {d.batch_size}, one update per {sizes['steps_per_iteration']} env steps, {args.steps:,} steps per run; "
+          f"jax {jax.__version__} on {jax.devices()[0].platform}\n")
+    print(f"| {'program':52s} | {'env steps':>11s} | {'seconds':>8s} | {'steps/s':>9s} | {'us per step':>11s} | {'compile s':>9s} | {'best return':>11s} |")
+    print(f"|{'-' * 54}|{'-' * 13}|{'-' * 10}|{'-' * 11}|{'-' * 13}|{'-' * 11}|{'-' * 13}|")
+    for name, steps, sec, comp, ret in rows:
+        print(f"| {name:52s} | {steps:11,d} | {sec:8.1f} | {steps / sec:9,.0f} | {1e6 * sec / steps:11.2f} | {comp:9.1f} | {ret:11.1f} |")
+    vmapped, single = rows[0][2] / rows[0][1], rows[1][2] / rows[1][1]
+    print(f"\nper-step cost, vmapped / looped: {vmapped / single:.2f} (the looped program costs {single / vmapped:.2f}x per step)")
+    per_level = runs * paper.dqn.total_steps
+    whole = (paper.seeds + (paper.levels - 1) * runs) * paper.dqn.total_steps
+    print(f"paper scale at the vmapped rate: one level ({runs} runs x {paper.dqn.total_steps / 1e6:g} M steps) "
+          f"{per_level * vmapped / 3600:.1f} h; the whole run ({paper.seeds} dense + {paper.levels - 1} levels x {runs}) "
+          f"{whole * vmapped / 3600:.0f} h")
+    spec = make_env(cfg.env.name, cfg.env.encoding)
+    per = bytes_per_transition(spec.raw_obs_shape, spec.env.observation_space(spec.params).dtype)
+    print(f"replay memory: {per} bytes per transition x {d.buffer_size:,} x {runs} runs = "
+          f"{per * d.buffer_size * runs / 2**30:.2f} GiB (linear in each factor)")
+
+
+if __name__ == "__main__":
+    main()

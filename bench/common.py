@@ -1,0 +1,50 @@
+"""Timing helpers shared by the benchmarks: one IMP level vmapped, and the same jitted training
+program one run at a time. Compilation is timed apart from the run."""
+from __future__ import annotations
+
+import time
+
+import jax
+import jax.numpy as jnp
+
+from ticketlab.agents.output import RunKeys
+from ticketlab.imp.driver import build
+from ticketlab.imp.keys import DATA, INIT, TRAIN, run_key
+from ticketlab.pruning.masks import ones_mask
+
+
+def timed(fn, *args):
+    start = time.perf_counter()
+    out = jax.block_until_ready(fn(*args))
+    return out, time.perf_counter() - start
+
+
+def bench_vmapped(cfg, runs: int, exp=None):
+    exp = exp or build(cfg)
+    keys = RunKeys(jnp.stack([run_key(i, "dense", 0, TRAIN) for i in range(runs)]),
+                   jnp.stack([run_key(i, "dense", 0, DATA) for i in range(runs)]))
+    params = jax.vmap(exp.init)(jnp.stack([run_key(i, "dense", 0, INIT) for i in range(runs)]))
+    mask = ones_mask(params)
+    t0 = time.perf_counter()
+    compiled = exp.train_batch.lower(keys, params, mask).compile()
+    compile_s = time.perf_counter() - t0
+    out, seconds = timed(compiled, keys, params, mask)
+    return runs * exp.env_steps, seconds, compile_s, float(out.best_return.mean())
+
+
+def bench_single(cfg, runs: int, exp=None):
+    exp = exp or build(cfg)
+    train = jax.jit(exp.agent.train)
+    params = exp.init(run_key(0, "dense", 0, INIT))
+    mask = ones_mask(params)
+    key = RunKeys(run_key(0, "dense", 0, TRAIN), run_key(0, "dense", 0, DATA))
+    t0 = time.perf_counter()
+    compiled = train.lower(key, params, mask).compile()
+    compile_s = time.perf_counter() - t0
+    total, returns = 0.0, []
+    for i in range(runs):
+        keys = RunKeys(run_key(i, "dense", 0, TRAIN), run_key(i, "dense", 0, DATA))
+        out, seconds = timed(compiled, keys, exp.init(run_key(i, "dense", 0, INIT)), mask)
+        total += seconds
+        returns.append(float(out.best_return))
+    return runs * exp.env_steps, total, compile_s, sum(returns) / len(returns)
