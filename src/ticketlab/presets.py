@@ -75,12 +75,12 @@ def _mazegrid_dqn(scale: str) -> ExperimentConfig:
     # Table 8: Adam 5e-4, gamma 0.99, batch 256, Huber delta 1, grad-norm clip 10, epsilon 1 -> 0.01
     # over 1M frames, evaluation epsilon 0.001, replay 100k with alpha 0.6 and beta 0.4 -> 1, data
     # replay ratio 4, 5M env steps. Open choices: ReLU MLP 128,128, 8 envs, 20k steps before
-    # learning, hard target copy every 312 updates (rlpyt's default). The demo trains 400k steps
-    # per run (epsilon annealed over 200k) so that a level takes minutes on a laptop CPU.
+    # learning, hard target copy every 312 updates (rlpyt's default). The demo trains 300k steps
+    # per run (epsilon annealed over 100k) so that a level takes about two minutes on a 2-core CPU.
     dqn = DQNConfig(total_steps=5_000_000, lr=5e-4, batch_size=256, replay_ratio=4, eps_final=0.01,
                     eps_anneal_steps=1_000_000, eps_eval=0.001, eval_every=500)
     if scale == "demo":
-        dqn = dataclasses.replace(dqn, total_steps=400_000, eps_anneal_steps=200_000, eval_every=250)
+        dqn = dataclasses.replace(dqn, total_steps=300_000, eps_anneal_steps=100_000, eval_every=250)
     return ExperimentConfig(
         name="mazegrid-dqn",
         algo="dqn",
@@ -111,7 +111,7 @@ PRESETS = {
     "acrobot-ppo": (_acrobot_ppo, "PPO on Acrobot, actor pruned (paper table 5, figures 2, 8)", {"demo": (2, 6), "paper": (15, 20)}),
     "cartpole-bc": (_cartpole_bc, "behavioural cloning of the cartpole-ppo expert, students 128,128 or 256,256 (table 2, figures 2, 3, 11)", {"demo": (4, 10), "paper": (15, 20)}),
     "acrobot-bc": (_acrobot_bc, "behavioural cloning of the acrobot-ppo expert, students 128,64 / 256,128 / 512,256 (table 4, figures 2, 3, 11)", {"demo": (2, 8), "paper": (15, 20)}),
-    "mazegrid-dqn": (_mazegrid_dqn, "DQN (double Q, prioritized replay) on MazeGrid, object-map encoding (table 8, figures 4, 5, 13, 14)", {"demo": (2, 6), "paper": (5, 20)}),
+    "mazegrid-dqn": (_mazegrid_dqn, "DQN (double Q, prioritized replay) on MazeGrid, object-map encoding (table 8, figures 4, 5, 13, 14)", {"demo": (2, 5), "paper": (5, 20)}),
     "cartpole-dqn": (_cartpole_dqn, "DQN (double Q, prioritized replay) on Cart-Pole (figure 12, right)", {"demo": (2, 8), "paper": (5, 20)}),
 }
 

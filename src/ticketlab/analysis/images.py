@@ -20,6 +20,14 @@ def pixel_maps(row: dict, obs_shape: tuple[int, int, int], module: str | None = 
 
 def channel_density(row: dict, obs_shape: tuple[int, int, int], module: str | None = None) -> np.ndarray:
     """[C]: the fraction of each channel's first-layer connections still kept."""
-    layer = row["input_layer"][module or input_module(row)]
+    module = module or input_module(row)
+    layer = row["input_layer"][module]
     kept = np.asarray(layer["kept"], float).reshape(obs_shape[0], -1)
-    return kept.sum(axis=1) / (kept.shape[1] * layer["units"])
+    units = layer.get("units") or _units_from_density(row, module, kept)
+    return kept.sum(axis=1) / (kept.shape[1] * units)
+
+
+def _units_from_density(row: dict, module: str, kept: np.ndarray) -> float:
+    """First-layer width of stores written before `units` was recorded: kept / (inputs x density)."""
+    density = row["layer_density"][f"{module}/dense_0/kernel"]
+    return kept.sum() / (kept.size * density)

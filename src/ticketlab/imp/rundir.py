@@ -15,7 +15,7 @@ from ticketlab.config import ExperimentConfig, from_dict, to_dict
 from ticketlab.hashing import config_hash, hashed_fields
 from ticketlab.validate import ConfigError
 
-PACKAGES = ("ticketlab", "jax", "jaxlib", "flax", "optax", "distrax", "gymnax", "numpy")
+PACKAGES = ("ticketlab", "jax", "jaxlib", "flax", "optax", "distrax", "gymnax", "flashbax", "numpy")
 
 
 def provenance(argv: list[str] | None) -> dict:
