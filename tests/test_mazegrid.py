@@ -86,7 +86,7 @@ def test_poison_minus_one_and_removed():
 def test_enemies_patrol_their_corridors_and_turn_at_the_ends():
     s = ENV.initial_state()
     seen = [set(), set()]
-    for t in range(60):
+    for _ in range(60):
         before = np.asarray(s.enemy_cols)
         s = mg.MazeGrid().step_env(KEY, s.replace(agent=jnp.array([1, 1])), UP, PARAMS)[1]
         after = np.asarray(s.enemy_cols)

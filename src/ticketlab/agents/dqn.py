@@ -20,7 +20,7 @@ import jax.numpy as jnp
 import optax
 from flax import struct
 
-from ticketlab.agents.evaluate import evaluate_greedy, track_evaluation
+from ticketlab.agents.evaluate import count_episodes, evaluate_greedy, rl_output, track_evaluation
 from ticketlab.agents.output import RunKeys, TrainOutput
 from ticketlab.agents.replay import Transition, compactor, importance_weights, make_buffer, new_priorities
 from ticketlab.config import DQNConfig
@@ -134,15 +134,7 @@ def make_train(cfg: DQNConfig, spec, qnet: MLP, rewind_update: int = 0, weight_d
             discount=1.0 - terminated.astype(jnp.float32),
             next_obs=pack(info["final_observation"]),
         )
-        episode_return = runner.episode_return + reward
-        runner = runner.replace(
-            env_state=env_state,
-            obs=obs,
-            key=key,
-            episode_return=jnp.where(done, 0.0, episode_return),
-            finished_return_sum=runner.finished_return_sum + jnp.sum(jnp.where(done, episode_return, 0.0)),
-            finished_count=runner.finished_count + jnp.sum(done),
-        )
+        runner = count_episodes(runner.replace(env_state=env_state, obs=obs, key=key), reward, done)
         return runner, transition
 
     def learn(runner: Runner, mask, enc, iteration):
@@ -212,15 +204,6 @@ def make_train(cfg: DQNConfig, spec, qnet: MLP, rewind_update: int = 0, weight_d
             return runner, None
 
         runner, _ = jax.lax.scan(body, runner, jnp.arange(num_iterations))
-        return TrainOutput(
-            best_params=runner.best_params,
-            best_return=runner.best_return,
-            final_params=runner.params,
-            final_return=runner.eval_returns[-1],
-            eval_returns=runner.eval_returns,
-            train_curve=runner.train_returns,
-            rewind_params=runner.rewind_params,
-            data_digest=jnp.zeros(()),
-        )
+        return rl_output(runner)
 
     return train

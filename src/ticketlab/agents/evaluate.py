@@ -55,3 +55,30 @@ def track_evaluation(runner, ret, slot):
         finished_return_sum=jnp.zeros_like(runner.finished_return_sum),
         finished_count=jnp.zeros_like(runner.finished_count),
     )
+
+
+def count_episodes(runner, reward, done):
+    """Add one env step's rewards to the running episode returns; close finished episodes into the
+    interval's sum and count (the training curve)."""
+    episode_return = runner.episode_return + reward
+    return runner.replace(
+        episode_return=jnp.where(done, 0.0, episode_return),
+        finished_return_sum=runner.finished_return_sum + jnp.sum(jnp.where(done, episode_return, 0.0)),
+        finished_count=runner.finished_count + jnp.sum(done),
+    )
+
+
+def rl_output(runner):
+    """The TrainOutput of an RL runner after its last evaluation."""
+    from ticketlab.agents.output import TrainOutput
+
+    return TrainOutput(
+        best_params=runner.best_params,
+        best_return=runner.best_return,
+        final_params=runner.params,
+        final_return=runner.eval_returns[-1],
+        eval_returns=runner.eval_returns,
+        train_curve=runner.train_returns,
+        rewind_params=runner.rewind_params,
+        data_digest=jnp.zeros(()),
+    )

@@ -14,7 +14,7 @@ import jax.numpy as jnp
 import optax
 from flax import struct
 
-from ticketlab.agents.evaluate import evaluate_greedy, track_evaluation
+from ticketlab.agents.evaluate import count_episodes, evaluate_greedy, rl_output, track_evaluation
 from ticketlab.agents.gae import gae
 from ticketlab.agents.output import RunKeys, TrainOutput
 from ticketlab.config import PPOConfig
@@ -99,18 +99,10 @@ def make_train(cfg: PPOConfig, spec, actor: MLP, critic: MLP, rewind_update: int
         )
         done = jnp.logical_or(terminated, truncated)
         bootstrap_needed = jnp.logical_and(truncated, jnp.logical_not(terminated))
-        episode_return = runner.episode_return + reward
         transition = Transition(
             runner.obs, action, dist.log_prob(action), value, reward, done, bootstrap_needed
         )
-        runner = runner.replace(
-            env_state=env_state,
-            obs=obs,
-            key=key,
-            episode_return=jnp.where(done, 0.0, episode_return),
-            finished_return_sum=runner.finished_return_sum + jnp.sum(jnp.where(done, episode_return, 0.0)),
-            finished_count=runner.finished_count + jnp.sum(done),
-        )
+        runner = count_episodes(runner.replace(env_state=env_state, obs=obs, key=key), reward, done)
         return runner, (transition, info["final_observation"])
 
     def update(runner: Runner, mask, update_index):
@@ -187,15 +179,6 @@ def make_train(cfg: PPOConfig, spec, actor: MLP, critic: MLP, rewind_update: int
             return runner, None
 
         runner, _ = jax.lax.scan(body, runner, jnp.arange(num_updates))
-        return TrainOutput(
-            best_params=runner.best_params,
-            best_return=runner.best_return,
-            final_params=runner.params,
-            final_return=runner.eval_returns[-1],
-            eval_returns=runner.eval_returns,
-            train_curve=runner.train_returns,
-            rewind_params=runner.rewind_params,
-            data_digest=jnp.zeros(()),
-        )
+        return rl_output(runner)
 
     return train
