@@ -51,6 +51,7 @@ CASES = [
     (["run", "mazegrid-dqn", "--env.encoding", "grey"], "env.encoding: unknown 'grey'; allowed: object-map, rgb, entangled"),
     (["run", "cartpole-ppo", "--env.encoding", "rgb"], "env.encoding: encodings are MazeGrid's; CartPole-v1 allows only object-map"),
     (["run", "mazegrid-dqn", "--algo", "ppo", "--env.encoding", "entangled"], "env.encoding: entangled is applied by the DQN agent"),
+    (["run", "mazegrid-dqn", "--algo", "ppo", "--env.encoding", "rgb"], "env.encoding: rgb is applied by the DQN agent; algo ppo takes object-map"),
     (["run", "mazegrid-dqn", "--dqn.num-envs", "7"], "dqn.num-envs: batch-size / replay-ratio = 64 env steps per update must be a whole multiple of num-envs (7)"),
     (["run", "mazegrid-dqn", "--dqn.priority-alpha", "1.5"], "dqn.priority-alpha: must be in [0, 1], got 1.5"),
     (["run", "mazegrid-dqn", "--dqn.learning-starts", "10"], "dqn.learning-starts: must be >= batch-size (256), got 10"),

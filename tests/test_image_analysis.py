@@ -81,10 +81,13 @@ def test_an_image_run_gets_pixel_heatmaps_and_play_replays_it(tmp_path, capsys):
     assert "mean over 2 episodes" in out and "coins" in out and gif.stat().st_size > 0
 
 
-def test_an_entangled_run_gets_an_input_profile(tmp_path):
+@pytest.mark.parametrize("encoding,figures", [
+    ("entangled", ["input_profile", "layer_density", "ticket"]),
+    ("rgb", ["channel_density", "layer_density", "pixel_kept", "pixel_magnitude", "ticket"]),
+])
+def test_other_encodings_get_their_figures(tmp_path, encoding, figures):
     from ticketlab.imp.driver import run_experiment
     from ticketlab.plots import plot_run
 
-    run = run_experiment(_tiny_dqn(tmp_path / "runs", encoding="entangled"))
-    names = sorted(p.stem for p in plot_run(run))
-    assert names == ["input_profile", "layer_density", "ticket"]
+    run = run_experiment(_tiny_dqn(tmp_path / "runs", encoding=encoding))
+    assert sorted(p.stem for p in plot_run(run)) == figures

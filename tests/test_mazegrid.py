@@ -166,6 +166,8 @@ def test_rgb_colours():
     spec = make_env("MazeGrid-v0", "rgb")
     obs, _ = spec.env.reset(KEY, spec.params)
     np.testing.assert_array_equal(np.asarray(obs), image)
+    seen = np.asarray(spec.encoder.apply(None, obs))  # what the network sees: value / 255
+    np.testing.assert_allclose(seen, image / 255.0, rtol=1e-6)
 
 
 def test_entangled_matrix_is_fixed_per_seed_across_levels_and_differs_across_seeds():

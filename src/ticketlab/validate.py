@@ -41,8 +41,8 @@ def validate(cfg: ExperimentConfig) -> ExperimentConfig:
     _choice("algo", cfg.algo, ("ppo", "dqn", "bc"))
     spec = make_env(cfg.env.name, cfg.env.encoding)
     if spec.encoder is not None and cfg.algo != "dqn":
-        raise ConfigError("env.encoding", f"{cfg.env.encoding} is applied by the DQN agent; with algo "
-                          f"{cfg.algo} use object-map or rgb")
+        raise ConfigError("env.encoding", f"{cfg.env.encoding} is applied by the DQN agent; algo "
+                          f"{cfg.algo} takes object-map")
     _choice("init.scheme", cfg.init.scheme, SCHEMES)
     _positive("init.input-scale", cfg.init.input_scale)
     _choice("network.activation", cfg.network.activation, tuple(ACTIVATIONS))

@@ -1,5 +1,6 @@
 """Observation encodings applied by the agent, not the environment: the replay buffer and rollouts
-keep the environment's compact observation, the network sees the encoded one.
+keep the environment's compact observation, the network sees the encoded one (`rgb`: uint8 stored,
+value / 255 seen).
 
 `entangled` (paper SI B): the object map, flattened, times a fixed matrix with entries drawn
 i.i.d. from U(-1, 1). Each seed has its own matrix, the same at every IMP level and condition: it
@@ -39,6 +40,11 @@ def entangled(raw_shape: tuple[int, ...]) -> Encoder:
         return flat @ matrix
 
     return Encoder(init=lambda key: entangle_matrix(key, size), apply=apply)
+
+
+def scaled(factor: float) -> Encoder:
+    """Integer images (RGB) as floats times `factor` (1/255: values in [0, 1])."""
+    return Encoder(init=lambda key: None, apply=lambda _, obs: obs.astype(jnp.float32) * factor)
 
 
 def encode(encoder: Encoder | None, params, obs):

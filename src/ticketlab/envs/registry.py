@@ -7,7 +7,7 @@ from typing import Any
 import gymnax
 
 from ticketlab.envs import mazegrid
-from ticketlab.envs.encodings import Encoder, entangled
+from ticketlab.envs.encodings import Encoder, entangled, scaled
 
 MAZEGRID = "MazeGrid-v0"
 ALIASES = {"mazegrid": MAZEGRID, "cartpole": "CartPole-v1", "acrobot": "Acrobot-v1"}
@@ -32,7 +32,7 @@ class EnvSpec:
     raw_obs_shape: tuple[int, ...] = ()
     """What the environment returns (and replay stores); `obs_shape` is what the network sees."""
     encoder: Encoder | None = None
-    """Agent-side observation encoding (MazeGrid's entangled projection), or None."""
+    """Agent-side observation encoding (MazeGrid's entangled projection, RGB / 255), or None."""
     encoding: str = ""
     """MazeGrid's encoding name ("" for other envs)."""
 
@@ -84,7 +84,7 @@ def _mazegrid(encoding: str) -> EnvSpec:
     env = mazegrid.MazeGrid("rgb" if encoding == "rgb" else "object-map")
     params = env.default_params
     raw = tuple(env.observation_space(params).shape)
-    encoder = entangled(raw) if encoding == "entangled" else None
+    encoder = {"entangled": entangled(raw), "rgb": scaled(1.0 / 255.0)}.get(encoding)
     size = raw[0] * raw[1] * raw[2]
     if encoding == "entangled":
         shape, names = (size,), tuple(f"projection[{i}]" for i in range(size))

@@ -41,7 +41,7 @@ def _input_figures(cfg, rows):
     channels = image_channels(spec)
     if channels is not None:
         shape = spec.obs_shape
-        outlines = mazegrid.enemy_corridors() if cfg.env.name == MAZEGRID else None
+        outlines = mazegrid.enemy_corridors() if spec.env.name == MAZEGRID else None
         return (
             ("pixel_magnitude", lambda r, c: images.pixel_heatmap_figure(r, c, shape, channels, "magnitude", outlines)),
             ("pixel_kept", lambda r, c: images.pixel_heatmap_figure(r, c, shape, channels, "kept", outlines)),
