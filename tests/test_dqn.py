@@ -154,3 +154,31 @@ def test_pruned_q_weights_stay_zero_and_the_mask_is_in_the_forward_pass():
     np.testing.assert_array_equal(np.asarray(out.eval_returns), np.asarray(again.eval_returns))
     for x, y in zip(jax.tree_util.tree_leaves(out.final_params), jax.tree_util.tree_leaves(again.final_params)):
         np.testing.assert_array_equal(np.asarray(x), np.asarray(y))
+
+
+def test_late_rewinding_captures_the_params_after_the_rewind_update():
+    from ticketlab.agents import dqn as dqn_module
+    from ticketlab.agents.build import q_network
+    from ticketlab.envs.registry import make_env
+    from ticketlab.pruning.masks import ones_mask
+
+    cfg, agent = _cartpole(2_000, learning_starts=1_000, eval_every=50)
+    spec = make_env(cfg.env.name)
+    params = agent.init(jax.random.PRNGKey(0))
+    keys = RunKeys(jax.random.PRNGKey(3), jax.random.PRNGKey(4))
+    per_iteration = dqn_module.schedule(cfg.dqn)["steps_per_iteration"]
+    first = dqn_module.schedule(cfg.dqn)["first_update"]
+    outs = {}
+    for rewind in (first + 10, first + 11):
+        train = dqn_module.make_train(cfg.dqn, spec, q_network(cfg, spec), rewind_update=rewind)
+        outs[rewind] = jax.jit(train)(keys, params, ones_mask(params))
+    a, b = outs[first + 10], outs[first + 11]
+    leaves = lambda t: [np.asarray(x) for x in jax.tree_util.tree_leaves(t)]  # noqa: E731
+    # same training either way; the captured params are 10 and 11 updates in: different from the
+    # start, from each other, and from the end
+    for x, y in zip(leaves(a.final_params), leaves(b.final_params)):
+        np.testing.assert_array_equal(x, y)
+    assert any(np.any(x != y) for x, y in zip(leaves(a.rewind_params), leaves(params)))
+    assert any(np.any(x != y) for x, y in zip(leaves(a.rewind_params), leaves(b.rewind_params)))
+    assert any(np.any(x != y) for x, y in zip(leaves(b.rewind_params), leaves(b.final_params)))
+    assert agent.rewind_update == 0 and per_iteration == 8
