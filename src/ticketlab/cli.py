@@ -230,17 +230,18 @@ def cmd_play(args: list[str]) -> int:
     else:
         if len(positional) != 1:
             raise ConfigError("play", "name one environment (e.g. mazegrid) or give --run RUN_DIR")
-        spec, policy, who = make_env(positional[0], opts["encoding"]), None, "random agent"
-        policy = random_policy(spec)
-    if opts["render"] and not spec.encoding:
+        spec = make_env(positional[0], opts["encoding"])
+        policy, who = random_policy(spec), "random agent"
+    maze = spec.env.name == MAZEGRID
+    if opts["render"] and not maze:
         raise ConfigError("render", f"rendering exists for {MAZEGRID}; {spec.env.name} has no renderer")
     results = [play_episode(jax.random.PRNGKey(key + i), spec, policy) for i in range(episodes)]
     for i, ep in enumerate(results):
-        extra = f", coins {ep.coins}, poisons {ep.poisons}" if spec.encoding else ""
+        extra = f", coins {ep.coins}, poisons {ep.poisons}" if maze else ""
         print(f"episode {i}: return {ep.ret:g}, steps {ep.steps}{extra}")
     if episodes > 1:
         mean = lambda f: sum(f(e) for e in results) / episodes  # noqa: E731
-        extra = f", coins {mean(lambda e: e.coins):.1f}" if spec.encoding else ""
+        extra = f", coins {mean(lambda e: e.coins):.1f}" if maze else ""
         print(f"{who}: mean over {episodes} episodes: return {mean(lambda e: e.ret):.2f}{extra}")
     if opts["render"]:
         print(save_frames(results[0].frames, Path(opts["render"])))
