@@ -6,7 +6,8 @@ with an enemy (termination).
 
 A step: the agent moves (a move into a wall or off the grid leaves it in place) and collects what
 lies on its new cell; then each enemy moves one cell along its corridor, turning back at the
-corridor's ends; then the episode terminates if the agent and an enemy share a cell.
+corridor's ends; then the episode terminates if the agent and an enemy share a cell (SI B's "same
+location": an agent and an enemy that swap cells in one step pass each other).
 
 Encodings: `object-map` (bool [6, 10, 20]: empty, agent, enemy 1, enemy 2, coin, poison; walls
 are the cells where every channel is 0) and `rgb` (uint8 [3, 10, 20], SI B's colours). The
