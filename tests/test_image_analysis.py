@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from ticketlab.agents.build import q_network
-from ticketlab.analysis.images import channel_density, pixel_maps
+from ticketlab.analysis.images import channel_density, channel_magnitude, pixel_maps
 from ticketlab.analysis.summaries import level_summary
 from ticketlab.envs.registry import make_env
 from ticketlab.presets import preset
@@ -44,6 +44,9 @@ def test_pixel_values_equal_a_direct_sum_over_the_first_layer_kernel():
     density = channel_density(row, spec.obs_shape)
     direct = keep.reshape(6, 200, -1).mean(axis=(1, 2))
     np.testing.assert_allclose(density, direct, rtol=1e-6)
+    magnitude = channel_magnitude(row, spec.obs_shape)
+    direct = np.abs(np.where(keep, kernel, 0.0)).reshape(6, 200, -1).sum(axis=(1, 2))
+    np.testing.assert_allclose(magnitude, direct, rtol=1e-4)
 
 
 def _first_layer_output(net, params, keep, kernel, image):

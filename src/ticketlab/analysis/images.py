@@ -31,3 +31,8 @@ def _units_from_density(row: dict, module: str, kept: np.ndarray) -> float:
     """First-layer width of stores written before `units` was recorded: kept / (inputs x density)."""
     density = row["layer_density"][f"{module}/dense_0/kernel"]
     return kept.sum() / (kept.size * density)
+
+
+def channel_magnitude(row: dict, obs_shape: tuple[int, int, int], module: str | None = None) -> np.ndarray:
+    """[C]: the cumulative masked |W| of each channel's first-layer connections."""
+    return pixel_maps(row, obs_shape, module)["magnitude"].reshape(obs_shape[0], -1).sum(axis=1)

@@ -6,7 +6,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import Rectangle
 
-from ticketlab.analysis.images import channel_density, pixel_maps
+from ticketlab.analysis.images import channel_density, channel_magnitude, pixel_maps
 from ticketlab.plots.common import by_level, chains, percent_axis
 
 
@@ -54,17 +54,23 @@ def pixel_heatmap_figure(rows: list[dict], cfg, obs_shape, channels, key: str = 
 
 
 def channel_density_figure(rows: list[dict], cfg, obs_shape, channels, condition: str = "mask_weights"):
+    """Per channel: the percent of first-layer connections kept (left) and their cumulative |W|."""
     chain = chains(rows).get(condition) or next(iter(chains(rows).values()))
-    fig, ax = plt.subplots(figsize=(5.5, 3.8))
-    for c, name in enumerate(channels):
-        _, dens, mean, std = by_level(chain, lambda r: 100 * channel_density(r, obs_shape)[c])
-        ax.plot(100 * dens, mean, "-o", ms=3, label=name)
-        ax.fill_between(100 * dens, mean - std, mean + std, alpha=0.15, lw=0)
-    percent_axis(ax)
-    ax.set_yscale("log")
-    ax.set_ylabel("first-layer connections kept (%)")
-    ax.set_title(f"{cfg.name}: per-channel density under {condition}", fontsize=9)
-    ax.legend(fontsize=7, frameon=False)
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+    for ax, value, label in (
+        (axes[0], lambda r, c: 100 * channel_density(r, obs_shape)[c], "first-layer connections kept (%)"),
+        (axes[1], lambda r, c: channel_magnitude(r, obs_shape)[c], "cumulative |W| (first layer)"),
+    ):
+        for c, name in enumerate(channels):
+            _, dens, mean, std = by_level(chain, lambda r, c=c: value(r, c))
+            ax.plot(100 * dens, mean, "-o", ms=3, label=name)
+            ax.fill_between(100 * dens, mean - std, mean + std, alpha=0.15, lw=0)
+        percent_axis(ax)
+        ax.set_yscale("log")
+        ax.set_ylabel(label)
+    axes[0].legend(fontsize=7, frameon=False)
+    fig.suptitle(f"{cfg.name}: input channels under {condition} (mean +- 1 sd over seeds)", fontsize=9)
+    fig.tight_layout()
     return fig
 
 
