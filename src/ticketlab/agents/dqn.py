@@ -20,7 +20,13 @@ import jax.numpy as jnp
 import optax
 from flax import struct
 
-from ticketlab.agents.evaluate import count_episodes, evaluate_greedy, rl_output, track_evaluation
+from ticketlab.agents.evaluate import (
+    count_episodes,
+    evaluate_greedy,
+    fresh_tracking,
+    rl_output,
+    track_evaluation,
+)
 from ticketlab.agents.output import RunKeys, TrainOutput
 from ticketlab.agents.replay import Transition, compactor, importance_weights, make_buffer, new_priorities
 from ticketlab.config import DQNConfig
@@ -166,21 +172,13 @@ def make_train(cfg: DQNConfig, spec, qnet: MLP, rewind_update: int = 0, weight_d
             next_obs=pack(obs[0]),
         )
         runner = Runner(
-            params=params,
             target=params,
             opt_state=tx.init(params),
             buffer=buffer.init(example),
             env_state=env_state,
             obs=obs,
             key=k_run,
-            episode_return=jnp.zeros(E),
-            finished_return_sum=jnp.zeros(()),
-            finished_count=jnp.zeros((), jnp.int32),
-            best_params=params,
-            best_return=jnp.array(-jnp.inf),
-            eval_returns=jnp.zeros(num_evals),
-            train_returns=jnp.zeros(num_evals),
-            rewind_params=params,
+            **fresh_tracking(params, E, num_evals),
         )
 
         def body(runner: Runner, iteration):
@@ -193,10 +191,12 @@ def make_train(cfg: DQNConfig, spec, qnet: MLP, rewind_update: int = 0, weight_d
             updates_done = iteration - first_update + 1
             copy = jnp.logical_and(updates_done > 0, updates_done % cfg.target_update_every == 0)
             runner = jax.lax.cond(copy, lambda r: r.replace(target=r.params), lambda r: r, runner)
-            rewind = jax.tree_util.tree_map(
-                lambda new, old: jnp.where(iteration + 1 == rewind_update, new, old), runner.params, runner.rewind_params
-            )
-            runner = runner.replace(rewind_params=rewind)
+            if rewind_update > 0:  # static: without late rewinding nothing is copied on this hot path
+                rewind = jax.tree_util.tree_map(
+                    lambda new, old: jnp.where(iteration + 1 == rewind_update, new, old),
+                    runner.params, runner.rewind_params,
+                )
+                runner = runner.replace(rewind_params=rewind)
             is_eval = jnp.logical_or((iteration + 1) % cfg.eval_every == 0, iteration + 1 == num_iterations)
             runner = jax.lax.cond(
                 is_eval, lambda r: evaluate_and_track(r, mask, enc, iteration // cfg.eval_every), lambda r: r, runner

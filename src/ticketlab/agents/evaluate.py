@@ -38,6 +38,22 @@ def evaluate_greedy(key, act_fn, spec, num_episodes: int, epsilon: float = 0.0):
     return total.mean()
 
 
+def fresh_tracking(params, num_envs: int, num_evals: int) -> dict:
+    """The RL runner fields that `count_episodes`, `track_evaluation` and `rl_output` use, at the
+    start of training."""
+    return dict(
+        params=params,
+        episode_return=jnp.zeros(num_envs),
+        finished_return_sum=jnp.zeros(()),
+        finished_count=jnp.zeros((), jnp.int32),
+        best_params=params,
+        best_return=jnp.array(-jnp.inf),
+        eval_returns=jnp.zeros(num_evals),
+        train_returns=jnp.zeros(num_evals),
+        rewind_params=params,
+    )
+
+
 def track_evaluation(runner, ret, slot):
     """Record evaluation `slot` in an RL runner (fields params, best_params, best_return,
     eval_returns, train_returns, finished_return_sum, finished_count): keep the params if `ret` is

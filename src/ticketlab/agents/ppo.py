@@ -14,7 +14,13 @@ import jax.numpy as jnp
 import optax
 from flax import struct
 
-from ticketlab.agents.evaluate import count_episodes, evaluate_greedy, rl_output, track_evaluation
+from ticketlab.agents.evaluate import (
+    count_episodes,
+    evaluate_greedy,
+    fresh_tracking,
+    rl_output,
+    track_evaluation,
+)
 from ticketlab.agents.gae import gae
 from ticketlab.agents.output import RunKeys, TrainOutput
 from ticketlab.config import PPOConfig
@@ -151,19 +157,11 @@ def make_train(cfg: PPOConfig, spec, actor: MLP, critic: MLP, rewind_update: int
         k_reset, k_run = jax.random.split(keys.train)
         obs, env_state = jax.vmap(env.reset, in_axes=(0, None))(jax.random.split(k_reset, E), env_params)
         runner = Runner(
-            params=params,
             opt_state=tx.init(params),
             env_state=env_state,
             obs=obs,
             key=k_run,
-            episode_return=jnp.zeros(E),
-            finished_return_sum=jnp.zeros(()),
-            finished_count=jnp.zeros((), jnp.int32),
-            best_params=params,
-            best_return=jnp.array(-jnp.inf),
-            eval_returns=jnp.zeros(num_evals),
-            train_returns=jnp.zeros(num_evals),
-            rewind_params=params,
+            **fresh_tracking(params, E, num_evals),
         )
 
         def body(runner, update_index):
