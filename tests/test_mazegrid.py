@@ -189,7 +189,7 @@ def test_entangled_matrix_is_fixed_per_seed_across_levels_and_differs_across_see
 
 
 def test_unknown_encoding_names_the_field():
-    from ticketlab.validate import ConfigError
+    from ticketlab.errors import ConfigError
 
     with pytest.raises(ConfigError, match="env.encoding: unknown 'grey'; allowed: object-map, rgb, entangled"):
         make_env("MazeGrid-v0", "grey")

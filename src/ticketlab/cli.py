@@ -6,22 +6,30 @@ import json
 import sys
 from pathlib import Path
 
-from ticketlab.cli_args import int_option, options, parse_run_args, split_sweep
+import jax
 
-USAGE = """usage:
-  ticketlab run PRESET [--scale demo|paper] [--seeds N] [--levels N] [--init.input-scale X] ... [--wait]
-  ticketlab run cartpole-bc --student.hidden 128,128 256,256     (several sizes: a sweep)
-  ticketlab expert RL_PRESET [--out runs] [--threshold X] [--seeds N] [--steps N]
-  ticketlab compare RUN_DIR RUN_DIR ... [--x percent|weights] [--conditions C ...] [--out FILE]
-  ticketlab sweep PRESET ... [--grid FIELD=V1,V2 ...] [--seeds N] [--levels N] [--scale S]
-                  [--backend local|ray|submitit] [--workers N] [--address auto|HOST:PORT]
-                  [--partition P] [--block-seeds K] [--retries N] [--out DIR]
-  ticketlab status RUNS_OR_RUN_DIR [--verify]
-  ticketlab plot RUN_DIR
-  ticketlab play ENV [--render FILE.gif|FILE.png] [--episodes N] [--encoding E] [--key K]
-  ticketlab play --run RUN_DIR [--level L] [--seed S] [--condition C] [--render FILE.gif] ...
-  ticketlab presets
-`ticketlab run PRESET --help` lists every field with its documentation."""
+from ticketlab import paths
+from ticketlab.cli_args import USAGE, int_option, options, parse_run_args, split_sweep
+from ticketlab.config import from_dict
+from ticketlab.envs import mazegrid
+from ticketlab.envs.registry import make_env
+from ticketlab.envs.render import FORMATS, save_frames
+from ticketlab.errors import ConfigError, ExpertError
+from ticketlab.experiments import run as run_experiment, train_expert
+from ticketlab.imp.completion import log_event
+from ticketlab.imp.rundir import prepare_run_dir
+from ticketlab.launch.backends import BACKENDS, check_ray_address, launch
+from ticketlab.launch.tasks import expand_grid, make_tasks
+from ticketlab.play import play_episode, random_policy, trained_policy
+from ticketlab.plots import plot_run
+from ticketlab.plots.compare import compare_runs
+from ticketlab.presets import EXPERT_THRESHOLDS, PRESETS, describe, preset
+from ticketlab.progress import LevelProgress, closing_table
+from ticketlab.pruning.conditions import CONDITIONS
+from ticketlab.status import find_runs, format_status, run_status
+from ticketlab.validate import validate
+
+
 
 COMMANDS = ("run", "sweep", "status", "expert", "compare", "plot", "play", "presets")
 
@@ -32,10 +40,6 @@ def fail(message: str) -> int:
 
 
 def cmd_run(args: list[str]) -> int:
-    from ticketlab.imp.driver import run_experiment
-    from ticketlab.plots import plot_run
-    from ticketlab.progress import LevelProgress, closing_table
-
     wait = "--wait" in args
     rest = [a for a in args if a != "--wait"]
     configs = [parse_run_args(a) for a in split_sweep(rest)]  # every config valid before any run
@@ -48,22 +52,20 @@ def cmd_run(args: list[str]) -> int:
 
 
 def cmd_expert(args: list[str]) -> int:
-    from ticketlab.agents.experts import EXPERT_THRESHOLDS, ExpertError, get_expert
-    from ticketlab.validate import ConfigError
-
     positional, opts = options(args, {"out": "runs", "threshold": "", "seeds": "4", "steps": "0"}, "expert")
-    if len(positional) != 1 or positional[0] not in EXPERT_THRESHOLDS:
-        raise ConfigError("expert", f"name one RL preset; allowed: {', '.join(EXPERT_THRESHOLDS)}")
+    teachers = [n for n in PRESETS if preset(n).algo != "bc"]
+    if len(positional) != 1 or positional[0] not in teachers:
+        raise ConfigError("expert", f"name one RL preset; allowed: {', '.join(teachers)}")
     name = positional[0]
     try:
-        threshold = float(opts["threshold"]) if opts["threshold"] else EXPERT_THRESHOLDS[name]
+        threshold = float(opts["threshold"]) if opts["threshold"] else EXPERT_THRESHOLDS.get(name, float("-inf"))
         seeds, steps = int(opts["seeds"]), int(opts["steps"])
     except ValueError as err:
         raise ConfigError("threshold/seeds/steps", f"must be numbers ({err})") from None
     if seeds < 1:
         raise ConfigError("seeds", f"must be >= 1, got {seeds}")
     try:
-        expert = get_expert(name, opts["out"], threshold, seeds, steps)
+        expert = train_expert(name, opts["out"], threshold, seeds, steps)
     except ExpertError as err:
         print(f"ticketlab: error: {err}", file=sys.stderr)
         return 1
@@ -75,10 +77,6 @@ def cmd_expert(args: list[str]) -> int:
 
 
 def cmd_compare(args: list[str]) -> int:
-    from ticketlab.plots.compare import compare_runs
-    from ticketlab.pruning.conditions import CONDITIONS
-    from ticketlab.validate import ConfigError
-
     flags = {"x": "percent", "out": "", "conditions": ["mask_weights", "permuted_permuted"]}
     positional, opts = options(args, flags, "compare")
     if not positional:
@@ -104,10 +102,6 @@ SWEEP_FLAGS = {"grid": [], "seeds": "", "levels": "", "scale": "demo", "out": "r
 
 def parse_sweep_args(args: list[str]):
     """Every config and option of a sweep, validated before anything is written."""
-    from ticketlab.launch.backends import BACKENDS, check_ray_address
-    from ticketlab.launch.tasks import expand_grid, make_tasks
-    from ticketlab.validate import ConfigError
-
     positional, opts = options(args, SWEEP_FLAGS, "sweep")
     if not positional:
         raise ConfigError("sweep", "name one or more presets, e.g. ticketlab sweep cartpole-ppo acrobot-ppo")
@@ -124,33 +118,24 @@ def parse_sweep_args(args: list[str]):
         configs.extend(validate_all(expand_grid(base, opts["grid"])))
     if opts["backend"] == "ray":
         try:
-            import ray
+            import ray  # optional extra: pip install -e '.[ray]'
         except ImportError:
             raise ConfigError("backend", "ray needs the ray extra: pip install -e '.[ray]'") from None
         if not ray.is_initialized():  # (a caller may have connected already)
             check_ray_address(opts["address"])
     if opts["backend"] == "submitit":
         try:
-            import submitit  # noqa: F401
+            import submitit  # noqa: F401  (optional extra: pip install -e '.[slurm]')
         except ImportError:
             raise ConfigError("backend", "submitit needs the slurm extra: pip install -e '.[slurm]'") from None
     return make_tasks(configs, block), opts, workers, retries
 
 
 def validate_all(configs):
-    from ticketlab.validate import validate
-
     return [validate(c) for c in configs]
 
 
 def cmd_sweep(args: list[str]) -> int:
-    from ticketlab import paths
-    from ticketlab.config import from_dict
-    from ticketlab.imp.completion import log_event
-    from ticketlab.launch.backends import launch
-
-    from ticketlab.imp.rundir import prepare_run_dir
-
     tasks, opts, workers, retries = parse_sweep_args(args)
     for config in {json.dumps(t.config, sort_keys=True) for t in tasks}:  # status sees every run at once
         cfg = from_dict(json.loads(config))
@@ -173,10 +158,7 @@ def cmd_sweep(args: list[str]) -> int:
 
 
 def cmd_status(args: list[str]) -> int:
-    from ticketlab.status import find_runs, format_status, run_status
-
     positional, opts = options([a for a in args if a != "--verify"], {}, "status")
-    from ticketlab.validate import ConfigError
 
     if len(positional) != 1:
         raise ConfigError("status", "takes one directory: a run or a store root, e.g. ticketlab status runs/")
@@ -186,9 +168,6 @@ def cmd_status(args: list[str]) -> int:
 
 
 def cmd_plot(args: list[str]) -> int:
-    from ticketlab.plots import plot_run
-    from ticketlab.validate import ConfigError
-
     if len(args) != 1:
         raise ConfigError("plot", "takes exactly one run directory, e.g. ticketlab plot runs/cartpole-ppo-<hash>")
     run = Path(args[0])
@@ -205,14 +184,6 @@ PLAY_FLAGS = {"render": "", "episodes": "1", "encoding": "object-map", "key": "0
 
 
 def cmd_play(args: list[str]) -> int:
-    import jax
-
-    from ticketlab.envs.registry import MAZEGRID, make_env
-    from ticketlab.envs.render import FORMATS, save_frames
-    from ticketlab.play import play_episode, random_policy, trained_policy
-    from ticketlab.pruning.conditions import CONDITIONS
-    from ticketlab.validate import ConfigError
-
     positional, opts = options(args, PLAY_FLAGS, "play")
     if opts["render"] and Path(opts["render"]).suffix.lower() not in FORMATS:
         raise ConfigError("render", f"unknown file type {Path(opts['render']).suffix!r}; allowed: {', '.join(FORMATS)}")
@@ -232,9 +203,9 @@ def cmd_play(args: list[str]) -> int:
             raise ConfigError("play", "name one environment (e.g. mazegrid) or give --run RUN_DIR")
         spec = make_env(positional[0], opts["encoding"])
         policy, who = random_policy(spec), "random agent"
-    maze = spec.env.name == MAZEGRID
+    maze = spec.id == mazegrid.ENV_ID
     if opts["render"] and not maze:
-        raise ConfigError("render", f"rendering exists for {MAZEGRID}; {spec.env.name} has no renderer")
+        raise ConfigError("render", f"rendering exists for {mazegrid.ENV_ID}; {spec.id} has no renderer")
     results = [play_episode(jax.random.PRNGKey(key + i), spec, policy) for i in range(episodes)]
     for i, ep in enumerate(results):
         extra = f", coins {ep.coins}, poisons {ep.poisons}" if maze else ""
@@ -249,16 +220,12 @@ def cmd_play(args: list[str]) -> int:
 
 
 def cmd_presets(args: list[str]) -> int:
-    from ticketlab.presets import describe
-
     for name, text, scales in describe():
         print(f"{name:16s} {text}  [{scales}]")
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
-    from ticketlab.validate import ConfigError
-
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] in ("-h", "--help"):
         print(USAGE)

@@ -2,7 +2,31 @@
 unknown flags and wrong types before tyro sees them; `--student.hidden 128,128 256,256` sweeps."""
 from __future__ import annotations
 
+import dataclasses
 import re
+import typing
+
+import tyro
+
+from ticketlab.config import ExperimentConfig
+from ticketlab.errors import ConfigError
+from ticketlab.presets import PRESETS, preset
+from ticketlab.validate import validate
+
+USAGE = """usage:
+  ticketlab run PRESET [--scale demo|paper] [--seeds N] [--levels N] [--init.input-scale X] ... [--wait]
+  ticketlab run cartpole-bc --student.hidden 128,128 256,256     (several sizes: a sweep)
+  ticketlab expert RL_PRESET [--out runs] [--threshold X] [--seeds N] [--steps N]
+  ticketlab compare RUN_DIR RUN_DIR ... [--x percent|weights] [--conditions C ...] [--out FILE]
+  ticketlab sweep PRESET ... [--grid FIELD=V1,V2 ...] [--seeds N] [--levels N] [--scale S]
+                  [--backend local|ray|submitit] [--workers N] [--address auto|HOST:PORT]
+                  [--partition P] [--block-seeds K] [--retries N] [--out DIR]
+  ticketlab status RUNS_OR_RUN_DIR [--verify]
+  ticketlab plot RUN_DIR
+  ticketlab play ENV [--render FILE.gif|FILE.png] [--episodes N] [--encoding E] [--key K]
+  ticketlab play --run RUN_DIR [--level L] [--seed S] [--condition C] [--render FILE.gif] ...
+  ticketlab presets
+`ticketlab run PRESET --help` lists every field with its documentation."""
 
 WIDTHS = re.compile(r"^\d+(,\d+)*$")
 
@@ -14,8 +38,6 @@ def pop_scale(args: list[str]) -> tuple[str, list[str]]:
         a = args[i]
         if a == "--scale":
             if i + 1 >= len(args):
-                from ticketlab.validate import ConfigError
-
                 raise ConfigError("scale", "needs a value; allowed: demo, paper")
             scale, i = args[i + 1], i + 2
             continue
@@ -39,8 +61,6 @@ def split_sweep(args: list[str]) -> list[list[str]]:
         j += 1
     sizes = args[i + 1 : j]
     if not sizes:
-        from ticketlab.validate import ConfigError
-
         raise ConfigError("student.hidden", "needs comma-separated widths, e.g. --student.hidden 256,128")
     if len(sizes) > 1 and all("," not in s for s in sizes):
         sizes = [",".join(sizes)]  # tyro's own spelling: --student.hidden 256 128
@@ -49,11 +69,6 @@ def split_sweep(args: list[str]) -> list[list[str]]:
 
 def config_flags() -> dict[str, type]:
     """`--init.input-scale` -> float, ... for every field of ExperimentConfig."""
-    import dataclasses
-    import typing
-
-    from ticketlab.config import ExperimentConfig
-
     out = {}
 
     def walk(cls, prefix):
@@ -70,10 +85,6 @@ def config_flags() -> dict[str, type]:
 
 def check_flags(args: list[str]) -> None:
     """One-line errors for unknown flags and values of the wrong type (before tyro sees them)."""
-    import typing
-
-    from ticketlab.validate import ConfigError
-
     flags = config_flags()
     i = 0
     while i < len(args):
@@ -109,16 +120,8 @@ def check_flags(args: list[str]) -> None:
 
 def parse_run_args(args: list[str]):
     """PRESET [--scale S] [tyro flags] -> validated ExperimentConfig."""
-    import tyro
-
-    from ticketlab.config import ExperimentConfig
-    from ticketlab.presets import PRESETS, preset
-    from ticketlab.validate import ConfigError, validate
-
     if not args or args[0].startswith("-"):
         if args and args[0] in ("-h", "--help"):
-            from ticketlab.cli import USAGE
-
             print(USAGE)
             raise SystemExit(0)
         raise ConfigError("preset", f"missing; allowed: {', '.join(PRESETS)}")
@@ -137,8 +140,6 @@ def parse_run_args(args: list[str]):
 def options(args: list[str], flags: dict[str, str], command: str) -> tuple[list[str], dict]:
     """Positional args and `--flag value` options; flags whose default is a list take several
     values and may repeat (`--conditions a b`, `--grid x=1,2 --grid y=3`)."""
-    from ticketlab.validate import ConfigError
-
     positional, options, i = [], {k: (list(v) if isinstance(v, list) else v) for k, v in flags.items()}, 0
     given: set[str] = set()
     while i < len(args):
@@ -166,8 +167,6 @@ def options(args: list[str], flags: dict[str, str], command: str) -> tuple[list[
 
 
 def int_option(opts: dict, name: str, minimum: int) -> int:
-    from ticketlab.validate import ConfigError
-
     try:
         value = int(opts[name])
     except ValueError:

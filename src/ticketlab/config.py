@@ -6,17 +6,24 @@ their defaults stay out of it, so adding a field with a default never renames ol
 from __future__ import annotations
 
 import dataclasses
+import typing
 from dataclasses import dataclass, field
+
+from ticketlab.errors import ConfigError
 
 
 @dataclass(frozen=True)
 class EnvConfig:
     name: str = "CartPole-v1"
-    """Environment id: CartPole-v1, Acrobot-v1, MazeGrid-v0 (paper SI B), or any discrete-action
-    gymnax id."""
+    """Environment id: CartPole-v1, Acrobot-v1, MazeGrid-v0 (paper SI B), any gymnax id
+    (Pendulum-v1, Breakout-MinAtar, ...), any Gymnasium id as gymnasium:ID (stepped on the host), or
+    an id registered with ticketlab.register_env by the module named in env.module."""
     encoding: str = "object-map"
     """MazeGrid observation encoding: object-map (bool 6x10x20), rgb (uint8 3x10x20; the network
     sees value/255) or entangled (the object map times a fixed per-seed 1200x1200 U(-1, 1) matrix)."""
+    module: str = ""
+    """Python modules to import before the environment is looked up, comma-separated: a module of
+    yours that calls ticketlab.register_env(...) makes its ids runnable by name."""
 
 
 @dataclass(frozen=True)
@@ -27,6 +34,10 @@ class NetworkConfig:
     """Hidden layer widths of the separate critic MLP (critic/dense_0, ...)."""
     q_hidden: tuple[int, ...] = (256, 256)
     """Hidden layer widths of the DQN Q-network (q/dense_0, ...)."""
+    torso: str = "mlp"
+    """Layers before the hidden dense layers: mlp (none: observations are flattened), minatar-cnn
+    (Conv2D 16 filters 3x3 stride 1; paper table 10) or nature-cnn (32 8x8/4, 64 4x4/2, 64 3x3/1;
+    Mnih et al. 2015). Conv layers are named <module>/conv_0, ...; image inputs only."""
     activation: str = "tanh"
     """Hidden activation: tanh or relu."""
     dropout: float = 0.0
@@ -34,6 +45,9 @@ class NetworkConfig:
     weight_decay: float = 0.0
     """L2 weight decay: weight_decay * w is added to every gradient before Adam, as PyTorch's
     Adam(weight_decay=...) does (paper figure 14 uses 0.1)."""
+    log_std_init: float = 0.0
+    """Initial value of the Gaussian policy head's state-independent log standard deviation
+    (continuous actions; rlpyt's default is 0)."""
 
 
 @dataclass(frozen=True)
@@ -168,6 +182,14 @@ class StudentConfig:
 
 
 @dataclass(frozen=True)
+class EvalConfig:
+    policy: str = "greedy"
+    """How evaluation episodes act: greedy (the mode of a policy, the mean of a Gaussian, argmax Q
+    with DQN's evaluation epsilon) or sample (draw from the policy, as rlpyt's PG agents do when
+    evaluated)."""
+
+
+@dataclass(frozen=True)
 class IMPConfig:
     prune_fraction: float = 0.2
     """Fraction of the surviving prunable weights removed after each level, in (0, 1)."""
@@ -181,6 +203,9 @@ class IMPConfig:
     )
     """IMP chains to run: mask_weights (the ticket), mask_permuted, permuted_permuted,
     random_reinit, mask_reinit."""
+    score: str = "magnitude"
+    """What global pruning ranks surviving weights by: magnitude (|w|, the paper's IMP) or snip
+    (|g * w|, g the gradient of the agent's own loss on one batch at the trained weights)."""
     rewind_steps: int = 0
     """Late rewinding: levels >= 1 restart from the dense run's weights after this many env steps
     (0: rewind to initialization). Rounded down to an update boundary."""
@@ -207,6 +232,7 @@ class ExperimentConfig:
     imp: IMPConfig = field(default_factory=IMPConfig)
     bc: BCConfig = field(default_factory=BCConfig)
     student: StudentConfig = field(default_factory=StudentConfig)
+    eval: EvalConfig = field(default_factory=EvalConfig)
     max_batch: int = 0
     """Most runs trained in one compiled call (0: all seeds and conditions of a level at once);
     lower it only when memory demands."""
@@ -218,34 +244,20 @@ def to_dict(cfg) -> dict:
 
 
 def from_dict(data: dict) -> ExperimentConfig:
-    """Inverse of `to_dict`; unknown keys raise a ConfigError naming the field."""
-    from ticketlab.validate import ConfigError
-
-    def build(cls, values: dict, prefix: str):
-        names = {f.name: f for f in dataclasses.fields(cls)}
-        kwargs = {}
-        for key, value in values.items():
-            if key not in names:
-                raise ConfigError(f"{prefix}{key}", f"unknown field; allowed: {', '.join(names)}")
-            sub = _NESTED.get((cls.__name__, key))
-            if sub is not None:
-                kwargs[key] = build(sub, value, f"{prefix}{key}.")
-            elif isinstance(value, list):
-                kwargs[key] = tuple(value)
-            else:
-                kwargs[key] = value
-        return cls(**kwargs)
-
-    return build(ExperimentConfig, data, "")
+    """Inverse of `to_dict`; unknown keys raise a ConfigError naming the field. Sections missing from
+    an older file take their defaults."""
+    return _build(ExperimentConfig, data, "")
 
 
-_NESTED = {
-    ("ExperimentConfig", "env"): EnvConfig,
-    ("ExperimentConfig", "network"): NetworkConfig,
-    ("ExperimentConfig", "init"): InitConfig,
-    ("ExperimentConfig", "ppo"): PPOConfig,
-    ("ExperimentConfig", "dqn"): DQNConfig,
-    ("ExperimentConfig", "imp"): IMPConfig,
-    ("ExperimentConfig", "bc"): BCConfig,
-    ("ExperimentConfig", "student"): StudentConfig,
-}
+def _build(cls, values: dict, prefix: str):
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls)}
+    kwargs = {}
+    for key, value in values.items():
+        if key not in names:
+            raise ConfigError(f"{prefix}{key}", f"unknown field; allowed: {', '.join(names)}")
+        if dataclasses.is_dataclass(hints[key]):
+            kwargs[key] = _build(hints[key], value, f"{prefix}{key}.")
+        else:
+            kwargs[key] = tuple(value) if isinstance(value, list) else value
+    return cls(**kwargs)

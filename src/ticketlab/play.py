@@ -10,9 +10,15 @@ import jax.numpy as jnp
 import numpy as np
 
 from ticketlab import paths, store
-from ticketlab.agents.build import acting_network
+from ticketlab.agents.registry import AGENTS
+from ticketlab.envs.base import EnvSpec
 from ticketlab.envs.encodings import encode, encoder_params
-from ticketlab.envs.registry import EnvSpec
+from ticketlab.envs.registry import make_env
+from ticketlab.errors import ConfigError
+from ticketlab.imp.keys import DATA, run_key
+from ticketlab.imp.rundir import load_run_config
+from ticketlab.pruning.conditions import DENSE
+from ticketlab.pruning.masks import apply_mask
 
 
 @dataclass
@@ -26,35 +32,36 @@ class Episode:
 
 
 def random_policy(spec: EnvSpec):
-    return lambda key, obs: jax.random.randint(key, (), 0, spec.num_actions)
+    if spec.discrete:
+        return lambda key, obs: jax.random.randint(key, (), 0, spec.num_actions)
+    low, high = jnp.asarray(spec.action_low), jnp.asarray(spec.action_high)
+    return lambda key, obs: jax.random.uniform(key, low.shape, minval=low, maxval=high)
 
 
 def trained_policy(run: Path, level: int, seed: int, condition: str, epsilon: float | None = None):
     """(config, spec, policy) of the best params of one (level, seed, condition) in a run's store."""
-    from ticketlab.envs.registry import make_env
-    from ticketlab.imp.keys import DATA, run_key
-    from ticketlab.imp.rundir import load_run_config
-    from ticketlab.pruning.conditions import DENSE
-    from ticketlab.pruning.masks import apply_mask
-    from ticketlab.validate import ConfigError
-
     cfg = load_run_config(run)
     condition = DENSE if level == 0 else condition
     best = paths.tree_file(run, level, seed, condition, "best")
     if not best.exists():
         raise ConfigError("level/seed/condition", f"{run} has no trained params for level {level}, seed {seed}, "
                           f"{condition} ({best.name} missing)")
-    spec = make_env(cfg.env.name, cfg.env.encoding)
-    module, net = acting_network(cfg, spec)
+    spec = make_env(cfg.env.name, cfg.env.encoding, cfg.env.module)
+    if spec.backend != "jax":
+        raise ConfigError("run", f"{spec.id} steps on the host; play runs gymnax environments only")
+    acting = AGENTS.get(cfg.algo).acting(cfg, spec)
     params = apply_mask(store.load_tree(best), store.load_tree(paths.tree_file(run, level, seed, condition, "mask")))
     enc = encoder_params(spec.encoder, run_key(seed, DENSE, 0, DATA))
     eps = (cfg.dqn.eps_eval if cfg.algo == "dqn" else 0.0) if epsilon is None else epsilon
 
     def policy(key, obs):
+        out = acting.network.apply({"params": params[acting.module]}, encode(spec.encoder, enc, obs[None]))
+        action = jax.tree_util.tree_map(lambda x: x[0], acting.greedy(out))
+        if not spec.discrete or eps == 0.0:
+            return action
         k_explore, k_random = jax.random.split(key)
-        values = net.apply({"params": params[module]}, encode(spec.encoder, enc, obs[None]))[0]
         explore = jax.random.uniform(k_explore) < eps
-        return jnp.where(explore, jax.random.randint(k_random, (), 0, spec.num_actions), jnp.argmax(values))
+        return jnp.where(explore, jax.random.randint(k_random, (), 0, spec.num_actions), action)
 
     return cfg, spec, policy
 

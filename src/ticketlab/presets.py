@@ -19,8 +19,13 @@ from ticketlab.config import (
     PPOConfig,
     StudentConfig,
 )
+from ticketlab.errors import ConfigError
 
 SCALES = ("demo", "paper")
+
+EXPERT_THRESHOLDS = {"cartpole-ppo": 475.0, "acrobot-ppo": -100.0}
+"""Mean evaluation return a cached expert of each RL preset must reach (paper SI C); other RL
+presets may teach too, with the threshold given by --bc.expert-threshold."""
 
 
 def _cartpole_ppo() -> ExperimentConfig:
@@ -122,7 +127,6 @@ SCALED_BUILDS = ("mazegrid-dqn",)
 
 def preset(name: str, scale: str = "demo") -> ExperimentConfig:
     """The named preset at `scale` (seeds and levels)."""
-    from ticketlab.validate import ConfigError
 
     if name not in PRESETS:
         raise ConfigError("preset", f"unknown {name!r}; allowed: {', '.join(PRESETS)}")

@@ -8,7 +8,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from ticketlab.plots.common import CONDITION_STYLE
+from ticketlab.imp.results import load_metrics
+from ticketlab.pruning.conditions import CONDITIONS
 
 console = Console(stderr=False)
 table_console = Console(width=None if console.is_terminal else 110)
@@ -55,11 +56,9 @@ class LevelProgress:
 
 
 def closing_table(run: Path, figures: list[Path]) -> None:
-    from ticketlab.imp.results import load_metrics
-
     rows = load_metrics(run)
     present = {r["condition"] for r in rows}
-    conditions = [c for c in CONDITION_STYLE if c in present]
+    conditions = [c for c in CONDITIONS.names() if c in present] + sorted(present - set(CONDITIONS.names()) - {"dense"})
     table = Table(title=f"best evaluation return, mean ± sd over seeds  ({run})")
     table.add_column("level", justify="right")
     table.add_column("weights left", justify="right")

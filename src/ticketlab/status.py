@@ -7,7 +7,7 @@ from ticketlab import paths, store
 from ticketlab.imp.completion import read_events, seed_complete, verify_seed
 from ticketlab.imp.lock import holder
 from ticketlab.imp.rundir import load_run_config
-from ticketlab.validate import ConfigError
+from ticketlab.errors import ConfigError
 
 
 def find_runs(root: Path) -> list[Path]:

@@ -1,48 +1,83 @@
 """Behavioural cloning by policy distillation, as one pure, jit-compiled function
 `train(keys, start_params, mask)`, vmapped over the (seed, condition) runs of an IMP level.
 
-The data are transitions of the expert's stochastic policy, rolled out from `keys.data` (derived
-from the seed alone), so they never depend on the student, the condition or the level: every
-student of a seed sees the same transitions. The student minimizes a distillation loss (by name,
-see `distill_losses.py`) between teacher and student outputs with Adam, and is evaluated by rolling
-out its own greedy policy; the best-evaluating student is kept, as in RL.
+The data are transitions of the expert's own behaviour (a categorical or Gaussian expert samples
+its policy; a Q-value expert acts epsilon-greedily), rolled out from `keys.data` (derived from the
+seed alone), so they never depend on the student, the condition or the level: every student of a
+seed sees the same transitions. The student minimizes the distillation loss of its kind (`bc.loss`:
+cross-entropy, Gaussian KL, or value Huber) between teacher and student outputs with Adam, and is
+evaluated by rolling out its own policy; the best-evaluating student is kept, as in RL.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import jax
 import jax.numpy as jnp
 from flax import struct
 
+from ticketlab.agents.base import Acting, Agent, AgentDef
 from ticketlab.agents.distill_losses import LOSSES
-from ticketlab.agents.evaluate import evaluate_greedy
+from ticketlab.agents.evaluate import epsilon_greedy_actor, evaluate_episodes, policy_actor
+from ticketlab.agents.heads import EVAL_POLICIES, head_for
+from ticketlab.agents.loop import Cadence, Tracking, after_step, fresh_tracking, record, train_output
 from ticketlab.agents.output import RunKeys, TrainOutput
-from ticketlab.config import BCConfig
-from ticketlab.networks.mlp import MLP, policy_logits
+from ticketlab.config import BCConfig, ExperimentConfig
+from ticketlab.errors import ConfigError, check_fields_positive
+from ticketlab.networks.network import make_network
 from ticketlab.pruning.masked_optimizer import adam, masked_step
 from ticketlab.pruning.masks import apply_mask
 
 
-def schedule(cfg: BCConfig) -> dict:
+@dataclass(frozen=True)
+class Schedule:
+    steps_per_env: int
+    env_steps: int
+    batches_per_epoch: int
+    grad_steps: int
+    cadence: Cadence
+
+
+def schedule(cfg: BCConfig) -> Schedule:
     steps_per_env = cfg.total_steps // cfg.num_envs
     samples = steps_per_env * cfg.num_envs
     per_epoch = samples // cfg.batch_size
     grad_steps = cfg.epochs * per_epoch
-    return {
-        "steps_per_env": steps_per_env,
-        "env_steps": samples,
-        "batches_per_epoch": per_epoch,
-        "grad_steps": grad_steps,
-        "num_evals": -(-grad_steps // cfg.eval_every),
-    }
+    return Schedule(steps_per_env=steps_per_env, env_steps=samples, batches_per_epoch=per_epoch,
+                    grad_steps=grad_steps, cadence=Cadence(grad_steps, cfg.eval_every))
 
 
-def make_collect(cfg: BCConfig, spec, teacher: MLP, teacher_params):
-    """`collect(data_key) -> (obs [N, ...], teacher_logits [N, A])`: the expert's own rollouts."""
+def student_kind(spec, loss: str) -> str:
+    return LOSSES.get(loss).kind if loss in LOSSES else ("categorical" if spec.discrete else "gaussian")
+
+
+def student_network(cfg: ExperimentConfig, spec):
+    kind = student_kind(spec, cfg.bc.loss)
+    return make_network(hidden=cfg.student.hidden, out=spec.num_actions if spec.discrete else spec.action_dim,
+                        obs_shape=spec.obs_shape, activation=cfg.network.activation, scheme=cfg.init.scheme,
+                        input_scale=cfg.init.input_scale, is_policy=kind != "q", torso=cfg.network.torso,
+                        image_layout=spec.image_layout, gaussian=kind == "gaussian",
+                        log_std_init=cfg.network.log_std_init)
+
+
+def make_collect(cfg: BCConfig, spec, expert):
+    """`collect(data_key) -> (obs [N, ...], teacher outputs [N, ...])`: the expert's own rollouts."""
     sizes = schedule(cfg)
     env, env_params, E = spec.env, spec.params, cfg.num_envs
     step_env = jax.vmap(env.step, in_axes=(0, 0, 0, None))
+    teacher = expert.network(spec)
+    teacher_params = jax.tree_util.tree_map(jnp.asarray, expert.params)
+    head = head_for(spec)
+
+    def behave(key, out):
+        if expert.kind == "categorical":
+            return jax.random.categorical(key, out)
+        if expert.kind == "gaussian":
+            return head.to_env(head.distribution(out).sample(seed=key))
+        k_explore, k_random = jax.random.split(key)
+        explore = jax.random.uniform(k_explore, (E,)) < expert.epsilon
+        return jnp.where(explore, jax.random.randint(k_random, (E,), 0, spec.num_actions), jnp.argmax(out, axis=-1))
 
     def collect(data_key):
         k_reset, k_roll = jax.random.split(data_key)
@@ -51,103 +86,133 @@ def make_collect(cfg: BCConfig, spec, teacher: MLP, teacher_params):
         def step(carry, key):
             obs, state = carry
             k_act, k_env = jax.random.split(key)
-            logits = teacher.apply({"params": teacher_params}, obs)
-            action = jax.random.categorical(k_act, logits)
-            next_obs, state, _, _, _, _ = step_env(jax.random.split(k_env, E), state, action, env_params)
-            return (next_obs, state), (obs, logits)
+            out = teacher.apply({"params": teacher_params}, obs)
+            next_obs, state, _, _, _, _ = step_env(jax.random.split(k_env, E), state, behave(k_act, out), env_params)
+            return (next_obs, state), (obs, out)
 
-        _, (obs_seq, logit_seq) = jax.lax.scan(step, (obs, state), jax.random.split(k_roll, sizes["steps_per_env"]))
+        _, (obs_seq, out_seq) = jax.lax.scan(step, (obs, state), jax.random.split(k_roll, sizes.steps_per_env))
         flat = lambda x: x.reshape((-1,) + x.shape[2:])  # noqa: E731
-        return flat(obs_seq), flat(logit_seq)
+        return flat(obs_seq), jax.tree_util.tree_map(flat, out_seq)
 
     return collect
 
 
 @struct.dataclass
-class StudentCarry:
+class Carry:
     params: Any
     opt_state: Any
     key: jax.Array
-    best_params: Any
-    best_return: jax.Array
-    eval_returns: jax.Array
-    mean_losses: jax.Array
-    loss_sum: jax.Array
+    tracking: Tracking
     data_digest: jax.Array
 
 
-def make_train(cfg: BCConfig, spec, student: MLP, teacher: MLP, teacher_params, weight_decay: float = 0.0):
-    """Build `train(keys, start_params, mask) -> TrainOutput`; params are `{"actor": student}`."""
-    sizes = schedule(cfg)
-    per_epoch, grad_steps, num_evals = sizes["batches_per_epoch"], sizes["grad_steps"], sizes["num_evals"]
-    collect = make_collect(cfg, spec, teacher, teacher_params)
-    distill = LOSSES[cfg.loss]
-    tx = adam(cfg.lr, weight_decay=weight_decay)
+class BC:
+    """The pieces of one behavioural-cloning configuration, given its resolved expert."""
 
-    def loss_fn(params, mask, obs, teacher_out):
-        student_out = policy_logits(student, apply_mask(params, mask), obs)
-        return distill(teacher_out, student_out).mean()
+    def __init__(self, cfg: ExperimentConfig, spec, expert):
+        self.cfg, self.spec = cfg.bc, spec
+        self.kind = student_kind(spec, cfg.bc.loss)
+        self.student = student_network(cfg, spec)
+        self.sizes = schedule(cfg.bc)
+        self.collect = make_collect(cfg.bc, spec, expert)
+        self.distill = LOSSES.get(cfg.bc.loss).fn
+        self.tx = adam(cfg.bc.lr, weight_decay=cfg.network.weight_decay)
+        self.eval_policy = cfg.eval.policy
 
-    def evaluate(c: StudentCarry, mask, slot) -> StudentCarry:
-        key, k_eval = jax.random.split(c.key)
-        p = apply_mask(c.params, mask)
-        ret = evaluate_greedy(k_eval, lambda o: policy_logits(student, p, o), spec, cfg.eval_episodes)
-        better = ret >= c.best_return  # ties go to the later checkpoint
-        interval = jnp.minimum(cfg.eval_every, grad_steps - slot * cfg.eval_every)
-        return c.replace(
-            key=key,
-            best_params=jax.tree_util.tree_map(lambda a, b: jnp.where(better, a, b), c.params, c.best_params),
-            best_return=jnp.maximum(ret, c.best_return),
-            eval_returns=c.eval_returns.at[slot].set(ret),
-            mean_losses=c.mean_losses.at[slot].set(c.loss_sum / interval),
-            loss_sum=jnp.zeros(()),
-        )
+    def init(self, key):
+        return {"actor": self.student.init(key, jnp.zeros((1,) + tuple(self.spec.obs_shape)))["params"]}
 
-    def train(keys: RunKeys, start_params, mask) -> TrainOutput:
+    def out(self, params, obs):
+        return self.student.apply({"params": params["actor"]}, obs)
+
+    def loss(self, params, mask, obs, teacher_out):
+        return self.distill(teacher_out, self.out(apply_mask(params, mask), obs)).mean()
+
+    def evaluate(self, key, params, mask):
+        p = apply_mask(params, mask)
+        if self.kind == "q":
+            act = epsilon_greedy_actor(lambda o: self.out(p, o), self.spec.num_actions)
+        else:
+            act = policy_actor(head_for(self.spec), lambda o: self.out(p, o), self.eval_policy)
+        return evaluate_episodes(key, act, self.spec, self.cfg.eval_episodes)
+
+    def train(self, keys: RunKeys, start_params, mask) -> TrainOutput:
+        cfg, sizes = self.cfg, self.sizes
+        per_epoch = sizes.batches_per_epoch
         params = apply_mask(start_params, mask)
-        obs, teacher_out = collect(keys.data)
+        obs, teacher_out = self.collect(keys.data)
         used = per_epoch * cfg.batch_size
+        take = lambda idx: jax.tree_util.tree_map(lambda x: x[idx], teacher_out)  # noqa: E731
 
-        def epoch(c: StudentCarry, epoch_index):
+        def epoch(c: Carry, epoch_index):
             key, k_perm = jax.random.split(c.key)
             order = jax.random.permutation(k_perm, obs.shape[0])[:used].reshape(per_epoch, cfg.batch_size)
 
-            def step(c: StudentCarry, xs):
+            def step(c: Carry, xs):
                 batch_index, idx = xs
-                loss, grads = jax.value_and_grad(loss_fn)(c.params, mask, obs[idx], teacher_out[idx])
-                new_params, opt_state = masked_step(tx, grads, c.opt_state, c.params, mask)
-                digest = c.data_digest + jnp.sum(obs[idx]) + jnp.sum(teacher_out[idx])
-                c = c.replace(params=new_params, opt_state=opt_state, loss_sum=c.loss_sum + loss, data_digest=digest)
-                done = epoch_index * per_epoch + batch_index + 1
-                is_eval = jnp.logical_or(done % cfg.eval_every == 0, done == grad_steps)
-                # the step counters are the scans' unbatched inputs: under vmap this stays a branch
-                c = jax.lax.cond(is_eval, lambda c: evaluate(c, mask, (done - 1) // cfg.eval_every), lambda c: c, c)
-                return c, None
+                batch_out = take(idx)
+                loss, grads = jax.value_and_grad(self.loss)(c.params, mask, obs[idx], batch_out)
+                new_params, opt_state = masked_step(self.tx, grads, c.opt_state, c.params, mask)
+                digest = c.data_digest + jnp.sum(obs[idx]) + sum(jnp.sum(x) for x in jax.tree_util.tree_leaves(batch_out))
+                c = c.replace(params=new_params, opt_state=opt_state, tracking=record(c.tracking, loss, 1),
+                              data_digest=digest)
+                done = epoch_index * per_epoch + batch_index
+                return after_step(c, done, sizes.cadence, lambda k, c: self.evaluate(k, c.params, mask)), None
 
             c, _ = jax.lax.scan(step, c.replace(key=key), (jnp.arange(per_epoch), order))
             return c, None
 
-        init = StudentCarry(
-            params=params,
-            opt_state=tx.init(params),
-            key=keys.train,
-            best_params=params,
-            best_return=jnp.array(-jnp.inf),
-            eval_returns=jnp.zeros(num_evals),
-            mean_losses=jnp.zeros(num_evals),
-            loss_sum=jnp.zeros(()),
-            data_digest=jnp.zeros(()),
-        )
+        init = Carry(params=params, opt_state=self.tx.init(params), key=keys.train,
+                     tracking=fresh_tracking(params, sizes.cadence.num_evals), data_digest=jnp.zeros(()))
         c, _ = jax.lax.scan(epoch, init, jnp.arange(cfg.epochs))
-        return TrainOutput(
-            best_params=c.best_params,
-            best_return=c.best_return,
-            final_params=c.params,
-            final_return=c.eval_returns[-1],
-            eval_returns=c.eval_returns,
-            train_curve=c.mean_losses,
-            rewind_params=params,
-            data_digest=c.data_digest,
-        )
+        out = train_output(c, c.data_digest)
+        return out.replace(rewind_params=params)
 
-    return train
+    def batch_loss(self, key, data_key, params, mask):
+        """The distillation loss on one random batch of the seed's expert data."""
+        obs, teacher_out = self.collect(data_key)
+        idx = jax.random.choice(key, obs.shape[0], (self.cfg.batch_size,), replace=False)
+        return self.loss(params, mask, obs[idx], jax.tree_util.tree_map(lambda x: x[idx], teacher_out))
+
+
+def build(cfg: ExperimentConfig, spec, expert) -> Agent:
+    if expert.env != spec.id:
+        raise ConfigError("bc.expert", f"the expert plays {expert.env}, this run {spec.id}")
+    bc = BC(cfg, spec, expert)
+    if expert.kind != bc.kind:
+        raise ConfigError("bc.loss", f"{cfg.bc.loss} distils a {bc.kind} teacher; this expert is {expert.kind} "
+                          f"(allowed: {', '.join(n for n, entry in LOSSES.items() if entry.kind == expert.kind)})")
+    return Agent(init=bc.init, train=bc.train, env_steps=bc.sizes.env_steps, rewind_update=0,
+                 batch_loss=bc.batch_loss, program=bc)
+
+
+def acting(cfg: ExperimentConfig, spec) -> Acting:
+    kind = student_kind(spec, cfg.bc.loss)
+    greedy = (lambda q: jnp.argmax(q, axis=-1)) if kind == "q" else head_for(spec).mode
+    return Acting("actor", student_network(cfg, spec), greedy)
+
+
+def validate(cfg: ExperimentConfig, spec) -> None:
+    b = cfg.bc
+    check_fields_positive("bc", b, ("expert_seeds", "total_steps", "num_envs", "epochs", "batch_size", "eval_every",
+                                    "eval_episodes", "lr"))
+    entry = LOSSES.get(b.loss)
+    if (entry.kind == "gaussian") == spec.discrete:
+        allowed = [n for n, e in LOSSES.items() if (e.kind == "gaussian") != spec.discrete]
+        raise ConfigError("bc.loss", f"{b.loss!r} does not fit {spec.id}'s "
+                          f"{'discrete' if spec.discrete else 'continuous'} actions; allowed: {', '.join(allowed)}")
+    if entry.kind == "q" and cfg.eval.policy != "greedy":
+        raise ConfigError("eval.policy", "a value student acts greedily on its Q-values; allowed: greedy")
+    if b.total_steps // b.num_envs * b.num_envs < b.batch_size:
+        raise ConfigError("bc.batch-size", f"must be <= the collected transitions ({b.total_steps}), got {b.batch_size}")
+    if not cfg.student.hidden or any(w < 1 for w in cfg.student.hidden):
+        raise ConfigError("student.hidden", f"widths must be >= 1, e.g. 128,128; got {cfg.student.hidden}")
+    if cfg.imp.rewind_steps:
+        raise ConfigError("imp.rewind-steps", "late rewinding is for RL runs; behavioural cloning allows only 0")
+
+
+AGENT = AgentDef(
+    name="bc", section="bc", build=build, validate=validate, acting=acting,
+    total_steps=lambda cfg: cfg.bc.total_steps, scopes=("actor",), eval_policies=EVAL_POLICIES,
+    train_curve_kind="distillation_loss", needs_expert=True,
+)

@@ -1,13 +1,16 @@
-"""Distillation losses, per sample: `loss(teacher_out, student_out) -> [batch]`.
-
-The BC trainer looks a loss up by name, so a new student kind (Gaussian policies for continuous
-control, value students for MinAtar) plugs in here without touching the IMP code.
-"""
+"""Distillation losses by name (`bc.loss`), per sample: `loss(teacher_out, student_out) -> [batch]`.
+Each is tied to the kind of student it trains: a categorical policy (logits), a Gaussian policy
+((mean, log_std)) or a value estimator (Q-values, the MinAtar students of the paper's table 10)."""
 from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
 
 import jax
 import jax.numpy as jnp
 import optax
+
+from ticketlab.registry import Registry
 
 
 def cross_entropy(teacher_logits, student_logits):
@@ -27,6 +30,16 @@ def huber_value(teacher_values, student_values, delta: float = 1.0):
     return jnp.mean(optax.huber_loss(student_values, teacher_values, delta=delta), axis=-1)
 
 
-LOSSES = {"cross_entropy": cross_entropy, "kl_gaussian": kl_gaussian, "huber_value": huber_value}
-DISCRETE_POLICY_LOSSES = ("cross_entropy",)
-"""Losses whose student is a discrete policy head (what the BC trainer wires today)."""
+@dataclass(frozen=True)
+class DistillLoss:
+    name: str
+    fn: Callable
+    kind: str
+    """The teacher and student kind it compares: categorical, gaussian or q."""
+
+
+LOSSES: Registry[DistillLoss] = Registry("bc.loss")
+for _loss in (DistillLoss("cross_entropy", cross_entropy, "categorical"),
+              DistillLoss("kl_gaussian", kl_gaussian, "gaussian"),
+              DistillLoss("huber_value", huber_value, "q")):
+    LOSSES.register(_loss.name, _loss)

@@ -13,6 +13,7 @@ Params are `{"q": ...}`; the mask is applied in every forward pass and after eve
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import jax
@@ -20,18 +21,15 @@ import jax.numpy as jnp
 import optax
 from flax import struct
 
-from ticketlab.agents.evaluate import (
-    count_episodes,
-    evaluate_greedy,
-    fresh_tracking,
-    rl_output,
-    track_evaluation,
-)
+from ticketlab.agents.base import Acting, Agent, AgentDef
+from ticketlab.agents.evaluate import epsilon_greedy_actor, evaluate_episodes
+from ticketlab.agents.loop import Cadence, Tracking, after_step, count_episodes, fresh_tracking, train_output
 from ticketlab.agents.output import RunKeys, TrainOutput
 from ticketlab.agents.replay import Transition, compactor, importance_weights, make_buffer, new_priorities
-from ticketlab.config import DQNConfig
+from ticketlab.config import DQNConfig, ExperimentConfig
 from ticketlab.envs.encodings import encode, encoder_params
-from ticketlab.networks.mlp import MLP
+from ticketlab.errors import ConfigError, check_fields_positive
+from ticketlab.networks.network import make_network
 from ticketlab.pruning.masked_optimizer import adam, masked_step
 from ticketlab.pruning.masks import apply_mask
 
@@ -46,29 +44,34 @@ class Runner:
     obs: jax.Array
     key: jax.Array
     episode_return: jax.Array
-    finished_return_sum: jax.Array
-    finished_count: jax.Array
-    best_params: Any
-    best_return: jax.Array
-    eval_returns: jax.Array
-    train_returns: jax.Array
-    rewind_params: Any
+    tracking: Tracking
 
 
-def schedule(cfg: DQNConfig) -> dict:
+@dataclass(frozen=True)
+class Schedule:
+    steps_per_iteration: int
+    rollout_len: int
+    num_iterations: int
+    first_update: int
+    num_updates: int
+    env_steps: int
+    cadence: Cadence
+
+
+def schedule(cfg: DQNConfig, rewind_steps: int = 0) -> Schedule:
     """Static sizes of one training run."""
     per_iteration = cfg.batch_size // cfg.replay_ratio
     num_iterations = cfg.total_steps // per_iteration
     start = -(-cfg.learning_starts // per_iteration)
-    return {
-        "steps_per_iteration": per_iteration,
-        "rollout_len": per_iteration // cfg.num_envs,
-        "num_iterations": num_iterations,
-        "first_update": start,
-        "num_updates": max(num_iterations - start, 0),
-        "env_steps": num_iterations * per_iteration,
-        "num_evals": -(-num_iterations // cfg.eval_every),
-    }
+    return Schedule(
+        steps_per_iteration=per_iteration,
+        rollout_len=per_iteration // cfg.num_envs,
+        num_iterations=num_iterations,
+        first_update=start,
+        num_updates=max(num_iterations - start, 0),
+        env_steps=num_iterations * per_iteration,
+        cadence=Cadence(num_iterations, cfg.eval_every, rewind_steps // per_iteration),
+    )
 
 
 def epsilon(cfg: DQNConfig, env_step):
@@ -92,118 +95,169 @@ def td_targets(q_next_online, q_next_target, reward, discount, gamma: float, dou
     return reward + gamma * discount * next_value
 
 
-def make_train(cfg: DQNConfig, spec, qnet: MLP, rewind_update: int = 0, weight_decay: float = 0.0):
-    """Build `train(keys, start_params, mask) -> TrainOutput` (pure; jit and vmap it)."""
-    sizes = schedule(cfg)
-    num_iterations, first_update = sizes["num_iterations"], sizes["first_update"]
-    num_updates, num_evals, T = sizes["num_updates"], sizes["num_evals"], sizes["rollout_len"]
-    env, env_params, E = spec.env, spec.params, cfg.num_envs
-    step_env = jax.vmap(env.step, in_axes=(0, 0, 0, None))
-    obs_dtype = env.observation_space(env_params).dtype
-    pack, unpack = compactor(spec.raw_obs_shape, obs_dtype)
-    buffer = make_buffer(cfg.buffer_size, cfg.batch_size, cfg.priority_alpha)
-    tx = adam(cfg.lr, cfg.max_grad_norm, weight_decay)
-    use_dropout = qnet.dropout > 0.0
+def q_network(cfg: ExperimentConfig, spec):
+    n = cfg.network
+    return make_network(hidden=n.q_hidden, out=spec.num_actions, obs_shape=spec.obs_shape, activation=n.activation,
+                        scheme=cfg.init.scheme, input_scale=cfg.init.input_scale, is_policy=False, torso=n.torso,
+                        image_layout=spec.image_layout, dropout=n.dropout)
 
-    def q_values(params, enc, obs, train=False, key=None):
-        x = encode(spec.encoder, enc, obs)
-        if train and use_dropout:
-            return qnet.apply({"params": params["q"]}, x, train=True, rngs={"dropout": key})
-        return qnet.apply({"params": params["q"]}, x)
 
-    def loss_fn(params, target, mask, enc, batch: Transition, weights, key):
+class DQN:
+    """The pieces of one DQN configuration."""
+
+    def __init__(self, cfg: ExperimentConfig, spec):
+        self.cfg, self.spec = cfg.dqn, spec
+        self.qnet = q_network(cfg, spec)
+        self.sizes = schedule(cfg.dqn, cfg.imp.rewind_steps)
+        self.pack, self.unpack = compactor(spec.raw_obs_shape, spec.env.observation_space(spec.params).dtype)
+        self.buffer = make_buffer(cfg.dqn.buffer_size, cfg.dqn.batch_size, cfg.dqn.priority_alpha)
+        self.tx = adam(cfg.dqn.lr, cfg.dqn.max_grad_norm, cfg.network.weight_decay)
+
+    def init(self, key):
+        return {"q": self.qnet.init(key, jnp.zeros((1,) + tuple(self.spec.obs_shape), jnp.float32))["params"]}
+
+    def q_values(self, params, enc, obs, train=False, key=None):
+        x = encode(self.spec.encoder, enc, obs)
+        if train and self.qnet.dropout > 0.0:
+            return self.qnet.apply({"params": params["q"]}, x, train=True, rngs={"dropout": key})
+        return self.qnet.apply({"params": params["q"]}, x)
+
+    def loss(self, params, target, mask, enc, batch: Transition, weights, key):
+        cfg = self.cfg
         p = apply_mask(params, mask)
-        obs, next_obs = unpack(batch.obs), unpack(batch.next_obs)
-        q = q_values(p, enc, obs, train=True, key=key)
+        obs, next_obs = self.unpack(batch.obs), self.unpack(batch.next_obs)
+        q = self.q_values(p, enc, obs, train=True, key=key)
         q_taken = jnp.take_along_axis(q, batch.action[:, None], axis=-1)[:, 0]
-        q_next_online = q_values(p, enc, next_obs) if cfg.double_q else None
-        y = td_targets(q_next_online, q_values(target, enc, next_obs), batch.reward, batch.discount,
+        q_next_online = self.q_values(p, enc, next_obs) if cfg.double_q else None
+        y = td_targets(q_next_online, self.q_values(target, enc, next_obs), batch.reward, batch.discount,
                        cfg.gamma, cfg.double_q)
         td = q_taken - jax.lax.stop_gradient(y)
         loss = jnp.mean(weights * optax.huber_loss(td, delta=cfg.huber_delta))
         return loss, td
 
-    def collect_step(runner: Runner, inputs):
-        p, enc, eps = inputs
-        key, k_explore, k_random, k_env = jax.random.split(runner.key, 4)
-        greedy = jnp.argmax(q_values(p, enc, runner.obs), axis=-1)
-        explore = jax.random.uniform(k_explore, (E,)) < eps
-        action = jnp.where(explore, jax.random.randint(k_random, (E,), 0, spec.num_actions), greedy)
-        obs, env_state, reward, terminated, truncated, info = step_env(
-            jax.random.split(k_env, E), runner.env_state, action, env_params
-        )
-        done = jnp.logical_or(terminated, truncated)
-        transition = Transition(
-            obs=pack(runner.obs),
-            action=action.astype(jnp.int32),
-            reward=reward.astype(jnp.float32),
-            discount=1.0 - terminated.astype(jnp.float32),
-            next_obs=pack(info["final_observation"]),
-        )
-        runner = count_episodes(runner.replace(env_state=env_state, obs=obs, key=key), reward, done)
-        return runner, transition
+    def collect(self, runner: Runner, p, enc, eps, steps: int):
+        """`steps` epsilon-greedy steps of every env: (runner, Transition [steps, E])."""
+        env, env_params, E, num_actions = self.spec.env, self.spec.params, self.cfg.num_envs, self.spec.num_actions
+        step_env = jax.vmap(env.step, in_axes=(0, 0, 0, None))
 
-    def learn(runner: Runner, mask, enc, iteration):
+        def step(runner: Runner, _):
+            key, k_explore, k_random, k_env = jax.random.split(runner.key, 4)
+            greedy = jnp.argmax(self.q_values(p, enc, runner.obs), axis=-1)
+            explore = jax.random.uniform(k_explore, (E,)) < eps
+            action = jnp.where(explore, jax.random.randint(k_random, (E,), 0, num_actions), greedy)
+            obs, env_state, reward, terminated, truncated, info = step_env(
+                jax.random.split(k_env, E), runner.env_state, action, env_params)
+            done = jnp.logical_or(terminated, truncated)
+            transition = Transition(
+                obs=self.pack(runner.obs),
+                action=action.astype(jnp.int32),
+                reward=reward.astype(jnp.float32),
+                discount=1.0 - terminated.astype(jnp.float32),
+                next_obs=self.pack(info["final_observation"]),
+            )
+            episode_return, tracking = count_episodes(runner.episode_return, runner.tracking, reward, done)
+            runner = runner.replace(env_state=env_state, obs=obs, key=key, episode_return=episode_return,
+                                    tracking=tracking)
+            return runner, transition
+
+        return jax.lax.scan(step, runner, None, steps)
+
+    def learn(self, runner: Runner, mask, enc, iteration):
         key, k_sample, k_dropout = jax.random.split(runner.key, 3)
-        sample = buffer.sample(runner.buffer, k_sample)
-        beta = priority_beta(cfg, iteration - first_update, num_updates)
+        sample = self.buffer.sample(runner.buffer, k_sample)
+        beta = priority_beta(self.cfg, iteration - self.sizes.first_update, self.sizes.num_updates)
         weights = importance_weights(sample.probabilities, beta)
-        grads, td = jax.grad(loss_fn, has_aux=True)(
-            runner.params, runner.target, mask, enc, sample.experience, weights, k_dropout
-        )
-        params, opt_state = masked_step(tx, grads, runner.opt_state, runner.params, mask)
-        priorities = new_priorities(td, sample.probabilities, cfg.priority_eps)
-        buffer_state = buffer.set_priorities(runner.buffer, sample.indices, priorities)
+        grads, td = jax.grad(self.loss, has_aux=True)(
+            runner.params, runner.target, mask, enc, sample.experience, weights, k_dropout)
+        params, opt_state = masked_step(self.tx, grads, runner.opt_state, runner.params, mask)
+        priorities = new_priorities(td, sample.probabilities, self.cfg.priority_eps)
+        buffer_state = self.buffer.set_priorities(runner.buffer, sample.indices, priorities)
         return runner.replace(params=params, opt_state=opt_state, buffer=buffer_state, key=key)
 
-    def evaluate_and_track(runner: Runner, mask, enc, slot):
-        key, k_eval = jax.random.split(runner.key)
-        p = apply_mask(runner.params, mask)
-        ret = evaluate_greedy(k_eval, lambda o: q_values(p, enc, o), spec, cfg.eval_episodes, cfg.eps_eval)
-        return track_evaluation(runner.replace(key=key), ret, slot)
+    def evaluate(self, key, params, mask, enc):
+        p = apply_mask(params, mask)
+        act = epsilon_greedy_actor(lambda o: self.q_values(p, enc, o), self.spec.num_actions, self.cfg.eps_eval)
+        return evaluate_episodes(key, act, self.spec, self.cfg.eval_episodes)
 
-    def train(keys: RunKeys, start_params, mask) -> TrainOutput:
+    def first_runner(self, keys: RunKeys, start_params, mask) -> Runner:
+        env, env_params, E = self.spec.env, self.spec.params, self.cfg.num_envs
         params = apply_mask(start_params, mask)
-        enc = encoder_params(spec.encoder, keys.data)
         k_reset, k_run = jax.random.split(keys.train)
         obs, env_state = jax.vmap(env.reset, in_axes=(0, None))(jax.random.split(k_reset, E), env_params)
-        example = Transition(
-            obs=pack(obs[0]), action=jnp.zeros((), jnp.int32), reward=jnp.zeros(()), discount=jnp.zeros(()),
-            next_obs=pack(obs[0]),
-        )
-        runner = Runner(
-            target=params,
-            opt_state=tx.init(params),
-            buffer=buffer.init(example),
-            env_state=env_state,
-            obs=obs,
-            key=k_run,
-            **fresh_tracking(params, E, num_evals),
-        )
+        example = Transition(obs=self.pack(obs[0]), action=jnp.zeros((), jnp.int32), reward=jnp.zeros(()),
+                             discount=jnp.zeros(()), next_obs=self.pack(obs[0]))
+        return Runner(params=params, target=params, opt_state=self.tx.init(params), buffer=self.buffer.init(example),
+                      env_state=env_state, obs=obs, key=k_run, episode_return=jnp.zeros(E),
+                      tracking=fresh_tracking(params, self.sizes.cadence.num_evals))
+
+    def train(self, keys: RunKeys, start_params, mask) -> TrainOutput:
+        """One whole training run (pure; jit and vmap it)."""
+        cfg, sizes = self.cfg, self.sizes
+        enc = encoder_params(self.spec.encoder, keys.data)
 
         def body(runner: Runner, iteration):
-            eps = epsilon(cfg, iteration * sizes["steps_per_iteration"])
+            eps = epsilon(cfg, iteration * sizes.steps_per_iteration)
             p = apply_mask(runner.params, mask)
-            runner, traj = jax.lax.scan(lambda r, _: collect_step(r, (p, enc, eps)), runner, None, T)
-            flat = jax.tree_util.tree_map(lambda x: x.reshape((T * E,) + x.shape[2:]), traj)
-            runner = runner.replace(buffer=buffer.add(runner.buffer, flat))
-            runner = jax.lax.cond(iteration >= first_update, lambda r: learn(r, mask, enc, iteration), lambda r: r, runner)
-            updates_done = iteration - first_update + 1
+            runner, traj = self.collect(runner, p, enc, eps, sizes.rollout_len)
+            flat = jax.tree_util.tree_map(lambda x: x.reshape((-1,) + x.shape[2:]), traj)
+            runner = runner.replace(buffer=self.buffer.add(runner.buffer, flat))
+            runner = jax.lax.cond(iteration >= sizes.first_update, lambda r: self.learn(r, mask, enc, iteration),
+                                  lambda r: r, runner)
+            updates_done = iteration - sizes.first_update + 1
             copy = jnp.logical_and(updates_done > 0, updates_done % cfg.target_update_every == 0)
             runner = jax.lax.cond(copy, lambda r: r.replace(target=r.params), lambda r: r, runner)
-            if rewind_update > 0:  # static: without late rewinding nothing is copied on this hot path
-                rewind = jax.tree_util.tree_map(
-                    lambda new, old: jnp.where(iteration + 1 == rewind_update, new, old),
-                    runner.params, runner.rewind_params,
-                )
-                runner = runner.replace(rewind_params=rewind)
-            is_eval = jnp.logical_or((iteration + 1) % cfg.eval_every == 0, iteration + 1 == num_iterations)
-            runner = jax.lax.cond(
-                is_eval, lambda r: evaluate_and_track(r, mask, enc, iteration // cfg.eval_every), lambda r: r, runner
-            )
+            runner = after_step(runner, iteration, sizes.cadence, lambda k, r: self.evaluate(k, r.params, mask, enc))
             return runner, None
 
-        runner, _ = jax.lax.scan(body, runner, jnp.arange(num_iterations))
-        return rl_output(runner)
+        runner, _ = jax.lax.scan(body, self.first_runner(keys, start_params, mask), jnp.arange(sizes.num_iterations))
+        return train_output(runner)
 
-    return train
+    def batch_loss(self, key, data_key, params, mask):
+        """The TD loss on one batch of fresh transitions (epsilon eps-final) of the masked params,
+        with themselves as the target (for gradient-based pruning scores)."""
+        enc = encoder_params(self.spec.encoder, data_key)
+        runner = self.first_runner(RunKeys(train=key, data=data_key), params, mask)
+        steps = -(-self.cfg.batch_size // self.cfg.num_envs)
+        _, traj = self.collect(runner, runner.params, enc, self.cfg.eps_final, steps)
+        batch = jax.tree_util.tree_map(lambda x: x.reshape((-1,) + x.shape[2:])[: self.cfg.batch_size], traj)
+        loss, _ = self.loss(params, runner.params, mask, enc, batch, jnp.ones(batch.reward.shape[0]), key)
+        return loss
+
+
+def build(cfg: ExperimentConfig, spec, expert=None) -> Agent:
+    dqn = DQN(cfg, spec)
+    return Agent(init=dqn.init, train=dqn.train, env_steps=dqn.sizes.env_steps,
+                 rewind_update=dqn.sizes.cadence.rewind_step, batch_loss=dqn.batch_loss, program=dqn)
+
+
+def acting(cfg: ExperimentConfig, spec) -> Acting:
+    return Acting("q", q_network(cfg, spec), lambda q: jnp.argmax(q, axis=-1))
+
+
+def validate(cfg: ExperimentConfig, spec) -> None:
+    d = cfg.dqn
+    check_fields_positive("dqn", d, ("total_steps", "num_envs", "buffer_size", "batch_size", "replay_ratio",
+                                     "target_update_every", "eps_anneal_steps", "eval_every", "eval_episodes", "lr",
+                                     "huber_delta", "max_grad_norm", "priority_eps"))
+    for field in ("gamma", "eps_start", "eps_final", "eps_eval", "priority_alpha", "priority_beta_start",
+                  "priority_beta_final"):
+        if not 0.0 <= getattr(d, field) <= 1.0:
+            raise ConfigError(f"dqn.{field.replace('_', '-')}", f"must be in [0, 1], got {getattr(d, field)}")
+    per_iteration = d.batch_size // d.replay_ratio
+    if d.batch_size % d.replay_ratio or per_iteration % d.num_envs:
+        raise ConfigError("dqn.num-envs", f"batch-size / replay-ratio = {d.batch_size / d.replay_ratio:g} env steps "
+                          f"per update must be a whole multiple of num-envs ({d.num_envs})")
+    if d.learning_starts < d.batch_size:
+        raise ConfigError("dqn.learning-starts", f"must be >= batch-size ({d.batch_size}), got {d.learning_starts}")
+    if d.buffer_size < d.batch_size:
+        raise ConfigError("dqn.buffer-size", f"must be >= batch-size ({d.batch_size}), got {d.buffer_size}")
+    if d.total_steps <= d.learning_starts:
+        raise ConfigError("dqn.total-steps", f"must exceed learning-starts ({d.learning_starts}), got {d.total_steps}")
+    if not spec.discrete:
+        raise ConfigError("algo", f"dqn needs discrete actions; {spec.id} has continuous ones (use ppo)")
+
+
+AGENT = AgentDef(
+    name="dqn", section="dqn", build=build, validate=validate, acting=acting,
+    total_steps=lambda cfg: cfg.dqn.total_steps, scopes=("actor",),
+)

@@ -1,30 +1,31 @@
-"""Discrete-action PPO as one pure, jit-compiled function `train(keys, start_params, mask)`.
+"""PPO with a categorical or Gaussian policy head as one pure, jit-compiled function
+`train(keys, start_params, mask)`.
 
-Rollouts, GAE, the clipped-surrogate update and greedy evaluation all run inside one `lax.scan`;
+Rollouts, GAE, the clipped-surrogate update and evaluation all run inside one `lax.scan`;
 `jax.vmap` over `train` runs every (seed, condition) of an IMP level in one compiled call. The
 training function never knows the IMP condition: conditions only choose (start_params, mask).
+`act` and `learn` are the pieces the host-side path (agents/ppo_host.py) reuses unchanged, so
+both paths share one implementation of the loss and the update.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-import distrax
 import jax
 import jax.numpy as jnp
 import optax
 from flax import struct
 
-from ticketlab.agents.evaluate import (
-    count_episodes,
-    evaluate_greedy,
-    fresh_tracking,
-    rl_output,
-    track_evaluation,
-)
+from ticketlab.agents.base import Acting, Agent, AgentDef
+from ticketlab.agents.evaluate import evaluate_episodes, policy_actor
 from ticketlab.agents.gae import gae
+from ticketlab.agents.heads import EVAL_POLICIES, head_for
+from ticketlab.agents.loop import Cadence, Tracking, after_step, count_episodes, fresh_tracking, train_output
 from ticketlab.agents.output import RunKeys, TrainOutput
-from ticketlab.config import PPOConfig
-from ticketlab.networks.mlp import MLP, policy_logits, state_value
+from ticketlab.config import ExperimentConfig, PPOConfig
+from ticketlab.errors import ConfigError, check_choice, check_fields_positive, check_positive
+from ticketlab.networks.network import make_network
 from ticketlab.pruning.masked_optimizer import adam, masked_step
 from ticketlab.pruning.masks import apply_mask
 
@@ -33,12 +34,13 @@ from ticketlab.pruning.masks import apply_mask
 class Transition:
     obs: jax.Array
     action: jax.Array
+    """The sampled action (a Gaussian draw before clipping to the bounds)."""
     log_prob: jax.Array
     value: jax.Array
     reward: jax.Array
     done: jax.Array
     bootstrap: jax.Array
-    """gamma * V(final observation) on truncated, non-terminal steps, else 0."""
+    """True on truncated, non-terminal steps: their return bootstraps from V(final observation)."""
 
 
 @struct.dataclass
@@ -49,42 +51,76 @@ class Runner:
     obs: jax.Array
     key: jax.Array
     episode_return: jax.Array
-    finished_return_sum: jax.Array
-    finished_count: jax.Array
-    best_params: Any
-    best_return: jax.Array
-    eval_returns: jax.Array
-    train_returns: jax.Array
-    rewind_params: Any
+    tracking: Tracking
 
 
-def schedule(cfg: PPOConfig, spec) -> dict:
+@dataclass(frozen=True)
+class Schedule:
+    num_updates: int
+    env_steps: int
+    minibatch_size: int
+    cadence: Cadence
+
+
+def schedule(cfg: PPOConfig, rewind_steps: int = 0) -> Schedule:
     """Static sizes of one training run."""
     batch = cfg.num_envs * cfg.rollout_len
     num_updates = cfg.total_steps // batch
-    return {
-        "num_updates": num_updates,
-        "env_steps": num_updates * batch,
-        "num_evals": -(-num_updates // cfg.eval_every),
-        "minibatch_size": batch // cfg.minibatches,
-    }
+    return Schedule(num_updates=num_updates, env_steps=num_updates * batch, minibatch_size=batch // cfg.minibatches,
+                    cadence=Cadence(num_updates, cfg.eval_every, rewind_steps // batch))
 
 
-def make_train(cfg: PPOConfig, spec, actor: MLP, critic: MLP, rewind_update: int = 0, weight_decay: float = 0.0):
-    """Build `train(keys, start_params, mask) -> TrainOutput` (pure; jit and vmap it)."""
-    sizes = schedule(cfg, spec)
-    num_updates, num_evals, mb_size = sizes["num_updates"], sizes["num_evals"], sizes["minibatch_size"]
-    env, env_params, E, T = spec.env, spec.params, cfg.num_envs, cfg.rollout_len
-    step_env = jax.vmap(env.step, in_axes=(0, 0, 0, None))
-    grad_steps = num_updates * cfg.epochs * cfg.minibatches
-    lr = optax.linear_schedule(cfg.lr, 0.0, grad_steps) if cfg.lr_schedule == "linear" else cfg.lr
-    tx = adam(lr, cfg.max_grad_norm, weight_decay)
+def networks(cfg: ExperimentConfig, spec):
+    """(actor, critic) of a config: separate networks, layers named as in `make_network`."""
+    head = head_for(spec)
+    common = dict(obs_shape=spec.obs_shape, activation=cfg.network.activation, scheme=cfg.init.scheme,
+                  input_scale=cfg.init.input_scale, torso=cfg.network.torso, image_layout=spec.image_layout)
+    actor = make_network(hidden=cfg.network.actor_hidden, out=head.num_outputs, is_policy=True,
+                         gaussian=head.gaussian, log_std_init=cfg.network.log_std_init, **common)
+    critic = make_network(hidden=cfg.network.critic_hidden, out=1, is_policy=False, **common)
+    return actor, critic
 
-    def loss_fn(params, mask, batch: Transition, advantages, targets):
+
+class PPO:
+    """The pieces of one PPO configuration: acting, the loss, learning from a rollout."""
+
+    def __init__(self, cfg: ExperimentConfig, spec):
+        self.cfg, self.spec = cfg.ppo, spec
+        self.actor, self.critic = networks(cfg, spec)
+        self.head = head_for(spec)
+        self.sizes = schedule(cfg.ppo, cfg.imp.rewind_steps)
+        self.eval_policy = cfg.eval.policy
+        p = cfg.ppo
+        grad_steps = self.sizes.num_updates * p.epochs * p.minibatches
+        lr = optax.linear_schedule(p.lr, 0.0, grad_steps) if p.lr_schedule == "linear" else p.lr
+        self.tx = adam(lr, p.max_grad_norm, cfg.network.weight_decay)
+
+    def init(self, key):
+        """Params `{"actor": ..., "critic": ...}`, each module from its own key."""
+        k_actor, k_critic = jax.random.split(key)
+        dummy = jnp.zeros((1,) + tuple(self.spec.obs_shape), jnp.float32)
+        return {"actor": self.actor.init(k_actor, dummy)["params"],
+                "critic": self.critic.init(k_critic, dummy)["params"]}
+
+    def policy_out(self, params, obs):
+        return self.actor.apply({"params": params["actor"]}, obs)
+
+    def value(self, params, obs):
+        return self.critic.apply({"params": params["critic"]}, obs)[..., 0]
+
+    def act(self, params, mask, k_act, obs):
+        """(action, log_prob, value) of masked params at `obs`."""
         p = apply_mask(params, mask)
-        dist = distrax.Categorical(logits=policy_logits(actor, p, batch.obs))
+        dist = self.head.distribution(self.policy_out(p, obs))
+        action = dist.sample(seed=k_act)
+        return action, dist.log_prob(action), self.value(p, obs)
+
+    def loss(self, params, mask, batch: Transition, advantages, targets):
+        cfg = self.cfg
+        p = apply_mask(params, mask)
+        dist = self.head.distribution(self.policy_out(p, batch.obs))
         log_prob = dist.log_prob(batch.action)
-        value = state_value(critic, p, batch.obs)
+        value = self.value(p, batch.obs)
         if cfg.normalize_advantages:
             advantages = (advantages - advantages.mean()) / (advantages.std() + 1e-8)
         ratio = jnp.exp(log_prob - batch.log_prob)
@@ -94,89 +130,128 @@ def make_train(cfg: PPOConfig, spec, actor: MLP, critic: MLP, rewind_update: int
         entropy = dist.entropy().mean()
         return policy_loss + cfg.value_coef * value_loss - cfg.entropy_coef * entropy
 
-    def rollout_step(runner: Runner, mask):
-        key, k_act, k_env = jax.random.split(runner.key, 3)
-        p = apply_mask(runner.params, mask)
-        dist = distrax.Categorical(logits=policy_logits(actor, p, runner.obs))
-        action = dist.sample(seed=k_act)
-        value = state_value(critic, p, runner.obs)
-        obs, env_state, reward, terminated, truncated, info = step_env(
-            jax.random.split(k_env, E), runner.env_state, action, env_params
-        )
-        done = jnp.logical_or(terminated, truncated)
-        bootstrap_needed = jnp.logical_and(truncated, jnp.logical_not(terminated))
-        transition = Transition(
-            runner.obs, action, dist.log_prob(action), value, reward, done, bootstrap_needed
-        )
-        runner = count_episodes(runner.replace(env_state=env_state, obs=obs, key=key), reward, done)
-        return runner, (transition, info["final_observation"])
+    def advantages(self, params, mask, traj: Transition, final_obs, last_obs):
+        """GAE advantages and value targets of a time-major rollout [T, E]; truncated steps
+        bootstrap from the value of their final observation, terminated ones do not."""
+        p = apply_mask(params, mask)
+        final_values = self.value(p, final_obs)
+        rewards = traj.reward + self.cfg.gamma * final_values * traj.bootstrap
+        last_value = self.value(p, last_obs)
+        return gae(rewards, traj.value, traj.done, last_value, self.cfg.gamma, self.cfg.gae_lambda)
 
-    def update(runner: Runner, mask, update_index):
-        runner, (traj, final_obs) = jax.lax.scan(lambda r, _: rollout_step(r, mask), runner, None, T)
-        p = apply_mask(runner.params, mask)
-        final_values = state_value(critic, p, final_obs)
-        rewards = traj.reward + cfg.gamma * final_values * traj.bootstrap
-        last_value = state_value(critic, p, runner.obs)
-        advantages, targets = gae(rewards, traj.value, traj.done, last_value, cfg.gamma, cfg.gae_lambda)
-
-        flat = jax.tree_util.tree_map(lambda x: x.reshape((T * E,) + x.shape[2:]), (traj, advantages, targets))
+    def learn(self, params, opt_state, key, mask, traj: Transition, final_obs, last_obs):
+        """One PPO update from a rollout: epochs x minibatches of masked Adam steps."""
+        cfg, mb_size = self.cfg, self.sizes.minibatch_size
+        advantages, targets = self.advantages(params, mask, traj, final_obs, last_obs)
+        n = traj.reward.shape[0] * traj.reward.shape[1]
+        flat = jax.tree_util.tree_map(lambda x: x.reshape((n,) + x.shape[2:]), (traj, advantages, targets))
 
         def epoch(carry, _):
             params, opt_state, key = carry
             key, k_perm = jax.random.split(key)
-            perm = jax.random.permutation(k_perm, T * E)
-            shuffled = jax.tree_util.tree_map(
-                lambda x: x[perm].reshape((cfg.minibatches, mb_size) + x.shape[1:]), flat
-            )
+            perm = jax.random.permutation(k_perm, n)
+            shuffled = jax.tree_util.tree_map(lambda x: x[perm].reshape((cfg.minibatches, mb_size) + x.shape[1:]), flat)
 
             def minibatch(carry, mb):
                 params, opt_state = carry
-                grads = jax.grad(loss_fn)(params, mask, *mb)
-                params, opt_state = masked_step(tx, grads, opt_state, params, mask)
+                grads = jax.grad(self.loss)(params, mask, *mb)
+                params, opt_state = masked_step(self.tx, grads, opt_state, params, mask)
                 return (params, opt_state), None
 
             (params, opt_state), _ = jax.lax.scan(minibatch, (params, opt_state), shuffled)
             return (params, opt_state, key), None
 
-        (params, opt_state, key), _ = jax.lax.scan(
-            epoch, (runner.params, runner.opt_state, runner.key), None, cfg.epochs
-        )
-        rewind = jax.tree_util.tree_map(
-            lambda new, old: jnp.where(update_index + 1 == rewind_update, new, old), params, runner.rewind_params
-        )
-        return runner.replace(params=params, opt_state=opt_state, key=key, rewind_params=rewind)
+        (params, opt_state, key), _ = jax.lax.scan(epoch, (params, opt_state, key), None, cfg.epochs)
+        return params, opt_state, key
 
-    def evaluate_and_track(runner: Runner, mask, slot):
-        key, k_eval = jax.random.split(runner.key)
-        p = apply_mask(runner.params, mask)
-        ret = evaluate_greedy(k_eval, lambda o: policy_logits(actor, p, o), spec, cfg.eval_episodes)
-        return track_evaluation(runner.replace(key=key), ret, slot)
+    def evaluate(self, key, params, mask):
+        p = apply_mask(params, mask)
+        act = policy_actor(self.head, lambda o: self.policy_out(p, o), self.eval_policy)
+        return evaluate_episodes(key, act, self.spec, self.cfg.eval_episodes)
 
-    def train(keys: RunKeys, start_params, mask) -> TrainOutput:
+    def rollout(self, runner: Runner, mask):
+        """`rollout_len` steps of every env: (runner, (Transition [T, E], final observations))."""
+        env, env_params, E = self.spec.env, self.spec.params, self.cfg.num_envs
+        step_env = jax.vmap(env.step, in_axes=(0, 0, 0, None))
+
+        def step(runner: Runner, _):
+            key, k_act, k_env = jax.random.split(runner.key, 3)
+            action, log_prob, value = self.act(runner.params, mask, k_act, runner.obs)
+            obs, env_state, reward, terminated, truncated, info = step_env(
+                jax.random.split(k_env, E), runner.env_state, self.head.to_env(action), env_params)
+            done = jnp.logical_or(terminated, truncated)
+            bootstrap = jnp.logical_and(truncated, jnp.logical_not(terminated))
+            transition = Transition(runner.obs, action, log_prob, value, reward, done, bootstrap)
+            episode_return, tracking = count_episodes(runner.episode_return, runner.tracking, reward, done)
+            runner = runner.replace(env_state=env_state, obs=obs, key=key, episode_return=episode_return,
+                                    tracking=tracking)
+            return runner, (transition, info["final_observation"])
+
+        return jax.lax.scan(step, runner, None, self.cfg.rollout_len)
+
+    def first_runner(self, keys: RunKeys, start_params, mask) -> Runner:
+        env, env_params, E = self.spec.env, self.spec.params, self.cfg.num_envs
         params = apply_mask(start_params, mask)
         k_reset, k_run = jax.random.split(keys.train)
         obs, env_state = jax.vmap(env.reset, in_axes=(0, None))(jax.random.split(k_reset, E), env_params)
-        runner = Runner(
-            opt_state=tx.init(params),
-            env_state=env_state,
-            obs=obs,
-            key=k_run,
-            **fresh_tracking(params, E, num_evals),
-        )
+        return Runner(params=params, opt_state=self.tx.init(params), env_state=env_state, obs=obs, key=k_run,
+                      episode_return=jnp.zeros(E), tracking=fresh_tracking(params, self.sizes.cadence.num_evals))
 
-        def body(runner, update_index):
-            # `update_index` is the scan's unbatched input, so under vmap this stays a real branch.
-            runner = update(runner, mask, update_index)
-            is_eval = jnp.logical_or((update_index + 1) % cfg.eval_every == 0, update_index + 1 == num_updates)
-            runner = jax.lax.cond(
-                is_eval,
-                lambda r: evaluate_and_track(r, mask, update_index // cfg.eval_every),
-                lambda r: r,
-                runner,
-            )
+    def train(self, keys: RunKeys, start_params, mask) -> TrainOutput:
+        """One whole training run (pure; jit and vmap it)."""
+        def body(runner: Runner, update_index):
+            runner, (traj, final_obs) = self.rollout(runner, mask)
+            params, opt_state, key = self.learn(runner.params, runner.opt_state, runner.key, mask, traj, final_obs,
+                                                runner.obs)
+            runner = runner.replace(params=params, opt_state=opt_state, key=key)
+            runner = after_step(runner, update_index, self.sizes.cadence,
+                                lambda k, r: self.evaluate(k, r.params, mask))
             return runner, None
 
-        runner, _ = jax.lax.scan(body, runner, jnp.arange(num_updates))
-        return rl_output(runner)
+        runner, _ = jax.lax.scan(body, self.first_runner(keys, start_params, mask), jnp.arange(self.sizes.num_updates))
+        return train_output(runner)
 
-    return train
+    def batch_loss(self, key, data_key, params, mask):
+        """The PPO loss on one fresh rollout of the masked params (for gradient-based scores)."""
+        runner = self.first_runner(RunKeys(train=key, data=data_key), params, mask)
+        runner, (traj, final_obs) = self.rollout(runner, mask)
+        advantages, targets = self.advantages(runner.params, mask, traj, final_obs, runner.obs)
+        flat = jax.tree_util.tree_map(lambda x: x.reshape((-1,) + x.shape[2:]), (traj, advantages, targets))
+        return self.loss(params, mask, *flat)
+
+
+def build(cfg: ExperimentConfig, spec, expert=None) -> Agent:
+    ppo = PPO(cfg, spec)
+    jitted = spec.backend == "jax"
+    return Agent(init=ppo.init, train=ppo.train if jitted else None, env_steps=ppo.sizes.env_steps,
+                 rewind_update=ppo.sizes.cadence.rewind_step, batch_loss=ppo.batch_loss if jitted else None,
+                 program=ppo)
+
+
+def acting(cfg: ExperimentConfig, spec) -> Acting:
+    actor, _ = networks(cfg, spec)
+    return Acting("actor", actor, head_for(spec).mode)
+
+
+def validate(cfg: ExperimentConfig, spec) -> None:
+    p = cfg.ppo
+    check_fields_positive("ppo", p, ("total_steps", "num_envs", "rollout_len", "epochs", "minibatches", "eval_every",
+                                     "eval_episodes", "lr", "clip_eps", "max_grad_norm"))
+    if p.total_steps < p.num_envs * p.rollout_len:
+        raise ConfigError("ppo.total-steps", f"must be >= num-envs * rollout-len = {p.num_envs * p.rollout_len}")
+    if (p.num_envs * p.rollout_len) % p.minibatches:
+        raise ConfigError("ppo.minibatches", f"must divide num-envs * rollout-len = {p.num_envs * p.rollout_len}")
+    check_choice("ppo.lr-schedule", p.lr_schedule, ("constant", "linear"))
+    for field in ("gamma", "gae_lambda"):
+        if not 0.0 <= getattr(p, field) <= 1.0:
+            raise ConfigError(f"ppo.{field.replace('_', '-')}", f"must be in [0, 1], got {getattr(p, field)}")
+    for field in ("value_coef", "entropy_coef"):
+        if getattr(p, field) < 0:
+            raise ConfigError(f"ppo.{field.replace('_', '-')}", f"must be >= 0, got {getattr(p, field)}")
+    check_positive("ppo.lr", p.lr)
+
+
+AGENT = AgentDef(
+    name="ppo", section="ppo", build=build, validate=validate, acting=acting,
+    total_steps=lambda cfg: cfg.ppo.total_steps, scopes=("actor", "actor_critic"), eval_policies=EVAL_POLICIES,
+)

@@ -3,22 +3,32 @@ from __future__ import annotations
 
 import numpy as np
 
+from ticketlab.networks.network import first_layer
 from ticketlab.pruning.masks import layer_density, prunable_count, prunable_total
 
 
 def input_layer_summary(params, mask) -> dict:
-    """For each module's first layer (`<module>/dense_0/kernel`, shape [inputs, units]): how many
-    connections of each input dimension survive, and their cumulative |W| (masked)."""
+    """For each module's first layer, how many connections of each input survive and their
+    cumulative |W| (masked). A dense first layer (`dense_0`, kernel [inputs, units]) is summarized
+    per input dimension, in the observation's own flattened order; a conv first layer (`conv_0`,
+    kernel [height, width, in channels, filters]) per input channel, since every pixel of a channel
+    shares its kernels."""
     out = {}
     for module, layers in params.items():
-        if "dense_0" not in layers:
+        if not isinstance(layers, dict):
             continue
-        w = np.asarray(layers["dense_0"]["kernel"])
-        m = np.asarray(mask[module]["dense_0"]["kernel"]).astype(bool)
-        w = w.reshape(-1, w.shape[-1])
-        m = m.reshape(-1, m.shape[-1])
+        layer = first_layer(layers)
+        if layer not in layers:
+            continue
+        w = np.asarray(layers[layer]["kernel"])
+        m = np.asarray(mask[module][layer]["kernel"]).astype(bool)
+        if layer.startswith("conv"):
+            w, m = np.moveaxis(w, 2, 0).reshape(w.shape[2], -1), np.moveaxis(m, 2, 0).reshape(m.shape[2], -1)
+        else:
+            w, m = w.reshape(-1, w.shape[-1]), m.reshape(-1, m.shape[-1])
         out[module] = {
-            "units": int(w.shape[-1]),
+            "layer": layer,
+            "units": int(np.asarray(layers[layer]["kernel"]).shape[-1]),
             "kept": m.sum(axis=1).astype(int).tolist(),
             "magnitude": np.abs(np.where(m, w, 0.0)).sum(axis=1).astype(float).tolist(),
         }

@@ -22,6 +22,10 @@ import numpy as np
 from flax import struct
 from gymnax.environments import environment, spaces
 
+from ticketlab.envs.base import EnvDef, EnvSpec, image_input_names
+from ticketlab.envs.encodings import entangled, scaled
+from ticketlab.errors import check_choice
+
 LAYOUT = (
     "####################",
     "#c.c.cp.c.#.c.pc.c.#",
@@ -52,6 +56,7 @@ COLOURS = {
 MOVES = np.array([[-1, 0], [1, 0], [0, -1], [0, 1]], np.int32)
 """Actions 0..3: up, down, left, right."""
 ENCODINGS = ("object-map", "rgb", "entangled")
+ENV_ID = "MazeGrid-v0"
 
 
 def _layout_arrays():
@@ -190,3 +195,28 @@ def rgb(maps: jax.Array) -> jax.Array:
         colour = jnp.asarray(COLOURS[name], jnp.uint8)[:, None, None]
         image = jnp.where(maps[channel][None], colour, image)
     return image
+
+
+def build_spec(encoding: str) -> EnvSpec:
+    """MazeGrid in `encoding`: the environment renders the object map (object-map, entangled) or
+    RGB; the agent applies the entangled projection or the / 255 scaling."""
+    check_choice("env.encoding", encoding, ENCODINGS)
+    env = MazeGrid("rgb" if encoding == "rgb" else "object-map")
+    params = env.default_params
+    raw = tuple(env.observation_space(params).shape)
+    channels = CHANNELS if encoding != "rgb" else ("red", "green", "blue")
+    if encoding == "entangled":
+        size = raw[0] * raw[1] * raw[2]
+        shape, names, layout = (size,), tuple(f"projection[{i}]" for i in range(size)), None
+    else:
+        shape, names, layout = raw, image_input_names(raw, "CHW", channels), "CHW"
+    return EnvSpec(
+        id=ENV_ID, env=env, params=params, obs_shape=shape, obs_names=names,
+        return_floor=-float(START_POISONS.sum()), max_episode_steps=params.max_steps_in_episode,
+        num_actions=env.num_actions, raw_obs_shape=raw, obs_dtype="bool" if encoding != "rgb" else "uint8",
+        image_layout=layout, channel_names=channels if layout else (),
+        encoder={"entangled": entangled(raw), "rgb": scaled(1.0 / 255.0)}.get(encoding), encoding=encoding,
+    )
+
+
+ENV_DEF = EnvDef(id=ENV_ID, build=build_spec, aliases=("mazegrid",), encodings=ENCODINGS)

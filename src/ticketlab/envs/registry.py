@@ -1,108 +1,118 @@
-"""Environments by name: gymnax ids (six-value step API), with named observation dimensions."""
+"""Environments by id: `register_env(id, factory, ...)` for any gymnax-API environment (yours
+too), MazeGrid, every gymnax id, and any Gymnasium id as `gymnasium:ID` (stepped on the host).
+
+A module of yours that registers environments is named by `env.module` (or exposed under the
+`ticketlab.envs` entry-point group) and imported before an id is looked up, so
+`ticketlab run cartpole-ppo --env.module my_envs --env.name MyEnv-v0` runs your environment.
+"""
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+import importlib
+from importlib import metadata
+from typing import Callable
 
 import gymnax
 
-from ticketlab.envs import mazegrid
-from ticketlab.envs.encodings import Encoder, entangled, scaled
+from ticketlab.envs import gymnax_ids, host, mazegrid
+from ticketlab.envs.base import EnvDef, EnvSpec, IMAGE_LAYOUTS, gymnax_spec
+from ticketlab.errors import ConfigError, check_choice
+from ticketlab.registry import Registry
 
-MAZEGRID = "MazeGrid-v0"
-ALIASES = {"mazegrid": MAZEGRID, "cartpole": "CartPole-v1", "acrobot": "Acrobot-v1"}
-
-OBSERVATION_NAMES = {
-    "CartPole-v1": ("cart position", "cart velocity", "pole angle", "pole angular velocity"),
-    "Acrobot-v1": ("cos theta1", "sin theta1", "cos theta2", "sin theta2", "theta1 dot", "theta2 dot"),
-}
-RETURN_FLOOR = {"CartPole-v1": 0.0, "Acrobot-v1": -500.0}
-"""Worst possible episode return; normalized returns are (R - floor) / (dense mean - floor)."""
+HOST_PREFIX = "gymnasium:"
+ENVS: Registry[EnvDef] = Registry("env.name")
+_ALIASES: dict[str, str] = {}
 
 
-@dataclass(frozen=True)
-class EnvSpec:
-    env: Any
-    params: Any
-    obs_shape: tuple[int, ...]
-    num_actions: int
-    obs_names: tuple[str, ...]
-    return_floor: float
-    max_episode_steps: int
-    raw_obs_shape: tuple[int, ...] = ()
-    """What the environment returns (and replay stores); `obs_shape` is what the network sees."""
-    encoder: Encoder | None = None
-    """Agent-side observation encoding (MazeGrid's entangled projection, RGB / 255), or None."""
-    encoding: str = ""
-    """MazeGrid's encoding name ("" for other envs)."""
+def register_env_def(env_def: EnvDef, *, replace: bool = False) -> EnvDef:
+    ENVS.register(env_def.id, env_def, replace=replace)
+    for alias in env_def.aliases:
+        _ALIASES[alias] = env_def.id
+    return env_def
+
+
+def register_env(env_id: str, factory: Callable, *, obs_names=None, return_floor: float = 0.0,
+                 image_layout: str | None = None, channel_names: tuple[str, ...] = (),
+                 aliases: tuple[str, ...] = (), replace: bool = False) -> EnvDef:
+    """Register a gymnax-API environment: `factory() -> (env, env_params)`, where `env` has
+    gymnax 1.0's `reset(key, params)` and six-value `step(key, state, action, params)`.
+    `image_layout` ("CHW" or "HWC") marks image observations; `return_floor` is the worst possible
+    episode return (the floor of normalized plots)."""
+    if image_layout is not None:
+        check_choice("image_layout", image_layout, IMAGE_LAYOUTS)
+    facts = dict(obs_names=obs_names, return_floor=return_floor, image_layout=image_layout,
+                 channel_names=tuple(channel_names))
+
+    def build(encoding: str) -> EnvSpec:
+        _plain_encoding(env_id, encoding)
+        env, params = factory()
+        return gymnax_spec(env_id, env, params, **facts)
+
+    return register_env_def(EnvDef(id=env_id, build=build, aliases=tuple(aliases), facts=facts), replace=replace)
+
+
+def _plain_encoding(env_id: str, encoding: str) -> None:
+    if encoding != "object-map":
+        raise ConfigError("env.encoding", f"encodings are MazeGrid's; {env_id} allows only object-map (the default)")
+
+
+def _register_builtins() -> None:
+    register_env_def(mazegrid.ENV_DEF)
+    for env_id, facts in gymnax_ids.GYMNAX_FACTS.items():
+        facts = dict(facts)
+        aliases = facts.pop("aliases", ())
+        register_env(env_id, lambda env_id=env_id: gymnax.make(env_id), aliases=aliases, **facts)
+
+
+_register_builtins()
+
+
+def import_env_modules(module: str) -> None:
+    """Import the comma-separated modules of `env.module`, and every `ticketlab.envs` entry point."""
+    for name in [m.strip() for m in module.split(",") if m.strip()]:
+        try:
+            importlib.import_module(name)
+        except ImportError as err:
+            raise ConfigError("env.module", f"cannot import {name!r} ({err})") from None
+    for entry in metadata.entry_points(group="ticketlab.envs"):
+        entry.load()
+
+
+def canonical_id(name: str) -> str:
+    return _ALIASES.get(name, name)
 
 
 def env_ids() -> tuple[str, ...]:
-    return (MAZEGRID,) + tuple(gymnax.registered_envs)
+    extra = tuple(e for e in gymnax.registered_envs if e not in ENVS)
+    return ENVS.names() + extra + (f"{HOST_PREFIX}<Gymnasium id>",)
 
 
-def make_env(name: str, encoding: str = "object-map") -> EnvSpec:
-    """The env `name` (a gymnax id or MazeGrid-v0); `encoding` applies to MazeGrid only."""
-    from ticketlab.validate import ConfigError
-
-    name = ALIASES.get(name, name)
-    if name == MAZEGRID:
-        return _mazegrid(encoding)
-    if name not in gymnax.registered_envs:
-        raise ConfigError("env.name", f"unknown {name!r}; allowed: {', '.join(env_ids())}")
-    if encoding != "object-map":
-        raise ConfigError("env.encoding", f"encodings are MazeGrid's; {name} allows only object-map (the default)")
-    env, params = gymnax.make(name)
-    space = env.action_space(params)
-    if not hasattr(space, "n"):
-        from ticketlab.validate import ConfigError
-
-        raise ConfigError("env.name", f"{name!r} has continuous actions; discrete PPO needs one of: "
-                          f"{', '.join(OBSERVATION_NAMES)}")
-    obs_shape = tuple(env.observation_space(params).shape)
-    size = 1
-    for d in obs_shape:
-        size *= d
-    names = OBSERVATION_NAMES.get(name, tuple(f"obs[{i}]" for i in range(size)))
-    return EnvSpec(
-        env=env,
-        params=params,
-        obs_shape=obs_shape,
-        num_actions=int(space.n),
-        obs_names=names,
-        return_floor=RETURN_FLOOR.get(name, 0.0),
-        max_episode_steps=int(params.max_steps_in_episode),
-        raw_obs_shape=obs_shape,
-    )
+def make_env(name: str, encoding: str = "object-map", module: str = "") -> EnvSpec:
+    """The environment `name` (an id, an alias, or gymnasium:ID) in `encoding`."""
+    if module:
+        import_env_modules(module)
+    name = canonical_id(name)
+    if name.startswith(HOST_PREFIX):
+        _plain_encoding(name, encoding)
+        return _host_spec(name)
+    if name in ENVS:
+        return ENVS.get(name).build(encoding)
+    if name in gymnax.registered_envs:
+        _plain_encoding(name, encoding)
+        env, params = gymnax.make(name)
+        return gymnax_spec(name, env, params)
+    raise ConfigError("env.name", f"unknown {name!r}; allowed: {', '.join(env_ids())}")
 
 
-def _mazegrid(encoding: str) -> EnvSpec:
-    from ticketlab.validate import ConfigError
-
-    if encoding not in mazegrid.ENCODINGS:
-        raise ConfigError("env.encoding", f"unknown {encoding!r}; allowed: {', '.join(mazegrid.ENCODINGS)}")
-    env = mazegrid.MazeGrid("rgb" if encoding == "rgb" else "object-map")
-    params = env.default_params
-    raw = tuple(env.observation_space(params).shape)
-    encoder = {"entangled": entangled(raw), "rgb": scaled(1.0 / 255.0)}.get(encoding)
-    size = raw[0] * raw[1] * raw[2]
-    if encoding == "entangled":
-        shape, names = (size,), tuple(f"projection[{i}]" for i in range(size))
-    else:
-        channels = mazegrid.CHANNELS if encoding == "object-map" else ("red", "green", "blue")
-        shape = raw
-        names = tuple(f"{c} ({r},{col})" for c in channels for r in range(raw[1]) for col in range(raw[2]))
-    return EnvSpec(env=env, params=params, obs_shape=shape, num_actions=env.num_actions, obs_names=names,
-                   return_floor=-float(mazegrid.START_POISONS.sum()), max_episode_steps=params.max_steps_in_episode,
-                   raw_obs_shape=raw, encoder=encoder, encoding=encoding)
-
-
-def image_channels(spec: EnvSpec) -> tuple[str, ...] | None:
-    """Channel names when the network input is an image (channels x height x width), else None."""
-    if len(spec.obs_shape) != 3:
-        return None
-    if spec.encoding == "object-map":
-        return mazegrid.CHANNELS
-    if spec.encoding == "rgb":
-        return ("red", "green", "blue")
-    return tuple(f"channel {i}" for i in range(spec.obs_shape[0]))
+def _host_spec(name: str) -> EnvSpec:
+    """A Gymnasium environment stepped on the host (envs/host.py)."""
+    try:
+        facts = host.gymnasium_facts(name[len(HOST_PREFIX):])
+    except (KeyError, ValueError) as err:
+        raise ConfigError("env.name", str(err).strip("'\"")) from None
+    actions = (dict(num_actions=facts.num_actions) if facts.discrete else
+               dict(action_dim=facts.action_dim, action_low=tuple(facts.action_low),
+                    action_high=tuple(facts.action_high)))
+    floor = gymnax_ids.GYMNAX_FACTS.get(facts.env_id, {}).get("return_floor", 0.0)
+    return EnvSpec(id=name, env=None, params=None, obs_shape=tuple(facts.obs_shape), obs_names=tuple(facts.obs_names),
+                   return_floor=floor, max_episode_steps=facts.max_episode_steps, raw_obs_shape=tuple(facts.obs_shape),
+                   obs_dtype=facts.obs_dtype, backend="host", **actions)

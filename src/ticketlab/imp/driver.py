@@ -12,28 +12,32 @@ from __future__ import annotations
 import dataclasses
 import time
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from ticketlab import paths, store
-from ticketlab.agents.build import Agent, build_agent
+from ticketlab.agents.base import Agent, AgentDef
 from ticketlab.agents.output import RunKeys
+from ticketlab.agents.registry import AGENTS
 from ticketlab.analysis.summaries import level_summary
 from ticketlab.config import ExperimentConfig
-from ticketlab.envs.registry import EnvSpec, make_env
-from ticketlab.imp.keys import DATA, FRESH_INIT, INIT, NEXT_LEVEL, TRAIN, run_key
+from ticketlab.envs.base import EnvSpec
+from ticketlab.envs.registry import make_env
+from ticketlab.errors import ConfigError
 from ticketlab.imp.completion import log_event, mark_seed_complete, repair, seed_complete
 from ticketlab.imp.faults import inject_faults
+from ticketlab.imp.keys import DATA, FRESH_INIT, INIT, NEXT_LEVEL, SCORE_BATCH, TRAIN, run_key
 from ticketlab.imp.lock import seed_locks
 from ticketlab.imp.results import write_results_csv
 from ticketlab.imp.rundir import prepare_run_dir
 from ticketlab.pruning.conditions import DENSE, next_level
 from ticketlab.pruning.magnitude import count_after_levels
 from ticketlab.pruning.masks import ones_mask, prunable_total, prunable_tree
-from ticketlab.validate import ConfigError, validate
+from ticketlab.pruning.scores import SCORES
+from ticketlab.validate import validate
 
 
 @dataclasses.dataclass
@@ -42,38 +46,52 @@ class Experiment:
 
     cfg: ExperimentConfig
     spec: EnvSpec
+    agent_def: AgentDef
     agent: Agent
     prunable: dict
     train_batch: Callable
     _derive: dict = dataclasses.field(default_factory=dict)
-
-    @property
-    def rewind_update(self) -> int:
-        return self.agent.rewind_update
-
-    @property
-    def env_steps(self) -> int:
-        return self.agent.env_steps
-
-    def init(self, key):
-        return self.agent.init(key)
+    _grads: Any = None
 
     def derive(self, condition: str) -> Callable:
-        """`(keys, best, prev_mask, init, fresh, keep) -> (mask, start)`, compiled once per condition
-        and vmapped over seeds."""
+        """`(keys, best, grads, prev_mask, init, fresh, keep) -> (mask, start)`: the condition's
+        next level from the pruning score of its trained params; compiled once per condition and
+        vmapped over seeds."""
         if condition not in self._derive:
-            def one(key, best, prev_mask, init, fresh, keep):
-                return next_level(condition, key, best, prev_mask, init, fresh, self.prunable, keep)
+            score = SCORES.get(self.cfg.imp.score)
 
-            self._derive[condition] = jax.jit(jax.vmap(one, in_axes=(0, 0, 0, 0, 0, None)))
+            def one(key, best, grads, prev_mask, init, fresh, keep):
+                scores = score.fn(best, grads)
+                return next_level(condition, key, scores, prev_mask, init, fresh, self.prunable, keep)
+
+            self._derive[condition] = jax.jit(jax.vmap(one, in_axes=(0, 0, 0, 0, 0, 0, None)))
         return self._derive[condition]
 
+    def score_grads(self, keys, data_keys, best, prev_mask):
+        """Gradients of the agent's own batch loss at each run's trained params (vmapped), for
+        gradient-based scores; None for the others."""
+        if not SCORES.get(self.cfg.imp.score).needs_grads:
+            return None
+        if self._grads is None:
+            loss = self.agent.batch_loss
+            self._grads = jax.jit(jax.vmap(jax.grad(lambda k, d, p, m: loss(k, d, p, m), argnums=2)))
+        return self._grads(keys, data_keys, best, prev_mask)
 
-def build(cfg: ExperimentConfig) -> Experiment:
-    spec = make_env(cfg.env.name, cfg.env.encoding)
-    agent = build_agent(cfg, spec)
+
+def build(cfg: ExperimentConfig, expert=None) -> Experiment:
+    """The experiment of `cfg`; `expert` is the resolved teacher of agents that need one."""
+    spec = make_env(cfg.env.name, cfg.env.encoding, cfg.env.module)
+    agent_def = AGENTS.get(cfg.algo)
+    if agent_def.needs_expert and expert is None:
+        raise ConfigError("bc.expert", "this agent needs a resolved expert; run it through ticketlab.experiments.run")
+    agent = agent_def.build(cfg, spec, expert)
     prunable = prunable_tree(jax.eval_shape(agent.init, jax.random.PRNGKey(0)), cfg.imp.scope)
-    return Experiment(cfg=cfg, spec=spec, agent=agent, prunable=prunable, train_batch=jax.jit(jax.vmap(agent.train)))
+    if spec.backend == "jax":
+        train_batch = jax.jit(jax.vmap(agent.train))
+    else:
+        train_batch = agent_def.host_train(agent)
+    return Experiment(cfg=cfg, spec=spec, agent_def=agent_def, agent=agent, prunable=prunable,
+                      train_batch=train_batch)
 
 
 def _stack(trees):
@@ -90,32 +108,47 @@ def _level_jobs(cfg: ExperimentConfig, level: int) -> list[tuple[int, str]]:
     return [(seed, c) for c in cfg.imp.conditions for seed in range(cfg.seeds)]
 
 
-def _dense_starts(exp: Experiment, seeds: list[int]):
-    params = [exp.init(run_key(s, DENSE, 0, INIT)) for s in seeds]
-    masks = [ones_mask(p) for p in params]
-    return masks, params
+@dataclasses.dataclass
+class LevelBatch:
+    """One level's runs of a seed block, in job order."""
+
+    level: int
+    jobs: list[tuple[int, str]]
+    masks: list
+    starts: list
+    outputs: list = dataclasses.field(default_factory=list)
+    seconds: float = 0.0
 
 
-def _derived_starts(exp: Experiment, run: Path, level: int, jobs):
+def _dense_starts(exp: Experiment, jobs) -> LevelBatch:
+    starts = [exp.agent.init(run_key(s, DENSE, 0, INIT)) for s, _ in jobs]
+    return LevelBatch(0, jobs, [ones_mask(p) for p in starts], starts)
+
+
+def _derived_starts(exp: Experiment, run: Path, level: int, jobs) -> LevelBatch:
     """Each condition's (mask, start) for `level`, from its chain's level - 1 on disk."""
     cfg = exp.cfg
-    total = prunable_total(jax.eval_shape(exp.init, jax.random.PRNGKey(0)), exp.prunable)
+    total = prunable_total(jax.eval_shape(exp.agent.init, jax.random.PRNGKey(0)), exp.prunable)
     keep = count_after_levels(total, cfg.imp.prune_fraction, level)
-    init_kind = "rewind" if exp.rewind_update > 0 else "start"
+    init_kind = "rewind" if exp.agent.rewind_update > 0 else "start"
     masks, starts = [None] * len(jobs), [None] * len(jobs)
     for condition in cfg.imp.conditions:
         idx = [i for i, (_, c) in enumerate(jobs) if c == condition]
+        if not idx:
+            continue
         seeds = [jobs[i][0] for i in idx]
         prev = DENSE if level == 1 else condition
         best = _stack([store.load_tree(paths.tree_file(run, level - 1, s, prev, "best")) for s in seeds])
         prev_mask = _stack([store.load_tree(paths.tree_file(run, level - 1, s, prev, "mask")) for s in seeds])
         init = _stack([store.load_tree(paths.tree_file(run, 0, s, DENSE, init_kind)) for s in seeds])
-        fresh = _stack([exp.init(run_key(s, condition, level, FRESH_INIT)) for s in seeds])
+        fresh = _stack([exp.agent.init(run_key(s, condition, level, FRESH_INIT)) for s in seeds])
         keys = jnp.stack([run_key(s, condition, level, NEXT_LEVEL) for s in seeds])
-        mask_b, start_b = exp.derive(condition)(keys, best, prev_mask, init, fresh, jnp.int32(keep))
+        grads = exp.score_grads(jnp.stack([run_key(s, condition, level, SCORE_BATCH) for s in seeds]),
+                                jnp.stack([run_key(s, DENSE, 0, DATA) for s in seeds]), best, prev_mask)
+        mask_b, start_b = exp.derive(condition)(keys, best, grads, prev_mask, init, fresh, jnp.int32(keep))
         for i, m, s in zip(idx, _unstack(mask_b, len(idx)), _unstack(start_b, len(idx))):
             masks[i], starts[i] = m, s
-    return masks, starts
+    return LevelBatch(level, jobs, masks, starts)
 
 
 def run_keys(jobs, level: int) -> RunKeys:
@@ -127,16 +160,17 @@ def run_keys(jobs, level: int) -> RunKeys:
     )
 
 
-def _train_level(exp: Experiment, level: int, jobs, masks, starts):
-    """Train all jobs, in chunks of cfg.max_batch (0: one call); return per-job outputs."""
+def _train_level(exp: Experiment, batch: LevelBatch) -> LevelBatch:
+    """Train all jobs, in chunks of cfg.max_batch (0: one call); fill the per-job outputs."""
+    jobs = inject_faults(batch.jobs, batch.level, batch.starts)
     size = exp.cfg.max_batch or len(jobs)
     outputs = []
     for lo in range(0, len(jobs), size):
         chunk = range(lo, min(lo + size, len(jobs)))
-        keys = run_keys([jobs[i] for i in chunk], level)
-        out = exp.train_batch(keys, _stack([starts[i] for i in chunk]), _stack([masks[i] for i in chunk]))
+        keys = run_keys([jobs[i] for i in chunk], batch.level)
+        out = exp.train_batch(keys, _stack([batch.starts[i] for i in chunk]), _stack([batch.masks[i] for i in chunk]))
         outputs.extend(_unstack(jax.device_get(out), len(chunk)))
-    return outputs
+    return dataclasses.replace(batch, outputs=outputs)
 
 
 def nonfinite_reason(out) -> str | None:
@@ -149,9 +183,10 @@ def nonfinite_reason(out) -> str | None:
     return None
 
 
-def _write_seed(exp: Experiment, run: Path, level: int, seed: int, jobs, masks, starts, outputs, seconds: float):
+def _write_seed(exp: Experiment, run: Path, seed: int, batch: LevelBatch) -> None:
     """Write every condition of one (level, seed), then its marker with their checksums."""
-    for (s, condition), mask, start, out in zip(jobs, masks, starts, outputs):
+    level = batch.level
+    for (s, condition), mask, start, out in zip(batch.jobs, batch.masks, batch.starts, batch.outputs):
         if s != seed:
             continue
         failed = nonfinite_reason(out)
@@ -159,7 +194,7 @@ def _write_seed(exp: Experiment, run: Path, level: int, seed: int, jobs, masks, 
         store.save_tree(paths.tree_file(run, level, seed, condition, "start"), start)
         if not failed:
             store.save_tree(paths.tree_file(run, level, seed, condition, "best"), out.best_params)
-            if level == 0 and exp.rewind_update > 0:
+            if level == 0 and exp.agent.rewind_update > 0:
                 store.save_tree(paths.tree_file(run, level, seed, condition, "rewind"), out.rewind_params)
         finite = lambda x: float(x) if np.isfinite(x) else None  # noqa: E731
         metrics = {
@@ -171,9 +206,9 @@ def _write_seed(exp: Experiment, run: Path, level: int, seed: int, jobs, masks, 
             "final_return": finite(out.final_return),
             "eval_returns": [finite(x) for x in out.eval_returns],
             "train_curve": [finite(x) for x in out.train_curve],
-            "train_curve_kind": "distillation_loss" if exp.cfg.algo == "bc" else "training_episode_return",
-            "env_steps": exp.env_steps,
-            "seconds": seconds,
+            "train_curve_kind": exp.agent_def.train_curve_kind,
+            "env_steps": exp.agent.env_steps,
+            "seconds": batch.seconds,
             **level_summary(start if failed else out.best_params, mask, exp.prunable),
         }
         if failed:
@@ -200,6 +235,7 @@ def run_experiment(
     argv: list[str] | None = None,
     seeds: list[int] | None = None,
     wait: bool = False,
+    expert=None,
 ) -> Path:
     """Run (or resume) every level of `cfg` for `seeds` (default: all); returns the run directory.
 
@@ -207,7 +243,8 @@ def run_experiment(
     are verified against their checksums and skipped; corrupted ones are moved aside and
     recomputed. A level that is partly finished is recomputed for the whole block (same batch,
     same numbers) and only the missing seeds are written. `on_level(level, rows, resumed)` is
-    called after each level with its metrics.
+    called after each level with its metrics. `expert` is the resolved teacher of agents that
+    need one (`ticketlab.experiments.run` resolves it).
     """
     validate(cfg)
     run = paths.run_dir(cfg)
@@ -227,16 +264,13 @@ def run_experiment(
             jobs = [(s, c) for s, c in _level_jobs(cfg, level) if s in block
                     and (s, c) not in failed and (s, "*") not in failed]
             if pending and jobs:
-                exp = exp or build(cfg)
+                exp = exp or build(cfg, expert)
                 start_time = time.perf_counter()
-                if level == 0:
-                    masks, starts = _dense_starts(exp, [s for s, _ in jobs])
-                else:
-                    masks, starts = _derived_starts(exp, run, level, jobs)
-                outputs = _train_level(exp, level, inject_faults(jobs, level, starts), masks, starts)
-                seconds = time.perf_counter() - start_time
+                batch = _dense_starts(exp, jobs) if level == 0 else _derived_starts(exp, run, level, jobs)
+                batch = _train_level(exp, batch)
+                batch.seconds = time.perf_counter() - start_time
                 for seed in pending:
-                    _write_seed(exp, run, level, seed, jobs, masks, starts, outputs, seconds)
+                    _write_seed(exp, run, seed, batch)
                 write_results_csv(run)
             elif pending:
                 for seed in pending:

@@ -1,18 +1,17 @@
 """Randomness from identity: every key is derived from (seed, condition, level, purpose), so a run
-draws the same numbers alone, vmapped with others, or resumed."""
+draws the same numbers alone, vmapped with others, or resumed. A condition's part is its fixed
+registry id, never its position in a list."""
 from __future__ import annotations
 
 import jax
 
-from ticketlab.pruning.conditions import CONDITION_IDS, DENSE
+from ticketlab.pruning.conditions import condition_id
 
-INIT, TRAIN, NEXT_LEVEL, FRESH_INIT, DATA = 0, 1, 2, 3, 4
-_DENSE_ID = 1000
+INIT, TRAIN, NEXT_LEVEL, FRESH_INIT, DATA, SCORE_BATCH = 0, 1, 2, 3, 4, 5
 
 
 def run_key(seed: int, condition: str, level: int, purpose: int) -> jax.Array:
-    cid = _DENSE_ID if condition == DENSE else CONDITION_IDS[condition]
     key = jax.random.PRNGKey(seed)
-    for value in (cid, level, purpose):
+    for value in (condition_id(condition), level, purpose):
         key = jax.random.fold_in(key, value)
     return key

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from ticketlab import paths
-from ticketlab.validate import ConfigError
+from ticketlab.errors import ConfigError
 
 
 class RunBusy(ConfigError):

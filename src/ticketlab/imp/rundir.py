@@ -13,7 +13,7 @@ import jax
 from ticketlab import paths, store
 from ticketlab.config import ExperimentConfig, from_dict, to_dict
 from ticketlab.hashing import config_hash, hashed_fields
-from ticketlab.validate import ConfigError
+from ticketlab.errors import ConfigError
 
 PACKAGES = ("ticketlab", "jax", "jaxlib", "flax", "optax", "distrax", "gymnax", "flashbax", "numpy")
 

@@ -9,7 +9,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 from ticketlab.launch.tasks import Task, run_task
-from ticketlab.validate import ConfigError
+from ticketlab.errors import ConfigError
 
 BACKENDS = ("local", "ray", "submitit")
 ANSI = re.compile(r"\x1b\[[0-9;]*m")

@@ -8,7 +8,7 @@ import socket
 import time
 
 from ticketlab.config import ExperimentConfig, from_dict, to_dict
-from ticketlab.validate import ConfigError
+from ticketlab.errors import ConfigError
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1,22 +1,60 @@
-"""Weight-initialization schemes, each a pair of flax initializers for one dense layer.
+"""Weight initialization schemes by name: `register_init(name, fn)` with
+`fn(fan_in, is_output, is_policy) -> (kernel_init, bias_init)`.
 
-`torch-default` reproduces PyTorch's `nn.Linear.reset_parameters` (what the paper's code used):
-kernel Kaiming-uniform with a = sqrt(5), i.e. U(+-1/sqrt(fan_in)), and bias U(+-1/sqrt(fan_in)).
+`fan_in` follows PyTorch's rule: input features of a dense layer, in_channels x kernel height x
+kernel width of a conv layer. flax's variance-scaling initializers compute the same fan from a conv
+kernel's shape (receptive field x in-channels), so Kaiming and Xavier agree with torch for both.
+
+torch-default reproduces PyTorch's nn.Linear / nn.Conv2d reset_parameters (what the paper's code
+used): kernel Kaiming-uniform with a = sqrt(5), i.e. U(+-1/sqrt(fan_in)), and bias
+U(+-1/sqrt(fan_in)).
 """
 from __future__ import annotations
+
+from typing import Callable
 
 import jax
 import jax.numpy as jnp
 from flax import linen as nn
 
-SCHEMES = ("torch-default", "kaiming-normal", "xavier-uniform", "orthogonal")
+from ticketlab.registry import Registry
+
+INIT_SCHEMES: Registry[Callable] = Registry("init.scheme")
 
 
-def _uniform(bound: float):
+def register_init(name: str, scheme: Callable, *, replace: bool = False) -> Callable:
+    """`scheme(fan_in, is_output, is_policy) -> (kernel_init, bias_init)`."""
+    return INIT_SCHEMES.register(name, scheme, replace=replace)
+
+
+def uniform(bound: float):
     def init(key, shape, dtype=jnp.float32):
         return jax.random.uniform(key, shape, dtype, -bound, bound)
 
     return init
+
+
+def _torch_default(fan_in, is_output, is_policy):
+    bound = 1.0 / float(fan_in) ** 0.5
+    return uniform(bound), uniform(bound)
+
+
+def _kaiming_normal(fan_in, is_output, is_policy):
+    return nn.initializers.variance_scaling(2.0, "fan_in", "normal"), nn.initializers.zeros
+
+
+def _xavier_uniform(fan_in, is_output, is_policy):
+    return nn.initializers.xavier_uniform(), nn.initializers.zeros
+
+
+def _orthogonal(fan_in, is_output, is_policy):
+    gain = (0.01 if is_policy else 1.0) if is_output else 2.0**0.5
+    return nn.initializers.orthogonal(gain), nn.initializers.zeros
+
+
+for _name, _scheme in (("torch-default", _torch_default), ("kaiming-normal", _kaiming_normal),
+                       ("xavier-uniform", _xavier_uniform), ("orthogonal", _orthogonal)):
+    register_init(_name, _scheme)
 
 
 def _scaled(init, scale: float):
@@ -30,17 +68,6 @@ def _scaled(init, scale: float):
 
 
 def layer_initializers(scheme: str, fan_in: int, is_output: bool, is_policy: bool, scale: float = 1.0):
-    """(kernel_init, bias_init) for one dense layer; `scale` multiplies the kernel only."""
-    if scheme == "torch-default":
-        bound = 1.0 / float(fan_in) ** 0.5
-        kernel, bias = _uniform(bound), _uniform(bound)
-    elif scheme == "kaiming-normal":
-        kernel, bias = nn.initializers.variance_scaling(2.0, "fan_in", "normal"), nn.initializers.zeros
-    elif scheme == "xavier-uniform":
-        kernel, bias = nn.initializers.xavier_uniform(), nn.initializers.zeros
-    elif scheme == "orthogonal":
-        gain = (0.01 if is_policy else 1.0) if is_output else 2.0**0.5
-        kernel, bias = nn.initializers.orthogonal(gain), nn.initializers.zeros
-    else:
-        raise ValueError(f"init.scheme: unknown {scheme!r}; allowed: {', '.join(SCHEMES)}")
+    """(kernel_init, bias_init) for one layer; `scale` multiplies the kernel only."""
+    kernel, bias = INIT_SCHEMES.get(scheme)(fan_in, is_output, is_policy)
     return _scaled(kernel, scale), bias

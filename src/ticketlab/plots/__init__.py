@@ -1,23 +1,35 @@
 """Figures read only the results store; they never train."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
-from ticketlab.plots.common import save_figure
+from ticketlab import paths
+from ticketlab.analysis.images import input_module, is_conv
+from ticketlab.envs import mazegrid
+from ticketlab.errors import ConfigError
+from ticketlab.imp.results import load_metrics
+from ticketlab.imp.rundir import load_run_config
+from ticketlab.plots import images
+from ticketlab.plots.common import run_spec, save_figure
 from ticketlab.plots.inputs import input_dimension_figure
 from ticketlab.plots.layers import layer_density_figure
 from ticketlab.plots.ticket import ticket_figure
 
-__all__ = ["plot_run", "save_figure"]
+__all__ = ["plot_run", "save_figure", "ImageInput"]
+
+
+@dataclass(frozen=True)
+class ImageInput:
+    """What image figures need to know of an observation: its shape, layout and channel names."""
+
+    obs_shape: tuple[int, ...]
+    layout: str
+    channels: tuple[str, ...]
 
 
 def plot_run(run: Path) -> list[Path]:
     """Write every figure of a run (PNG and PDF) under its figures/ directory; return the PNGs."""
-    from ticketlab import paths
-    from ticketlab.imp.results import load_metrics
-    from ticketlab.imp.rundir import load_run_config
-    from ticketlab.validate import ConfigError
-
     cfg = load_run_config(run)
     rows = load_metrics(run)
     if not rows:
@@ -30,23 +42,21 @@ def plot_run(run: Path) -> list[Path]:
 
 
 def _input_figures(cfg, rows):
-    """Image inputs: pixel heatmaps and channel densities; a few named inputs: one line each;
-    many flat inputs: a level x input heatmap."""
-    from ticketlab.analysis.images import input_module
-    from ticketlab.envs import mazegrid
-    from ticketlab.envs.registry import MAZEGRID, image_channels, make_env
-    from ticketlab.plots import images
-
-    spec = make_env(cfg.env.name, cfg.env.encoding)
-    channels = image_channels(spec)
-    if channels is not None:
-        shape = spec.obs_shape
-        outlines = mazegrid.enemy_corridors() if spec.env.name == MAZEGRID else None
-        return (
-            ("pixel_magnitude", lambda r, c: images.pixel_heatmap_figure(r, c, shape, channels, "magnitude", outlines)),
-            ("pixel_kept", lambda r, c: images.pixel_heatmap_figure(r, c, shape, channels, "kept", outlines)),
-            ("channel_density", lambda r, c: images.channel_density_figure(r, c, shape, channels)),
-        )
+    """Image inputs: pixel heatmaps (a dense first layer) and channel densities; a few named
+    inputs, or a conv first layer's channels: one line each; many flat inputs: a level x input
+    heatmap."""
+    spec = run_spec(cfg)
+    conv = is_conv(rows[0])
+    if spec.image_layout is not None:
+        image = ImageInput(tuple(spec.obs_shape), spec.image_layout, spec.channel_names)
+        figures = [("channel_density", lambda r, c: images.channel_density_figure(r, c, image))]
+        if not conv:
+            outlines = mazegrid.enemy_corridors() if spec.id == mazegrid.ENV_ID else None
+            figures = [
+                ("pixel_magnitude", lambda r, c: images.pixel_heatmap_figure(r, c, image, "magnitude", outlines)),
+                ("pixel_kept", lambda r, c: images.pixel_heatmap_figure(r, c, image, "kept", outlines)),
+            ] + figures
+        return tuple(figures)
     if len(rows[0]["input_layer"][input_module(rows[0])]["kept"]) > 32:
         return (("input_profile", images.input_profile_figure),)
     return (("input_dimensions", input_dimension_figure),)

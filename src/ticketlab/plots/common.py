@@ -1,4 +1,5 @@
-"""Shared plotting helpers: fixed condition colours, grouping, atomic figure saves."""
+"""Shared plotting helpers: grouping, axes, atomic figure saves (condition colours are the
+condition registry's)."""
 from __future__ import annotations
 
 import os
@@ -12,13 +13,11 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-CONDITION_STYLE = {
-    "mask_weights": ("#d62728", "mask/weights (ticket)"),
-    "mask_permuted": ("#1f77b4", "mask/permuted"),
-    "permuted_permuted": ("#2ca02c", "permuted/permuted"),
-    "random_reinit": ("#7f7f7f", "random/re-init"),
-    "mask_reinit": ("#9467bd", "mask/re-init"),
-}
+from ticketlab.envs.registry import make_env  # noqa: E402
+
+def run_spec(cfg):
+    """The environment spec of a run's config (its floor, observation names, image layout)."""
+    return make_env(cfg.env.name, cfg.env.encoding, cfg.env.module)
 
 
 def chains(rows: list[dict]) -> dict[str, list[dict]]:

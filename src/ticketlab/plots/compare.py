@@ -7,8 +7,12 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
-from ticketlab.plots.common import CONDITION_STYLE, by_level, chains, percent_axis
+from ticketlab.errors import ConfigError
+from ticketlab.imp.results import load_metrics
+from ticketlab.imp.rundir import load_run_config
+from ticketlab.plots.common import by_level, chains, percent_axis, run_spec, save_figure
 from ticketlab.plots.ticket import normalizer
+from ticketlab.pruning.conditions import style
 
 LINESTYLES = ("-", "--", ":", "-.")
 X_AXES = ("percent", "weights")
@@ -24,11 +28,11 @@ def compare_figure(runs: list[tuple[object, list[dict]]], conditions: tuple[str,
     """`runs`: (config, metrics rows) per run; one line style per run, one colour per condition."""
     fig, ax = plt.subplots(figsize=(6.5, 4.2))
     for i, (cfg, rows) in enumerate(runs):
-        norm = normalizer(rows, cfg.env.name)
+        norm = normalizer(rows, run_spec(cfg).return_floor)
         for condition, chain in chains(rows).items():
             if condition not in conditions:
                 continue
-            colour, label = CONDITION_STYLE.get(condition, ("black", condition))
+            colour, label = style(condition)
             levels, dens, mean, std = by_level(chain, norm)
             counts = np.array([np.mean([r["remaining_weights"] for r in chain if r["level"] == lv]) for lv in levels])
             x = 100 * dens if x_axis == "percent" else counts
@@ -43,18 +47,13 @@ def compare_figure(runs: list[tuple[object, list[dict]]], conditions: tuple[str,
         ax.set_xlabel("remaining prunable weights")
     ax.axhline(1.0, color="black", lw=0.6, ls=":")
     ax.set_ylabel("best return / dense mean of its run")
-    envs = sorted({cfg.env.name for cfg, _ in runs})
+    envs = sorted({run_spec(cfg).id for cfg, _ in runs})
     ax.set_title(f"{', '.join(envs)}: " + " vs ".join(run_label(cfg) for cfg, _ in runs), fontsize=9)
     ax.legend(fontsize=6.5, frameon=False)
     return fig
 
 
 def compare_runs(run_dirs: list[Path], out: Path, conditions: tuple[str, ...], x_axis: str) -> Path:
-    from ticketlab.imp.results import load_metrics
-    from ticketlab.imp.rundir import load_run_config
-    from ticketlab.plots.common import save_figure
-    from ticketlab.validate import ConfigError
-
     if x_axis not in X_AXES:
         raise ConfigError("x", f"unknown {x_axis!r}; allowed: {', '.join(X_AXES)}")
     runs = []

@@ -6,7 +6,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import Rectangle
 
-from ticketlab.analysis.images import channel_density, channel_magnitude, pixel_maps
+from ticketlab.analysis.images import channel_density, channel_magnitude, input_module, pixel_maps
 from ticketlab.plots.common import by_level, chains, percent_axis
 
 
@@ -18,19 +18,21 @@ def chosen_levels(levels: list[int], count: int = 4) -> list[int]:
     return [levels[i] for i in sorted(set(picks))]
 
 
-def _mean_maps(rows, obs_shape, key):
-    return np.mean([pixel_maps(r, obs_shape)[key] for r in rows], axis=0)
+def _mean_maps(rows, image, key):
+    return np.mean([pixel_maps(r, image.obs_shape, image.layout)[key] for r in rows], axis=0)
 
 
-def pixel_heatmap_figure(rows: list[dict], cfg, obs_shape, channels, key: str = "magnitude",
-                         outlines=None, condition: str = "mask_weights"):
+def pixel_heatmap_figure(rows: list[dict], cfg, image, key: str = "magnitude", outlines=None,
+                         condition: str = "mask_weights"):
     """`key`: magnitude (cumulative |W|) or kept (connections). `outlines`: optional bool
-    [n, H, W] regions drawn on every panel (MazeGrid's enemy corridors)."""
+    [n, H, W] regions drawn on every panel (MazeGrid's enemy corridors). `image`: the
+    observation's `ImageInput` (shape, layout, channel names)."""
+    channels = image.channels
     chain = chains(rows).get(condition) or next(iter(chains(rows).values()))
     levels = chosen_levels(sorted({r["level"] for r in chain}))
     fig, axes = plt.subplots(len(levels), len(channels), figsize=(2.1 * len(channels), 1.2 * len(levels) + 0.8),
                              squeeze=False, layout="constrained")
-    maps = {lv: _mean_maps([r for r in chain if r["level"] == lv], obs_shape, key) for lv in levels}
+    maps = {lv: _mean_maps([r for r in chain if r["level"] == lv], image, key) for lv in levels}
     vmax = max(float(m.max()) for m in maps.values()) or 1.0
     for i, lv in enumerate(levels):
         density = np.mean([r["density"] for r in chain if r["level"] == lv])
@@ -53,13 +55,14 @@ def pixel_heatmap_figure(rows: list[dict], cfg, obs_shape, channels, key: str = 
     return fig
 
 
-def channel_density_figure(rows: list[dict], cfg, obs_shape, channels, condition: str = "mask_weights"):
+def channel_density_figure(rows: list[dict], cfg, image, condition: str = "mask_weights"):
     """Per channel: the percent of first-layer connections kept (left) and their cumulative |W|."""
+    channels, shape, layout = image.channels, image.obs_shape, image.layout
     chain = chains(rows).get(condition) or next(iter(chains(rows).values()))
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
     for ax, value, label in (
-        (axes[0], lambda r, c: 100 * channel_density(r, obs_shape)[c], "first-layer connections kept (%)"),
-        (axes[1], lambda r, c: channel_magnitude(r, obs_shape)[c], "cumulative |W| (first layer)"),
+        (axes[0], lambda r, c: 100 * channel_density(r, shape, layout)[c], "first-layer connections kept (%)"),
+        (axes[1], lambda r, c: channel_magnitude(r, shape, layout)[c], "cumulative |W| (first layer)"),
     ):
         for c, name in enumerate(channels):
             _, dens, mean, std = by_level(chain, lambda r, c=c: value(r, c))
@@ -77,8 +80,6 @@ def channel_density_figure(rows: list[dict], cfg, obs_shape, channels, condition
 def input_profile_figure(rows: list[dict], cfg, condition: str = "mask_weights"):
     """Many flat inputs (e.g. an entangled projection): cumulative |W| per input (x) and level (y)."""
     chain = chains(rows).get(condition) or next(iter(chains(rows).values()))
-    from ticketlab.analysis.images import input_module
-
     levels = sorted({r["level"] for r in chain})
     grid = np.array([np.mean([r["input_layer"][input_module(r)]["magnitude"] for r in chain if r["level"] == lv],
                              axis=0) for lv in levels])

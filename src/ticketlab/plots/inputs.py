@@ -6,15 +6,16 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from ticketlab.analysis.images import input_module
-from ticketlab.envs.registry import OBSERVATION_NAMES
-from ticketlab.plots.common import by_level, chains, percent_axis
+from ticketlab.plots.common import by_level, chains, percent_axis, run_spec
 
 
 def input_dimension_figure(rows: list[dict], cfg, condition: str = "mask_weights", module: str | None = None):
     chain = chains(rows).get(condition) or next(iter(chains(rows).values()))
     module = module or input_module(chain[0])
     n_inputs = len(chain[0]["input_layer"][module]["kept"])
-    names = OBSERVATION_NAMES.get(cfg.env.name, tuple(f"obs[{i}]" for i in range(n_inputs)))
+    layer = chain[0]["input_layer"][module].get("layer", "dense_0")
+    spec = run_spec(cfg)
+    names = spec.channel_names if layer.startswith("conv") else spec.obs_names
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
     colours = plt.cm.tab10(np.arange(n_inputs) % 10)
     for i in range(n_inputs):
@@ -23,8 +24,8 @@ def input_dimension_figure(rows: list[dict], cfg, condition: str = "mask_weights
             x = 100 * dens
             ax.plot(x, mean, "-o", ms=3, color=colours[i], label=names[i])
             ax.fill_between(x, mean - std, mean + std, color=colours[i], alpha=0.15, lw=0)
-    axes[0].set_ylabel(f"cumulative |W| of {module}/dense_0")
-    axes[1].set_ylabel(f"connections kept in {module}/dense_0")
+    axes[0].set_ylabel(f"cumulative |W| of {module}/{layer}")
+    axes[1].set_ylabel(f"connections kept in {module}/{layer}")
     for ax in axes:
         percent_axis(ax)
     axes[0].legend(fontsize=7, frameon=False)

@@ -1,4 +1,5 @@
-"""Global magnitude pruning: remove the smallest surviving prunable weights across all layers.
+"""Global pruning: remove the lowest-scoring (by default smallest |w|) surviving prunable weights
+across all layers.
 
 The count removed is exact, ceil(fraction * surviving) as in open_lth; ties are broken by the
 weight's position in the flattened, concatenated prunable leaves (earlier goes first).
@@ -35,17 +36,22 @@ def keep_largest(scores: jax.Array, keep: jax.Array) -> jax.Array:
 
 
 def global_magnitude_mask(params, mask, prunable, keep):
-    """The next mask: keep the `keep` largest-|w| surviving prunable weights, over all layers.
+    """The next mask: keep the `keep` largest-|w| surviving prunable weights, over all layers."""
+    return global_score_mask(jax.tree_util.tree_map(jnp.abs, params), mask, prunable, keep)
+
+
+def global_score_mask(scores, mask, prunable, keep):
+    """The next mask: keep the `keep` highest-scoring surviving prunable weights, over all layers.
 
     `prunable` is a pytree of Python bools (static); non-prunable leaves keep their mask. Weights
     already pruned score -inf, so they stay pruned as long as `keep` <= the surviving count.
     """
-    p_leaves, treedef = jax.tree_util.tree_flatten(params)
+    p_leaves, treedef = jax.tree_util.tree_flatten(scores)
     m_leaves = treedef.flatten_up_to(mask)
     pr_leaves = treedef.flatten_up_to(prunable)
     idx = [i for i, pr in enumerate(pr_leaves) if pr]
     scores = jnp.concatenate(
-        [jnp.where(m_leaves[i], jnp.abs(p_leaves[i]), -jnp.inf).ravel() for i in idx]
+        [jnp.where(m_leaves[i], p_leaves[i], -jnp.inf).ravel() for i in idx]
     )
     kept = keep_largest(scores, keep)
     out = list(m_leaves)

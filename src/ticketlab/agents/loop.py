@@ -1,0 +1,124 @@
+"""The scaffolding every training program shares: best-checkpoint tracking, the training curve,
+the evaluation cadence and the late-rewinding capture, in one place for PPO, DQN and BC.
+
+A program's carry has `params`, `key` and `tracking` fields; after each of its steps (a PPO update,
+a DQN iteration, a BC gradient step) it calls `after_step`, which captures the rewind point and,
+every `eval_every` steps and after the last one, evaluates and keeps the best params.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import jax
+import jax.numpy as jnp
+from flax import struct
+
+from ticketlab.agents.output import TrainOutput
+
+
+@struct.dataclass
+class Tracking:
+    best_params: Any
+    best_return: jax.Array
+    eval_returns: jax.Array
+    """The return of each evaluation, in order."""
+    train_curve: jax.Array
+    """One value per evaluation interval: the mean of what `record` added in it (nan: nothing)."""
+    interval_sum: jax.Array
+    interval_count: jax.Array
+    rewind_params: Any
+    """Params after `rewind_step` steps (late rewinding); the start params when there is none."""
+
+
+@dataclass(frozen=True)
+class Cadence:
+    num_steps: int
+    eval_every: int
+    rewind_step: int = 0
+    """Capture the params after this many steps (0: no capture)."""
+
+    @property
+    def num_evals(self) -> int:
+        return -(-self.num_steps // self.eval_every)
+
+    def evaluates_after(self, step_index):
+        """Whether an evaluation follows step `step_index` (0-based; a Python int or a traced one)."""
+        return ((step_index + 1) % self.eval_every == 0) | (step_index + 1 == self.num_steps)
+
+    def captures_after(self, step_index):
+        """Whether the rewind point is the params after step `step_index`."""
+        return step_index + 1 == self.rewind_step
+
+
+def fresh_tracking(params, num_evals: int) -> Tracking:
+    return Tracking(
+        best_params=params,
+        best_return=jnp.array(-jnp.inf),
+        eval_returns=jnp.zeros(num_evals),
+        train_curve=jnp.zeros(num_evals),
+        interval_sum=jnp.zeros(()),
+        interval_count=jnp.zeros((), jnp.int32),
+        rewind_params=params,
+    )
+
+
+def record(tracking: Tracking, total, count) -> Tracking:
+    """Add `count` values summing to `total` to the current interval of the training curve."""
+    return tracking.replace(interval_sum=tracking.interval_sum + total, interval_count=tracking.interval_count + count)
+
+
+def track_evaluation(tracking: Tracking, params, ret, slot) -> Tracking:
+    """Record evaluation `slot`: keep `params` if `ret` is the best so far (ties go to the later,
+    longer-trained checkpoint) and close the interval's training-curve value."""
+    better = ret >= tracking.best_return
+    best = jax.tree_util.tree_map(lambda n, o: jnp.where(better, n, o), params, tracking.best_params)
+    mean = jnp.where(tracking.interval_count > 0,
+                     tracking.interval_sum / jnp.maximum(tracking.interval_count, 1), jnp.nan)
+    return tracking.replace(
+        best_params=best,
+        best_return=jnp.maximum(ret, tracking.best_return),
+        eval_returns=tracking.eval_returns.at[slot].set(ret),
+        train_curve=tracking.train_curve.at[slot].set(mean),
+        interval_sum=jnp.zeros_like(tracking.interval_sum),
+        interval_count=jnp.zeros_like(tracking.interval_count),
+    )
+
+
+def after_step(carry, step_index, cadence: Cadence, evaluate: Callable):
+    """Rewind capture and evaluation after step `step_index` (0-based; the scan's unbatched
+    input, so under vmap the evaluation stays a real branch). `evaluate(key, carry) -> return`."""
+    if cadence.rewind_step > 0:  # static: without late rewinding nothing is copied on the hot path
+        rewind = jax.tree_util.tree_map(lambda new, old: jnp.where(cadence.captures_after(step_index), new, old),
+                                        carry.params, carry.tracking.rewind_params)
+        carry = carry.replace(tracking=carry.tracking.replace(rewind_params=rewind))
+
+    def run_evaluation(carry):
+        key, k_eval = jax.random.split(carry.key)
+        ret = evaluate(k_eval, carry)
+        tracking = track_evaluation(carry.tracking, carry.params, ret, step_index // cadence.eval_every)
+        return carry.replace(key=key, tracking=tracking)
+
+    return jax.lax.cond(cadence.evaluates_after(step_index), run_evaluation, lambda c: c, carry)
+
+
+def count_episodes(episode_return, tracking: Tracking, reward, done):
+    """Add one env step's rewards to the running episode returns; finished episodes go into the
+    training curve. Returns (episode_return, tracking)."""
+    episode_return = episode_return + reward
+    tracking = record(tracking, jnp.sum(jnp.where(done, episode_return, 0.0)), jnp.sum(done))
+    return jnp.where(done, 0.0, episode_return), tracking
+
+
+def train_output(carry, data_digest=None) -> TrainOutput:
+    t = carry.tracking
+    return TrainOutput(
+        best_params=t.best_params,
+        best_return=t.best_return,
+        final_params=carry.params,
+        final_return=t.eval_returns[-1],
+        eval_returns=t.eval_returns,
+        train_curve=t.train_curve,
+        rewind_params=t.rewind_params,
+        data_digest=jnp.zeros(()) if data_digest is None else data_digest,
+    )

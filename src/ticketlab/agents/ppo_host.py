@@ -1,0 +1,121 @@
+"""PPO on host-side environments (any Gymnasium id): the environments of every run of a level step
+in Python (one Gymnasium vector env per run, seeded from the run's own key), while acting and
+learning are the jitted, vmapped `PPO.act` and `PPO.learn` of the compiled path. So both paths
+share one implementation of the loss and the update, and the same `after_step` bookkeeping:
+tracking, evaluation cadence and rewind capture (`loop.py`).
+
+Evaluation episodes also run on the host, with the run's own policy (mode or sample).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from flax import struct
+
+from ticketlab.agents.base import Agent
+from ticketlab.agents.loop import Tracking, count_episodes, fresh_tracking, track_evaluation, train_output
+from ticketlab.agents.output import RunKeys
+from ticketlab.agents.ppo import PPO, Transition
+from ticketlab.envs.host import HostVectorEnv, evaluate_host
+from ticketlab.pruning.masks import apply_mask
+
+
+@struct.dataclass
+class HostCarry:
+    params: Any
+    tracking: Tracking
+
+
+def host_seed(key) -> int:
+    """A Gymnasium seed drawn from a run's own key (identity, not batch position)."""
+    return int(jax.random.randint(key, (), 0, 2**31 - 1))
+
+
+class HostPPO:
+    """The compiled pieces of PPO, batched over runs, around host-side environments."""
+
+    def __init__(self, ppo: PPO):
+        self.ppo = ppo
+        self.env_id = ppo.spec.id.split(":", 1)[1]
+        vmap = jax.vmap
+        self.split3 = jax.jit(vmap(lambda k: tuple(jax.random.split(k, 3))))
+        self.split2 = jax.jit(vmap(lambda k: tuple(jax.random.split(k))))
+        self.act = jax.jit(vmap(ppo.act))
+        self.to_env = jax.jit(ppo.head.to_env)
+        self.learn = jax.jit(vmap(ppo.learn))
+        self.count = jax.jit(vmap(count_episodes))
+        self.track = jax.jit(vmap(track_evaluation))
+        self.start = jax.jit(vmap(lambda p, m: apply_mask(p, m)))
+        self.opt_init = jax.jit(vmap(ppo.tx.init))
+        self.fresh = jax.jit(vmap(lambda p: fresh_tracking(p, ppo.sizes.cadence.num_evals)))
+        self.output = jax.jit(vmap(lambda p, t: train_output(HostCarry(p, t))))
+
+        def policy(params, mask, key, obs):
+            p = apply_mask(params, mask)
+            out = ppo.policy_out(p, obs)
+            if ppo.eval_policy == "greedy":
+                return ppo.head.to_env(ppo.head.mode(out))
+            return ppo.head.to_env(ppo.head.distribution(out).sample(seed=key))
+
+        self.policy = jax.jit(policy)
+
+    def evaluate(self, params, masks, keys) -> np.ndarray:
+        """[R] mean return of `eval_episodes` host episodes per run, each run with its own seed."""
+        returns = []
+        for r, key in enumerate(keys):
+            p = jax.tree_util.tree_map(lambda x: x[r], params)
+            m = jax.tree_util.tree_map(lambda x: x[r], masks)
+            k_seed, k_act = jax.random.split(key)
+            steps = iter(range(1 << 30))
+            act = lambda obs: np.asarray(self.policy(p, m, jax.random.fold_in(k_act, next(steps)), jnp.asarray(obs)))  # noqa: E731
+            returns.append(evaluate_host(self.env_id, act, self.ppo.cfg.eval_episodes, host_seed(k_seed)).mean())
+        return np.asarray(returns, np.float32)
+
+    def train_batch(self, keys: RunKeys, starts, masks):
+        ppo, cfg, cadence = self.ppo, self.ppo.cfg, self.ppo.sizes.cadence
+        runs = keys.train.shape[0]
+        params = self.start(starts, masks)
+        opt_state = self.opt_init(params)
+        k_reset, key = self.split2(keys.train)
+        envs = [HostVectorEnv(self.env_id, cfg.num_envs, host_seed(k)) for k in k_reset]
+        try:
+            obs = jnp.asarray(np.stack([env.reset() for env in envs]))
+            tracking = self.fresh(params)
+            episode_return = jnp.zeros((runs, cfg.num_envs))
+            for update in range(ppo.sizes.num_updates):
+                steps, finals = [], []
+                for _ in range(cfg.rollout_len):
+                    key, k_act, _ = self.split3(key)
+                    action, log_prob, value = self.act(params, masks, k_act, obs)
+                    env_action = np.asarray(self.to_env(action))
+                    results = [env.step(a) for env, a in zip(envs, env_action)]
+                    next_obs, reward, terminated, truncated, final_obs = (np.stack(x) for x in zip(*results))
+                    done = terminated | truncated
+                    steps.append(Transition(obs, action, log_prob, value, jnp.asarray(reward), jnp.asarray(done),
+                                            jnp.asarray(truncated & ~terminated)))
+                    finals.append(final_obs)
+                    episode_return, tracking = self.count(episode_return, tracking, jnp.asarray(reward),
+                                                          jnp.asarray(done))
+                    obs = jnp.asarray(next_obs)
+                traj = jax.tree_util.tree_map(lambda *xs: jnp.stack(xs, axis=1), *steps)  # [R, T, E, ...]
+                final_obs = jnp.asarray(np.stack(finals, axis=1))
+                params, opt_state, key = self.learn(params, opt_state, key, masks, traj, final_obs, obs)
+                if cadence.rewind_step and cadence.captures_after(update):
+                    tracking = tracking.replace(rewind_params=params)
+                if cadence.evaluates_after(update):
+                    key, k_eval = self.split2(key)
+                    ret = jnp.asarray(self.evaluate(params, masks, k_eval))
+                    slot = jnp.full((runs,), update // cadence.eval_every)
+                    tracking = self.track(tracking, params, ret, slot)
+            return self.output(params, tracking)
+        finally:
+            for env in envs:
+                env.close()
+
+
+def make_host_train(agent: Agent):
+    """`train_batch(stacked RunKeys, stacked starts, stacked masks)` of a PPO agent on a host env."""
+    return HostPPO(agent.program).train_batch

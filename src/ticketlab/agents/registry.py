@@ -1,0 +1,20 @@
+"""Agents by name (`algo`): PPO, DQN and behavioural cloning, and any `AgentDef` a user
+registers with `register_agent`."""
+from __future__ import annotations
+
+import dataclasses
+
+from ticketlab.agents import bc, dqn, ppo, ppo_host
+from ticketlab.agents.base import AgentDef
+from ticketlab.registry import Registry
+
+AGENTS: Registry[AgentDef] = Registry("algo")
+
+
+def register_agent(agent: AgentDef, *, replace: bool = False) -> AgentDef:
+    return AGENTS.register(agent.name, agent, replace=replace)
+
+
+register_agent(dataclasses.replace(ppo.AGENT, host_train=ppo_host.make_host_train))
+register_agent(dqn.AGENT)
+register_agent(bc.AGENT)

@@ -1,0 +1,123 @@
+"""What the engine knows of an environment: `EnvSpec` (built per run) and `EnvDef` (a registry
+entry: how to build one, and the facts about its observations that analyses and plots need).
+
+Facts live here, never in the code that reads them: the names of observation dimensions, the worst
+possible return (the floor of normalized plots), the image layout of the observation (CHW or HWC:
+nothing downstream guesses it) and the name of each image channel.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+from ticketlab.envs.encodings import Encoder
+
+IMAGE_LAYOUTS = ("CHW", "HWC")
+
+
+@dataclass(frozen=True)
+class EnvSpec:
+    id: str
+    """The canonical id (aliases resolved), what config.json and plots key on."""
+    env: Any
+    """A gymnax environment (backend "jax"), or None for host environments."""
+    params: Any
+    obs_shape: tuple[int, ...]
+    """What the network sees (after the agent-side encoder, if any)."""
+    obs_names: tuple[str, ...]
+    return_floor: float
+    """Worst possible episode return; normalized returns are (R - floor) / (dense mean - floor)."""
+    max_episode_steps: int
+    num_actions: int = 0
+    """Discrete action count (0 for continuous actions)."""
+    action_dim: int = 0
+    """Continuous action dimensions (0 for discrete actions)."""
+    action_low: tuple[float, ...] = ()
+    action_high: tuple[float, ...] = ()
+    raw_obs_shape: tuple[int, ...] = ()
+    """What the environment returns (and replay stores); `obs_shape` is what the network sees."""
+    obs_dtype: str = "float32"
+    image_layout: str | None = None
+    """"CHW" or "HWC" when the network input is an image, else None."""
+    channel_names: tuple[str, ...] = ()
+    encoder: Encoder | None = None
+    """Agent-side observation encoding (MazeGrid's entangled projection, RGB / 255), or None."""
+    encoding: str = ""
+    """The encoding name of environments that have several ("" otherwise)."""
+    backend: str = "jax"
+    """"jax": a gymnax environment stepped inside the compiled program; "host": a Gymnasium
+    environment stepped in Python (envs/host.py)."""
+
+    @property
+    def discrete(self) -> bool:
+        return self.num_actions > 0
+
+    @property
+    def num_inputs(self) -> int:
+        return math.prod(self.obs_shape)
+
+    def image_shape_chw(self) -> tuple[int, int, int] | None:
+        """(channels, height, width) of an image input, else None."""
+        if self.image_layout is None:
+            return None
+        if self.image_layout == "CHW":
+            return tuple(self.obs_shape)
+        h, w, c = self.obs_shape
+        return (c, h, w)
+
+
+@dataclass(frozen=True)
+class EnvDef:
+    """A registry entry. `build(encoding) -> EnvSpec`; the other fields are what `register_env`
+    was told, kept for listing."""
+
+    id: str
+    build: Callable[[str], EnvSpec]
+    aliases: tuple[str, ...] = ()
+    encodings: tuple[str, ...] = ("object-map",)
+    """Allowed env.encoding values; the first is the default (object-map: the observation as is)."""
+    facts: dict = field(default_factory=dict)
+
+
+def default_names(shape: tuple[int, ...]) -> tuple[str, ...]:
+    return tuple(f"obs[{i}]" for i in range(math.prod(shape)))
+
+
+def gymnax_spec(env_id: str, env, params, *, obs_names=None, return_floor: float = 0.0,
+                image_layout: str | None = None, channel_names: tuple[str, ...] = ()) -> EnvSpec:
+    """The spec of a gymnax environment instance from its spaces and the registered facts."""
+    obs_space = env.observation_space(params)
+    shape = tuple(int(d) for d in obs_space.shape)
+    space = env.action_space(params)
+    if hasattr(space, "n"):
+        actions = dict(num_actions=int(space.n))
+    else:
+        low = tuple(float(x) for x in np.broadcast_to(np.asarray(space.low, np.float32), space.shape).reshape(-1))
+        high = tuple(float(x) for x in np.broadcast_to(np.asarray(space.high, np.float32), space.shape).reshape(-1))
+        actions = dict(action_dim=len(low), action_low=low, action_high=high)
+    if image_layout is not None and len(shape) != 3:
+        raise ValueError(f"{env_id}: image_layout {image_layout} needs a 3-d observation, got {shape}")
+    names = tuple(obs_names) if obs_names else default_names(shape)
+    if image_layout is not None and not obs_names:
+        names = image_input_names(shape, image_layout, channel_names)
+    return EnvSpec(
+        id=env_id, env=env, params=params, obs_shape=shape, obs_names=names,
+        return_floor=float(return_floor), max_episode_steps=int(params.max_steps_in_episode),
+        raw_obs_shape=shape, obs_dtype=str(getattr(obs_space, "dtype", "float32")),
+        image_layout=image_layout, channel_names=tuple(channel_names), **actions,
+    )
+
+
+def image_input_names(shape, layout: str, channel_names) -> tuple[str, ...]:
+    """`channel (row,col)` for every input in the observation's own flattened order."""
+    if layout == "CHW":
+        c, h, w = shape
+        order = [(ch, r, col) for ch in range(c) for r in range(h) for col in range(w)]
+    else:
+        h, w, c = shape
+        order = [(ch, r, col) for r in range(h) for col in range(w) for ch in range(c)]
+    names = tuple(channel_names) or tuple(f"channel {i}" for i in range(c))
+    return tuple(f"{names[ch]} ({r},{col})" for ch, r, col in order)

@@ -1,0 +1,98 @@
+"""Running an experiment: resolve what the agent needs from outside its own run (a behavioural
+cloning expert, trained once and cached), then run IMP. The layer above the agents and the IMP
+driver, so neither has to import the other's world.
+
+Experts are ordinary level-0 runs of an RL preset, stored content-addressed by that preset's
+config hash under <out>/experts/ and reused: a second request trains nothing.
+"""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Callable
+
+import jax
+
+from ticketlab import paths, store
+from ticketlab.agents.evaluate import epsilon_greedy_actor, evaluate_episodes, policy_actor
+from ticketlab.agents.experts import Expert, load_expert, save_expert
+from ticketlab.agents.heads import head_for
+from ticketlab.agents.registry import AGENTS
+from ticketlab.config import ExperimentConfig
+from ticketlab.envs.registry import make_env
+from ticketlab.errors import ConfigError, ExpertError
+from ticketlab.imp.driver import run_experiment
+from ticketlab.imp.results import load_metrics
+from ticketlab.presets import preset
+
+REEVALUATION_EPISODES = 64
+
+
+def run(cfg: ExperimentConfig, on_level: Callable | None = None, argv: list[str] | None = None,
+        seeds: list[int] | None = None, wait: bool = False) -> Path:
+    """Run (or resume) `cfg`: resolve its expert if the agent needs one, then every IMP level."""
+    expert = resolve_expert(cfg) if AGENTS.get(cfg.algo).needs_expert else None
+    return run_experiment(cfg, on_level=on_level, argv=argv, seeds=seeds, wait=wait, expert=expert)
+
+
+def resolve_expert(cfg: ExperimentConfig) -> Expert:
+    b = cfg.bc
+    if b.expert.endswith(".safetensors"):
+        return load_expert(Path(b.expert))
+    return train_expert(b.expert, cfg.out, b.expert_threshold, b.expert_seeds, b.expert_steps)
+
+
+def expert_config(preset_name: str, out: str, seeds: int, steps: int = 0) -> ExperimentConfig:
+    """The RL run (level 0 only) an expert comes from; `steps` > 0 overrides its training steps."""
+    cfg = preset(preset_name)
+    agent = AGENTS.get(cfg.algo)
+    if agent.needs_expert:
+        raise ConfigError("bc.expert", f"{preset_name!r} is not an RL preset")
+    if steps:
+        section = getattr(cfg, agent.section)
+        cfg = dataclasses.replace(cfg, **{agent.section: dataclasses.replace(section, total_steps=steps)})
+    return dataclasses.replace(cfg, seeds=seeds, levels=1, out=str(Path(out) / "experts"))
+
+
+def train_expert(preset_name: str, out: str, threshold: float, seeds: int, steps: int = 0) -> Expert:
+    """The cached expert of RL preset `preset_name`, training it once if needed."""
+    cfg = expert_config(preset_name, out, seeds, steps)
+    run_dir = paths.run_dir(cfg)
+    path = paths.expert_file(run_dir)
+    if path.exists():
+        return load_expert(path)
+    run_experiment(cfg)
+    rows = [r for r in load_metrics(run_dir) if r["level"] == 0]
+    if not rows:
+        raise ExpertError(f"every candidate expert of {preset_name!r} failed (NaN or inf); see ticketlab status {run_dir}")
+    best = max(rows, key=lambda r: r["best_return"])
+    total = AGENTS.get(cfg.algo).total_steps(cfg)
+    if best["best_return"] < threshold:
+        raise ExpertError(
+            f"expert {preset_name!r} reached a best mean evaluation return of {best['best_return']:.1f} < threshold "
+            f"{threshold:g} in {total:,} steps over {seeds} seeds ({run_dir}); train longer "
+            f"(--bc.expert-steps), add --bc.expert-seeds, or lower --bc.expert-threshold"
+        )
+    spec = make_env(cfg.env.name, cfg.env.encoding, cfg.env.module)
+    acting = AGENTS.get(cfg.algo).acting(cfg, spec)
+    params = store.load_tree(paths.tree_file(run_dir, 0, best["seed"], "dense", "best"))[acting.module]
+    kind = "q" if acting.module == "q" else head_for(spec).name
+    epsilon = cfg.dqn.eps_final if kind == "q" else 0.0
+    mean_return = reevaluate(cfg, spec, acting, params, seed=best["seed"])
+    hidden = cfg.network.q_hidden if kind == "q" else cfg.network.actor_hidden
+    save_expert(path, params, env=spec.id, kind=kind, hidden=hidden, activation=cfg.network.activation,
+                torso=cfg.network.torso, mean_return=mean_return, source=f"{run_dir.name} seed {best['seed']}",
+                epsilon=epsilon)
+    return dataclasses.replace(load_expert(path), trained_now=True)
+
+
+def reevaluate(cfg: ExperimentConfig, spec, acting, params: dict, seed: int) -> float:
+    """Mean return of fresh evaluation episodes of an acting network (greedy; DQN with its
+    evaluation epsilon)."""
+    out = lambda o: acting.network.apply({"params": params}, o)  # noqa: E731
+    if acting.module == "q":
+        act = epsilon_greedy_actor(out, spec.num_actions, cfg.dqn.eps_eval)
+    else:
+        act = policy_actor(head_for(spec), out, "greedy")
+    key = jax.random.fold_in(jax.random.PRNGKey(seed), 777)
+    return float(jax.jit(lambda k: evaluate_episodes(k, act, spec, REEVALUATION_EPISODES))(key))

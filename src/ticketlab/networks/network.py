@@ -1,0 +1,103 @@
+"""One network for every agent: an optional conv torso, dense hidden layers and a linear output,
+with layers named `conv_0 ..` and `dense_0 ..` under the module's name in params (`actor/conv_0`,
+`critic/dense_1`, `q/dense_0`), which pruning scope, analyses, files and plots key on.
+
+Build it with `make_network(...)` (keyword-only). A Gaussian policy network also holds a
+state-independent `log_std` parameter (never pruned: it is not a kernel) and returns
+(mean, log_std).
+"""
+from __future__ import annotations
+
+import math
+from typing import Callable
+
+import jax.numpy as jnp
+from flax import linen as nn
+
+from ticketlab.networks.init import layer_initializers
+from ticketlab.networks.torsos import TORSOS
+from ticketlab.registry import Registry
+
+ACTIVATIONS: Registry[Callable] = Registry("network.activation")
+ACTIVATIONS.register("tanh", jnp.tanh)
+ACTIVATIONS.register("relu", nn.relu)
+
+
+class Network(nn.Module):
+    """Conv layers `conv_i` (image inputs), dense layers `dense_0 .. dense_n`; the last dense layer
+    is the linear output."""
+
+    hidden: tuple[int, ...]
+    out: int
+    activation: str
+    scheme: str
+    input_scale: float
+    is_policy: bool
+    obs_shape: tuple[int, ...]
+    convs: tuple[tuple[int, int, int], ...] = ()
+    image_layout: str | None = None
+    """"CHW" or "HWC" (the environment registry's fact); conv layers see height x width x channels."""
+    dropout: float = 0.0
+    """Dropout rate after every hidden dense layer when called with `train=True` (needs a "dropout" rng)."""
+    gaussian: bool = False
+    log_std_init: float = 0.0
+
+    @nn.compact
+    def __call__(self, x, train: bool = False):
+        ndim = len(self.obs_shape)
+        batch = x.shape[: x.ndim - ndim]
+        x = x.astype(jnp.float32)
+        first = True
+        if self.convs:
+            x = x.reshape((-1,) + tuple(self.obs_shape))
+            if self.image_layout == "CHW":
+                x = jnp.transpose(x, (0, 2, 3, 1))
+            for i, (features, size, stride) in enumerate(self.convs):
+                fan_in = size * size * x.shape[-1]
+                kernel_init, bias_init = layer_initializers(
+                    self.scheme, fan_in, False, self.is_policy, self.input_scale if first else 1.0)
+                x = nn.Conv(features, (size, size), (stride, stride), padding="VALID", kernel_init=kernel_init,
+                            bias_init=bias_init, name=f"conv_{i}")(x)
+                x = ACTIVATIONS.get(self.activation)(x)
+                first = False
+            x = x.reshape(batch + (-1,))
+        else:
+            x = x.reshape(batch + (-1,))
+        widths = tuple(self.hidden) + (self.out,)
+        for i, width in enumerate(widths):
+            last = i == len(widths) - 1
+            kernel_init, bias_init = layer_initializers(
+                self.scheme, x.shape[-1], last, self.is_policy, self.input_scale if first else 1.0)
+            x = nn.Dense(width, kernel_init=kernel_init, bias_init=bias_init, name=f"dense_{i}")(x)
+            first = False
+            if not last:
+                x = ACTIVATIONS.get(self.activation)(x)
+                if self.dropout > 0.0:
+                    x = nn.Dropout(self.dropout, deterministic=not train)(x)
+        if self.gaussian:
+            log_std = self.param("log_std", nn.initializers.constant(self.log_std_init), (self.out,))
+            return x, jnp.broadcast_to(log_std, x.shape)
+        return x
+
+
+def make_network(*, hidden, out: int, obs_shape, activation: str = "tanh", scheme: str = "torch-default",
+                 input_scale: float = 1.0, is_policy: bool = False, torso: str = "mlp",
+                 image_layout: str | None = None, dropout: float = 0.0, gaussian: bool = False,
+                 log_std_init: float = 0.0) -> Network:
+    """The network of one module (keyword-only, so a call reads as what it builds)."""
+    convs = TORSOS.get(torso)
+    if convs and image_layout is None:
+        raise ValueError(f"network.torso: {torso} needs an image observation; this one has shape {tuple(obs_shape)}")
+    return Network(hidden=tuple(hidden), out=int(out), activation=activation, scheme=scheme,
+                   input_scale=float(input_scale), is_policy=is_policy, obs_shape=tuple(obs_shape),
+                   convs=convs, image_layout=image_layout, dropout=float(dropout), gaussian=gaussian,
+                   log_std_init=float(log_std_init))
+
+
+def first_layer(module_params: dict) -> str:
+    """The name of a module's input layer: `conv_0` for a CNN, else `dense_0`."""
+    return "conv_0" if "conv_0" in module_params else "dense_0"
+
+
+def num_inputs(obs_shape) -> int:
+    return math.prod(obs_shape)
