@@ -9,11 +9,10 @@ import pytest
 from ticketlab import paths
 from ticketlab.agents import bc
 from ticketlab.agents.distill_losses import cross_entropy, huber_value, kl_gaussian
-from ticketlab.agents.experts import get_expert
 from ticketlab.agents.output import RunKeys
-from ticketlab.config import BCConfig
+from ticketlab.config import BCConfig, StudentConfig
 from ticketlab.envs.registry import make_env
-from ticketlab.networks.mlp import MLP
+from ticketlab.experiments import run as run_experiment, train_expert
 from ticketlab.presets import preset
 
 
@@ -47,9 +46,9 @@ def test_kl_gaussian_and_huber_match_numpy():
 def expert(tmp_path_factory):
     """A quickly trained Cart-Pole expert (25,600 PPO steps), cached under <out>/experts/."""
     out = tmp_path_factory.mktemp("bc") / "runs"
-    first = get_expert("cartpole-ppo", str(out), threshold=250.0, seeds=4, steps=25_600)
+    first = train_expert("cartpole-ppo", str(out), threshold=250.0, seeds=4, steps=25_600)
     files = {p: p.stat().st_mtime_ns for p in (out / "experts").rglob("*") if p.is_file()}
-    second = get_expert("cartpole-ppo", str(out), threshold=250.0, seeds=4, steps=25_600)
+    second = train_expert("cartpole-ppo", str(out), threshold=250.0, seeds=4, steps=25_600)
     after = {p: p.stat().st_mtime_ns for p in (out / "experts").rglob("*") if p.is_file()}
     return out, first, second, files, after
 
@@ -65,19 +64,16 @@ def test_expert_cache_is_hit_on_second_call(expert):
 
 
 def _student_train(expert, cfg: BCConfig, hidden=(64, 64)):
-    spec = make_env("CartPole-v1")
-    teacher = MLP(expert.hidden, 2, expert.activation, "torch-default", 1.0, True)
-    student = MLP(hidden, 2, "tanh", "torch-default", 1.0, True)
-    init = lambda k: {"actor": student.init(k, jnp.zeros((1, 4)))["params"]}  # noqa: E731
-    params = jax.tree_util.tree_map(jnp.asarray, expert.params)
-    return spec, teacher, student, init, bc.make_train(cfg, spec, student, teacher, params), params
+    """(init, train) of a BC student of `expert` on Cart-Pole."""
+    exp_cfg = dataclasses.replace(preset("cartpole-bc"), bc=cfg, student=StudentConfig(hidden))
+    program = bc.BC(exp_cfg, make_env("CartPole-v1"), expert)
+    return program.init, program.train
 
 
 def test_student_data_never_depends_on_the_student(expert):
     _, first, *_ = expert
     cfg = BCConfig(total_steps=400, epochs=1, batch_size=100, eval_every=4, eval_episodes=1)
-    spec, teacher, student, init, _, tparams = _student_train(first, cfg)
-    collect = jax.jit(bc.make_collect(cfg, spec, teacher, tparams))
+    collect = jax.jit(bc.make_collect(cfg, make_env("CartPole-v1"), first))
     a_obs, a_logits = collect(jax.random.PRNGKey(7))
     b_obs, b_logits = collect(jax.random.PRNGKey(7))
     np.testing.assert_array_equal(a_obs, b_obs)
@@ -86,7 +82,7 @@ def test_student_data_never_depends_on_the_student(expert):
     # -> identical batches; another data key -> other batches
     digests = []
     for hidden, init_seed, data_seed in (((64, 64), 0, 7), ((64, 64), 1, 7), ((128, 32), 2, 7), ((64, 64), 0, 8)):
-        _, _, _, init, train, _ = _student_train(first, cfg, hidden)
+        init, train = _student_train(first, cfg, hidden)
         params = init(jax.random.PRNGKey(init_seed))
         mask = jax.tree_util.tree_map(lambda x: jnp.ones(x.shape, bool), params)
         out = jax.jit(train)(RunKeys(jax.random.PRNGKey(1), jax.random.PRNGKey(data_seed)), params, mask)
@@ -98,7 +94,7 @@ def test_student_data_never_depends_on_the_student(expert):
 def test_distilled_dense_student_learns_cartpole(expert):
     _, first, *_ = expert
     cfg = BCConfig(total_steps=10_000, epochs=10, batch_size=250, eval_every=40, eval_episodes=4)
-    spec, teacher, student, init, train, _ = _student_train(first, cfg, hidden=(128, 128))
+    init, train = _student_train(first, cfg, hidden=(128, 128))
     keys = jax.random.split(jax.random.PRNGKey(3), 2)
     params = jax.vmap(init)(keys)
     mask = jax.tree_util.tree_map(lambda x: jnp.ones(x.shape, bool), params)
@@ -111,7 +107,6 @@ def test_distilled_dense_student_learns_cartpole(expert):
 
 def test_bc_run_through_the_engine(expert, tmp_path):
     """IMP over students: same driver, store and conditions as RL; the expert comes from the cache."""
-    from ticketlab.imp.driver import run_experiment
     from ticketlab.imp.results import load_metrics
 
     out, first, *_ = expert

@@ -21,8 +21,8 @@ CASES = [
     (["run", "cartpole-ppo", "--levels", "0"], "levels: must be >= 1"),
     (["run", "cartpole-ppo", "--algo", "evolution"], "algo: unknown 'evolution'; allowed: ppo, dqn, bc"),
     (["run", "cartpole-bc", "--bc.loss", "mse"], "bc.loss: unknown 'mse'; allowed: cross_entropy, kl_gaussian, huber_value"),
-    (["run", "cartpole-bc", "--bc.loss", "kl_gaussian"], "bc.loss: 'kl_gaussian' needs a Gaussian or value student"),
-    (["run", "cartpole-bc", "--bc.expert", "nope"], "bc.expert: unknown 'nope'; allowed: cartpole-ppo, acrobot-ppo, <path>.safetensors"),
+    (["run", "cartpole-bc", "--bc.loss", "kl_gaussian"], "bc.loss: 'kl_gaussian' does not fit CartPole-v1's discrete actions; allowed: cross_entropy, huber_value"),
+    (["run", "cartpole-bc", "--bc.expert", "nope"], "bc.expert: unknown 'nope'; allowed: cartpole-ppo, acrobot-ppo, mazegrid-dqn, cartpole-dqn, <path>.safetensors"),
     (["run", "cartpole-bc", "--student.hidden", "0,5"], "student.hidden: widths must be >= 1"),
     (["run", "cartpole-bc", "--imp.rewind-steps", "100"], "imp.rewind-steps: late rewinding is for RL runs"),
     (["run", "cartpole-bc", "--bc.batch-size", "20000"], "bc.batch-size: must be <= the collected transitions (10000)"),
@@ -55,7 +55,7 @@ CASES = [
     (["run", "mazegrid-dqn", "--dqn.num-envs", "7"], "dqn.num-envs: batch-size / replay-ratio = 64 env steps per update must be a whole multiple of num-envs (7)"),
     (["run", "mazegrid-dqn", "--dqn.priority-alpha", "1.5"], "dqn.priority-alpha: must be in [0, 1], got 1.5"),
     (["run", "mazegrid-dqn", "--dqn.learning-starts", "10"], "dqn.learning-starts: must be >= batch-size (256), got 10"),
-    (["run", "mazegrid-dqn", "--imp.scope", "actor_critic"], "imp.scope: DQN has one network (the Q-network); allowed: actor"),
+    (["run", "mazegrid-dqn", "--imp.scope", "actor_critic"], "imp.scope: unknown 'actor_critic'; allowed: actor"),
     (["run", "mazegrid-dqn", "--network.dropout", "1.0"], "network.dropout: must be in [0, 1), got 1.0"),
     (["run", "cartpole-ppo", "--network.dropout", "0.1"], "network.dropout: dropout is implemented for algo dqn; ppo allows only 0"),
     (["run", "mazegrid-dqn", "--imp.rewind-steps", "6000000"], "imp.rewind-steps: must be in [0, dqn.total-steps)"),
@@ -92,7 +92,7 @@ def test_status_refuses_a_directory_without_runs(tmp_path, capsys):
 def test_a_config_that_disagrees_with_the_one_on_disk(tmp_path, capsys):
     import json
 
-    from ticketlab.imp.driver import run_experiment
+    from ticketlab.experiments import run as run_experiment
 
     from conftest import tiny_config
 

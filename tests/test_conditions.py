@@ -23,10 +23,11 @@ def leaves(t):
 
 def run(condition, setup, keep=20, seed=0):
     init, best, fresh, prev = setup
-    return next_level(condition, jax.random.PRNGKey(seed), best, prev, init, fresh, PRUNABLE, keep)
+    scores = jax.tree_util.tree_map(np.abs, best)  # the magnitude score
+    return next_level(condition, jax.random.PRNGKey(seed), scores, prev, init, fresh, PRUNABLE, keep)
 
 
-@pytest.mark.parametrize("condition", CONDITIONS)
+@pytest.mark.parametrize("condition", CONDITIONS.names())
 def test_masks_binary_and_global_count(condition, setup):
     mask, start = run(condition, setup)
     kernels = [mask["actor"][n]["kernel"] for n in ("dense_0", "dense_1")]

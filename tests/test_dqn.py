@@ -103,10 +103,10 @@ def test_weight_decay_is_pytorch_coupled_l2():
 
 
 def test_dropout_acts_only_while_training():
-    from ticketlab.networks.mlp import MLP
+    from ticketlab.networks.network import make_network
 
-    net = MLP((32, 32), 4, "relu", "torch-default", 1.0, False, 1, dropout=0.5)
-    plain = MLP((32, 32), 4, "relu", "torch-default", 1.0, False, 1)
+    net = make_network(hidden=(32, 32), out=4, obs_shape=(5,), activation="relu", dropout=0.5)
+    plain = make_network(hidden=(32, 32), out=4, obs_shape=(5,), activation="relu")
     x = jax.random.normal(jax.random.PRNGKey(0), (8, 5))
     params = net.init(jax.random.PRNGKey(1), x)
     eval_out = net.apply(params, x)
@@ -116,13 +116,13 @@ def test_dropout_acts_only_while_training():
 
 
 def _cartpole(steps, **dqn_fields):
-    from ticketlab.agents.build import build_agent
+    from ticketlab.agents import dqn
     from ticketlab.envs.registry import make_env
     from ticketlab.presets import preset
 
     cfg = preset("cartpole-dqn")
     cfg = dataclasses.replace(cfg, dqn=dataclasses.replace(cfg.dqn, total_steps=steps, **dqn_fields))
-    return cfg, build_agent(cfg, make_env(cfg.env.name))
+    return cfg, dqn.build(cfg, make_env(cfg.env.name))
 
 
 def test_dqn_learns_cartpole_in_a_short_run():
@@ -158,7 +158,6 @@ def test_pruned_q_weights_stay_zero_and_the_mask_is_in_the_forward_pass():
 
 def test_late_rewinding_captures_the_params_after_the_rewind_update():
     from ticketlab.agents import dqn as dqn_module
-    from ticketlab.agents.build import q_network
     from ticketlab.envs.registry import make_env
     from ticketlab.pruning.masks import ones_mask
 
@@ -166,11 +165,12 @@ def test_late_rewinding_captures_the_params_after_the_rewind_update():
     spec = make_env(cfg.env.name)
     params = agent.init(jax.random.PRNGKey(0))
     keys = RunKeys(jax.random.PRNGKey(3), jax.random.PRNGKey(4))
-    per_iteration = dqn_module.schedule(cfg.dqn)["steps_per_iteration"]
-    first = dqn_module.schedule(cfg.dqn)["first_update"]
+    per_iteration = dqn_module.schedule(cfg.dqn).steps_per_iteration
+    first = dqn_module.schedule(cfg.dqn).first_update
     outs = {}
     for rewind in (first + 10, first + 11):
-        train = dqn_module.make_train(cfg.dqn, spec, q_network(cfg, spec), rewind_update=rewind)
+        rewound = dataclasses.replace(cfg, imp=dataclasses.replace(cfg.imp, rewind_steps=rewind * per_iteration))
+        train = dqn_module.DQN(rewound, spec).train
         outs[rewind] = jax.jit(train)(keys, params, ones_mask(params))
     a, b = outs[first + 10], outs[first + 11]
     leaves = lambda t: [np.asarray(x) for x in jax.tree_util.tree_leaves(t)]  # noqa: E731

@@ -7,7 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from ticketlab.agents.build import q_network
+from ticketlab.agents.dqn import q_network
 from ticketlab.analysis.images import channel_density, channel_magnitude, pixel_maps
 from ticketlab.analysis.summaries import level_summary
 from ticketlab.envs.registry import make_env
@@ -29,7 +29,7 @@ def _params_and_mask():
 def test_pixel_values_equal_a_direct_sum_over_the_first_layer_kernel():
     cfg, spec, net, params, mask, prunable = _params_and_mask()
     row = level_summary(params, mask, prunable)
-    maps = pixel_maps(row, spec.obs_shape)
+    maps = pixel_maps(row, spec.obs_shape, spec.image_layout)
     kernel = np.asarray(params["q"]["dense_0"]["kernel"])
     keep = np.asarray(mask["q"]["dense_0"]["kernel"])
     rng = np.random.default_rng(0)
@@ -41,10 +41,10 @@ def test_pixel_values_equal_a_direct_sum_over_the_first_layer_kernel():
         assert maps["magnitude"][c, h, w] == pytest.approx(np.abs(hidden).sum(), rel=1e-5)
         assert maps["kept"][c, h, w] == keep[c * 200 + h * 20 + w].sum()
         np.testing.assert_array_equal(hidden != 0, keep[c * 200 + h * 20 + w] & (kernel[c * 200 + h * 20 + w] != 0))
-    density = channel_density(row, spec.obs_shape)
+    density = channel_density(row, spec.obs_shape, spec.image_layout)
     direct = keep.reshape(6, 200, -1).mean(axis=(1, 2))
     np.testing.assert_allclose(density, direct, rtol=1e-6)
-    magnitude = channel_magnitude(row, spec.obs_shape)
+    magnitude = channel_magnitude(row, spec.obs_shape, spec.image_layout)
     direct = np.abs(np.where(keep, kernel, 0.0)).reshape(6, 200, -1).sum(axis=(1, 2))
     np.testing.assert_allclose(magnitude, direct, rtol=1e-4)
 
@@ -71,7 +71,7 @@ def _tiny_dqn(out, **env):
 
 def test_an_image_run_gets_pixel_heatmaps_and_play_replays_it(tmp_path, capsys):
     from ticketlab.cli import main
-    from ticketlab.imp.driver import run_experiment
+    from ticketlab.experiments import run as run_experiment
     from ticketlab.plots import plot_run
 
     from ticketlab import paths
@@ -99,7 +99,7 @@ def test_an_image_run_gets_pixel_heatmaps_and_play_replays_it(tmp_path, capsys):
     ("rgb", ["channel_density", "layer_density", "pixel_kept", "pixel_magnitude", "ticket"]),
 ])
 def test_other_encodings_get_their_figures(tmp_path, encoding, figures):
-    from ticketlab.imp.driver import run_experiment
+    from ticketlab.experiments import run as run_experiment
     from ticketlab.plots import plot_run
 
     run = run_experiment(_tiny_dqn(tmp_path / "runs", encoding=encoding))

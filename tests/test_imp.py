@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from ticketlab import paths, store
-from ticketlab.imp.driver import run_experiment
+from ticketlab.experiments import run as run_experiment
 from ticketlab.pruning.conditions import DENSE
 from ticketlab.pruning.magnitude import count_after_levels
 

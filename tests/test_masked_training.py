@@ -6,10 +6,9 @@ import jax.numpy as jnp
 import numpy as np
 
 from ticketlab.agents.output import RunKeys
-from ticketlab.agents.ppo import make_train
-from ticketlab.config import InitConfig, NetworkConfig, PPOConfig
+from ticketlab.agents.ppo import PPO
+from ticketlab.config import ExperimentConfig, PPOConfig
 from ticketlab.envs.registry import make_env
-from ticketlab.networks.mlp import actor_critic, init_params
 from ticketlab.pruning.magnitude import random_global_mask
 from ticketlab.pruning.masks import prunable_tree
 
@@ -19,12 +18,10 @@ def keys(i):
 
 
 def setup(steps=4096):
-    spec = make_env("CartPole-v1")
-    actor, critic = actor_critic(NetworkConfig(), InitConfig(), spec.num_actions)
-    params = init_params(jax.random.PRNGKey(0), actor, critic, spec.obs_shape)
+    ppo = PPO(ExperimentConfig(ppo=PPOConfig(total_steps=steps, eval_every=8, eval_episodes=2)), make_env("CartPole-v1"))
+    params = ppo.init(jax.random.PRNGKey(0))
     mask = random_global_mask(jax.random.PRNGKey(1), params, prunable_tree(params, "actor_critic"), 1000)
-    cfg = PPOConfig(total_steps=steps, eval_every=8, eval_episodes=2)
-    return jax.jit(make_train(cfg, spec, actor, critic)), params, mask
+    return jax.jit(ppo.train), params, mask
 
 
 def test_pruned_weights_exactly_zero_after_many_steps():

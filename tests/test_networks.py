@@ -2,15 +2,17 @@ import jax
 import numpy as np
 import pytest
 
-from ticketlab.config import InitConfig, NetworkConfig
-from ticketlab.networks.init import SCHEMES
-from ticketlab.networks.mlp import actor_critic, init_params
+from ticketlab.agents.ppo import PPO
+from ticketlab.config import ExperimentConfig, InitConfig, NetworkConfig
+from ticketlab.envs.registry import make_env
+from ticketlab.networks.init import INIT_SCHEMES
 from ticketlab.pruning.masks import leaf_paths
 
 
 def make(scheme="torch-default", scale=1.0, hidden=(64, 64)):
-    actor, critic = actor_critic(NetworkConfig(hidden, hidden), InitConfig(scheme, scale), 2)
-    return init_params(jax.random.PRNGKey(0), actor, critic, (4,))
+    cfg = ExperimentConfig(network=NetworkConfig(actor_hidden=hidden, critic_hidden=hidden),
+                           init=InitConfig(scheme=scheme, input_scale=scale))
+    return PPO(cfg, make_env("CartPole-v1")).init(jax.random.PRNGKey(0))
 
 
 def test_layer_names_are_api():
@@ -40,7 +42,7 @@ def test_input_scale_rescales_first_layer_only():
         np.testing.assert_array_equal(np.asarray(b[module]["dense_1"]["kernel"]), np.asarray(a[module]["dense_1"]["kernel"]))
 
 
-@pytest.mark.parametrize("scheme", SCHEMES)
+@pytest.mark.parametrize("scheme", INIT_SCHEMES.names())
 def test_every_scheme_initializes(scheme):
     p = make(scheme)
     k = np.asarray(p["actor"]["dense_1"]["kernel"])

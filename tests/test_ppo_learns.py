@@ -3,20 +3,17 @@ import jax
 import numpy as np
 
 from ticketlab.agents.output import RunKeys
-from ticketlab.agents.ppo import make_train
-from ticketlab.config import InitConfig, NetworkConfig, PPOConfig
+from ticketlab.agents.ppo import PPO
+from ticketlab.config import ExperimentConfig, PPOConfig
 from ticketlab.envs.registry import make_env
-from ticketlab.networks.mlp import actor_critic, init_params
 from ticketlab.pruning.masks import ones_mask
 
 
 def test_short_ppo_run_learns_cartpole():
-    spec = make_env("CartPole-v1")
-    actor, critic = actor_critic(NetworkConfig(), InitConfig(), spec.num_actions)
-    train = make_train(PPOConfig(total_steps=25_600, eval_every=25, eval_episodes=4), spec, actor, critic)
+    ppo = PPO(ExperimentConfig(ppo=PPOConfig(total_steps=25_600, eval_every=25, eval_episodes=4)), make_env("CartPole-v1"))
     keys = jax.random.split(jax.random.PRNGKey(0), 4)
-    params = jax.vmap(lambda k: init_params(k, actor, critic, spec.obs_shape))(keys)
-    out = jax.jit(jax.vmap(train))(RunKeys(keys, keys), params, ones_mask(params))
+    params = jax.vmap(ppo.init)(keys)
+    out = jax.jit(jax.vmap(ppo.train))(RunKeys(keys, keys), params, ones_mask(params))
     first, best = np.asarray(out.eval_returns)[:, 0], np.asarray(out.best_return)
     assert best.mean() >= 300, best  # untrained policies score ~10-60
     assert (best > first).all()

@@ -9,7 +9,7 @@ from safetensors.numpy import load_file
 
 from ticketlab import paths
 from ticketlab.imp.completion import read_events
-from ticketlab.imp.driver import run_experiment
+from ticketlab.experiments import run as run_experiment
 from ticketlab.imp.lock import seed_locks
 from ticketlab.imp.results import load_metrics
 from ticketlab.status import format_status, run_status

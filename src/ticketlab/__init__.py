@@ -1,0 +1,22 @@
+"""ticketlab: lottery tickets and minimal task representations in deep RL, in JAX.
+
+The registries are the public way to extend it; each addition is one entry:
+`register_env` (a gymnax-API environment), `register_agent`, `register_condition`,
+`register_score` (a pruning score), `register_init` (an init scheme), `register_torso`.
+`run(cfg)` runs (or resumes) an experiment; `preset(name)` gives the paper's configs.
+"""
+from ticketlab.agents.registry import AGENTS, register_agent
+from ticketlab.config import ExperimentConfig
+from ticketlab.envs.registry import ENVS, make_env, register_env
+from ticketlab.experiments import run
+from ticketlab.networks.init import INIT_SCHEMES, register_init
+from ticketlab.networks.torsos import TORSOS, register_torso
+from ticketlab.presets import preset
+from ticketlab.pruning.conditions import CONDITIONS, PAPER_CONDITIONS, Condition, register_condition
+from ticketlab.pruning.scores import SCORES, Score, register_score
+
+__all__ = [
+    "AGENTS", "CONDITIONS", "Condition", "ENVS", "ExperimentConfig", "INIT_SCHEMES", "PAPER_CONDITIONS", "SCORES",
+    "Score", "TORSOS", "make_env", "preset", "register_agent", "register_condition", "register_env",
+    "register_init", "register_score", "register_torso", "run",
+]

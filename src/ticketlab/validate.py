@@ -37,6 +37,7 @@ def validate(cfg: ExperimentConfig) -> ExperimentConfig:
         raise ConfigError("env.name", f"{spec.id} steps on the host, which algo {cfg.algo} does not support; "
                           f"allowed: {', '.join(n for n, a in AGENTS.items() if a.host_train)}")
     _validate_network(cfg, spec)
+    agent.validate(cfg, spec)
     _validate_imp(cfg, agent, spec)
     if agent.needs_expert:
         _validate_expert(cfg)
@@ -44,7 +45,6 @@ def validate(cfg: ExperimentConfig) -> ExperimentConfig:
     total = agent.total_steps(cfg)
     if cfg.imp.rewind_steps < 0 or cfg.imp.rewind_steps >= total:
         raise ConfigError("imp.rewind-steps", f"must be in [0, {agent.section}.total-steps), got {cfg.imp.rewind_steps}")
-    agent.validate(cfg, spec)
     return cfg
 
 
