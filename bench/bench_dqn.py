@@ -43,7 +43,7 @@ def main():
     d = cfg.dqn
     sizes = schedule(d)
     print(f"\nMazeGrid DQN ({args.encoding}), Q-network {cfg.network.q_hidden} {cfg.network.activation}, {d.num_envs} envs, "
-          f"batch {d.batch_size}, one update per {sizes['steps_per_iteration']} env steps, {args.steps:,} steps per run; "
+          f"batch {d.batch_size}, one update per {sizes.steps_per_iteration} env steps, {args.steps:,} steps per run; "
           f"jax {jax.__version__} on {jax.devices()[0].platform}\n")
     print(f"| {'program':52s} | {'env steps':>11s} | {'seconds':>8s} | {'steps/s':>9s} | {'us per step':>11s} | {'compile s':>9s} | {'best return':>11s} |")
     print(f"|{'-' * 54}|{'-' * 13}|{'-' * 10}|{'-' * 11}|{'-' * 13}|{'-' * 11}|{'-' * 13}|")

@@ -10,14 +10,16 @@ Compilation is excluded from the step rates and reported apart.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import subprocess
 import sys
 import tempfile
 import time
 
 import jax
-from common import bench_single, bench_vmapped
+from common import bench_host, bench_single, bench_vmapped
 
+from ticketlab.experiments import resolve_expert
 from ticketlab.imp.driver import build
 from ticketlab.presets import preset
 
@@ -46,10 +48,8 @@ def bench_sb3(cfg, steps: int):
 def bench_bc(seeds: int, single: int, out: str):
     """Behavioural cloning rows: the cartpole-bc student level, vmapped and one at a time. The
     expert is trained once into `out` (not timed)."""
-    import dataclasses
-
     cfg = dataclasses.replace(preset("cartpole-bc", "paper"), out=out)
-    exp = build(cfg)  # trains and caches the expert
+    exp = build(cfg, resolve_expert(cfg))  # trains and caches the expert
     runs = seeds * len(cfg.imp.conditions)
     return cfg, bench_vmapped(cfg, runs, exp), bench_single(cfg, single, exp), runs
 
@@ -68,6 +68,8 @@ def main():
     ap.add_argument("--single", type=int, default=4, help="runs timed one at a time")
     ap.add_argument("--sb3-steps", type=int, default=20_000)
     ap.add_argument("--no-demo", action="store_true")
+    ap.add_argument("--host-runs", type=int, default=4, help="runs of the host-path row (Gymnasium CartPole-v1)")
+    ap.add_argument("--host-steps", type=int, default=8_192, help="env steps per run of the host-path row")
     args = ap.parse_args()
     cfg = preset("cartpole-ppo", "paper")
     runs = args.seeds * len(cfg.imp.conditions)
@@ -77,6 +79,10 @@ def main():
     rows.append((f"ticketlab, one level vmapped ({runs} runs)", steps, sec, comp, ret))
     steps, sec, comp, ret = bench_single(cfg, args.single)
     rows.append((f"ticketlab, same program one run at a time ({args.single} runs)", steps, sec, comp, ret))
+    host_cfg = dataclasses.replace(cfg, env=dataclasses.replace(cfg.env, name="gymnasium:CartPole-v1"),
+                                   ppo=dataclasses.replace(cfg.ppo, total_steps=args.host_steps))
+    steps, sec, comp, ret = bench_host(host_cfg, args.host_runs)
+    rows.append((f"ticketlab host path, Gymnasium CartPole-v1 ({args.host_runs} runs)", steps, sec, comp, ret))
     with tempfile.TemporaryDirectory() as tmp:
         bc_cfg, bc_v, bc_s, bc_runs = bench_bc(args.seeds, args.single, tmp)
     sb3 = bench_sb3(cfg, args.sb3_steps)
@@ -93,8 +99,10 @@ def main():
         ratio = f"{rate / base:.1f}" if base else "-"
         print(f"| {name:58s} | {steps:11,d} | {sec:8.1f} | {rate:10,.0f} | {ratio:>7s} | "
               f"{'' if comp is None else f'{comp:.1f}':>9s} | {'' if ret is None else f'{ret:.1f}':>16s} |")
-    v, s = rows[0][1] / rows[0][2], rows[1][1] / rows[1][2]
+    v, s, h = (rows[i][1] / rows[i][2] for i in range(3))
     print(f"\nvmapped / one-at-a-time steps per second: {v / s:.2f}x")
+    print(f"host path / compiled path (vmapped) steps per second: {h / v:.3f} ({h / s:.3f} of one run at a time; "
+          f"the host row trains {args.host_steps:,} steps per run, so it evaluates more often per step)")
     paper_steps = 15 * cfg.ppo.total_steps * (1 + 4 * 19)
     print(f"paper scale ({paper_steps / 1e6:.1f} M env steps) at the vmapped rate: {paper_steps / v / 60:.1f} min + compilation")
     print(f"\nBehavioural cloning, cartpole-bc: student {bc_cfg.student.hidden}, {bc_cfg.bc.total_steps:,} expert transitions x "

@@ -19,23 +19,38 @@ def timed(fn, *args):
     return out, time.perf_counter() - start
 
 
-def bench_vmapped(cfg, runs: int, exp=None):
-    exp = exp or build(cfg)
+def batch_inputs(exp, runs: int):
+    """Keys, dense params and masks of `runs` level-0 runs (seeds 0 .. runs - 1)."""
     keys = RunKeys(jnp.stack([run_key(i, "dense", 0, TRAIN) for i in range(runs)]),
                    jnp.stack([run_key(i, "dense", 0, DATA) for i in range(runs)]))
-    params = jax.vmap(exp.init)(jnp.stack([run_key(i, "dense", 0, INIT) for i in range(runs)]))
-    mask = ones_mask(params)
+    params = jax.vmap(exp.agent.init)(jnp.stack([run_key(i, "dense", 0, INIT) for i in range(runs)]))
+    return keys, params, ones_mask(params)
+
+
+def bench_host(cfg, runs: int):
+    """The host path (Gymnasium environments stepped in Python): the first call compiles the
+    jitted pieces and runs, the second only runs; compilation is the difference."""
+    exp = build(cfg)
+    keys, params, mask = batch_inputs(exp, runs)
+    _, first = timed(exp.train_batch, keys, params, mask)
+    out, seconds = timed(exp.train_batch, keys, params, mask)
+    return runs * exp.agent.env_steps, seconds, max(first - seconds, 0.0), float(out.best_return.mean())
+
+
+def bench_vmapped(cfg, runs: int, exp=None):
+    exp = exp or build(cfg)
+    keys, params, mask = batch_inputs(exp, runs)
     t0 = time.perf_counter()
     compiled = exp.train_batch.lower(keys, params, mask).compile()
     compile_s = time.perf_counter() - t0
     out, seconds = timed(compiled, keys, params, mask)
-    return runs * exp.env_steps, seconds, compile_s, float(out.best_return.mean())
+    return runs * exp.agent.env_steps, seconds, compile_s, float(out.best_return.mean())
 
 
 def bench_single(cfg, runs: int, exp=None):
     exp = exp or build(cfg)
     train = jax.jit(exp.agent.train)
-    params = exp.init(run_key(0, "dense", 0, INIT))
+    params = exp.agent.init(run_key(0, "dense", 0, INIT))
     mask = ones_mask(params)
     key = RunKeys(run_key(0, "dense", 0, TRAIN), run_key(0, "dense", 0, DATA))
     t0 = time.perf_counter()
@@ -44,7 +59,7 @@ def bench_single(cfg, runs: int, exp=None):
     total, returns = 0.0, []
     for i in range(runs):
         keys = RunKeys(run_key(i, "dense", 0, TRAIN), run_key(i, "dense", 0, DATA))
-        out, seconds = timed(compiled, keys, exp.init(run_key(i, "dense", 0, INIT)), mask)
+        out, seconds = timed(compiled, keys, exp.agent.init(run_key(i, "dense", 0, INIT)), mask)
         total += seconds
         returns.append(float(out.best_return))
-    return runs * exp.env_steps, total, compile_s, sum(returns) / len(returns)
+    return runs * exp.agent.env_steps, total, compile_s, sum(returns) / len(returns)

@@ -347,6 +347,7 @@ def _breakout_cnn(out):
     )
 
 
+@pytest.mark.slow  # about 80 s on a shared 2-core CPU, mostly compilation; run with -m slow
 def test_imp_on_breakout_with_the_minatar_cnn(tmp_path):
     from ticketlab.experiments import run
     from ticketlab.imp.results import load_metrics

@@ -64,10 +64,3 @@ def head_for(spec):
     if spec.discrete:
         return Categorical(spec.num_actions)
     return Gaussian(tuple(spec.action_low), tuple(spec.action_high))
-
-
-def act(head, out, key, policy: str):
-    """The action of `policy` ("greedy": the mode; "sample": a draw) from network output `out`."""
-    if policy == "greedy":
-        return head.mode(out)
-    return head.distribution(out).sample(seed=key)

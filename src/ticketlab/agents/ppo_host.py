@@ -16,7 +16,7 @@ import numpy as np
 from flax import struct
 
 from ticketlab.agents.base import Agent
-from ticketlab.agents.loop import Tracking, count_episodes, fresh_tracking, track_evaluation, train_output
+from ticketlab.agents.loop import Tracking, fresh_tracking, record, track_evaluation, train_output
 from ticketlab.agents.output import RunKeys
 from ticketlab.agents.ppo import PPO, Transition
 from ticketlab.envs.host import HostVectorEnv, evaluate_host
@@ -41,12 +41,16 @@ class HostPPO:
         self.ppo = ppo
         self.env_id = ppo.spec.id.split(":", 1)[1]
         vmap = jax.vmap
-        self.split3 = jax.jit(vmap(lambda k: tuple(jax.random.split(k, 3))))
         self.split2 = jax.jit(vmap(lambda k: tuple(jax.random.split(k))))
-        self.act = jax.jit(vmap(ppo.act))
-        self.to_env = jax.jit(ppo.head.to_env)
+
+        def act(key, params, mask, obs):
+            key, k_act, _ = jax.random.split(key, 3)  # the compiled rollout's split: (key, act, env)
+            action, log_prob, value = ppo.act(params, mask, k_act, obs)
+            return key, action, log_prob, value, ppo.head.to_env(action)
+
+        self.act = jax.jit(vmap(act))
         self.learn = jax.jit(vmap(ppo.learn))
-        self.count = jax.jit(vmap(count_episodes))
+        self.record = jax.jit(vmap(record))
         self.track = jax.jit(vmap(track_evaluation))
         self.start = jax.jit(vmap(lambda p, m: apply_mask(p, m)))
         self.opt_init = jax.jit(vmap(ppo.tx.init))
@@ -82,27 +86,28 @@ class HostPPO:
         k_reset, key = self.split2(keys.train)
         envs = [HostVectorEnv(self.env_id, cfg.num_envs, host_seed(k)) for k in k_reset]
         try:
-            obs = jnp.asarray(np.stack([env.reset() for env in envs]))
+            obs = np.stack([env.reset() for env in envs])
             tracking = self.fresh(params)
-            episode_return = jnp.zeros((runs, cfg.num_envs))
+            episode_return = np.zeros((runs, cfg.num_envs), np.float32)
             for update in range(ppo.sizes.num_updates):
                 steps, finals = [], []
+                finished_sum, finished_count = np.zeros(runs, np.float32), np.zeros(runs, np.int32)
                 for _ in range(cfg.rollout_len):
-                    key, k_act, _ = self.split3(key)
-                    action, log_prob, value = self.act(params, masks, k_act, obs)
-                    env_action = np.asarray(self.to_env(action))
-                    results = [env.step(a) for env, a in zip(envs, env_action)]
+                    key, action, log_prob, value, env_action = self.act(key, params, masks, obs)
+                    results = [env.step(a) for env, a in zip(envs, np.asarray(env_action))]
                     next_obs, reward, terminated, truncated, final_obs = (np.stack(x) for x in zip(*results))
                     done = terminated | truncated
-                    steps.append(Transition(obs, action, log_prob, value, jnp.asarray(reward), jnp.asarray(done),
-                                            jnp.asarray(truncated & ~terminated)))
+                    steps.append((obs, action, log_prob, value, reward, done, truncated & ~terminated))
                     finals.append(final_obs)
-                    episode_return, tracking = self.count(episode_return, tracking, jnp.asarray(reward),
-                                                          jnp.asarray(done))
-                    obs = jnp.asarray(next_obs)
-                traj = jax.tree_util.tree_map(lambda *xs: jnp.stack(xs, axis=1), *steps)  # [R, T, E, ...]
+                    episode_return += reward  # the training curve, as `count_episodes` keeps it
+                    finished_sum += np.where(done, episode_return, 0.0).sum(axis=1)
+                    finished_count += done.sum(axis=1)
+                    episode_return[done] = 0.0
+                    obs = next_obs
+                traj = Transition(*(jnp.stack(x, axis=1) for x in zip(*steps)))  # [R, T, E, ...]
                 final_obs = jnp.asarray(np.stack(finals, axis=1))
-                params, opt_state, key = self.learn(params, opt_state, key, masks, traj, final_obs, obs)
+                tracking = self.record(tracking, jnp.asarray(finished_sum), jnp.asarray(finished_count))
+                params, opt_state, key = self.learn(params, opt_state, key, masks, traj, final_obs, jnp.asarray(obs))
                 if cadence.rewind_step and cadence.captures_after(update):
                     tracking = tracking.replace(rewind_params=params)
                 if cadence.evaluates_after(update):

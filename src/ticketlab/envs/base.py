@@ -55,19 +55,6 @@ class EnvSpec:
     def discrete(self) -> bool:
         return self.num_actions > 0
 
-    @property
-    def num_inputs(self) -> int:
-        return math.prod(self.obs_shape)
-
-    def image_shape_chw(self) -> tuple[int, int, int] | None:
-        """(channels, height, width) of an image input, else None."""
-        if self.image_layout is None:
-            return None
-        if self.image_layout == "CHW":
-            return tuple(self.obs_shape)
-        h, w, c = self.obs_shape
-        return (c, h, w)
-
 
 @dataclass(frozen=True)
 class EnvDef:

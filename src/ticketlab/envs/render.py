@@ -9,6 +9,7 @@ import numpy as np
 from PIL import Image
 
 from ticketlab.envs import mazegrid
+from ticketlab.errors import ConfigError
 
 FORMATS = (".gif", ".png")
 
@@ -34,8 +35,6 @@ def save_frames(frames: list[np.ndarray], path: Path, fps: int = 6, cell: int = 
     """Write `path` atomically: .gif animates every frame, .png holds the first."""
     path = Path(path)
     if path.suffix.lower() not in FORMATS:
-        from ticketlab.errors import ConfigError
-
         raise ConfigError("render", f"unknown file type {path.suffix!r}; allowed: {', '.join(FORMATS)}")
     images = [to_image(frame_rgb(f), cell) for f in frames]
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -68,7 +68,7 @@ def check_ray_address(address: str) -> None:
 
 def _ray(tasks, address, retries, report):
     try:
-        import ray
+        import ray  # optional extra: pip install -e '.[ray]'
     except ImportError:
         raise ConfigError("backend", "ray needs the ray extra: pip install -e '.[ray]'") from None
     if not ray.is_initialized():
@@ -89,7 +89,7 @@ def _ray(tasks, address, retries, report):
 
 def _submitit(tasks, partition, folder, cluster, report):
     try:
-        import submitit
+        import submitit  # optional extra: pip install -e '.[slurm]'
     except ImportError:
         raise ConfigError("backend", "submitit needs the slurm extra: pip install -e '.[slurm]'") from None
     executor = submitit.AutoExecutor(folder=folder, cluster=cluster)

@@ -8,6 +8,8 @@ import socket
 import time
 
 from ticketlab.config import ExperimentConfig, from_dict, to_dict
+from ticketlab.experiments import run as run_experiment
+from ticketlab.imp.faults import fail_once
 from ticketlab.errors import ConfigError
 
 
@@ -34,16 +36,13 @@ def make_tasks(configs: list[ExperimentConfig], block_seeds: int) -> list[Task]:
 
 def run_task(task: Task) -> dict:
     """Run one task to the end (resuming what is on disk); report where it ran."""
-    from ticketlab.imp.driver import run_experiment
-    from ticketlab.imp.faults import fail_once
-
     fail_once()
     cfg = from_dict(task.config)
     start = time.perf_counter()
     run = run_experiment(cfg, seeds=list(task.seeds), wait=True, argv=["ticketlab", "sweep"])
     node = None
     try:
-        import ray
+        import ray  # optional extra: only a task launched by the ray backend has it
 
         if ray.is_initialized():
             node = ray.get_runtime_context().get_node_id()

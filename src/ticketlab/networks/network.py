@@ -8,7 +8,6 @@ state-independent `log_std` parameter (never pruned: it is not a kernel) and ret
 """
 from __future__ import annotations
 
-import math
 from typing import Callable
 
 import jax.numpy as jnp
@@ -97,7 +96,3 @@ def make_network(*, hidden, out: int, obs_shape, activation: str = "tanh", schem
 def first_layer(module_params: dict) -> str:
     """The name of a module's input layer: `conv_0` for a CNN, else `dense_0`."""
     return "conv_0" if "conv_0" in module_params else "dense_0"
-
-
-def num_inputs(obs_shape) -> int:
-    return math.prod(obs_shape)

@@ -1,0 +1,84 @@
+"""Behavioural cloning of Gaussian policies (KL) and of Q-values (Huber): the trainers distil a
+fixed teacher, through the same engine as the categorical students."""
+import dataclasses
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import ticketlab
+from ticketlab.agents import bc
+from ticketlab.agents.experts import load_expert, save_expert
+from ticketlab.agents.output import RunKeys
+from ticketlab.config import BCConfig, StudentConfig
+from ticketlab.envs.registry import make_env
+from ticketlab.imp.results import load_metrics
+from ticketlab.networks.network import make_network
+from ticketlab.pruning.masks import ones_mask
+from ticketlab.presets import preset
+
+
+def _teacher_file(tmp_path, env_id, kind, hidden=(32, 32)):
+    """An expert file holding a freshly initialized teacher network of `kind`."""
+    spec = make_env(env_id)
+    out = spec.num_actions if kind != "gaussian" else spec.action_dim
+    net = make_network(hidden=hidden, out=out, obs_shape=spec.obs_shape, is_policy=kind != "q",
+                       gaussian=kind == "gaussian", log_std_init=-0.5)
+    params = net.init(jax.random.PRNGKey(42), jnp.zeros((1,) + spec.obs_shape))["params"]
+    path = tmp_path / f"{kind}.safetensors"
+    save_expert(path, params, env=spec.id, kind=kind, hidden=hidden, activation="tanh", torso="mlp",
+                mean_return=0.0, source="test", epsilon=0.1)
+    return path
+
+
+def _config(env_id, loss, expert_path, **bc_fields):
+    base = preset("cartpole-bc")
+    fields = dict(expert=str(expert_path), loss=loss, total_steps=2_000, epochs=20, batch_size=100, eval_every=100,
+                  eval_episodes=2) | bc_fields
+    return dataclasses.replace(base, env=dataclasses.replace(base.env, name=env_id),
+                               student=StudentConfig(hidden=(64, 64)), bc=dataclasses.replace(base.bc, **fields))
+
+
+@pytest.mark.parametrize("env_id,kind,loss", [("Pendulum-v1", "gaussian", "kl_gaussian"),
+                                              ("CartPole-v1", "q", "huber_value")])
+def test_a_student_distils_its_teacher(tmp_path, env_id, kind, loss):
+    expert = load_expert(_teacher_file(tmp_path, env_id, kind))
+    assert expert.kind == kind and expert.epsilon == 0.1
+    cfg = _config(env_id, loss, expert.path)
+    program = bc.BC(cfg, make_env(env_id), expert)
+    params = program.init(jax.random.PRNGKey(0))
+    out = jax.jit(program.train)(RunKeys(jax.random.PRNGKey(1), jax.random.PRNGKey(2)), params, ones_mask(params))
+    losses = np.asarray(out.train_curve)
+    assert losses[-1] < 0.35 * losses[0], losses  # the distillation loss keeps falling
+    obs, teacher_out = program.collect(jax.random.PRNGKey(9))
+    student_out = program.out(out.final_params, obs)
+    if kind == "gaussian":
+        assert params["actor"]["log_std"].shape == (1,)  # a state-independent log-std, trained too
+        assert not np.allclose(np.asarray(out.final_params["actor"]["log_std"]), 0.0)
+        np.testing.assert_allclose(np.asarray(student_out[0]), np.asarray(teacher_out[0]), atol=0.15)
+    else:
+        agree = np.mean(np.argmax(np.asarray(student_out), -1) == np.argmax(np.asarray(teacher_out), -1))
+        assert agree > 0.9, agree
+
+
+def test_a_loss_must_fit_the_teacher_and_the_action_space(tmp_path):
+    path = _teacher_file(tmp_path, "CartPole-v1", "q")
+    with pytest.raises(ticketlab.errors.ConfigError, match=r"^bc.loss: cross_entropy distils a categorical teacher; "
+                                                           r"this expert is q \(allowed: huber_value\)$"):
+        bc.build(_config("CartPole-v1", "cross_entropy", path), make_env("CartPole-v1"), load_expert(path))
+    from ticketlab.validate import validate
+
+    with pytest.raises(ticketlab.errors.ConfigError, match="^bc.loss: 'cross_entropy' does not fit Pendulum-v1's"):
+        validate(_config("Pendulum-v1", "cross_entropy", path))
+
+
+def test_a_gaussian_student_through_the_engine(tmp_path):
+    path = _teacher_file(tmp_path, "Pendulum-v1", "gaussian")
+    cfg = dataclasses.replace(_config("Pendulum-v1", "kl_gaussian", path, epochs=2), seeds=1, levels=2,
+                              out=str(tmp_path / "runs"))
+    run = ticketlab.run(cfg)
+    rows = load_metrics(run)
+    assert {r["condition"] for r in rows} == {"dense", *cfg.imp.conditions}
+    assert all("actor/log_std" not in r["layer_density"] for r in rows)  # never pruned
+    assert all(r["train_curve_kind"] == "distillation_loss" for r in rows)
