@@ -5,15 +5,16 @@ import gymnasium
 import numpy as np
 import pytest
 
-from ticketlab.envs.host import HostFacts, HostVectorEnv, evaluate_host, gymnasium_facts
+from ticketlab.envs.base import EnvSpec
+from ticketlab.envs.host import HostVectorEnv, evaluate_host, gymnasium_facts
 
 
 # -- facts ------------------------------------------------------------------------------------------
 
 def test_facts_cartpole():
     f = gymnasium_facts("CartPole-v1")
-    assert isinstance(f, HostFacts)
-    assert f.env_id == "CartPole-v1"
+    assert isinstance(f, EnvSpec) and f.backend == "host"
+    assert f.id == "gymnasium:CartPole-v1"
     assert f.obs_shape == (4,) and f.obs_dtype == "float32"
     assert f.discrete and f.num_actions == 2 and f.action_dim == 0
     assert f.action_low == () and f.action_high == ()

@@ -2,11 +2,11 @@
 
 The project's agents are written against gymnax's functional API and run on the accelerator; this
 module is the other half for environments that exist only as Gymnasium ids. It imports numpy,
-gymnasium and the standard library only (no jax, no other ticketlab module), so it can be used from
-worker processes and tested on its own.
+gymnasium, the standard library and the environment facts of this package (no jax), so it can be
+used from worker processes and tested on its own.
 
-- `gymnasium_facts(env_id)` describes an id (shapes, action space, time limit, named observation
-  dimensions) without keeping the environment.
+- `gymnasium_facts(env_id)` describes an id as an `EnvSpec` (shapes, action space, time limit,
+  named observation dimensions; id `gymnasium:<env_id>`) without keeping the environment.
 - `HostVectorEnv` steps `num_envs` copies in one `gymnasium.vector` env with *same-step* autoreset:
   the step that ends an episode returns the next episode's reset observation as `obs` and the true
   last observation in `final_obs`, so a rollout never sees a "dead" step.
@@ -19,7 +19,6 @@ import difflib
 import importlib
 import math
 import re
-from dataclasses import dataclass
 from functools import partial
 from typing import Any, Callable
 
@@ -28,43 +27,18 @@ import numpy as np
 from gymnasium import spaces
 from gymnasium.vector import AsyncVectorEnv, AutoresetMode, SyncVectorEnv
 
-__all__ = ["HostFacts", "HostVectorEnv", "evaluate_host", "gymnasium_facts", "OBSERVATION_NAMES"]
+from ticketlab.envs.base import EnvSpec
+from ticketlab.envs.gymnax_ids import GYMNAX_FACTS
+
+__all__ = ["HOST_PREFIX", "HostVectorEnv", "evaluate_host", "gymnasium_facts"]
+
+HOST_PREFIX = "gymnasium:"
 
 DEFAULT_MAX_EPISODE_STEPS = 1000
 """Used when an id's spec registers no time limit."""
 
-OBSERVATION_NAMES: dict[str, tuple[str, ...]] = {
-    "CartPole-v1": ("cart position", "cart velocity", "pole angle", "pole angular velocity"),
-    "Acrobot-v1": ("cos theta1", "sin theta1", "cos theta2", "sin theta2", "theta1 dot", "theta2 dot"),
-    "Pendulum-v1": ("cos theta", "sin theta", "theta dot"),
-    "MountainCar-v0": ("position", "velocity"),
-    "MountainCarContinuous-v0": ("position", "velocity"),
-}
-"""Names of each observation dimension for the Box-observation ids we know; others get `obs[i]`."""
-
 _KEPT_OBS_DTYPES = (np.dtype(np.bool_), np.dtype(np.uint8))
 """Observation dtypes returned as they are; every other dtype is returned as float32."""
-
-
-@dataclass(frozen=True)
-class HostFacts:
-    """What an agent needs to know about a Gymnasium id.
-
-    Discrete actions: `num_actions` is the number of actions, `action_dim` is 0 and the bounds are
-    empty. Continuous (Box) actions: `action_dim` is the flat size of one action, `num_actions` is 0
-    and `action_low` / `action_high` hold one float per action dimension.
-    """
-
-    env_id: str
-    obs_shape: tuple[int, ...]
-    obs_dtype: str
-    discrete: bool
-    num_actions: int
-    action_dim: int
-    action_low: tuple[float, ...]
-    action_high: tuple[float, ...]
-    max_episode_steps: int
-    obs_names: tuple[str, ...]
 
 
 def _one_line(space: Any) -> str:
@@ -92,14 +66,15 @@ def _check_registered(env_id: str) -> None:
     raise KeyError(f"unknown Gymnasium id {env_id!r}; {len(ids)} ids are registered, {hint}: {', '.join(examples)}")
 
 
-def _facts_from_env(env_id: str, env: gymnasium.Env) -> HostFacts:
+def _facts_from_env(env_id: str, env: gymnasium.Env) -> EnvSpec:
     obs_space = env.observation_space
     if not isinstance(obs_space, spaces.Box):
         raise ValueError(f"{env_id}: observation space {_one_line(obs_space)} is not a Box; "
                          "only Box (array) observations are supported")
     obs_shape = tuple(int(d) for d in obs_space.shape)
     size = math.prod(obs_shape)
-    names = OBSERVATION_NAMES.get(env_id)
+    facts = GYMNAX_FACTS.get(env_id, {})  # Gymnasium and gymnax share these ids and observation orders
+    names = facts.get("obs_names")
     if names is None or len(names) != size or len(obs_shape) != 1:
         names = tuple(f"obs[{i}]" for i in range(size))
 
@@ -118,21 +93,17 @@ def _facts_from_env(env_id: str, env: gymnasium.Env) -> HostFacts:
 
     spec = env.spec
     max_steps = spec.max_episode_steps if spec is not None else None
-    return HostFacts(
-        env_id=env_id,
-        obs_shape=obs_shape,
-        obs_dtype=np.dtype(obs_space.dtype).name,
-        discrete=discrete,
-        num_actions=num_actions,
-        action_dim=action_dim,
-        action_low=low,
-        action_high=high,
+    del discrete  # EnvSpec.discrete: num_actions > 0
+    return EnvSpec(
+        id=HOST_PREFIX + env_id, env=None, params=None, obs_shape=obs_shape, obs_names=names,
+        return_floor=float(facts.get("return_floor", 0.0)),
         max_episode_steps=int(max_steps) if max_steps is not None else DEFAULT_MAX_EPISODE_STEPS,
-        obs_names=names,
+        num_actions=num_actions, action_dim=action_dim, action_low=low, action_high=high,
+        raw_obs_shape=obs_shape, obs_dtype=np.dtype(obs_space.dtype).name, backend="host",
     )
 
 
-def gymnasium_facts(env_id: str) -> HostFacts:
+def gymnasium_facts(env_id: str) -> EnvSpec:
     """Shapes, action space, time limit and observation names of a registered Gymnasium id.
 
     Raises KeyError for an unknown id and ValueError for observation spaces that are not a Box

@@ -14,11 +14,11 @@ from typing import Callable
 import gymnax
 
 from ticketlab.envs import gymnax_ids, host, mazegrid
+from ticketlab.envs.host import HOST_PREFIX
 from ticketlab.envs.base import EnvDef, EnvSpec, IMAGE_LAYOUTS, gymnax_spec
 from ticketlab.errors import ConfigError, check_choice
 from ticketlab.registry import Registry
 
-HOST_PREFIX = "gymnasium:"
 ENVS: Registry[EnvDef] = Registry("env.name")
 _ALIASES: dict[str, str] = {}
 
@@ -106,13 +106,6 @@ def make_env(name: str, encoding: str = "object-map", module: str = "") -> EnvSp
 def _host_spec(name: str) -> EnvSpec:
     """A Gymnasium environment stepped on the host (envs/host.py)."""
     try:
-        facts = host.gymnasium_facts(name[len(HOST_PREFIX):])
+        return host.gymnasium_facts(name[len(HOST_PREFIX):])
     except (KeyError, ValueError) as err:
         raise ConfigError("env.name", str(err).strip("'\"")) from None
-    actions = (dict(num_actions=facts.num_actions) if facts.discrete else
-               dict(action_dim=facts.action_dim, action_low=tuple(facts.action_low),
-                    action_high=tuple(facts.action_high)))
-    floor = gymnax_ids.GYMNAX_FACTS.get(facts.env_id, {}).get("return_floor", 0.0)
-    return EnvSpec(id=name, env=None, params=None, obs_shape=tuple(facts.obs_shape), obs_names=tuple(facts.obs_names),
-                   return_floor=floor, max_episode_steps=facts.max_episode_steps, raw_obs_shape=tuple(facts.obs_shape),
-                   obs_dtype=facts.obs_dtype, backend="host", **actions)

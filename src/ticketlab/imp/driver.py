@@ -33,7 +33,7 @@ from ticketlab.imp.keys import DATA, FRESH_INIT, INIT, NEXT_LEVEL, SCORE_BATCH, 
 from ticketlab.imp.lock import seed_locks
 from ticketlab.imp.results import write_results_csv
 from ticketlab.imp.rundir import prepare_run_dir
-from ticketlab.pruning.conditions import DENSE, next_level
+from ticketlab.pruning.conditions import DENSE, Inputs, next_level
 from ticketlab.pruning.magnitude import count_after_levels
 from ticketlab.pruning.masks import ones_mask, prunable_total, prunable_tree
 from ticketlab.pruning.scores import SCORES
@@ -62,7 +62,8 @@ class Experiment:
 
             def one(key, best, grads, prev_mask, init, fresh, keep):
                 scores = score.fn(best, grads)
-                return next_level(condition, key, scores, prev_mask, init, fresh, self.prunable, keep)
+                return next_level(condition, Inputs(key=key, scores=scores, prev_mask=prev_mask, init=init,
+                                                    fresh=fresh, prunable=self.prunable, keep=keep))
 
             self._derive[condition] = jax.jit(jax.vmap(one, in_axes=(0, 0, 0, 0, 0, 0, None)))
         return self._derive[condition]

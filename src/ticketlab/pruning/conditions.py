@@ -154,6 +154,6 @@ def style(name: str) -> tuple[str, str]:
     return "black", name
 
 
-def next_level(condition: str, key, scores, prev_mask, init_params, fresh_params, prunable, keep):
+def next_level(condition: str, inputs: Inputs):
     """(mask, start_params) of the next level of `condition`'s chain."""
-    return CONDITIONS.get(condition).derive(Inputs(key, scores, prev_mask, init_params, fresh_params, prunable, keep))
+    return CONDITIONS.get(condition).derive(inputs)
