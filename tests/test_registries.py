@@ -111,3 +111,24 @@ def test_a_snip_run_prunes_by_its_own_score(tmp_path):
     kept = [sum(int(np.sum(m["actor"][k]["kernel"])) for k in m["actor"]) for m in masks]
     assert kept[0] == kept[1]  # the same count ...
     assert any(np.any(masks[0]["actor"][k]["kernel"] != masks[1]["actor"][k]["kernel"]) for k in masks[0]["actor"])
+
+
+def test_the_batch_loss_treats_its_rollout_as_data():
+    """SNIP's gradient is that of the PPO loss on a fixed batch: the rollout that produced the batch
+    (actions, old log-probabilities, advantages) is not differentiated."""
+    from ticketlab.agents.output import RunKeys
+    from ticketlab.agents.ppo import PPO
+    from ticketlab.pruning.masks import ones_mask
+
+    ppo = PPO(tiny_config("unused"), ticketlab.make_env("CartPole-v1"))
+    params = ppo.init(jax.random.PRNGKey(0))
+    mask = ones_mask(params)
+    key, data_key = jax.random.PRNGKey(1), jax.random.PRNGKey(2)
+    got = jax.grad(ppo.batch_loss, argnums=2)(key, data_key, params, mask)
+    runner = ppo.first_runner(RunKeys(train=key, data=data_key), params, mask)
+    runner, (traj, final_obs) = ppo.rollout(runner, mask)
+    advantages, targets = ppo.advantages(params, mask, traj, final_obs, runner.obs)
+    flat = jax.tree_util.tree_map(lambda x: x.reshape((-1,) + x.shape[2:]), (traj, advantages, targets))
+    want = jax.grad(ppo.loss)(params, mask, *flat)
+    for a, b in zip(jax.tree_util.tree_leaves(got), jax.tree_util.tree_leaves(want)):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-5, atol=1e-7)

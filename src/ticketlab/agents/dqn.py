@@ -216,7 +216,7 @@ class DQN:
         """The TD loss on one batch of fresh transitions (epsilon eps-final) of the masked params,
         with themselves as the target (for gradient-based pruning scores)."""
         enc = encoder_params(self.spec.encoder, data_key)
-        runner = self.first_runner(RunKeys(train=key, data=data_key), params, mask)
+        runner = self.first_runner(RunKeys(train=key, data=data_key), jax.lax.stop_gradient(params), mask)
         steps = -(-self.cfg.batch_size // self.cfg.num_envs)
         _, traj = self.collect(runner, runner.params, enc, self.cfg.eps_final, steps)
         batch = jax.tree_util.tree_map(lambda x: x.reshape((-1,) + x.shape[2:])[: self.cfg.batch_size], traj)

@@ -212,8 +212,9 @@ class PPO:
         return train_output(runner)
 
     def batch_loss(self, key, data_key, params, mask):
-        """The PPO loss on one fresh rollout of the masked params (for gradient-based scores)."""
-        runner = self.first_runner(RunKeys(train=key, data=data_key), params, mask)
+        """The PPO loss on one fresh rollout of the masked params (for gradient-based scores); the
+        rollout, advantages and old log-probabilities are data, not differentiated."""
+        runner = self.first_runner(RunKeys(train=key, data=data_key), jax.lax.stop_gradient(params), mask)
         runner, (traj, final_obs) = self.rollout(runner, mask)
         advantages, targets = self.advantages(runner.params, mask, traj, final_obs, runner.obs)
         flat = jax.tree_util.tree_map(lambda x: x.reshape((-1,) + x.shape[2:]), (traj, advantages, targets))

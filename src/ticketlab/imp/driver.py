@@ -74,8 +74,7 @@ class Experiment:
         if not SCORES.get(self.cfg.imp.score).needs_grads:
             return None
         if self._grads is None:
-            loss = self.agent.batch_loss
-            self._grads = jax.jit(jax.vmap(jax.grad(lambda k, d, p, m: loss(k, d, p, m), argnums=2)))
+            self._grads = jax.jit(jax.vmap(jax.grad(self.agent.batch_loss, argnums=2)))
         return self._grads(keys, data_keys, best, prev_mask)
 
 
