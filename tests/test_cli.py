@@ -22,7 +22,8 @@ CASES = [
     (["run", "cartpole-ppo", "--algo", "evolution"], "algo: unknown 'evolution'; allowed: ppo, dqn, bc"),
     (["run", "cartpole-bc", "--bc.loss", "mse"], "bc.loss: unknown 'mse'; allowed: cross_entropy, kl_gaussian, huber_value"),
     (["run", "cartpole-bc", "--bc.loss", "kl_gaussian"], "bc.loss: 'kl_gaussian' does not fit CartPole-v1's discrete actions; allowed: cross_entropy, huber_value"),
-    (["run", "cartpole-bc", "--bc.expert", "nope"], "bc.expert: unknown 'nope'; allowed: cartpole-ppo, acrobot-ppo, mazegrid-dqn, cartpole-dqn, <path>.safetensors"),
+    (["run", "cartpole-bc", "--bc.expert", "nope"], "bc.expert: unknown 'nope'; allowed: cartpole-ppo, acrobot-ppo, mazegrid-dqn, cartpole-dqn, pendulum-ppo, "
+     "mountaincar-continuous-ppo, <path>.safetensors"),
     (["run", "cartpole-bc", "--student.hidden", "0,5"], "student.hidden: widths must be >= 1"),
     (["run", "cartpole-bc", "--imp.rewind-steps", "100"], "imp.rewind-steps: late rewinding is for RL runs"),
     (["run", "cartpole-bc", "--bc.batch-size", "20000"], "bc.batch-size: must be <= the collected transitions (10000)"),
@@ -119,7 +120,7 @@ def test_presets_lists_every_preset(capsys):
     assert main(["presets"]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
     assert [l.split()[0] for l in lines] == ["cartpole-ppo", "acrobot-ppo", "cartpole-bc", "acrobot-bc", "mazegrid-dqn",
-                                              "cartpole-dqn"]
+                                              "cartpole-dqn", "pendulum-ppo", "mountaincar-continuous-ppo"]
 
 
 def test_size_sweep_splits_into_one_run_per_size():
