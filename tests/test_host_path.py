@@ -5,6 +5,7 @@ import dataclasses
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 
 import ticketlab
 from ticketlab import store
@@ -63,6 +64,7 @@ def test_one_update_on_a_fixed_batch_is_the_same_through_both_paths(tmp_path):
                zip(jax.tree_util.tree_leaves(want[0]), jax.tree_util.tree_leaves(params)))  # it did update
 
 
+@pytest.mark.slow  # about 25 s of Python-stepped environments; CI runs it in its second step
 def test_gymnasium_cartpole_learns_through_the_host_path_and_resumes_identically(tmp_path):
     cfg = _host_config(tmp_path / "a", total_steps=16_384, eval_every=32, eval_episodes=4)
     cfg = dataclasses.replace(cfg, seeds=2, levels=2, imp=dataclasses.replace(cfg.imp, conditions=("mask_weights",)))

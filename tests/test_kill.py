@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from safetensors.numpy import load_file
 
 ARGS = ["cartpole-ppo", "--seeds", "2", "--levels", "3", "--ppo.total-steps", "1024",
@@ -40,6 +41,7 @@ def results(out: Path) -> dict:
     return found
 
 
+@pytest.mark.slow  # about 2 min: ten killed and resumed runs; CI runs it in its second step
 def test_ten_random_kills_end_identical(tmp_path):
     env = dict(os.environ, JAX_COMPILATION_CACHE_DIR=str(tmp_path / "jax-cache"),
                JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS="0", JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES="0")
