@@ -164,3 +164,37 @@ def test_lazy_imports_only_for_optional_extras():
     violations = lazy_import_violations(SRC, PACKAGE)
     assert not violations, f"{len(violations)} function-level imports that are not commented optional " \
         f"extras of {sorted(LAZY_ALLOWED)}:\n" + "\n".join(violations)
+
+
+LAYERS = (
+    ("errors", "registry", "config", "hashing", "paths", "presets"),
+    ("store",),
+    ("envs",),
+    ("networks",),
+    ("pruning",),
+    ("agents",),
+    ("analysis", "validate"),
+    ("imp",),
+    ("experiments",),
+    ("plots", "progress", "status", "play", "launch"),
+    ("cli_args", "cli"),
+)
+"""Layers, bottom up: a module may import its own layer and the ones below, never one above."""
+
+
+def layer_of(module: str) -> int:
+    parts = module.split(".")
+    if len(parts) == 1:
+        return len(LAYERS)  # the package's __init__: the public API, above everything
+    for rank, names in enumerate(LAYERS):
+        if parts[1] in names:
+            return rank
+    raise AssertionError(f"{module} is in no layer; add it to LAYERS")
+
+
+def test_layers_point_down():
+    graph = import_graph(SRC, PACKAGE)
+    upward = sorted(f"{a} (layer {layer_of(a)}) imports {b} (layer {layer_of(b)})"
+                    for a, targets in graph.items() for b in targets
+                    if b != PACKAGE and layer_of(b) > layer_of(a))
+    assert not upward, "imports that point up:\n  " + "\n  ".join(upward)

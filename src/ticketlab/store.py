@@ -14,7 +14,12 @@ import jax
 import numpy as np
 from safetensors.numpy import load_file, save_file
 
-from ticketlab.pruning.masks import path_str
+
+
+def path_str(path) -> str:
+    """A pytree key path as the layer path string files, masks and plots key on:
+    `actor/dense_0/kernel`."""
+    return "/".join(str(getattr(k, "key", getattr(k, "idx", k))) for k in path)
 
 
 def _atomic(path: Path, write) -> None:

@@ -9,12 +9,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ticketlab.store import path_str
+
 SCOPES = {"actor": ("actor", "q"), "actor_critic": ("actor", "critic")}
 """`actor`: the network that acts (PPO's actor, a BC student, DQN's Q-network `q`)."""
-
-
-def path_str(path) -> str:
-    return "/".join(str(getattr(k, "key", getattr(k, "idx", k))) for k in path)
 
 
 def leaf_paths(tree) -> list[str]:
