@@ -132,3 +132,17 @@ def test_the_batch_loss_treats_its_rollout_as_data():
     want = jax.grad(ppo.loss)(params, mask, *flat)
     for a, b in zip(jax.tree_util.tree_leaves(got), jax.tree_util.tree_leaves(want)):
         np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-5, atol=1e-7)
+
+
+def test_the_plot_floor_comes_from_the_registry_under_any_alias():
+    """`--env.name acrobot` is Acrobot-v1: a failed agent (-500) must plot at 0, not at 6.25x dense."""
+    from ticketlab.plots.common import run_spec
+    from ticketlab.plots.ticket import normalizer
+
+    rows = [{"level": 0, "best_return": -80.0}, {"level": 1, "best_return": -500.0}]
+    for name in ("acrobot", "Acrobot-v1"):
+        cfg = dataclasses.replace(ticketlab.preset("acrobot-ppo"),
+                                  env=dataclasses.replace(ticketlab.preset("acrobot-ppo").env, name=name))
+        norm = normalizer(rows, run_spec(cfg).return_floor)
+        assert norm(rows[0]) == 1.0 and norm(rows[1]) == 0.0
+    assert ticketlab.make_env("mazegrid").return_floor == -12.0  # 12 poisons
