@@ -93,7 +93,7 @@ def gymnax_spec(env_id: str, env, params, *, obs_names=None, return_floor: float
     return EnvSpec(
         id=env_id, env=env, params=params, obs_shape=shape, obs_names=names,
         return_floor=float(return_floor), max_episode_steps=int(params.max_steps_in_episode),
-        raw_obs_shape=shape, obs_dtype=str(getattr(obs_space, "dtype", "float32")),
+        raw_obs_shape=shape, obs_dtype=np.dtype(getattr(obs_space, "dtype", np.float32)).name,
         image_layout=image_layout, channel_names=tuple(channel_names), **actions,
     )
 
