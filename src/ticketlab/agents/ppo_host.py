@@ -16,6 +16,7 @@ import numpy as np
 from flax import struct
 
 from ticketlab.agents.base import Agent
+from ticketlab.agents.evaluate import policy_actor
 from ticketlab.agents.loop import Tracking, fresh_tracking, record, track_evaluation, train_output
 from ticketlab.agents.output import RunKeys
 from ticketlab.agents.ppo import PPO, Transition
@@ -59,10 +60,8 @@ class HostPPO:
 
         def policy(params, mask, key, obs):
             p = apply_mask(params, mask)
-            out = ppo.policy_out(p, obs)
-            if ppo.eval_policy == "greedy":
-                return ppo.head.to_env(ppo.head.mode(out))
-            return ppo.head.to_env(ppo.head.distribution(out).sample(seed=key))
+            action, _ = policy_actor(ppo.head, lambda o: ppo.policy_out(p, o), ppo.eval_policy)(key, obs)
+            return action
 
         self.policy = jax.jit(policy)
 
