@@ -67,6 +67,10 @@ def test_a_loss_must_fit_the_teacher_and_the_action_space(tmp_path):
     with pytest.raises(ticketlab.errors.ConfigError, match=r"^bc.loss: cross_entropy distils a categorical teacher; "
                                                            r"this expert is q \(allowed: huber_value\)$"):
         bc.build(_config("CartPole-v1", "cross_entropy", path), make_env("CartPole-v1"), load_expert(path))
+    cfg = dataclasses.replace(_config("CartPole-v1", "cross_entropy", path), out=str(tmp_path / "runs"))
+    with pytest.raises(ticketlab.errors.ConfigError, match="^bc.loss: cross_entropy distils a categorical teacher"):
+        ticketlab.run(cfg)
+    assert not (tmp_path / "runs").exists()  # refused before anything was written
     from ticketlab.validate import validate
 
     with pytest.raises(ticketlab.errors.ConfigError, match="^bc.loss: 'cross_entropy' does not fit Pendulum-v1's"):

@@ -24,13 +24,16 @@ from ticketlab.errors import ConfigError, ExpertError
 from ticketlab.imp.driver import run_experiment
 from ticketlab.imp.results import load_metrics
 from ticketlab.presets import preset
+from ticketlab.validate import validate
 
 REEVALUATION_EPISODES = 64
 
 
 def run(cfg: ExperimentConfig, on_level: Callable | None = None, argv: list[str] | None = None,
         seeds: list[int] | None = None, wait: bool = False) -> Path:
-    """Run (or resume) `cfg`: resolve its expert if the agent needs one, then every IMP level."""
+    """Run (or resume) `cfg`: resolve its expert if the agent needs one, then every IMP level.
+    The config is validated first, so a bad field never trains an expert."""
+    validate(cfg)
     expert = resolve_expert(cfg) if AGENTS.get(cfg.algo).needs_expert else None
     return run_experiment(cfg, on_level=on_level, argv=argv, seeds=seeds, wait=wait, expert=expert)
 

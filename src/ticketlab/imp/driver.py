@@ -252,8 +252,8 @@ def run_experiment(
     bad = [s for s in block if not 0 <= s < cfg.seeds]
     if bad:
         raise ConfigError("seeds", f"seed {bad[0]} outside 0 .. {cfg.seeds - 1}")
+    exp = build(cfg, expert)  # cheap (nothing compiles yet), and a mismatched expert fails before any write
     prepare_run_dir(run, cfg, argv)
-    exp = None
     with seed_locks(run, block, wait=wait):
         repair(run, block, cfg.levels)
         failed: set[tuple[int, str]] = set()  # chains that stopped at an earlier level
@@ -264,7 +264,6 @@ def run_experiment(
             jobs = [(s, c) for s, c in _level_jobs(cfg, level) if s in block
                     and (s, c) not in failed and (s, "*") not in failed]
             if pending and jobs:
-                exp = exp or build(cfg, expert)
                 start_time = time.perf_counter()
                 batch = _dense_starts(exp, jobs) if level == 0 else _derived_starts(exp, run, level, jobs)
                 batch = _train_level(exp, batch)
