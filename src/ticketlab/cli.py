@@ -9,6 +9,7 @@ from pathlib import Path
 import jax
 
 from ticketlab import paths
+from ticketlab.agents.registry import AGENTS
 from ticketlab.cli_args import USAGE, int_option, options, parse_run_args, split_sweep
 from ticketlab.config import from_dict
 from ticketlab.envs import mazegrid
@@ -53,7 +54,7 @@ def cmd_run(args: list[str]) -> int:
 
 def cmd_expert(args: list[str]) -> int:
     positional, opts = options(args, {"out": "runs", "threshold": "", "seeds": "4", "steps": "0"}, "expert")
-    teachers = [n for n in PRESETS if preset(n).algo != "bc"]
+    teachers = [n for n in PRESETS if not AGENTS.get(preset(n).algo).needs_expert]
     if len(positional) != 1 or positional[0] not in teachers:
         raise ConfigError("expert", f"name one RL preset; allowed: {', '.join(teachers)}")
     name = positional[0]

@@ -79,22 +79,20 @@ def train_expert(preset_name: str, out: str, threshold: float, seeds: int, steps
     spec = make_env(cfg.env.name, cfg.env.encoding, cfg.env.module)
     acting = AGENTS.get(cfg.algo).acting(cfg, spec)
     params = store.load_tree(paths.tree_file(run_dir, 0, best["seed"], "dense", "best"))[acting.module]
-    kind = "q" if acting.module == "q" else head_for(spec).name
-    epsilon = cfg.dqn.eps_final if kind == "q" else 0.0
-    mean_return = reevaluate(cfg, spec, acting, params, seed=best["seed"])
-    hidden = cfg.network.q_hidden if kind == "q" else cfg.network.actor_hidden
-    save_expert(path, params, env=spec.id, kind=kind, hidden=hidden, activation=cfg.network.activation,
+    mean_return = reevaluate(spec, acting, params, seed=best["seed"])
+    net = acting.network
+    save_expert(path, params, env=spec.id, kind=acting.kind, hidden=net.hidden, activation=net.activation,
                 torso=cfg.network.torso, mean_return=mean_return, source=f"{run_dir.name} seed {best['seed']}",
-                epsilon=epsilon)
+                epsilon=acting.data_epsilon)
     return dataclasses.replace(load_expert(path), trained_now=True)
 
 
-def reevaluate(cfg: ExperimentConfig, spec, acting, params: dict, seed: int) -> float:
-    """Mean return of fresh evaluation episodes of an acting network (greedy; DQN with its
-    evaluation epsilon)."""
+def reevaluate(spec, acting, params: dict, seed: int) -> float:
+    """Mean return of fresh evaluation episodes of an acting network (greedy; Q-networks with
+    their evaluation epsilon)."""
     out = lambda o: acting.network.apply({"params": params}, o)  # noqa: E731
-    if acting.module == "q":
-        act = epsilon_greedy_actor(out, spec.num_actions, cfg.dqn.eps_eval)
+    if acting.kind == "q":
+        act = epsilon_greedy_actor(out, spec.num_actions, acting.eval_epsilon)
     else:
         act = policy_actor(head_for(spec), out, "greedy")
     key = jax.random.fold_in(jax.random.PRNGKey(seed), 777)

@@ -52,7 +52,7 @@ def trained_policy(run: Path, level: int, seed: int, condition: str, epsilon: fl
     acting = AGENTS.get(cfg.algo).acting(cfg, spec)
     params = apply_mask(store.load_tree(best), store.load_tree(paths.tree_file(run, level, seed, condition, "mask")))
     enc = encoder_params(spec.encoder, run_key(seed, DENSE, 0, DATA))
-    eps = (cfg.dqn.eps_eval if cfg.algo == "dqn" else 0.0) if epsilon is None else epsilon
+    eps = acting.eval_epsilon if epsilon is None else epsilon
 
     def policy(key, obs):
         out = acting.network.apply({"params": params[acting.module]}, encode(spec.encoder, enc, obs[None]))

@@ -30,13 +30,14 @@ def validate(cfg: ExperimentConfig) -> ExperimentConfig:
         raise ConfigError("name", f"must be a non-empty name without '/', got {cfg.name!r}")
     agent = AGENTS.get(cfg.algo)
     spec = make_env(cfg.env.name, cfg.env.encoding, cfg.env.module)
-    if spec.encoder is not None and cfg.algo != "dqn":
-        raise ConfigError("env.encoding", f"{cfg.env.encoding} is applied by the DQN agent; algo "
+    if spec.encoder is not None and not agent.applies_encoders:
+        encoders = "/".join(n.upper() for n, a in AGENTS.items() if a.applies_encoders)
+        raise ConfigError("env.encoding", f"{cfg.env.encoding} is applied by the {encoders} agent; algo "
                           f"{cfg.algo} takes object-map")
     if spec.backend == "host" and agent.host_train is None:
         raise ConfigError("env.name", f"{spec.id} steps on the host, which algo {cfg.algo} does not support; "
                           f"allowed: {', '.join(n for n, a in AGENTS.items() if a.host_train)}")
-    _validate_network(cfg, spec)
+    _validate_network(cfg, spec, agent)
     agent.validate(cfg, spec)
     _validate_imp(cfg, agent, spec)
     if agent.needs_expert:
@@ -48,7 +49,7 @@ def validate(cfg: ExperimentConfig) -> ExperimentConfig:
     return cfg
 
 
-def _validate_network(cfg: ExperimentConfig, spec) -> None:
+def _validate_network(cfg: ExperimentConfig, spec, agent) -> None:
     check_choice("init.scheme", cfg.init.scheme, INIT_SCHEMES.names())
     check_positive("init.input-scale", cfg.init.input_scale)
     check_choice("network.activation", cfg.network.activation, ACTIVATIONS.names())
@@ -58,8 +59,9 @@ def _validate_network(cfg: ExperimentConfig, spec) -> None:
                           f"{spec.obs_shape}; allowed: mlp")
     if not 0.0 <= cfg.network.dropout < 1.0:
         raise ConfigError("network.dropout", f"must be in [0, 1), got {cfg.network.dropout}")
-    if cfg.network.dropout and cfg.algo != "dqn":
-        raise ConfigError("network.dropout", f"dropout is implemented for algo dqn; {cfg.algo} allows only 0")
+    if cfg.network.dropout and not agent.supports_dropout:
+        allowed = ", ".join(n for n, a in AGENTS.items() if a.supports_dropout)
+        raise ConfigError("network.dropout", f"dropout is implemented for algo {allowed}; {cfg.algo} allows only 0")
     if cfg.network.weight_decay < 0:
         raise ConfigError("network.weight-decay", f"must be >= 0, got {cfg.network.weight_decay}")
     for field in ("actor_hidden", "critic_hidden", "q_hidden"):

@@ -31,12 +31,18 @@ class Agent:
 
 @dataclasses.dataclass(frozen=True)
 class Acting:
-    """The network that picks actions: its module name in params, the network, and how its output
-    becomes an action (`greedy(out) -> action`)."""
+    """The network that picks actions: its module name in params, the network, how its output
+    becomes an action (`greedy(out) -> action`), and what kind of output it is."""
 
     module: str
     network: Any
     greedy: Callable
+    kind: str
+    """categorical (logits), gaussian ((mean, log_std)) or q (Q-values): what a student distils."""
+    eval_epsilon: float = 0.0
+    """Probability of a uniformly random action when evaluated (DQN's evaluation epsilon)."""
+    data_epsilon: float = 0.0
+    """q networks as experts: the exploration epsilon of the policy that collects distillation data."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -57,6 +63,9 @@ class AgentDef:
     eval_policies: tuple[str, ...] = ("greedy",)
     train_curve_kind: str = "training_episode_return"
     needs_expert: bool = False
+    applies_encoders: bool = False
+    """Whether the agent applies an environment's agent-side encoder (MazeGrid's rgb, entangled)."""
+    supports_dropout: bool = False
     host_train: Callable | None = None
     """(Agent) -> train_batch for host-side (Gymnasium) environments: `train_batch(stacked RunKeys,
     stacked start params, stacked masks) -> stacked TrainOutput`, the environments stepping in

@@ -189,7 +189,7 @@ def build(cfg: ExperimentConfig, spec, expert) -> Agent:
 def acting(cfg: ExperimentConfig, spec) -> Acting:
     kind = student_kind(spec, cfg.bc.loss)
     greedy = (lambda q: jnp.argmax(q, axis=-1)) if kind == "q" else head_for(spec).mode
-    return Acting("actor", student_network(cfg, spec), greedy)
+    return Acting("actor", student_network(cfg, spec), greedy, kind=kind)
 
 
 def validate(cfg: ExperimentConfig, spec) -> None:

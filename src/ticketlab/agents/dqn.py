@@ -231,7 +231,8 @@ def build(cfg: ExperimentConfig, spec, expert=None) -> Agent:
 
 
 def acting(cfg: ExperimentConfig, spec) -> Acting:
-    return Acting("q", q_network(cfg, spec), lambda q: jnp.argmax(q, axis=-1))
+    return Acting("q", q_network(cfg, spec), lambda q: jnp.argmax(q, axis=-1), kind="q",
+                  eval_epsilon=cfg.dqn.eps_eval, data_epsilon=cfg.dqn.eps_final)
 
 
 def validate(cfg: ExperimentConfig, spec) -> None:
@@ -259,5 +260,5 @@ def validate(cfg: ExperimentConfig, spec) -> None:
 
 AGENT = AgentDef(
     name="dqn", section="dqn", build=build, validate=validate, acting=acting,
-    total_steps=lambda cfg: cfg.dqn.total_steps, scopes=("actor",),
+    total_steps=lambda cfg: cfg.dqn.total_steps, scopes=("actor",), applies_encoders=True, supports_dropout=True,
 )

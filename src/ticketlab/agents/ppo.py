@@ -231,7 +231,8 @@ def build(cfg: ExperimentConfig, spec, expert=None) -> Agent:
 
 def acting(cfg: ExperimentConfig, spec) -> Acting:
     actor, _ = networks(cfg, spec)
-    return Acting("actor", actor, head_for(spec).mode)
+    head = head_for(spec)
+    return Acting("actor", actor, head.mode, kind=head.name)
 
 
 def validate(cfg: ExperimentConfig, spec) -> None:

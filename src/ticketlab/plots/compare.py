@@ -7,6 +7,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
+from ticketlab.agents.registry import AGENTS
 from ticketlab.errors import ConfigError
 from ticketlab.imp.results import load_metrics
 from ticketlab.imp.rundir import load_run_config
@@ -19,9 +20,9 @@ X_AXES = ("percent", "weights")
 
 
 def run_label(cfg) -> str:
-    if cfg.algo == "bc":
-        return f"BC {','.join(map(str, cfg.student.hidden))}"
-    return f"{cfg.algo.upper()} {','.join(map(str, cfg.network.actor_hidden))}"
+    """The paradigm and the acting network's widths: `PPO 64,64`, `BC 128,128`, `DQN 128,128`."""
+    acting = AGENTS.get(cfg.algo).acting(cfg, run_spec(cfg))
+    return f"{cfg.algo.upper()} {','.join(map(str, acting.network.hidden))}"
 
 
 def compare_figure(runs: list[tuple[object, list[dict]]], conditions: tuple[str, ...], x_axis: str = "percent"):
