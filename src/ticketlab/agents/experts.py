@@ -60,6 +60,8 @@ def load_expert(path: Path, trained_now: bool = False) -> Expert:
         meta = f.metadata() or {}
         flat = {k: f.get_tensor(k) for k in f.keys()}
     params = store.unflatten_tree(flat)
+    if meta.get("kind", "categorical") not in KINDS:
+        raise ConfigError("bc.expert", f"{path} has kind {meta['kind']!r}; allowed: {', '.join(KINDS)}")
     if "env" not in meta:
         raise ConfigError("bc.expert", f"{path} has no 'env' metadata; save it with ticketlab.agents.experts.save_expert")
     dense = sorted(k for k in params if k.startswith("dense_"))

@@ -8,7 +8,7 @@ nothing downstream guesses it) and the name of each image channel.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable
 
 import numpy as np
@@ -58,15 +58,12 @@ class EnvSpec:
 
 @dataclass(frozen=True)
 class EnvDef:
-    """A registry entry. `build(encoding) -> EnvSpec`; the other fields are what `register_env`
-    was told, kept for listing."""
+    """A registry entry: `build(encoding) -> EnvSpec` (the entry checks the encoding itself) and
+    the other names the id answers to."""
 
     id: str
     build: Callable[[str], EnvSpec]
     aliases: tuple[str, ...] = ()
-    encodings: tuple[str, ...] = ("object-map",)
-    """Allowed env.encoding values; the first is the default (object-map: the observation as is)."""
-    facts: dict = field(default_factory=dict)
 
 
 def default_names(shape: tuple[int, ...]) -> tuple[str, ...]:

@@ -219,4 +219,4 @@ def build_spec(encoding: str) -> EnvSpec:
     )
 
 
-ENV_DEF = EnvDef(id=ENV_ID, build=build_spec, aliases=("mazegrid",), encodings=ENCODINGS)
+ENV_DEF = EnvDef(id=ENV_ID, build=build_spec, aliases=("mazegrid",))

@@ -47,7 +47,7 @@ def register_env(env_id: str, factory: Callable, *, obs_names=None, return_floor
         env, params = factory()
         return gymnax_spec(env_id, env, params, **facts)
 
-    return register_env_def(EnvDef(id=env_id, build=build, aliases=tuple(aliases), facts=facts), replace=replace)
+    return register_env_def(EnvDef(id=env_id, build=build, aliases=tuple(aliases)), replace=replace)
 
 
 def _plain_encoding(env_id: str, encoding: str) -> None:
