@@ -18,7 +18,7 @@ from common import bench_single, bench_vmapped
 from ticketlab.agents.dqn import schedule
 from ticketlab.agents.replay import bytes_per_transition
 from ticketlab.envs.registry import make_env
-from ticketlab.imp.driver import build
+from ticketlab.imp.experiment import build
 from ticketlab.presets import preset
 
 

@@ -1,11 +1,14 @@
-"""Throughput of the IMP training program, side by side in one process, printed as a table.
+"""Throughput of the IMP training program and its peers, side by side in one command, printed as a
+table with each row's rate relative to the first.
 
-Rows: one IMP level of all seeds x conditions in one vmapped call; the same jitted training run
-one at a time; Stable-Baselines3 PPO with the same hyper-parameters (if installed:
-`pip install -e .[bench]`); and the wall time of the demo (`ticketlab run cartpole-ppo`).
-Compilation is excluded from the step rates and reported apart.
+Rows: one IMP level as `ticketlab run` trains it (one block per condition, in pinned worker
+processes, one per core); the same level in one vmapped call in one process (`--workers 1`); the
+same jitted training run one at a time; the host path (Gymnasium's Cart-Pole stepped in Python);
+rejax's vmapped PPO and Stable-Baselines3's PPO with the same hyper-parameters (both if installed:
+`pip install -e .[bench]`); then behavioural cloning, and the wall time of the demo
+(`ticketlab run cartpole-ppo`). Compilation is excluded from the step rates and reported apart.
 
-    python bench/bench_ppo.py [--seeds 15] [--single 4] [--sb3-steps 20000] [--no-demo]
+    python bench/bench_ppo.py [--seeds 15] [--single 4] [--sb3-steps 20000] [--workers N] [--no-demo]
 """
 from __future__ import annotations
 
@@ -17,11 +20,13 @@ import tempfile
 import time
 
 import jax
-from common import bench_host, bench_single, bench_vmapped
+import jax.numpy as jnp
+from common import bench_blocks, bench_host, bench_single, bench_vmapped
 
 from ticketlab.experiments import resolve_expert
-from ticketlab.imp.driver import build
+from ticketlab.imp.experiment import build
 from ticketlab.presets import preset
+from ticketlab.workers import usable_cores, worker_count
 
 
 def bench_sb3(cfg, steps: int):
@@ -43,6 +48,61 @@ def bench_sb3(cfg, steps: int):
     start = time.perf_counter()
     model.learn(total_timesteps=steps)
     return steps, time.perf_counter() - start
+
+
+class FiveValueStep:
+    """gymnax 1.0's Cart-Pole with the five-value `step` rejax 0.1.3 expects (obs, state, reward,
+    done, info; done = terminated or truncated). Bench-only shim: rejax predates gymnax 1.0."""
+
+    def __init__(self, env):
+        self.env = env
+
+    def __getattr__(self, name):
+        return getattr(self.env, name)
+
+    def step(self, key, state, action, params=None):
+        obs, state, reward, terminated, truncated, info = self.env.step(key, state, action, params)
+        return obs, state, reward, jnp.logical_or(terminated, truncated), info
+
+
+def bench_rejax(cfg, runs: int):
+    """rejax's PPO with the preset's hyper-parameters, vmapped over `runs` seeds in one process,
+    evaluating `eval_episodes` greedy episodes every `eval_every` updates as ticketlab does.
+    (rejax clips each gradient element to max_grad_norm, where ticketlab clips the global norm.)"""
+    try:
+        import gymnax
+        from rejax import PPO
+        from rejax.evaluate import evaluate
+    except ImportError:
+        return None
+    p = cfg.ppo
+    env, env_params = gymnax.make(cfg.env.name)
+    env = FiveValueStep(env)
+    algo = PPO.create(
+        env=env, env_params=env_params, num_envs=p.num_envs, num_steps=p.rollout_len, num_epochs=p.epochs,
+        num_minibatches=p.minibatches, learning_rate=p.lr, gamma=p.gamma, gae_lambda=p.gae_lambda,
+        clip_eps=p.clip_eps, vf_coef=p.value_coef, ent_coef=p.entropy_coef, max_grad_norm=p.max_grad_norm,
+        total_timesteps=p.total_steps, eval_freq=p.eval_every * p.num_envs * p.rollout_len,
+        skip_initial_evaluation=True, normalize_observations=False,
+        agent_kwargs={"activation": cfg.network.activation, "hidden_layer_sizes": cfg.network.actor_hidden},
+    )
+    episodes = p.eval_episodes
+
+    def eval_callback(algo, ts, rng):
+        return evaluate(algo.make_act(ts), rng, env, env_params, episodes, env_params.max_steps_in_episode)
+
+    algo = algo.replace(eval_callback=eval_callback)
+    train = jax.jit(jax.vmap(algo.train))
+    keys = jax.random.split(jax.random.PRNGKey(0), runs)
+    start = time.perf_counter()
+    compiled = train.lower(keys).compile()
+    compile_s = time.perf_counter() - start
+    start = time.perf_counter()
+    _, (lengths, returns) = jax.block_until_ready(compiled(keys))
+    seconds = time.perf_counter() - start
+    batch, eval_freq = p.num_envs * p.rollout_len, p.eval_every * p.num_envs * p.rollout_len
+    steps = runs * -(-p.total_steps // eval_freq) * -(-eval_freq // batch) * batch  # rejax rounds up to whole evaluations
+    return steps, seconds, compile_s, float(returns.mean(axis=-1).max(axis=-1).mean())
 
 
 def bench_bc(seeds: int, single: int, out: str):
@@ -70,41 +130,54 @@ def main():
     ap.add_argument("--no-demo", action="store_true")
     ap.add_argument("--host-runs", type=int, default=4, help="runs of the host-path row (Gymnasium CartPole-v1)")
     ap.add_argument("--host-steps", type=int, default=8_192, help="env steps per run of the host-path row")
+    ap.add_argument("--workers", type=int, default=None, help="worker processes of the first row (default: one per core)")
     args = ap.parse_args()
     cfg = preset("cartpole-ppo", "paper")
     runs = args.seeds * len(cfg.imp.conditions)
 
     rows = []
+    workers = worker_count(args.workers, len(cfg.imp.conditions))
+    steps, sec, comp, ret = bench_blocks(cfg, args.seeds, workers)
+    rows.append((f"ticketlab run: {len(cfg.imp.conditions)} blocks of {args.seeds} on {workers} pinned workers", steps, sec, comp, ret))
     steps, sec, comp, ret = bench_vmapped(cfg, runs)
-    rows.append((f"ticketlab, one level vmapped ({runs} runs)", steps, sec, comp, ret))
+    rows.append((f"ticketlab, one level in one process ({runs} runs, --workers 1)", steps, sec, comp, ret))
     steps, sec, comp, ret = bench_single(cfg, args.single)
     rows.append((f"ticketlab, same program one run at a time ({args.single} runs)", steps, sec, comp, ret))
     host_cfg = dataclasses.replace(cfg, env=dataclasses.replace(cfg.env, name="gymnasium:CartPole-v1"),
                                    ppo=dataclasses.replace(cfg.ppo, total_steps=args.host_steps))
     steps, sec, comp, ret = bench_host(host_cfg, args.host_runs)
     rows.append((f"ticketlab host path, Gymnasium CartPole-v1 ({args.host_runs} runs)", steps, sec, comp, ret))
+    peer = bench_rejax(cfg, runs)
+    if peer:
+        rows.append((f"rejax 0.1.3 PPO, vmapped ({runs} runs, one process)*", *peer))
     with tempfile.TemporaryDirectory() as tmp:
         bc_cfg, bc_v, bc_s, bc_runs = bench_bc(args.seeds, args.single, tmp)
     sb3 = bench_sb3(cfg, args.sb3_steps)
     if sb3:
         rows.append(("Stable-Baselines3 PPO, same hyper-parameters (1 run)", sb3[0], sb3[1], None, None))
     base = rows[-1][1] / rows[-1][2] if sb3 else None
+    ours = rows[0][1] / rows[0][2]
 
     print(f"\nCart-Pole PPO {cfg.network.actor_hidden} actor+critic, {cfg.ppo.num_envs} envs, {cfg.ppo.total_steps:,} steps per run; "
-          f"jax {jax.__version__} on {jax.devices()[0].platform}\n")
-    print(f"| {'program':58s} | {'env steps':>11s} | {'seconds':>8s} | {'steps/s':>10s} | {'x SB3':>7s} | {'compile s':>9s} | {'mean best return':>16s} |")
-    print(f"|{'-' * 60}|{'-' * 13}|{'-' * 10}|{'-' * 12}|{'-' * 9}|{'-' * 11}|{'-' * 18}|")
+          f"jax {jax.__version__} on {jax.devices()[0].platform}, {len(usable_cores())} usable cores\n")
+    print(f"| {'program':62s} | {'env steps':>11s} | {'seconds':>8s} | {'steps/s':>10s} | {'/ ours':>6s} | {'x SB3':>7s} | {'compile s':>9s} | {'mean best return':>16s} |")
+    print(f"|{'-' * 64}|{'-' * 13}|{'-' * 10}|{'-' * 12}|{'-' * 8}|{'-' * 9}|{'-' * 11}|{'-' * 18}|")
     for name, steps, sec, comp, ret in rows:
         rate = steps / sec
         ratio = f"{rate / base:.1f}" if base else "-"
-        print(f"| {name:58s} | {steps:11,d} | {sec:8.1f} | {rate:10,.0f} | {ratio:>7s} | "
+        print(f"| {name:62s} | {steps:11,d} | {sec:8.1f} | {rate:10,.0f} | {rate / ours:6.2f} | {ratio:>7s} | "
               f"{'' if comp is None else f'{comp:.1f}':>9s} | {'' if ret is None else f'{ret:.1f}':>16s} |")
-    v, s, h = (rows[i][1] / rows[i][2] for i in range(3))
-    print(f"\nvmapped / one-at-a-time steps per second: {v / s:.2f}x")
-    print(f"host path / compiled path (vmapped) steps per second: {h / v:.3f} ({h / s:.3f} of one run at a time; "
-          f"the host row trains {args.host_steps:,} steps per run, so it evaluates more often per step)")
+    if peer:
+        print("\n* rejax 0.1.3 expects gymnax's five-value step; a bench-only shim (FiveValueStep) gives it one. It rounds "
+              "training up to whole evaluation intervals and clips gradients per element (ticketlab: global norm).")
+    blocks, v, s1, h = (rows[i][1] / rows[i][2] for i in range(4))
+    print(f"\nworkers / one process: {blocks / v:.2f}x; one process vmapped / one-at-a-time: {v / s1:.2f}x")
+    if peer:
+        print(f"ticketlab run / rejax vmapped, env steps per second: {blocks / (peer[0] / peer[1]):.2f}x")
+    print(f"host path / compiled path (one process) steps per second: {h / v:.3f} (the host row trains {args.host_steps:,} "
+          f"steps per run, so it evaluates more often per step)")
     paper_steps = 15 * cfg.ppo.total_steps * (1 + 4 * 19)
-    print(f"paper scale ({paper_steps / 1e6:.1f} M env steps) at the vmapped rate: {paper_steps / v / 60:.1f} min + compilation")
+    print(f"paper scale ({paper_steps / 1e6:.1f} M env steps) at the workers' rate: {paper_steps / blocks / 60:.1f} min + compilation")
     print(f"\nBehavioural cloning, cartpole-bc: student {bc_cfg.student.hidden}, {bc_cfg.bc.total_steps:,} expert transitions x "
           f"{bc_cfg.bc.epochs} epochs per run, greedy evaluation every {bc_cfg.bc.eval_every} gradient steps\n")
     print(f"| {'program':58s} | {'runs':>5s} | {'seconds':>8s} | {'s per run':>9s} | {'compile s':>9s} | {'mean best return':>16s} |")

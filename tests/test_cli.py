@@ -42,7 +42,7 @@ CASES = [
     (["sweep", "cartpole-ppo", "--grid", "foo.bar=1,2"], "grid: unknown field 'foo.bar'"),
     (["sweep", "cartpole-ppo", "--grid", "ppo.lr=fast"], "grid: ppo.lr='fast' is not a float"),
     (["sweep", "cartpole-ppo", "--grid", "init.scheme=torch-default,he-magic"], "init.scheme: unknown 'he-magic'"),
-    (["sweep", "cartpole-ppo", "--workers", "0"], "workers: must be >= 1, got 0"),
+    (["sweep", "cartpole-ppo", "--workers", "0"], "workers: must be a whole number >= 1 or auto, got '0'"),
     (["sweep", "cartpole-ppo", "--colour", "red"], "--colour: unknown option of sweep"),
     (["sweep", "cartpole-ppo", "--backend", "ray", "--address", "127.0.0.1:1"], "address: cannot reach a Ray cluster at 127.0.0.1:1"),
     (["sweep", "cartpole-ppo", "--backend", "ray", "--address", "nowhere"], "address: 'nowhere' must be auto, local or HOST:PORT"),

@@ -167,7 +167,7 @@ def test_lazy_imports_only_for_optional_extras():
 
 
 LAYERS = (
-    ("errors", "registry", "config", "hashing", "paths", "presets"),
+    ("errors", "registry", "config", "hashing", "paths", "presets", "workers"),
     ("store",),
     ("envs",),
     ("networks",),

@@ -17,7 +17,7 @@ def store_arrays(out):
 
 
 def tasks_for(out):
-    return make_tasks([tiny_config(out, seeds=2, levels=2)], block_seeds=1)  # two tasks, one seed each
+    return make_tasks([tiny_config(out, seeds=2, levels=2, block_seeds=1)])  # two tasks, one seed each
 
 
 @pytest.fixture(scope="module")

@@ -171,7 +171,7 @@ def test_rgb_colours():
 
 
 def test_entangled_matrix_is_fixed_per_seed_across_levels_and_differs_across_seeds():
-    from ticketlab.imp.driver import run_keys
+    from ticketlab.imp.blocks import run_keys
 
     spec = make_env("MazeGrid-v0", "entangled")
     assert spec.obs_shape == (1200,) and spec.raw_obs_shape == (6, 10, 20)

@@ -10,7 +10,7 @@ import jax
 
 from ticketlab import paths
 from ticketlab.agents.registry import AGENTS
-from ticketlab.cli_args import USAGE, int_option, options, parse_run_args, split_sweep
+from ticketlab.cli_args import USAGE, int_option, options, parse_run_args, pop_option, split_sweep
 from ticketlab.config import from_dict
 from ticketlab.envs import mazegrid
 from ticketlab.envs.registry import make_env
@@ -29,6 +29,7 @@ from ticketlab.progress import LevelProgress, closing_table
 from ticketlab.pruning.conditions import CONDITIONS
 from ticketlab.status import find_runs, format_status, run_status
 from ticketlab.validate import validate
+from ticketlab.workers import WorkerDied, check_workers
 
 
 
@@ -42,11 +43,13 @@ def fail(message: str) -> int:
 
 def cmd_run(args: list[str]) -> int:
     wait = "--wait" in args
-    rest = [a for a in args if a != "--wait"]
+    workers, rest = pop_option([a for a in args if a != "--wait"], "--workers", "auto")
+    workers = check_workers(workers)
     configs = [parse_run_args(a) for a in split_sweep(rest)]  # every config valid before any run
     for cfg in configs:
         with LevelProgress(cfg) as progress:
-            run = run_experiment(cfg, on_level=progress.on_level, argv=["ticketlab", "run", *args], wait=wait)
+            run = run_experiment(cfg, on_level=progress.on_level, argv=["ticketlab", "run", *args], wait=wait,
+                                 workers=workers)
         figures = plot_run(run)
         closing_table(run, figures)
     return 0
@@ -97,7 +100,7 @@ def cmd_compare(args: list[str]) -> int:
 
 
 SWEEP_FLAGS = {"grid": [], "seeds": "", "levels": "", "scale": "demo", "out": "runs", "backend": "local",
-               "workers": "1", "address": "auto", "partition": "", "block_seeds": "0", "retries": "2",
+               "workers": "auto", "address": "auto", "partition": "", "block_seeds": "", "retries": "2",
                "cluster": ""}
 
 
@@ -108,13 +111,13 @@ def parse_sweep_args(args: list[str]):
         raise ConfigError("sweep", "name one or more presets, e.g. ticketlab sweep cartpole-ppo acrobot-ppo")
     if opts["backend"] not in BACKENDS:
         raise ConfigError("backend", f"unknown {opts['backend']!r}; allowed: {', '.join(BACKENDS)}")
-    workers, block, retries = int_option(opts, "workers", 1), int_option(opts, "block_seeds", 0), int_option(opts, "retries", 0)
+    workers, retries = check_workers(opts["workers"]), int_option(opts, "retries", 0)
     configs = []
     for name in positional:
         base_args = [name, "--scale", opts["scale"], "--out", opts["out"]]
-        for flag in ("seeds", "levels"):
+        for flag in ("seeds", "levels", "block_seeds"):
             if opts[flag]:
-                base_args += [f"--{flag}", opts[flag]]
+                base_args += [f"--{flag.replace('_', '-')}", opts[flag]]
         base = parse_run_args(base_args)
         configs.extend(validate_all(expand_grid(base, opts["grid"])))
     if opts["backend"] == "ray":
@@ -129,7 +132,7 @@ def parse_sweep_args(args: list[str]):
             import submitit  # noqa: F401  (optional extra: pip install -e '.[slurm]')
         except ImportError:
             raise ConfigError("backend", "submitit needs the slurm extra: pip install -e '.[slurm]'") from None
-    return make_tasks(configs, block), opts, workers, retries
+    return make_tasks(configs), opts, workers, retries
 
 
 def validate_all(configs):
@@ -240,6 +243,9 @@ def main(argv: list[str] | None = None) -> int:
         return handlers[command](args)
     except ConfigError as err:
         return fail(str(err))
+    except WorkerDied as err:  # what the workers finished is on disk; the same command resumes
+        print(f"ticketlab: error: {err}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -15,11 +15,12 @@ from ticketlab.validate import validate
 
 USAGE = """usage:
   ticketlab run PRESET [--scale demo|paper] [--seeds N] [--levels N] [--init.input-scale X] ... [--wait]
+                [--workers N|auto] [--block-seeds K]
   ticketlab run cartpole-bc --student.hidden 128,128 256,256     (several sizes: a sweep)
   ticketlab expert RL_PRESET [--out runs] [--threshold X] [--seeds N] [--steps N]
   ticketlab compare RUN_DIR RUN_DIR ... [--x percent|weights] [--conditions C ...] [--out FILE]
   ticketlab sweep PRESET ... [--grid FIELD=V1,V2 ...] [--seeds N] [--levels N] [--scale S]
-                  [--backend local|ray|submitit] [--workers N] [--address auto|HOST:PORT]
+                  [--backend local|ray|submitit] [--workers N|auto] [--address auto|HOST:PORT]
                   [--partition P] [--block-seeds K] [--retries N] [--out DIR]
   ticketlab status RUNS_OR_RUN_DIR [--verify]
   ticketlab plot RUN_DIR
@@ -33,20 +34,28 @@ WIDTHS = re.compile(r"^\d+(,\d+)*$")
 
 def pop_scale(args: list[str]) -> tuple[str, list[str]]:
     """Take `--scale X` / `--scale=X` out of args (it picks the preset's seeds and levels)."""
-    rest, scale, i = [], "demo", 0
+    try:
+        return pop_option(args, "--scale", "demo")
+    except ConfigError:
+        raise ConfigError("scale", "needs a value; allowed: demo, paper") from None
+
+
+def pop_option(args: list[str], flag: str, default: str) -> tuple[str, list[str]]:
+    """Take `--flag X` / `--flag=X` out of args (an option of the command, not a config field)."""
+    rest, value, i = [], default, 0
     while i < len(args):
         a = args[i]
-        if a == "--scale":
-            if i + 1 >= len(args):
-                raise ConfigError("scale", "needs a value; allowed: demo, paper")
-            scale, i = args[i + 1], i + 2
+        if a == flag:
+            if i + 1 >= len(args) or args[i + 1].startswith("--"):
+                raise ConfigError(flag.lstrip("-"), "needs a value")
+            value, i = args[i + 1], i + 2
             continue
-        if a.startswith("--scale="):
-            scale = a.split("=", 1)[1]
+        if a.startswith(flag + "="):
+            value = a.split("=", 1)[1]
         else:
             rest.append(a)
         i += 1
-    return scale, rest
+    return value, rest
 
 
 def split_sweep(args: list[str]) -> list[list[str]]:

@@ -233,9 +233,11 @@ class ExperimentConfig:
     bc: BCConfig = field(default_factory=BCConfig)
     student: StudentConfig = field(default_factory=StudentConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
-    max_batch: int = 0
-    """Most runs trained in one compiled call (0: all seeds and conditions of a level at once);
-    lower it only when memory demands."""
+    block_seeds: int = 0
+    """Seeds per block (0: all seeds). A level's runs train in blocks, one compiled call each: at
+    level 0 one per group of `block_seeds` seeds, later one per (condition, group). Blocks run in
+    parallel worker processes; since the layout is part of the config, the results do not depend
+    on how many workers or machines ran them. Smaller blocks: more parallelism, less memory."""
 
 
 def to_dict(cfg) -> dict:
@@ -246,7 +248,13 @@ def to_dict(cfg) -> dict:
 def from_dict(data: dict) -> ExperimentConfig:
     """Inverse of `to_dict`; unknown keys raise a ConfigError naming the field. Sections missing from
     an older file take their defaults."""
+    data = {k: v for k, v in data.items() if k not in LEGACY_FIELDS}
     return _build(ExperimentConfig, data, "")
+
+
+LEGACY_FIELDS = ("max_batch",)
+"""Top-level fields of older config files that no longer exist; read and ignored (max_batch chunked
+a level's single call; block_seeds replaced it)."""
 
 
 def _build(cls, values: dict, prefix: str):

@@ -30,12 +30,14 @@ REEVALUATION_EPISODES = 64
 
 
 def run(cfg: ExperimentConfig, on_level: Callable | None = None, argv: list[str] | None = None,
-        seeds: list[int] | None = None, wait: bool = False) -> Path:
+        seeds: list[int] | None = None, wait: bool = False, workers: int | None = 1) -> Path:
     """Run (or resume) `cfg`: resolve its expert if the agent needs one, then every IMP level.
-    The config is validated first, so a bad field never trains an expert."""
+    The config is validated first, so a bad field never trains an expert. `workers`: processes
+    training a level's blocks at once, one per core (None: every usable core; 1: this process
+    only); the results are the same for any number."""
     validate(cfg)
     expert = resolve_expert(cfg) if AGENTS.get(cfg.algo).needs_expert else None
-    return run_experiment(cfg, on_level=on_level, argv=argv, seeds=seeds, wait=wait, expert=expert)
+    return run_experiment(cfg, on_level=on_level, argv=argv, seeds=seeds, wait=wait, expert=expert, workers=workers)
 
 
 def resolve_expert(cfg: ExperimentConfig) -> Expert:

@@ -8,9 +8,9 @@ import json
 
 from ticketlab.config import ExperimentConfig, to_dict
 
-NOT_HASHED = ("name", "levels", "out", "max_batch")
-"""Run name (already the directory prefix), level count (a run can be extended), output root,
-and batch chunking."""
+NOT_HASHED = ("name", "levels", "out")
+"""Run name (already the directory prefix), level count (a run can be extended) and output root.
+(block_seeds is hashed: which runs share a compiled call changes their numbers in the last bits.)"""
 
 
 def _flatten(d: dict, prefix: str = "") -> dict:

@@ -24,8 +24,8 @@ def validate(cfg: ExperimentConfig) -> ExperimentConfig:
         raise ConfigError("seeds", f"must be >= 1, got {cfg.seeds}")
     if cfg.levels < 1:
         raise ConfigError("levels", f"must be >= 1 (level 0 is the dense run), got {cfg.levels}")
-    if cfg.max_batch < 0:
-        raise ConfigError("max-batch", f"must be >= 0 (0: no limit), got {cfg.max_batch}")
+    if not 0 <= cfg.block_seeds <= cfg.seeds:
+        raise ConfigError("block-seeds", f"must be in 0 .. seeds = {cfg.seeds} (0: all seeds in one block), got {cfg.block_seeds}")
     if not cfg.name or "/" in cfg.name:
         raise ConfigError("name", f"must be a non-empty name without '/', got {cfg.name!r}")
     agent = AGENTS.get(cfg.algo)

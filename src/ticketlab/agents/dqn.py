@@ -140,27 +140,31 @@ class DQN:
         env, env_params, E, num_actions = self.spec.env, self.spec.params, self.cfg.num_envs, self.spec.num_actions
         step_env = jax.vmap(env.step, in_axes=(0, 0, 0, None))
 
-        def step(runner: Runner, _):
-            key, k_explore, k_random, k_env = jax.random.split(runner.key, 4)
-            greedy = jnp.argmax(self.q_values(p, enc, runner.obs), axis=-1)
+        def step(carry, _):
+            env_state, obs, key, episode_return, interval = carry
+            key, k_explore, k_random, k_env = jax.random.split(key, 4)
+            greedy = jnp.argmax(self.q_values(p, enc, obs), axis=-1)
             explore = jax.random.uniform(k_explore, (E,)) < eps
             action = jnp.where(explore, jax.random.randint(k_random, (E,), 0, num_actions), greedy)
-            obs, env_state, reward, terminated, truncated, info = step_env(
-                jax.random.split(k_env, E), runner.env_state, action, env_params)
+            next_obs, env_state, reward, terminated, truncated, info = step_env(
+                jax.random.split(k_env, E), env_state, action, env_params)
             done = jnp.logical_or(terminated, truncated)
             transition = Transition(
-                obs=self.pack(runner.obs),
+                obs=self.pack(obs),
                 action=action.astype(jnp.int32),
                 reward=reward.astype(jnp.float32),
                 discount=1.0 - terminated.astype(jnp.float32),
                 next_obs=self.pack(info["final_observation"]),
             )
-            episode_return, tracking = count_episodes(runner.episode_return, runner.tracking, reward, done)
-            runner = runner.replace(env_state=env_state, obs=obs, key=key, episode_return=episode_return,
-                                    tracking=tracking)
-            return runner, transition
+            episode_return, interval = count_episodes(episode_return, interval, reward, done)
+            return (env_state, next_obs, key, episode_return, interval), transition
 
-        return jax.lax.scan(step, runner, None, steps)
+        # the scan carries only what a step changes, not the params, buffer and tracked checkpoints
+        carry = (runner.env_state, runner.obs, runner.key, runner.episode_return, runner.tracking.interval)
+        (env_state, obs, key, episode_return, interval), traj = jax.lax.scan(step, carry, None, steps)
+        runner = runner.replace(env_state=env_state, obs=obs, key=key, episode_return=episode_return,
+                                tracking=runner.tracking.replace(interval=interval))
+        return runner, traj
 
     def learn(self, runner: Runner, mask, enc, iteration):
         key, k_sample, k_dropout = jax.random.split(runner.key, 3)

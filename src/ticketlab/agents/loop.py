@@ -18,6 +18,17 @@ from ticketlab.agents.output import TrainOutput
 
 
 @struct.dataclass
+class Interval:
+    """The open interval of the training curve: the sum and count of what was recorded in it."""
+
+    total: jax.Array
+    count: jax.Array
+
+    def add(self, total, count) -> "Interval":
+        return Interval(self.total + total, self.count + count)
+
+
+@struct.dataclass
 class Tracking:
     best_params: Any
     best_return: jax.Array
@@ -25,8 +36,7 @@ class Tracking:
     """The return of each evaluation, in order."""
     train_curve: jax.Array
     """One value per evaluation interval: the mean of what `record` added in it (nan: nothing)."""
-    interval_sum: jax.Array
-    interval_count: jax.Array
+    interval: Interval
     rewind_params: Any
     """Params after `rewind_step` steps (late rewinding); the start params when there is none."""
 
@@ -57,15 +67,14 @@ def fresh_tracking(params, num_evals: int) -> Tracking:
         best_return=jnp.array(-jnp.inf),
         eval_returns=jnp.zeros(num_evals),
         train_curve=jnp.zeros(num_evals),
-        interval_sum=jnp.zeros(()),
-        interval_count=jnp.zeros((), jnp.int32),
+        interval=Interval(jnp.zeros(()), jnp.zeros((), jnp.int32)),
         rewind_params=params,
     )
 
 
 def record(tracking: Tracking, total, count) -> Tracking:
     """Add `count` values summing to `total` to the current interval of the training curve."""
-    return tracking.replace(interval_sum=tracking.interval_sum + total, interval_count=tracking.interval_count + count)
+    return tracking.replace(interval=tracking.interval.add(total, count))
 
 
 def track_evaluation(tracking: Tracking, params, ret, slot) -> Tracking:
@@ -73,15 +82,14 @@ def track_evaluation(tracking: Tracking, params, ret, slot) -> Tracking:
     longer-trained checkpoint) and close the interval's training-curve value."""
     better = ret >= tracking.best_return
     best = jax.tree_util.tree_map(lambda n, o: jnp.where(better, n, o), params, tracking.best_params)
-    mean = jnp.where(tracking.interval_count > 0,
-                     tracking.interval_sum / jnp.maximum(tracking.interval_count, 1), jnp.nan)
+    interval = tracking.interval
+    mean = jnp.where(interval.count > 0, interval.total / jnp.maximum(interval.count, 1), jnp.nan)
     return tracking.replace(
         best_params=best,
         best_return=jnp.maximum(ret, tracking.best_return),
         eval_returns=tracking.eval_returns.at[slot].set(ret),
         train_curve=tracking.train_curve.at[slot].set(mean),
-        interval_sum=jnp.zeros_like(tracking.interval_sum),
-        interval_count=jnp.zeros_like(tracking.interval_count),
+        interval=jax.tree_util.tree_map(jnp.zeros_like, interval),
     )
 
 
@@ -102,12 +110,13 @@ def after_step(carry, step_index, cadence: Cadence, evaluate: Callable):
     return jax.lax.cond(cadence.evaluates_after(step_index), run_evaluation, lambda c: c, carry)
 
 
-def count_episodes(episode_return, tracking: Tracking, reward, done):
+def count_episodes(episode_return, interval: Interval, reward, done):
     """Add one env step's rewards to the running episode returns; finished episodes go into the
-    training curve. Returns (episode_return, tracking)."""
+    training curve's open interval. Returns (episode_return, interval). (Env-step loops carry the
+    interval, not the whole Tracking, so the tracked checkpoints are not copied every step.)"""
     episode_return = episode_return + reward
-    tracking = record(tracking, jnp.sum(jnp.where(done, episode_return, 0.0)), jnp.sum(done))
-    return jnp.where(done, 0.0, episode_return), tracking
+    interval = interval.add(jnp.sum(jnp.where(done, episode_return, 0.0)), jnp.sum(done))
+    return jnp.where(done, 0.0, episode_return), interval
 
 
 def train_output(carry, data_digest=None) -> TrainOutput:

@@ -110,7 +110,10 @@ class PPO:
 
     def act(self, params, mask, k_act, obs):
         """(action, log_prob, value) of masked params at `obs`."""
-        p = apply_mask(params, mask)
+        return self.act_masked(apply_mask(params, mask), k_act, obs)
+
+    def act_masked(self, p, k_act, obs):
+        """`act` of params the mask is already applied to."""
         dist = self.head.distribution(self.policy_out(p, obs))
         action = dist.sample(seed=k_act)
         return action, dist.log_prob(action), self.value(p, obs)
@@ -170,24 +173,31 @@ class PPO:
         return evaluate_episodes(key, act, self.spec, self.cfg.eval_episodes)
 
     def rollout(self, runner: Runner, mask):
-        """`rollout_len` steps of every env: (runner, (Transition [T, E], final observations))."""
+        """`rollout_len` steps of every env: (runner, (Transition [T, E], final observations)).
+
+        The scan carries only what a step changes; params are masked once and closed over, so the
+        optimizer state and the tracked checkpoints are not threaded through every env step."""
         env, env_params, E = self.spec.env, self.spec.params, self.cfg.num_envs
         step_env = jax.vmap(env.step, in_axes=(0, 0, 0, None))
+        p = apply_mask(runner.params, mask)
 
-        def step(runner: Runner, _):
-            key, k_act, k_env = jax.random.split(runner.key, 3)
-            action, log_prob, value = self.act(runner.params, mask, k_act, runner.obs)
-            obs, env_state, reward, terminated, truncated, info = step_env(
-                jax.random.split(k_env, E), runner.env_state, self.head.to_env(action), env_params)
+        def step(carry, _):
+            env_state, obs, key, episode_return, interval = carry
+            key, k_act, k_env = jax.random.split(key, 3)
+            action, log_prob, value = self.act_masked(p, k_act, obs)
+            next_obs, env_state, reward, terminated, truncated, info = step_env(
+                jax.random.split(k_env, E), env_state, self.head.to_env(action), env_params)
             done = jnp.logical_or(terminated, truncated)
             bootstrap = jnp.logical_and(truncated, jnp.logical_not(terminated))
-            transition = Transition(runner.obs, action, log_prob, value, reward, done, bootstrap)
-            episode_return, tracking = count_episodes(runner.episode_return, runner.tracking, reward, done)
-            runner = runner.replace(env_state=env_state, obs=obs, key=key, episode_return=episode_return,
-                                    tracking=tracking)
-            return runner, (transition, info["final_observation"])
+            transition = Transition(obs, action, log_prob, value, reward, done, bootstrap)
+            episode_return, interval = count_episodes(episode_return, interval, reward, done)
+            return (env_state, next_obs, key, episode_return, interval), (transition, info["final_observation"])
 
-        return jax.lax.scan(step, runner, None, self.cfg.rollout_len)
+        carry = (runner.env_state, runner.obs, runner.key, runner.episode_return, runner.tracking.interval)
+        (env_state, obs, key, episode_return, interval), out = jax.lax.scan(step, carry, None, self.cfg.rollout_len)
+        runner = runner.replace(env_state=env_state, obs=obs, key=key, episode_return=episode_return,
+                                tracking=runner.tracking.replace(interval=interval))
+        return runner, out
 
     def first_runner(self, keys: RunKeys, start_params, mask) -> Runner:
         env, env_params, E = self.spec.env, self.spec.params, self.cfg.num_envs

@@ -4,10 +4,14 @@ TICKETLAB_FAULT_NAN="seed,condition,level": that run's start params become NaN, 
 had diverged; the driver must stop that chain and keep every other run and level.
 TICKETLAB_FAULT_FAIL_ONCE=<path>: a launched task fails if <path> does not exist yet (and
 creates it), so a retry succeeds.
+TICKETLAB_FAULT_KILL_WORKER="level,condition": a worker process that has written the first run of
+that level and condition kills itself (SIGKILL), mid-block, as the out-of-memory killer would.
 """
 from __future__ import annotations
 
+import multiprocessing
 import os
+import signal
 from pathlib import Path
 
 import jax
@@ -22,6 +26,14 @@ def inject_faults(jobs, level: int, starts):
             if s == int(seed) and c == condition and level == int(at):
                 starts[i] = jax.tree_util.tree_map(lambda x: jnp.full_like(x, jnp.nan), starts[i])
     return jobs
+
+
+def kill_worker_after_write(level: int, condition: str) -> None:
+    spec = os.environ.get("TICKETLAB_FAULT_KILL_WORKER")
+    if spec and multiprocessing.parent_process() is not None:
+        at, at_condition = spec.split(",")
+        if level == int(at) and condition == at_condition:
+            os.kill(os.getpid(), signal.SIGKILL)
 
 
 def fail_once() -> None:

@@ -35,13 +35,31 @@ def load_metrics(run: Path, include_failed: bool = False) -> list[dict]:
     return [r for r in rows if include_failed or r.get("status", "ok") == "ok"]
 
 
-def write_results_csv(run: Path) -> Path:
+def _csv_text(rows, header: bool) -> str:
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=COLUMNS, extrasaction="ignore", lineterminator="\n")
-    writer.writeheader()
-    for row in load_metrics(run, include_failed=True):
+    if header:
+        writer.writeheader()
+    for row in rows:
         writer.writerow(row)
-    store.save_text(paths.results_csv(run), buf.getvalue())
+    return buf.getvalue()
+
+
+def write_results_csv(run: Path) -> Path:
+    """The whole table, rebuilt from every finished metrics file."""
+    store.save_text(paths.results_csv(run), _csv_text(load_metrics(run, include_failed=True), header=True))
     return paths.results_csv(run)
+
+
+def append_results(run: Path, level: int, seeds: list[int]) -> None:
+    """Add the rows of `level`'s just-finished `seeds` to the table (the driver rebuilds it whole
+    when a run starts and ends; between, each level adds only its own rows)."""
+    rows = [store.load_json(p) for seed in seeds for p in sorted(paths.seed_dir(run, level, seed).glob("*/metrics.json"))]
+    if not rows:
+        return
+    rows.sort(key=lambda r: (r["condition"], r["seed"]))
+    path = paths.results_csv(run)
+    with open(path, "a") as f:  # (a row cut by a kill is mended when the run resumes: the table is rebuilt)
+        f.write(_csv_text(rows, header=not path.exists() or path.stat().st_size == 0))
 
 

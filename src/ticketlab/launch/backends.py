@@ -1,15 +1,14 @@
 """The three backends behind one function: `launch(tasks, backend, **options) -> (done, failed)`."""
 from __future__ import annotations
 
-import multiprocessing
 import os
 import re
 import socket
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 from ticketlab.launch.tasks import Task, run_task
 from ticketlab.errors import ConfigError
+from ticketlab.workers import WorkerPool, worker_count
 
 BACKENDS = ("local", "ray", "submitit")
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -21,7 +20,7 @@ def _first_line(err: Exception) -> str:
     return f"{err.__class__.__name__}: {(cause or text or [''])[-1 if cause else 0].strip()}"
 
 
-def launch(tasks: list[Task], backend: str, workers: int = 1, address: str = "auto", retries: int = 2,
+def launch(tasks: list[Task], backend: str, workers: int | None = None, address: str = "auto", retries: int = 2,
            partition: str = "", folder: str = "runs/submitit", cluster: str | None = None, report=print):
     """Run every task; return (results of finished tasks, [(task, error)] of failed ones)."""
     if backend == "local":
@@ -34,19 +33,40 @@ def launch(tasks: list[Task], backend: str, workers: int = 1, address: str = "au
 
 
 def _local(tasks, workers, report):
+    """Tasks on this machine, every core busy: with at least as many tasks as workers, one task per
+    pinned worker process; with fewer, one task after another, each training its blocks in the
+    workers. The results are the same either way (the block layout is the config's)."""
+    n = worker_count(workers, len(tasks))
     done, failed = [], []
-    ctx = multiprocessing.get_context("spawn")  # JAX is not fork-safe
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-        futures = {pool.submit(run_task, t): t for t in tasks}
-        for fut in as_completed(futures):
-            task = futures[fut]
-            try:
-                done.append(fut.result())
-                report(f"done   {task.label}")
-            except Exception as err:  # a failed task is reported, the others go on
-                failed.append((task, _first_line(err)))
-                report(f"FAILED {task.label}: {err}")
+    if n > 1 and len(tasks) >= worker_count(workers, 1 << 30):
+        with WorkerPool(n) as pool:
+            for task, (ok, value) in zip(tasks, pool.map(_attempt, tasks)):
+                _record(task, ok, value, done, failed, report)
+        return done, failed
+    for task in tasks:
+        try:
+            ok, value = True, run_task(task, workers=workers)
+        except Exception as err:  # a failed task is reported, the others go on
+            ok, value = False, err
+        _record(task, ok, value, done, failed, report)
     return done, failed
+
+
+def _attempt(task: Task):
+    """run_task in a worker; a failure comes back as a value, so the other tasks go on."""
+    try:
+        return True, run_task(task)
+    except Exception as err:
+        return False, RuntimeError(_first_line(err))
+
+
+def _record(task, ok, value, done, failed, report):
+    if ok:
+        done.append(value)
+        report(f"done   {task.label}")
+    else:
+        failed.append((task, _first_line(value)))
+        report(f"FAILED {task.label}: {value}")
 
 
 def check_ray_address(address: str) -> None:

@@ -10,6 +10,7 @@ import time
 from ticketlab.config import ExperimentConfig, from_dict, to_dict
 from ticketlab.experiments import run as run_experiment
 from ticketlab.imp.faults import fail_once
+from ticketlab.imp.layout import seed_groups
 from ticketlab.errors import ConfigError
 
 
@@ -24,22 +25,19 @@ class Task:
         return f"{self.config['name']} seeds {self.seeds[0]}-{self.seeds[-1]}"
 
 
-def make_tasks(configs: list[ExperimentConfig], block_seeds: int) -> list[Task]:
-    """Split each config's seeds into blocks of `block_seeds` (0: all seeds in one task)."""
-    tasks = []
-    for cfg in configs:
-        size = block_seeds or cfg.seeds
-        for lo in range(0, cfg.seeds, size):
-            tasks.append(Task(to_dict(cfg), tuple(range(lo, min(lo + size, cfg.seeds)))))
-    return tasks
+def make_tasks(configs: list[ExperimentConfig]) -> list[Task]:
+    """One task per seed group of each config (`block_seeds`; 0: all seeds in one task): a group's
+    chains depend on nothing outside it, so tasks never wait for each other."""
+    return [Task(to_dict(cfg), group) for cfg in configs for group in seed_groups(cfg)]
 
 
-def run_task(task: Task) -> dict:
-    """Run one task to the end (resuming what is on disk); report where it ran."""
+def run_task(task: Task, workers: int | None = 1) -> dict:
+    """Run one task to the end (resuming what is on disk); report where it ran. `workers`: the
+    processes its blocks train in (1: this one)."""
     fail_once()
     cfg = from_dict(task.config)
     start = time.perf_counter()
-    run = run_experiment(cfg, seeds=list(task.seeds), wait=True, argv=["ticketlab", "sweep"])
+    run = run_experiment(cfg, seeds=list(task.seeds), wait=True, argv=["ticketlab", "sweep"], workers=workers)
     node = None
     try:
         import ray  # optional extra: only a task launched by the ray backend has it

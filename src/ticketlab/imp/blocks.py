@@ -1,0 +1,164 @@
+"""One block of a level (see layout.py): derive its runs' (mask, start) from the previous level on
+disk, train them in one compiled call, write every run's files.
+
+A block writes only its own chains' files; the driver writes a (level, seed) marker once every
+block of the seed's group is done. So a block runs the same in the driver's process or in a
+worker process (`run_block`), and a block cut off by a kill is simply computed again.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ticketlab import paths, store
+from ticketlab.agents.output import RunKeys
+from ticketlab.analysis.summaries import level_summary
+from ticketlab.config import from_dict
+from ticketlab.imp.completion import log_event, seed_complete
+from ticketlab.imp.experiment import Experiment, build
+from ticketlab.imp.faults import inject_faults, kill_worker_after_write
+from ticketlab.imp.keys import DATA, FRESH_INIT, INIT, NEXT_LEVEL, SCORE_BATCH, TRAIN, run_key
+from ticketlab.imp.layout import Block
+from ticketlab.pruning.conditions import DENSE
+from ticketlab.pruning.magnitude import count_after_levels
+from ticketlab.pruning.masks import ones_mask, prunable_total
+
+
+def _stack(trees):
+    return jax.tree_util.tree_map(lambda *xs: jnp.stack([jnp.asarray(x) for x in xs]), *trees)
+
+
+def _unstack(tree, n):
+    return [jax.tree_util.tree_map(lambda x: np.asarray(x[i]), tree) for i in range(n)]
+
+
+def run_keys(jobs, level: int) -> RunKeys:
+    """Stacked keys of (seed, condition) jobs: `train` from (seed, condition, level), `data` from
+    the seed alone (the same at every level and condition)."""
+    return RunKeys(
+        train=jnp.stack([run_key(seed, condition, level, TRAIN) for seed, condition in jobs]),
+        data=jnp.stack([run_key(seed, DENSE, 0, DATA) for seed, _ in jobs]),
+    )
+
+
+def dense_starts(exp: Experiment, jobs) -> tuple[list, list]:
+    """(masks, starts) of level 0: all-ones masks and each seed's initialization."""
+    starts = exp.init_batch([run_key(s, DENSE, 0, INIT) for s, _ in jobs])
+    return [ones_mask(p) for p in starts], starts
+
+
+def derived_starts(exp: Experiment, run: Path, level: int, jobs) -> tuple[list, list]:
+    """(masks, starts) of `level`'s jobs, each from its chain's level - 1 on disk."""
+    cfg = exp.cfg
+    total = prunable_total(jax.eval_shape(exp.agent.init, jax.random.PRNGKey(0)), exp.prunable)
+    keep = count_after_levels(total, cfg.imp.prune_fraction, level)
+    init_kind = "rewind" if exp.agent.rewind_update > 0 else "start"
+    masks, starts = [None] * len(jobs), [None] * len(jobs)
+    for condition in dict.fromkeys(c for _, c in jobs):
+        idx = [i for i, (_, c) in enumerate(jobs) if c == condition]
+        seeds = [jobs[i][0] for i in idx]
+        prev = DENSE if level == 1 else condition
+        best = _stack([store.load_tree(paths.tree_file(run, level - 1, s, prev, "best")) for s in seeds])
+        prev_mask = _stack([store.load_tree(paths.tree_file(run, level - 1, s, prev, "mask")) for s in seeds])
+        init = _stack([store.load_tree(paths.tree_file(run, 0, s, DENSE, init_kind)) for s in seeds])
+        fresh = _stack(exp.init_batch([run_key(s, condition, level, FRESH_INIT) for s in seeds]))
+        keys = jnp.stack([run_key(s, condition, level, NEXT_LEVEL) for s in seeds])
+        grads = exp.score_grads(jnp.stack([run_key(s, condition, level, SCORE_BATCH) for s in seeds]),
+                                jnp.stack([run_key(s, DENSE, 0, DATA) for s in seeds]), best, prev_mask)
+        mask_b, start_b = exp.derive(condition)(keys, best, grads, prev_mask, init, fresh, jnp.int32(keep))
+        for i, m, s in zip(idx, _unstack(mask_b, len(idx)), _unstack(start_b, len(idx))):
+            masks[i], starts[i] = m, s
+    return masks, starts
+
+
+def nonfinite_reason(out) -> str | None:
+    """Why a run's output cannot seed the next level (NaN or inf anywhere), or None."""
+    for name, tree in (("best params", out.best_params), ("final params", out.final_params)):
+        if not all(np.isfinite(np.asarray(x)).all() for x in jax.tree_util.tree_leaves(tree)):
+            return f"non-finite {name} (NaN or inf in training)"
+    if not np.isfinite(np.asarray(out.eval_returns)).all():
+        return "non-finite evaluation return"
+    return None
+
+
+def _finite(x):
+    return float(x) if np.isfinite(x) else None
+
+
+def write_chain(exp: Experiment, run: Path, level: int, seed: int, condition: str, mask, start, out,
+                seconds: float) -> str | None:
+    """Write one run's mask, start, best (and rewind) params and metrics; return why it failed,
+    or None."""
+    failed = nonfinite_reason(out)
+    store.save_tree(paths.tree_file(run, level, seed, condition, "mask"), mask)
+    store.save_tree(paths.tree_file(run, level, seed, condition, "start"), start)
+    if not failed:
+        store.save_tree(paths.tree_file(run, level, seed, condition, "best"), out.best_params)
+        if level == 0 and exp.agent.rewind_update > 0:
+            store.save_tree(paths.tree_file(run, level, seed, condition, "rewind"), out.rewind_params)
+    metrics = {
+        "seed": seed,
+        "condition": condition,
+        "level": level,
+        "status": "failed" if failed else "ok",
+        "best_return": None if failed else float(out.best_return),
+        "final_return": _finite(out.final_return),
+        "eval_returns": [_finite(x) for x in out.eval_returns],
+        "train_curve": [_finite(x) for x in out.train_curve],
+        "train_curve_kind": exp.agent_def.train_curve_kind,
+        "env_steps": exp.agent.env_steps,
+        "seconds": seconds,
+        **level_summary(start if failed else out.best_params, mask, exp.prunable),
+    }
+    if failed:
+        metrics["failure"] = failed
+        log_event(run, "chain_failed", level=level, seed=seed, condition=condition, reason=failed)
+    store.save_json(paths.metrics_file(run, level, seed, condition), metrics)
+    return failed
+
+
+def train_block(exp: Experiment, run: Path, block: Block) -> float:
+    """Derive, train and write one block; returns its wall seconds."""
+    start_time = time.perf_counter()
+    jobs = list(block.padded_jobs)
+    if block.level == 0:
+        masks, starts = dense_starts(exp, jobs)
+    else:
+        masks, starts = derived_starts(exp, run, block.level, jobs)
+    inject_faults(jobs, block.level, starts)
+    out = exp.train_batch(run_keys(jobs, block.level), _stack(starts), _stack(masks))
+    outputs = _unstack(jax.device_get(out), len(jobs))
+    seconds = time.perf_counter() - start_time
+    for (seed, condition), mask, start, output in list(zip(jobs, masks, starts, outputs))[:len(block.jobs)]:
+        if not seed_complete(run, block.level, seed):  # (a finished seed's files are checksummed: keep them)
+            write_chain(exp, run, block.level, seed, condition, mask, start, output, seconds)
+            kill_worker_after_write(block.level, condition)
+    return seconds
+
+
+@dataclasses.dataclass(frozen=True)
+class BlockTask:
+    """A block as a worker process receives it: the config as a dict, the resolved expert."""
+
+    config: dict
+    run: str
+    block: Block
+    expert: object = None
+
+
+_BUILT: dict[tuple[str, str], Experiment] = {}
+"""A worker's experiments, built (and compiled) once per config and expert."""
+
+
+def run_block(task: BlockTask) -> float:
+    """`train_block` in a worker process."""
+    key = (json.dumps(task.config, sort_keys=True), str(getattr(task.expert, "path", "")))
+    if key not in _BUILT:
+        _BUILT[key] = build(from_dict(task.config), task.expert)
+    return train_block(_BUILT[key], Path(task.run), task.block)

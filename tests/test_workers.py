@@ -1,0 +1,109 @@
+"""Every core busy without changing a bit: the block layout is the config's, so 1 and 2 worker
+processes write the same store; a worker killed mid-level is recovered by running the command
+again; bad --workers values exit 2 with one line."""
+import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ticketlab.cli import main
+from ticketlab.config import from_dict, to_dict
+from ticketlab.errors import ConfigError
+from ticketlab.experiments import run
+from ticketlab.imp.layout import Block, level_blocks, seed_groups, whole_groups
+from ticketlab.imp.results import load_metrics
+from ticketlab.workers import check_workers, worker_count
+
+from conftest import tiny_config
+
+# 3 seeds in blocks of 2: groups (0, 1) and (2,), the second padded to 2 runs
+FLAGS = ["--seeds", "3", "--levels", "3", "--block-seeds", "2", "--ppo.total-steps", "1024",
+         "--ppo.eval-every", "4", "--ppo.eval-episodes", "2"]
+
+
+def config(out):
+    return tiny_config(out, seeds=3, levels=3, block_seeds=2)
+
+
+def store_digest(out: Path) -> dict[str, str]:
+    """sha256 of every array file and every metrics file (minus its timing) of a store."""
+    digest = {}
+    for path in sorted(out.glob("*/levels/**/*")):
+        rel = str(path.relative_to(out))
+        if path.suffix == ".safetensors":
+            digest[rel] = hashlib.sha256(path.read_bytes()).hexdigest()
+    for row in load_metrics(next(out.iterdir()), include_failed=True):
+        row = {k: v for k, v in row.items() if k != "seconds"}
+        digest[f"metrics {row['level']} {row['seed']} {row['condition']}"] = repr(sorted(row.items()))
+    return digest
+
+
+@pytest.fixture(scope="module")
+def one_worker(tmp_path_factory):
+    out = tmp_path_factory.mktemp("one") / "runs"
+    run(config(out), workers=1)
+    return out
+
+
+def test_layout_is_the_configs():
+    cfg = tiny_config("unused", seeds=5, levels=3, block_seeds=2)
+    assert seed_groups(cfg) == [(0, 1), (2, 3), (4,)]
+    level0 = level_blocks(cfg, 0, seed_groups(cfg), set())
+    assert [b.jobs for b in level0] == [((0, "dense"), (1, "dense")), ((2, "dense"), (3, "dense")), ((4, "dense"),)]
+    assert level0[-1].padded_jobs == ((4, "dense"), (4, "dense"))  # every call has the same shape
+    later = level_blocks(cfg, 1, seed_groups(cfg), {(1, "mask_permuted"), (4, "*")})
+    assert len(later) == 4 * 2  # seed 4's dense run failed: its group has no block left
+    assert Block(1, "mask_permuted", ((0, "mask_permuted"),), 2) in later
+    assert all(b.size == 2 and len(b.padded_jobs) == 2 for b in later)
+    assert seed_groups(tiny_config("unused", seeds=3)) == [(0, 1, 2)]  # 0: all seeds in one block
+    with pytest.raises(ConfigError, match="seeds: seeds \\[2\\] are part of the block of seeds 2-3"):
+        whole_groups(cfg, [0, 1, 2])
+    assert to_dict(from_dict({**to_dict(cfg), "max_batch": 8})) == to_dict(cfg)  # an older config.json still loads
+
+
+def test_one_and_two_workers_write_identical_stores(tmp_path, one_worker):
+    out = tmp_path / "runs"
+    run(config(out), workers=2)
+    a, b = store_digest(one_worker), store_digest(out)
+    assert len(a) == 3 * (1 + 2 * 4) * 3 + 3 * (1 + 2 * 4)  # (mask, start, best) and metrics of 27 runs
+    assert a == b
+
+
+def test_worker_killed_mid_level_is_recovered_by_running_again(tmp_path, one_worker):
+    out = tmp_path / "runs"
+    command = [sys.executable, "-m", "ticketlab.cli", "run", "cartpole-ppo", *FLAGS, "--workers", "2", "--out", str(out)]
+    env = {**os.environ, "TICKETLAB_FAULT_KILL_WORKER": "1,mask_permuted"}
+    killed = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
+    assert killed.returncode == 1
+    assert "ticketlab: error: worker process" in killed.stderr and "run the same command again" in killed.stderr
+    run_dir = next(out.iterdir())
+    assert (run_dir / "levels/level_01/seed_0/mask_permuted/metrics.json").exists()  # written before the kill
+    assert not (run_dir / "levels/level_01/seed_0/complete.json").exists()
+    resumed = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    assert resumed.returncode == 0, resumed.stderr
+    assert store_digest(out) == store_digest(one_worker)
+    rows = (run_dir / "results.csv").read_text().splitlines()
+    assert len(rows) == 1 + 3 * (1 + 2 * 4) and len(set(rows)) == len(rows)
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["run", "cartpole-ppo", "--workers", "0"], "workers: must be a whole number >= 1 or auto, got '0'"),
+    (["run", "cartpole-ppo", "--workers", "two"], "workers: must be a whole number >= 1 or auto, got 'two'"),
+    (["run", "cartpole-ppo", "--workers"], "workers: needs a value"),
+    (["run", "cartpole-ppo", "--block-seeds", "9"], "block-seeds: must be in 0 .. seeds = 4"),
+    (["sweep", "cartpole-ppo", "--workers", "-1"], "workers: must be a whole number >= 1 or auto, got '-1'"),
+])
+def test_bad_workers_exit_2_with_one_line(argv, message, tmp_path, capsys):
+    assert main([*argv, "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"ticketlab: error: {message}") and "\n" not in err
+    assert not any(tmp_path.iterdir())
+
+
+def test_worker_count():
+    assert check_workers("auto") is None and check_workers(3) == 3
+    assert worker_count(None, 1000) == len(os.sched_getaffinity(0))
+    assert worker_count(8, 3) == 3  # never more than the blocks a level can run at once
