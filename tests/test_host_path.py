@@ -32,9 +32,9 @@ def _gymnasium_rollout(ppo: PPO, params, mask, seed=0, steps=32):
     finals = []
     for _ in range(steps):
         key, k_act = jax.random.split(key)
-        action, log_prob, value = ppo.act(params, mask, k_act, obs)
+        action, log_prob = ppo.act(params, mask, k_act, obs)
         next_obs, reward, terminated, truncated, final_obs = env.step(np.asarray(action))
-        out.append(Transition(obs, action, log_prob, value, jnp.asarray(reward), jnp.asarray(terminated | truncated),
+        out.append(Transition(obs, action, log_prob, jnp.asarray(reward), jnp.asarray(terminated | truncated),
                               jnp.asarray(truncated & ~terminated)))
         finals.append(final_obs)
         obs = jnp.asarray(next_obs)

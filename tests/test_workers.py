@@ -5,6 +5,7 @@ import hashlib
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from ticketlab.cli import main
 from ticketlab.config import from_dict, to_dict
 from ticketlab.errors import ConfigError
 from ticketlab.experiments import run
+from ticketlab.imp.chains import Chains
 from ticketlab.imp.layout import Block, level_blocks, seed_groups, whole_groups
 from ticketlab.imp.results import load_metrics
 from ticketlab.workers import check_workers, worker_count
@@ -107,3 +109,61 @@ def test_worker_count():
     assert check_workers("auto") is None and check_workers(3) == 3
     assert worker_count(None, 1000) == len(os.sched_getaffinity(0))
     assert worker_count(8, 3) == 3  # never more than the blocks a level can run at once
+
+
+def test_chains_advance_on_their_own():
+    cfg = tiny_config("unused", seeds=2, levels=3, block_seeds=1)  # groups (0,) and (1,)
+    g0, g1 = (0,), (1,)
+    chains = Chains(cfg, [g0, g1], {g0: 0, g1: 0}, set())
+    dense = chains.first_blocks()
+    assert [(b.level, b.jobs) for b in dense] == [(0, ((0, "dense"),)), (0, ((1, "dense"),))]
+    ready = chains.finish(dense[0], [])  # group 0's dense run: its four chains may start
+    assert [b.condition for b in ready] == list(cfg.imp.conditions) and {b.level for b in ready} == {1}
+    assert chains.newly_finished() == [(0, g0)] and not chains.level_finished(0)
+    ahead = chains.finish(ready[0], [])  # one chain runs ahead without waiting for the others
+    assert [(b.level, b.condition) for b in ahead] == [(2, ready[0].condition)]
+    assert chains.newly_finished() == []  # level 1 of group 0 waits for its other chains
+    assert chains.finish(ready[1], [0]) == []  # this chain's only seed failed: it stops
+    for b in ready[2:]:
+        assert chains.finish(b, [])
+    assert chains.newly_finished() == [(1, g0)]
+    assert chains.finish(ahead[0], []) == []  # the last level
+    assert chains.finish(dense[1], [1]) == []  # group 1's dense run failed: no chain of it starts
+    assert chains.newly_finished() == [(0, g1), (1, g1), (2, g1)]
+    assert not chains.level_finished(2) and chains.level_finished(1)
+
+
+def children(pid: int) -> list[int]:
+    """Worker processes started by `pid` (multiprocessing's spawned children, not its resource
+    tracker)."""
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid and b"spawn_main" in (stat.parent / "cmdline").read_bytes():
+            out.append(int(stat.parent.name))
+    return out
+
+
+def test_killing_the_run_kills_its_workers(tmp_path):
+    """No orphan keeps writing into the store while the same command resumes it."""
+    command = [sys.executable, "-m", "ticketlab.cli", "run", "cartpole-ppo", *FLAGS, "--workers", "2",
+               "--out", str(tmp_path)]
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 120
+        while len(workers := children(proc.pid)) < 2 and time.time() < deadline:
+            time.sleep(0.2)
+        assert len(workers) == 2
+    finally:
+        proc.kill()
+        proc.wait()
+    deadline = time.time() + 10
+    while any(Path(f"/proc/{w}").exists() and "Z" not in Path(f"/proc/{w}/stat").read_text().rsplit(")", 1)[1][:3]
+              for w in workers) and time.time() < deadline:
+        time.sleep(0.1)
+    alive = [w for w in workers if Path(f"/proc/{w}").exists()
+             and Path(f"/proc/{w}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"]
+    assert not alive, f"workers {alive} outlived their run"

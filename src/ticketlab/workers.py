@@ -2,8 +2,8 @@
 
 Small vmapped programs (an IMP block is tens of runs of 64-unit networks) do not profit from
 XLA's intra-op threads; two processes pinned one per core run about twice the env steps per
-second of one unpinned process. `WorkerPool.map(fn, items)` runs `fn(item)` in the workers and
-returns the results in order. A worker that dies (killed, out of memory) fails the call with one
+second of one unpinned process. `WorkerPool.submit(fn, item)` queues `fn(item)` for the workers and
+`next_result()` returns whichever item ends next (`map` does both for a list). A worker that dies (killed, out of memory) fails the call with one
 line naming the item it was running; nothing it finished is lost, since what a worker computes it
 writes to the store itself.
 
@@ -13,14 +13,17 @@ CPU backend starts), so the workers are started with them; spawn, not fork: JAX 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import multiprocessing
 import os
 import queue
+import signal
 import traceback
 from typing import Any, Callable, Iterator
 
 from ticketlab.errors import ConfigError
 
+PR_SET_PDEATHSIG = 1
 ONE_XLA_THREAD = ("--xla_cpu_multi_thread_eigen=false", "intra_op_parallelism_threads=1")
 
 
@@ -88,21 +91,32 @@ def _pinned(core: int) -> Iterator[None]:
         os.sched_setaffinity(0, saved)
 
 
-def _serve(tasks, results) -> None:
+def _die_with_parent(parent: int) -> None:
+    """Have the kernel kill this worker when the process that started it dies (Linux
+    PR_SET_PDEATHSIG), so that a killed run leaves no orphan still writing into its store while
+    the same command resumes it."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:  # the parent died before the call above
+        os._exit(1)
+
+
+def _serve(parent: int, tasks, results) -> None:
     """A worker's loop: run items until the None sentinel."""
+    _die_with_parent(parent)
     while True:
         message = tasks.get()
         if message is None:
             return
-        index, fn, item = message
-        results.put(("start", index, os.getpid()))
+        ticket, fn, item = message
+        results.put(("start", ticket, os.getpid()))
         try:
-            results.put(("done", index, fn(item)))
-        except BaseException as err:  # reported to the caller, which re-raises the first one
+            results.put(("done", ticket, fn(item)))
+        except BaseException as err:  # reported to the caller
             try:
-                results.put(("error", index, err))
+                results.put(("error", ticket, err))
             except Exception:  # an exception that does not pickle: send its text
-                results.put(("error", index, RuntimeError("".join(traceback.format_exception_only(err)).strip())))
+                results.put(("error", ticket, RuntimeError("".join(traceback.format_exception_only(err)).strip())))
 
 
 class WorkerPool:
@@ -113,7 +127,8 @@ class WorkerPool:
         self._tasks, self._results = ctx.Queue(), ctx.Queue()
         cores = usable_cores()
         self.cores = [cores[i % len(cores)] for i in range(n)]
-        self._procs = [ctx.Process(target=_serve, args=(self._tasks, self._results), daemon=True,
+        self._next_ticket, self._labels, self._running = 0, {}, {}
+        self._procs = [ctx.Process(target=_serve, args=(os.getpid(), self._tasks, self._results), daemon=True,
                                    name=f"ticketlab-worker-{i}") for i in range(n)]
         with _environment(XLA_FLAGS=_xla_flags()):
             for p, core in zip(self._procs, self.cores):
@@ -124,34 +139,47 @@ class WorkerPool:
     def pids(self) -> list[int]:
         return [p.pid for p in self._procs]
 
-    def map(self, fn: Callable[[Any], Any], items: list, describe: Callable[[Any], str] = str) -> list:
-        """`[fn(item) for item in items]`, run in the workers; the first exception re-raised after
-        every item has ended, or WorkerDied at once when a worker process exits."""
-        for index, item in enumerate(items):
-            self._tasks.put((index, fn, item))
-        out, errors, running, ended = [None] * len(items), {}, {}, 0
-        while ended < len(items):
+    def submit(self, fn: Callable[[Any], Any], item, label: str = "") -> int:
+        """Queue `fn(item)`; returns its ticket for `next_result`."""
+        ticket = self._next_ticket
+        self._next_ticket += 1
+        self._labels[ticket] = label or str(item)
+        self._tasks.put((ticket, fn, item))
+        return ticket
+
+    def next_result(self) -> tuple[int, bool, Any]:
+        """(ticket, ok, value) of the next item to end: its result, or the exception it raised.
+        WorkerDied when a worker process exits mid-item."""
+        while True:
             try:
-                kind, index, value = self._results.get(timeout=1.0)
+                kind, ticket, value = self._results.get(timeout=1.0)
             except queue.Empty:
                 dead = [p for p in self._procs if not p.is_alive()]
                 if dead:
                     pid = dead[0].pid
-                    items_of = [i for i, p in running.items() if p == pid]
-                    what = f" while it ran {describe(items[items_of[0]])}" if items_of else ""
+                    what = [self._labels[t] for t, p in self._running.items() if p == pid]
                     self.close(force=True)
-                    raise WorkerDied(f"worker process {pid} exited with code {dead[0].exitcode}{what}; "
-                                     "run the same command again to resume") from None
+                    raise WorkerDied(f"worker process {pid} exited with code {dead[0].exitcode}"
+                                     f"{' while it ran ' + what[0] if what else ''}; run the same command again to resume") from None
                 continue
             if kind == "start":
-                running[index] = value
+                self._running[ticket] = value
                 continue
-            running.pop(index, None)
-            ended += 1
-            if kind == "done":
-                out[index] = value
+            self._running.pop(ticket, None)
+            self._labels.pop(ticket, None)
+            return ticket, kind == "done", value
+
+    def map(self, fn: Callable[[Any], Any], items: list, describe: Callable[[Any], str] = str) -> list:
+        """`[fn(item) for item in items]`, run in the workers; the first exception re-raised after
+        every item has ended, or WorkerDied at once when a worker process exits."""
+        tickets = {self.submit(fn, item, describe(item)): i for i, item in enumerate(items)}
+        out, errors = [None] * len(items), {}
+        for _ in items:
+            ticket, ok, value = self.next_result()
+            if ok:
+                out[tickets[ticket]] = value
             else:
-                errors[index] = value
+                errors[tickets[ticket]] = value
         if errors:
             raise errors[min(errors)]
         return out

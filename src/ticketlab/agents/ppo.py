@@ -36,7 +36,6 @@ class Transition:
     action: jax.Array
     """The sampled action (a Gaussian draw before clipping to the bounds)."""
     log_prob: jax.Array
-    value: jax.Array
     reward: jax.Array
     done: jax.Array
     bootstrap: jax.Array
@@ -109,14 +108,16 @@ class PPO:
         return self.critic.apply({"params": params["critic"]}, obs)[..., 0]
 
     def act(self, params, mask, k_act, obs):
-        """(action, log_prob, value) of masked params at `obs`."""
+        """(action, log_prob) of masked params at `obs`. (Values are not needed while acting: the
+        params do not change during a rollout, so `advantages` evaluates the critic on the whole
+        rollout at once.)"""
         return self.act_masked(apply_mask(params, mask), k_act, obs)
 
     def act_masked(self, p, k_act, obs):
         """`act` of params the mask is already applied to."""
         dist = self.head.distribution(self.policy_out(p, obs))
         action = dist.sample(seed=k_act)
-        return action, dist.log_prob(action), self.value(p, obs)
+        return action, dist.log_prob(action)
 
     def loss(self, params, mask, batch: Transition, advantages, targets):
         cfg = self.cfg
@@ -135,12 +136,16 @@ class PPO:
 
     def advantages(self, params, mask, traj: Transition, final_obs, last_obs):
         """GAE advantages and value targets of a time-major rollout [T, E]; truncated steps
-        bootstrap from the value of their final observation, terminated ones do not."""
+        bootstrap from the value of their final observation, terminated ones do not. The critic
+        sees every observation of the rollout, the final ones and the last in one batch."""
         p = apply_mask(params, mask)
-        final_values = self.value(p, final_obs)
+        T, E = traj.reward.shape
+        flat = lambda x: x.reshape((T * E,) + x.shape[2:])  # noqa: E731
+        values = self.value(p, jnp.concatenate([flat(traj.obs), flat(final_obs), last_obs]))
+        step_values = values[:T * E].reshape(T, E)
+        final_values = values[T * E:2 * T * E].reshape(T, E)
         rewards = traj.reward + self.cfg.gamma * final_values * traj.bootstrap
-        last_value = self.value(p, last_obs)
-        return gae(rewards, traj.value, traj.done, last_value, self.cfg.gamma, self.cfg.gae_lambda)
+        return gae(rewards, step_values, traj.done, values[2 * T * E:], self.cfg.gamma, self.cfg.gae_lambda)
 
     def learn(self, params, opt_state, key, mask, traj: Transition, final_obs, last_obs):
         """One PPO update from a rollout: epochs x minibatches of masked Adam steps."""
@@ -184,12 +189,12 @@ class PPO:
         def step(carry, _):
             env_state, obs, key, episode_return, interval = carry
             key, k_act, k_env = jax.random.split(key, 3)
-            action, log_prob, value = self.act_masked(p, k_act, obs)
+            action, log_prob = self.act_masked(p, k_act, obs)
             next_obs, env_state, reward, terminated, truncated, info = step_env(
                 jax.random.split(k_env, E), env_state, self.head.to_env(action), env_params)
             done = jnp.logical_or(terminated, truncated)
             bootstrap = jnp.logical_and(truncated, jnp.logical_not(terminated))
-            transition = Transition(obs, action, log_prob, value, reward, done, bootstrap)
+            transition = Transition(obs, action, log_prob, reward, done, bootstrap)
             episode_return, interval = count_episodes(episode_return, interval, reward, done)
             return (env_state, next_obs, key, episode_return, interval), (transition, info["final_observation"])
 

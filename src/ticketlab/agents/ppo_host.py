@@ -46,8 +46,8 @@ class HostPPO:
 
         def act(key, params, mask, obs):
             key, k_act, _ = jax.random.split(key, 3)  # the compiled rollout's split: (key, act, env)
-            action, log_prob, value = ppo.act(params, mask, k_act, obs)
-            return key, action, log_prob, value, ppo.head.to_env(action)
+            action, log_prob = ppo.act(params, mask, k_act, obs)
+            return key, action, log_prob, ppo.head.to_env(action)
 
         self.act = jax.jit(vmap(act))
         self.learn = jax.jit(vmap(ppo.learn))
@@ -92,11 +92,11 @@ class HostPPO:
                 steps, finals = [], []
                 finished_sum, finished_count = np.zeros(runs, np.float32), np.zeros(runs, np.int32)
                 for _ in range(cfg.rollout_len):
-                    key, action, log_prob, value, env_action = self.act(key, params, masks, obs)
+                    key, action, log_prob, env_action = self.act(key, params, masks, obs)
                     results = [env.step(a) for env, a in zip(envs, np.asarray(env_action))]
                     next_obs, reward, terminated, truncated, final_obs = (np.stack(x) for x in zip(*results))
                     done = terminated | truncated
-                    steps.append((obs, action, log_prob, value, reward, done, truncated & ~terminated))
+                    steps.append((obs, action, log_prob, reward, done, truncated & ~terminated))
                     finals.append(final_obs)
                     episode_return += reward  # the training curve, as `count_episodes` keeps it
                     finished_sum += np.where(done, episode_return, 0.0).sum(axis=1)

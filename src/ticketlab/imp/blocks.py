@@ -123,8 +123,8 @@ def write_chain(exp: Experiment, run: Path, level: int, seed: int, condition: st
     return failed
 
 
-def train_block(exp: Experiment, run: Path, block: Block) -> float:
-    """Derive, train and write one block; returns its wall seconds."""
+def train_block(exp: Experiment, run: Path, block: Block) -> list[int]:
+    """Derive, train and write one block; returns the seeds whose run failed (NaN or inf)."""
     start_time = time.perf_counter()
     jobs = list(block.padded_jobs)
     if block.level == 0:
@@ -135,11 +135,15 @@ def train_block(exp: Experiment, run: Path, block: Block) -> float:
     out = exp.train_batch(run_keys(jobs, block.level), _stack(starts), _stack(masks))
     outputs = _unstack(jax.device_get(out), len(jobs))
     seconds = time.perf_counter() - start_time
+    failed = []
     for (seed, condition), mask, start, output in list(zip(jobs, masks, starts, outputs))[:len(block.jobs)]:
-        if not seed_complete(run, block.level, seed):  # (a finished seed's files are checksummed: keep them)
-            write_chain(exp, run, block.level, seed, condition, mask, start, output, seconds)
-            kill_worker_after_write(block.level, condition)
-    return seconds
+        if seed_complete(run, block.level, seed):  # (a finished seed's files are checksummed: keep them)
+            failed += [seed] if nonfinite_reason(output) else []
+            continue
+        if write_chain(exp, run, block.level, seed, condition, mask, start, output, seconds):
+            failed.append(seed)
+        kill_worker_after_write(block.level, condition)
+    return failed
 
 
 @dataclasses.dataclass(frozen=True)
@@ -156,7 +160,7 @@ _BUILT: dict[tuple[str, str], Experiment] = {}
 """A worker's experiments, built (and compiled) once per config and expert."""
 
 
-def run_block(task: BlockTask) -> float:
+def run_block(task: BlockTask) -> list[int]:
     """`train_block` in a worker process."""
     key = (json.dumps(task.config, sort_keys=True), str(getattr(task.expert, "path", "")))
     if key not in _BUILT:

@@ -11,7 +11,6 @@ exactly what an uninterrupted one does, with any number of workers.
 """
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
 from typing import Callable
 
@@ -19,9 +18,10 @@ from ticketlab import paths, store
 from ticketlab.config import ExperimentConfig, to_dict
 from ticketlab.errors import ConfigError
 from ticketlab.imp.blocks import BlockTask, run_block, train_block
+from ticketlab.imp.chains import Chains
 from ticketlab.imp.completion import mark_seed_complete, repair, seed_complete
 from ticketlab.imp.experiment import Experiment, build
-from ticketlab.imp.layout import Block, blocks_per_level, level_blocks, whole_groups
+from ticketlab.imp.layout import Block, blocks_per_level, whole_groups
 from ticketlab.imp.lock import seed_locks
 from ticketlab.imp.results import append_results, write_results_csv
 from ticketlab.imp.rundir import prepare_run_dir
@@ -39,28 +39,39 @@ def failures_at(run: Path, seeds: list[int], level: int) -> set[tuple[int, str]]
     return out
 
 
-class _Trainer:
-    """Trains blocks: here, one after another (1 worker), or in a pool of pinned worker processes
-    started on first use."""
+class _InProcess:
+    """The pool's interface for `--workers 1`: blocks train here, one after another, in order."""
 
-    def __init__(self, exp: Experiment, run: Path, expert, workers: int):
-        self.exp, self.run, self.expert, self.workers = exp, run, expert, workers
-        self.pool: WorkerPool | None = None
+    def __init__(self, exp: Experiment, run: Path):
+        self.exp, self.run, self.queue = exp, run, []
 
-    def train(self, blocks: list[Block]) -> None:
-        if self.workers == 1:
-            for block in blocks:
-                train_block(self.exp, self.run, block)
-            return
-        if self.pool is None:
-            self.pool = WorkerPool(self.workers)
-        config = to_dict(self.exp.cfg)
-        tasks = [BlockTask(config, str(self.run), b, self.expert) for b in blocks]
-        self.pool.map(run_block, tasks, describe=lambda t: t.block.describe())
+    def submit(self, task: BlockTask) -> Block:
+        self.queue.append(task.block)
+        return task.block
 
-    def close(self, failed: bool = False) -> None:
-        if self.pool is not None:
-            self.pool.close(force=failed)
+    def next_result(self):
+        block = self.queue.pop(0)
+        return block, True, train_block(self.exp, self.run, block)
+
+    def close(self, force: bool = False) -> None:
+        pass
+
+
+class _InWorkers:
+    """Blocks in pinned worker processes (see ticketlab.workers)."""
+
+    def __init__(self, workers: int):
+        self.pool, self.blocks = WorkerPool(workers), {}
+
+    def submit(self, task: BlockTask) -> None:
+        self.blocks[self.pool.submit(run_block, task, task.block.describe())] = task.block
+
+    def next_result(self):
+        ticket, ok, value = self.pool.next_result()
+        return self.blocks.pop(ticket), ok, value
+
+    def close(self, force: bool = False) -> None:
+        self.pool.close(force=force)
 
 
 def run_experiment(
@@ -75,12 +86,12 @@ def run_experiment(
     """Run (or resume) every level of `cfg` for `seeds` (default: all; whole blocks of
     cfg.block_seeds); returns the run directory.
 
-    `workers`: processes that train a level's blocks at once, each pinned to a core with one XLA
-    thread (None: one per usable core; 1: everything in this process). The results do not depend
-    on it. Finished (level, seed) pieces are verified against their checksums and skipped;
-    corrupted ones are moved aside and recomputed. `on_level(level, rows, resumed)` is called after
-    each level with its metrics. `expert` is the resolved teacher of agents that need one
-    (`ticketlab.experiments.run` resolves it).
+    `workers`: processes that train blocks at once, each pinned to a core with one XLA thread
+    (None: one per usable core; 1: everything in this process). The results do not depend on it.
+    Finished (level, seed) pieces are verified against their checksums and skipped; corrupted ones
+    are moved aside and recomputed. `on_level(level, rows, resumed)` is called once per level, in
+    order, when every seed has finished it. `expert` is the resolved teacher of agents that need
+    one (`ticketlab.experiments.run` resolves it).
     """
     validate(cfg)
     run = paths.run_dir(cfg)
@@ -91,26 +102,42 @@ def run_experiment(
     groups = whole_groups(cfg, block)
     exp = build(cfg, expert)  # cheap (nothing compiles yet), and a mismatched expert fails before any write
     prepare_run_dir(run, cfg, argv)
-    trainer = _Trainer(exp, run, expert, worker_count(workers, blocks_per_level(cfg)))
-    ok = False
-    with seed_locks(run, block, wait=wait), contextlib.ExitStack() as stack:
-        stack.callback(lambda: trainer.close(failed=not ok))
+    with seed_locks(run, block, wait=wait):
         repair(run, block, cfg.levels)
         write_results_csv(run)
-        failed: set[tuple[int, str]] = set()  # chains that stopped at an earlier level
-        for level in range(cfg.levels):
-            if level > 0:
-                failed |= failures_at(run, block, level - 1)
-            pending = [g for g in groups if any(not seed_complete(run, level, s) for s in g)]
-            trainer.train(level_blocks(cfg, level, pending, failed))
-            written = [s for g in pending for s in g if not seed_complete(run, level, s)]
-            for seed in written:
-                paths.seed_dir(run, level, seed).mkdir(parents=True, exist_ok=True)  # (all its chains may have failed)
-                mark_seed_complete(run, level, seed)
-            append_results(run, level, written)
-            if on_level:
-                on_level(level, _load_metrics(run, level, block), not pending)
-        ok = True
+        first = {g: next((lv for lv in range(cfg.levels) if any(not seed_complete(run, lv, s) for s in g)), cfg.levels)
+                 for g in groups}
+        failed = {f for g in groups for lv in range(first[g]) for f in failures_at(run, list(g), lv)}
+        chains = Chains(cfg, groups, first, failed)
+        ready = chains.first_blocks()
+        n = worker_count(workers, blocks_per_level(cfg))
+        trainer = _InProcess(exp, run) if n == 1 or not ready else _InWorkers(n)
+        config, reported, running, ok = to_dict(cfg), 0, 0, False
+        try:
+            while True:
+                for b in ready:
+                    trainer.submit(BlockTask(config, str(run), b, expert))
+                running += len(ready)
+                while reported < cfg.levels and chains.level_finished(reported):
+                    if on_level:
+                        on_level(reported, _load_metrics(run, reported, block), reported < min(first.values()))
+                    reported += 1
+                if not running:
+                    break
+                done, succeeded, value = trainer.next_result()
+                running -= 1
+                if not succeeded:
+                    raise value
+                ready = chains.finish(done, value)
+                for level, group in chains.newly_finished():
+                    written = [s for s in group if not seed_complete(run, level, s)]
+                    for seed in written:
+                        paths.seed_dir(run, level, seed).mkdir(parents=True, exist_ok=True)  # (its chains may all have failed)
+                        mark_seed_complete(run, level, seed)
+                    append_results(run, level, written)
+            ok = True
+        finally:
+            trainer.close(force=not ok)
     write_results_csv(run)
     return run
 
