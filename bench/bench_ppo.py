@@ -8,7 +8,8 @@ rejax's vmapped PPO and Stable-Baselines3's PPO with the same hyper-parameters (
 `pip install -e .[bench]`); then behavioural cloning, and the wall time of the demo
 (`ticketlab run cartpole-ppo`). Compilation is excluded from the step rates and reported apart.
 
-    python bench/bench_ppo.py [--seeds 15] [--single 4] [--sb3-steps 20000] [--workers N] [--no-demo]
+    python bench/bench_ppo.py [--preset cartpole-ppo|acrobot-ppo] [--steps N] [--seeds 15] [--single 4]
+                              [--sb3-steps 20000] [--workers N] [--no-demo]
 """
 from __future__ import annotations
 
@@ -37,7 +38,7 @@ def bench_sb3(cfg, steps: int):
     except ImportError:
         return None
     p = cfg.ppo
-    env = make_vec_env("CartPole-v1", n_envs=p.num_envs, seed=0)
+    env = make_vec_env(cfg.env.name, n_envs=p.num_envs, seed=0)
     model = PPO(
         "MlpPolicy", env, n_steps=p.rollout_len, batch_size=p.num_envs * p.rollout_len // p.minibatches,
         n_epochs=p.epochs, learning_rate=p.lr, gamma=p.gamma, gae_lambda=p.gae_lambda, clip_range=p.clip_eps,
@@ -111,25 +112,29 @@ def bench_bc(seeds: int, single: int, out: str):
     return cfg, bench_vmapped(cfg, runs, exp), bench_single(cfg, single, exp), runs
 
 
-def bench_demo():
+def bench_demo(name: str):
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "ticketlab.cli", "run", "cartpole-ppo", "--out", tmp],
+        subprocess.run([sys.executable, "-m", "ticketlab.cli", "run", name, "--out", tmp],
                        check=True, stdout=subprocess.DEVNULL)
         return time.perf_counter() - start
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--preset", default="cartpole-ppo", choices=("cartpole-ppo", "acrobot-ppo"))
+    ap.add_argument("--steps", type=int, default=0, help="env steps per run (default: the preset's); the paper-scale "
+                    "projection always uses the preset's")
     ap.add_argument("--seeds", type=int, default=15, help="seeds; runs per level = seeds x 4 conditions")
     ap.add_argument("--single", type=int, default=4, help="runs timed one at a time")
     ap.add_argument("--sb3-steps", type=int, default=20_000)
     ap.add_argument("--no-demo", action="store_true")
-    ap.add_argument("--host-runs", type=int, default=4, help="runs of the host-path row (Gymnasium CartPole-v1)")
+    ap.add_argument("--host-runs", type=int, default=4, help="runs of the host-path row (the Gymnasium environment)")
     ap.add_argument("--host-steps", type=int, default=8_192, help="env steps per run of the host-path row")
     ap.add_argument("--workers", type=int, default=None, help="worker processes of the first row (default: one per core)")
     args = ap.parse_args()
-    cfg = preset("cartpole-ppo", "paper")
+    paper = preset(args.preset, "paper")
+    cfg = paper if not args.steps else dataclasses.replace(paper, ppo=dataclasses.replace(paper.ppo, total_steps=args.steps))
     runs = args.seeds * len(cfg.imp.conditions)
 
     rows = []
@@ -140,22 +145,24 @@ def main():
     rows.append((f"ticketlab, one level in one process ({runs} runs, --workers 1)", steps, sec, comp, ret))
     steps, sec, comp, ret = bench_single(cfg, args.single)
     rows.append((f"ticketlab, same program one run at a time ({args.single} runs)", steps, sec, comp, ret))
-    host_cfg = dataclasses.replace(cfg, env=dataclasses.replace(cfg.env, name="gymnasium:CartPole-v1"),
+    host_cfg = dataclasses.replace(cfg, env=dataclasses.replace(cfg.env, name=f"gymnasium:{cfg.env.name}"),
                                    ppo=dataclasses.replace(cfg.ppo, total_steps=args.host_steps))
     steps, sec, comp, ret = bench_host(host_cfg, args.host_runs)
-    rows.append((f"ticketlab host path, Gymnasium CartPole-v1 ({args.host_runs} runs)", steps, sec, comp, ret))
+    rows.append((f"ticketlab host path, Gymnasium {cfg.env.name} ({args.host_runs} runs)", steps, sec, comp, ret))
     peer = bench_rejax(cfg, runs)
     if peer:
         rows.append((f"rejax 0.1.3 PPO, vmapped ({runs} runs, one process)*", *peer))
-    with tempfile.TemporaryDirectory() as tmp:
-        bc_cfg, bc_v, bc_s, bc_runs = bench_bc(args.seeds, args.single, tmp)
+    bc = None
+    if args.preset == "cartpole-ppo":
+        with tempfile.TemporaryDirectory() as tmp:
+            bc = bench_bc(args.seeds, args.single, tmp)
     sb3 = bench_sb3(cfg, args.sb3_steps)
     if sb3:
         rows.append(("Stable-Baselines3 PPO, same hyper-parameters (1 run)", sb3[0], sb3[1], None, None))
     base = rows[-1][1] / rows[-1][2] if sb3 else None
     ours = rows[0][1] / rows[0][2]
 
-    print(f"\nCart-Pole PPO {cfg.network.actor_hidden} actor+critic, {cfg.ppo.num_envs} envs, {cfg.ppo.total_steps:,} steps per run; "
+    print(f"\n{cfg.env.name} PPO {cfg.network.actor_hidden} actor+critic, {cfg.ppo.num_envs} envs, {cfg.ppo.total_steps:,} steps per run; "
           f"jax {jax.__version__} on {jax.devices()[0].platform}, {len(usable_cores())} usable cores\n")
     print(f"| {'program':62s} | {'env steps':>11s} | {'seconds':>8s} | {'steps/s':>10s} | {'/ ours':>6s} | {'x SB3':>7s} | {'compile s':>9s} | {'mean best return':>16s} |")
     print(f"|{'-' * 64}|{'-' * 13}|{'-' * 10}|{'-' * 12}|{'-' * 8}|{'-' * 9}|{'-' * 11}|{'-' * 18}|")
@@ -173,18 +180,24 @@ def main():
         print(f"ticketlab run / rejax vmapped, env steps per second: {blocks / (peer[0] / peer[1]):.2f}x")
     print(f"host path / compiled path (one process) steps per second: {h / v:.3f} (the host row trains {args.host_steps:,} "
           f"steps per run, so it evaluates more often per step)")
-    paper_steps = 15 * cfg.ppo.total_steps * (1 + 4 * 19)
-    print(f"paper scale ({paper_steps / 1e6:.1f} M env steps) at the workers' rate: {paper_steps / blocks / 60:.1f} min + compilation")
+    paper_steps = paper.ppo.total_steps * paper.seeds * (1 + len(paper.imp.conditions) * (paper.levels - 1))
+    print(f"paper scale ({paper_steps / 1e6:.1f} M env steps) at the workers' rate: {paper_steps / blocks / 60:.1f} min + compilation; "
+          f"in one process: {paper_steps / v / 60:.1f} min")
+    if bc:
+        print_bc(*bc, args.single)
+    if not args.no_demo:
+        print(f"demo wall time (ticketlab run {args.preset}, incl. compilation): {bench_demo(args.preset):.0f} s")
+
+
+def print_bc(bc_cfg, bc_v, bc_s, bc_runs, single):
     print(f"\nBehavioural cloning, cartpole-bc: student {bc_cfg.student.hidden}, {bc_cfg.bc.total_steps:,} expert transitions x "
           f"{bc_cfg.bc.epochs} epochs per run, greedy evaluation every {bc_cfg.bc.eval_every} gradient steps\n")
     print(f"| {'program':58s} | {'runs':>5s} | {'seconds':>8s} | {'s per run':>9s} | {'compile s':>9s} | {'mean best return':>16s} |")
     print(f"|{'-' * 60}|{'-' * 7}|{'-' * 10}|{'-' * 11}|{'-' * 11}|{'-' * 18}|")
     for name, (steps, sec, comp, ret), n in ((f"ticketlab BC, one level vmapped ({bc_runs} runs)", bc_v, bc_runs),
-                                             (f"ticketlab BC, one run at a time ({args.single} runs)", bc_s, args.single)):
+                                             (f"ticketlab BC, one run at a time ({single} runs)", bc_s, single)):
         print(f"| {name:58s} | {n:5d} | {sec:8.1f} | {sec / n:9.3f} | {comp:9.1f} | {ret:16.1f} |")
-    print(f"\nBC vmapped / one-at-a-time runs per second: {(bc_runs / bc_v[1]) / (args.single / bc_s[1]):.2f}x")
-    if not args.no_demo:
-        print(f"demo wall time (ticketlab run cartpole-ppo, 4 seeds x 10 levels, incl. compilation): {bench_demo():.0f} s")
+    print(f"\nBC vmapped / one-at-a-time runs per second: {(bc_runs / bc_v[1]) / (single / bc_s[1]):.2f}x")
 
 
 if __name__ == "__main__":

@@ -9,24 +9,33 @@ def evaluate_episodes(key, act, spec, num_episodes: int):
     """Mean undiscounted return of `num_episodes` episodes run to their end (at most
     `spec.max_episode_steps` steps; rewards after an episode's first termination or truncation are
     ignored). `act(step_key, obs_batch) -> (env_actions, step_key)` may draw from `step_key`
-    (sampling, exploration) and returns the key left for the environment."""
+    (sampling, exploration) and returns the key left for the environment.
+
+    The loop stops when every episode has ended (under vmap: every run's), so short episodes cost
+    short evaluations; step t always uses the t-th of the same pre-split keys, so where it stops
+    changes nothing in the returns."""
     env, env_params = spec.env, spec.params
     k_reset, k_steps = jax.random.split(key)
     obs, state = jax.vmap(env.reset, in_axes=(0, None))(jax.random.split(k_reset, num_episodes), env_params)
+    step_keys = jax.random.split(k_steps, spec.max_episode_steps)
 
-    def step(carry, step_key):
-        obs, state, alive, total = carry
-        action, step_key = act(step_key, obs)
+    def step(carry):
+        t, obs, state, alive, total = carry
+        action, step_key = act(step_keys[t], obs)
         keys = jax.random.split(step_key, num_episodes)
         obs, state, reward, terminated, truncated, _ = jax.vmap(env.step, in_axes=(0, 0, 0, None))(
             keys, state, action, env_params
         )
         total = total + reward * alive
         alive = alive * (1.0 - jnp.logical_or(terminated, truncated))
-        return (obs, state, alive, total), None
+        return t + 1, obs, state, alive, total
 
-    init = (obs, state, jnp.ones(num_episodes), jnp.zeros(num_episodes))
-    (_, _, _, total), _ = jax.lax.scan(step, init, jax.random.split(k_steps, spec.max_episode_steps))
+    def running(carry):
+        t, _, _, alive, _ = carry
+        return jnp.logical_and(t < spec.max_episode_steps, jnp.any(alive > 0))
+
+    init = (jnp.zeros((), jnp.int32), obs, state, jnp.ones(num_episodes), jnp.zeros(num_episodes))
+    *_, total = jax.lax.while_loop(running, step, init)
     return total.mean()
 
 
