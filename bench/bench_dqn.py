@@ -10,16 +10,36 @@ iteration updates, as at paper scale (20,000 of 5,000,000 steps pass before lear
 from __future__ import annotations
 
 import argparse
+import math
 import dataclasses
 
 import jax
-from common import bench_single, bench_vmapped
+from common import bench_blocks, bench_single, bench_vmapped
 
 from ticketlab.agents.dqn import schedule
 from ticketlab.agents.replay import bytes_per_transition
 from ticketlab.envs.registry import make_env
 from ticketlab.imp.experiment import build
 from ticketlab.presets import preset
+from ticketlab.workers import worker_count
+
+
+PEAK_PER_CORE_GFLOPS = 2 * 16 * 2 * 3.0
+"""fp32 FLOP/s of one core of this machine's AMD EPYC: 2 FMA units x 16 lanes (AVX-512) x 2 FLOP,
+at about 3 GHz."""
+
+
+def spec_of(cfg):
+    return make_env(cfg.env.name, cfg.env.encoding)
+
+
+def update_flops(cfg, spec) -> float:
+    """FLOPs of one DQN update's dense layers: forward of the online network on obs and next obs
+    (double Q), the target network on next obs, and the backward pass (about twice a forward) of
+    the online network on obs."""
+    sizes = [math.prod(spec.obs_shape)] + list(cfg.network.q_hidden) + [spec.num_actions]
+    forward = sum(2 * a * b for a, b in zip(sizes[:-1], sizes[1:])) * cfg.dqn.batch_size
+    return forward * (3 + 2)
 
 
 def main():
@@ -28,6 +48,7 @@ def main():
     ap.add_argument("--steps", type=int, default=100_000, help="env steps per run")
     ap.add_argument("--single", type=int, default=2, help="runs timed one at a time")
     ap.add_argument("--encoding", default="object-map")
+    ap.add_argument("--workers", type=int, default=None, help="worker processes of the first row (default: one per core)")
     args = ap.parse_args()
     paper = preset("mazegrid-dqn", "paper")
     cfg = dataclasses.replace(
@@ -36,8 +57,11 @@ def main():
     )
     runs = args.seeds * len(cfg.imp.conditions)
     exp = build(cfg)
+    workers = worker_count(args.workers, len(cfg.imp.conditions))
     rows = [
-        (f"one level vmapped ({runs} runs)", *bench_vmapped(cfg, runs, exp)),
+        (f"ticketlab run: {len(cfg.imp.conditions)} blocks of {args.seeds} on {workers} pinned workers",
+         *bench_blocks(cfg, args.seeds, workers)),
+        (f"one level vmapped in one process ({runs} runs)", *bench_vmapped(cfg, runs, exp)),
         (f"same program one run at a time ({args.single} runs)", *bench_single(cfg, args.single, exp)),
     ]
     d = cfg.dqn
@@ -49,11 +73,20 @@ def main():
     print(f"|{'-' * 54}|{'-' * 13}|{'-' * 10}|{'-' * 11}|{'-' * 13}|{'-' * 11}|{'-' * 13}|")
     for name, steps, sec, comp, ret in rows:
         print(f"| {name:52s} | {steps:11,d} | {sec:8.1f} | {steps / sec:9,.0f} | {1e6 * sec / steps:11.2f} | {comp:9.1f} | {ret:11.1f} |")
-    vmapped, single = rows[0][2] / rows[0][1], rows[1][2] / rows[1][1]
-    print(f"\nper-step cost, vmapped / looped: {vmapped / single:.2f} (the looped program costs {single / vmapped:.2f}x per step)")
+    blocks, vmapped, single = (rows[i][2] / rows[i][1] for i in range(3))
+    print(f"\nworkers / one process, steps per second: {vmapped / blocks:.2f}x")
+    print(f"per-step cost, vmapped / looped: {vmapped / single:.2f} (the looped program costs {single / vmapped:.2f}x per step)")
+    flops = update_flops(cfg, spec_of(cfg)) * runs * schedule(d).num_updates
+    print(f"Q-network updates alone: {flops / 1e9:.0f} GFLOP (batch {d.batch_size}: online and target forward, double-Q "
+          f"online forward, backward); {flops / rows[0][2] / 1e9:.0f} GFLOP/s on {workers} cores with every core busy, "
+          f"{flops / rows[1][2] / 1e9:.0f} GFLOP/s in one process (peak fp32 of this CPU: about "
+          f"{PEAK_PER_CORE_GFLOPS * workers:.0f} GFLOP/s for {workers} cores, {PEAK_PER_CORE_GFLOPS:.0f} per core: AVX-512, "
+          "2 FMA units, ~3 GHz)")
     per_level = runs * paper.dqn.total_steps
     whole = (paper.seeds + (paper.levels - 1) * runs) * paper.dqn.total_steps
-    print(f"paper scale at the vmapped rate: one level ({runs} runs x {paper.dqn.total_steps / 1e6:g} M steps) "
+    print(f"paper scale with every core busy: one level {per_level * blocks / 3600:.1f} h; the whole run "
+          f"{whole * blocks / 3600:.0f} h")
+    print(f"paper scale at the one-process rate: one level ({runs} runs x {paper.dqn.total_steps / 1e6:g} M steps) "
           f"{per_level * vmapped / 3600:.1f} h; the whole run ({paper.seeds} dense + {paper.levels - 1} levels x {runs}) "
           f"{whole * vmapped / 3600:.0f} h")
     spec = make_env(cfg.env.name, cfg.env.encoding)

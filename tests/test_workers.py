@@ -74,6 +74,7 @@ def test_one_and_two_workers_write_identical_stores(tmp_path, one_worker):
     assert a == b
 
 
+@pytest.mark.slow  # about 45 s: two command-line runs; CI runs it in its second step
 def test_worker_killed_mid_level_is_recovered_by_running_again(tmp_path, one_worker):
     out = tmp_path / "runs"
     command = [sys.executable, "-m", "ticketlab.cli", "run", "cartpole-ppo", *FLAGS, "--workers", "2", "--out", str(out)]
@@ -82,8 +83,9 @@ def test_worker_killed_mid_level_is_recovered_by_running_again(tmp_path, one_wor
     assert killed.returncode == 1
     assert "ticketlab: error: worker process" in killed.stderr and "run the same command again" in killed.stderr
     run_dir = next(out.iterdir())
-    assert (run_dir / "levels/level_01/seed_0/mask_permuted/metrics.json").exists()  # written before the kill
-    assert not (run_dir / "levels/level_01/seed_0/complete.json").exists()
+    written = list(run_dir.glob("levels/level_01/seed_*/mask_permuted/metrics.json"))
+    assert written  # the killed worker wrote one run of its block: that seed's level 1 is not finished
+    assert not any((path.parent.parent / "complete.json").exists() for path in written)
     resumed = subprocess.run(command, capture_output=True, text=True, timeout=600)
     assert resumed.returncode == 0, resumed.stderr
     assert store_digest(out) == store_digest(one_worker)

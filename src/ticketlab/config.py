@@ -219,7 +219,7 @@ class ExperimentConfig:
     """Learning paradigm: ppo or dqn (reinforcement learning), or bc (behavioural cloning by policy
     distillation from an expert)."""
     seeds: int = 4
-    """Independent seeds (0 .. seeds-1); all seeds and conditions of a level train in one call."""
+    """Independent seeds (0 .. seeds-1); a level's runs train in blocks (see block_seeds)."""
     levels: int = 10
     """IMP levels including the dense level 0; a finished run can be extended by raising this."""
     out: str = "runs"

@@ -1,4 +1,4 @@
-"""What a launcher runs: one task per (config, block of seeds), each one vmapped program per level."""
+"""What a launcher runs: one task per (config, seed group of block_seeds), its blocks one vmapped call each."""
 from __future__ import annotations
 
 import dataclasses
