@@ -36,12 +36,15 @@ def _local(tasks, workers, report):
     """Tasks on this machine, every core busy: with at least as many tasks as workers, one task per
     pinned worker process; with fewer, one task after another, each training its blocks in the
     workers. The results are the same either way (the block layout is the config's)."""
-    n = worker_count(workers, len(tasks))
+    n = worker_count(workers, 1 << 30)  # the request, or one per usable core
     done, failed = [], []
-    if n > 1 and len(tasks) >= worker_count(workers, 1 << 30):
+    if 1 < n <= len(tasks):
         with WorkerPool(n) as pool:
-            for task, (ok, value) in zip(tasks, pool.map(_attempt, tasks)):
-                _record(task, ok, value, done, failed, report)
+            tickets = {pool.submit(_attempt, t, t.label): t for t in tasks}
+            for _ in tasks:  # reported as they end
+                ticket, returned, value = pool.next_result()
+                ok, value = value if returned else (False, value)  # (_attempt returns (ok, value))
+                _record(tickets[ticket], ok, value, done, failed, report)
         return done, failed
     for task in tasks:
         try:
