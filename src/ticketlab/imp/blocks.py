@@ -49,7 +49,7 @@ def run_keys(jobs, level: int) -> RunKeys:
 
 def dense_starts(exp: Experiment, jobs) -> tuple[list, list]:
     """(masks, starts) of level 0: all-ones masks and each seed's initialization."""
-    starts = exp.init_batch([run_key(s, DENSE, 0, INIT) for s, _ in jobs])
+    starts = _unstack(exp.init_batch([run_key(s, DENSE, 0, INIT) for s, _ in jobs]), len(jobs))
     return [ones_mask(p) for p in starts], starts
 
 
@@ -67,7 +67,7 @@ def derived_starts(exp: Experiment, run: Path, level: int, jobs) -> tuple[list, 
         best = _stack([store.load_tree(paths.tree_file(run, level - 1, s, prev, "best")) for s in seeds])
         prev_mask = _stack([store.load_tree(paths.tree_file(run, level - 1, s, prev, "mask")) for s in seeds])
         init = _stack([store.load_tree(paths.tree_file(run, 0, s, DENSE, init_kind)) for s in seeds])
-        fresh = _stack(exp.init_batch([run_key(s, condition, level, FRESH_INIT) for s in seeds]))
+        fresh = exp.init_batch([run_key(s, condition, level, FRESH_INIT) for s in seeds])
         keys = jnp.stack([run_key(s, condition, level, NEXT_LEVEL) for s in seeds])
         grads = exp.score_grads(jnp.stack([run_key(s, condition, level, SCORE_BATCH) for s in seeds]),
                                 jnp.stack([run_key(s, DENSE, 0, DATA) for s in seeds]), best, prev_mask)

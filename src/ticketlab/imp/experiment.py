@@ -33,12 +33,11 @@ class Experiment:
     _grads: Any = None
     _init: Any = None
 
-    def init_batch(self, keys) -> list:
-        """`agent.init` of each key (one compiled, vmapped call), as one params tree per key."""
+    def init_batch(self, keys):
+        """`agent.init` of each key, stacked along a leading axis (one compiled, vmapped call)."""
         if self._init is None:
             self._init = jax.jit(jax.vmap(self.agent.init))
-        batch = jax.device_get(self._init(jnp.stack(keys)))
-        return [jax.tree_util.tree_map(lambda x: x[i], batch) for i in range(len(keys))]
+        return self._init(jnp.stack(keys))
 
     def derive(self, condition: str) -> Callable:
         """`(keys, best, grads, prev_mask, init, fresh, keep) -> (mask, start)`: the condition's
