@@ -15,7 +15,7 @@ from ticketlab.config import from_dict
 from ticketlab.envs import mazegrid
 from ticketlab.envs.registry import make_env
 from ticketlab.envs.render import FORMATS, save_frames
-from ticketlab.errors import ConfigError, ExpertError
+from ticketlab.errors import ConfigError, ExpertError, check_choice
 from ticketlab.experiments import run as run_experiment, train_expert
 from ticketlab.imp.completion import log_event
 from ticketlab.imp.rundir import prepare_run_dir
@@ -24,7 +24,8 @@ from ticketlab.launch.tasks import expand_grid, make_tasks
 from ticketlab.play import play_episode, random_policy, trained_policy
 from ticketlab.plots import plot_run
 from ticketlab.plots.compare import compare_runs
-from ticketlab.presets import EXPERT_THRESHOLDS, PRESETS, describe, preset
+from ticketlab.networks.torsos import TORSOS, canonical_torso
+from ticketlab.presets import EXPERT_THRESHOLDS, PRESETS, SCALES, describe, preset
 from ticketlab.progress import LevelProgress, closing_table
 from ticketlab.pruning.conditions import CONDITIONS
 from ticketlab.status import find_runs, format_status, run_status
@@ -56,7 +57,8 @@ def cmd_run(args: list[str]) -> int:
 
 
 def cmd_expert(args: list[str]) -> int:
-    positional, opts = options(args, {"out": "runs", "threshold": "", "seeds": "4", "steps": "0"}, "expert")
+    positional, opts = options(args, {"out": "runs", "threshold": "", "seeds": "4", "steps": "0", "torso": "",
+                                      "scale": "demo"}, "expert")
     teachers = [n for n in PRESETS if not AGENTS.get(preset(n).algo).needs_expert]
     if len(positional) != 1 or positional[0] not in teachers:
         raise ConfigError("expert", f"name one RL preset; allowed: {', '.join(teachers)}")
@@ -68,8 +70,12 @@ def cmd_expert(args: list[str]) -> int:
         raise ConfigError("threshold/seeds/steps", f"must be numbers ({err})") from None
     if seeds < 1:
         raise ConfigError("seeds", f"must be >= 1, got {seeds}")
+    check_choice("scale", opts["scale"], SCALES)
+    torso = canonical_torso(opts["torso"])
+    if torso:
+        check_choice("torso", torso, TORSOS.names())
     try:
-        expert = train_expert(name, opts["out"], threshold, seeds, steps)
+        expert = train_expert(name, opts["out"], threshold, seeds, steps, torso=torso, scale=opts["scale"])
     except ExpertError as err:
         print(f"ticketlab: error: {err}", file=sys.stderr)
         return 1

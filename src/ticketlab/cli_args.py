@@ -10,6 +10,7 @@ import tyro
 
 from ticketlab.config import ExperimentConfig
 from ticketlab.errors import ConfigError
+from ticketlab.networks.torsos import canonical_torso
 from ticketlab.presets import PRESETS, preset
 from ticketlab.validate import validate
 
@@ -17,7 +18,7 @@ USAGE = """usage:
   ticketlab run PRESET [--scale demo|paper] [--seeds N] [--levels N] [--init.input-scale X] ... [--wait]
                 [--workers N|auto] [--block-seeds K]
   ticketlab run cartpole-bc --student.hidden 128,128 256,256     (several sizes: a sweep)
-  ticketlab expert RL_PRESET [--out runs] [--threshold X] [--seeds N] [--steps N]
+  ticketlab expert RL_PRESET [--out runs] [--threshold X] [--seeds N] [--steps N] [--torso T] [--scale S]
   ticketlab compare RUN_DIR RUN_DIR ... [--x percent|weights] [--conditions C ...] [--out FILE]
   ticketlab sweep PRESET ... [--grid FIELD=V1,V2 ...] [--seeds N] [--levels N] [--scale S]
                   [--backend local|ray|submitit] [--workers N|auto] [--address auto|HOST:PORT]
@@ -56,6 +57,19 @@ def pop_option(args: list[str], flag: str, default: str) -> tuple[str, list[str]
             rest.append(a)
         i += 1
     return value, rest
+
+
+def canonical_torso_flag(args: list[str]) -> tuple[list[str], str | None]:
+    """Args with `--network.torso ALIAS` spelt canonically (`cnn` -> `minatar-cnn`), and the torso
+    named (None if none): presets with a network per torso build the one named."""
+    out, torso = list(args), None
+    for i, a in enumerate(out):
+        if a == "--network.torso" and i + 1 < len(out):
+            torso = out[i + 1] = canonical_torso(out[i + 1])
+        elif a.startswith("--network.torso="):
+            torso = canonical_torso(a.split("=", 1)[1])
+            out[i] = f"--network.torso={torso}"
+    return out, torso
 
 
 def split_sweep(args: list[str]) -> list[list[str]]:
@@ -139,7 +153,8 @@ def parse_run_args(args: list[str]):
         raise ConfigError("student.hidden", "several sizes make a sweep; run them with ticketlab run")
     name, rest = argsets[0][0], argsets[0][1:]
     scale, rest = pop_scale(rest)
-    base = preset(name, scale)
+    rest, torso = canonical_torso_flag(rest)
+    base = preset(name, scale, torso)
     if not any(a in ("-h", "--help") for a in rest):
         check_flags(rest)
     cfg = tyro.cli(ExperimentConfig, default=base, args=rest, prog=f"ticketlab run {name}")

@@ -24,6 +24,10 @@ class EnvConfig:
     module: str = ""
     """Python modules to import before the environment is looked up, comma-separated: a module of
     yours that calls ticketlab.register_env(...) makes its ids runnable by name."""
+    sticky_actions: float = -1.0
+    """Probability of repeating the previous action instead of the chosen one (gymnax's
+    StickyActionWrapper; discrete gymnax environments): -1 takes the environment's own default
+    (MinAtar: 0.1, as the minatar package; others: 0); 0 turns it off."""
 
 
 @dataclass(frozen=True)
@@ -155,6 +159,11 @@ class BCConfig:
     """Candidate experts trained in one call; the best one that passes the threshold is kept."""
     expert_steps: int = 0
     """Environment steps of the expert's training (0: its preset's own)."""
+    expert_torso: str = ""
+    """Torso of the expert preset's network, for presets with one per torso (MinAtar: mlp or
+    minatar-cnn); "" takes the preset's default."""
+    expert_scale: str = "demo"
+    """Scale of the expert preset (its training budget): demo or paper."""
     total_steps: int = 10_000
     """Expert transitions collected per seed (the paper's training environment steps)."""
     num_envs: int = 4

@@ -19,7 +19,7 @@ from ticketlab.agents.experts import Expert, load_expert, save_expert
 from ticketlab.agents.heads import head_for
 from ticketlab.agents.registry import AGENTS
 from ticketlab.config import ExperimentConfig
-from ticketlab.envs.registry import make_env
+from ticketlab.envs.registry import env_spec
 from ticketlab.errors import ConfigError, ExpertError
 from ticketlab.imp.driver import run_experiment
 from ticketlab.imp.results import load_metrics
@@ -44,12 +44,15 @@ def resolve_expert(cfg: ExperimentConfig) -> Expert:
     b = cfg.bc
     if b.expert.endswith(".safetensors"):
         return load_expert(Path(b.expert))
-    return train_expert(b.expert, cfg.out, b.expert_threshold, b.expert_seeds, b.expert_steps)
+    return train_expert(b.expert, cfg.out, b.expert_threshold, b.expert_seeds, b.expert_steps,
+                        torso=b.expert_torso, scale=b.expert_scale)
 
 
-def expert_config(preset_name: str, out: str, seeds: int, steps: int = 0) -> ExperimentConfig:
-    """The RL run (level 0 only) an expert comes from; `steps` > 0 overrides its training steps."""
-    cfg = preset(preset_name)
+def expert_config(preset_name: str, out: str, seeds: int, steps: int = 0, torso: str = "",
+                  scale: str = "demo") -> ExperimentConfig:
+    """The RL run (level 0 only) an expert comes from, at `scale` with the preset's `torso`
+    variant ("" its default); `steps` > 0 overrides its training steps."""
+    cfg = preset(preset_name, scale, torso or None)
     agent = AGENTS.get(cfg.algo)
     if agent.needs_expert:
         raise ConfigError("bc.expert", f"{preset_name!r} is not an RL preset")
@@ -59,9 +62,10 @@ def expert_config(preset_name: str, out: str, seeds: int, steps: int = 0) -> Exp
     return dataclasses.replace(cfg, seeds=seeds, levels=1, out=str(Path(out) / "experts"))
 
 
-def train_expert(preset_name: str, out: str, threshold: float, seeds: int, steps: int = 0) -> Expert:
+def train_expert(preset_name: str, out: str, threshold: float, seeds: int, steps: int = 0, torso: str = "",
+                 scale: str = "demo") -> Expert:
     """The cached expert of RL preset `preset_name`, training it once if needed."""
-    cfg = expert_config(preset_name, out, seeds, steps)
+    cfg = expert_config(preset_name, out, seeds, steps, torso, scale)
     run_dir = paths.run_dir(cfg)
     path = paths.expert_file(run_dir)
     if path.exists():
@@ -78,7 +82,7 @@ def train_expert(preset_name: str, out: str, threshold: float, seeds: int, steps
             f"{threshold:g} in {total:,} steps over {seeds} seeds ({run_dir}); train longer "
             f"(--bc.expert-steps), add --bc.expert-seeds, or lower --bc.expert-threshold"
         )
-    spec = make_env(cfg.env.name, cfg.env.encoding, cfg.env.module)
+    spec = env_spec(cfg.env)
     acting = AGENTS.get(cfg.algo).acting(cfg, spec)
     params = store.load_tree(paths.tree_file(run_dir, 0, best["seed"], "dense", "best"))[acting.module]
     mean_return = reevaluate(spec, acting, params, seed=best["seed"])

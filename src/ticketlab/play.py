@@ -13,7 +13,7 @@ from ticketlab import paths, store
 from ticketlab.agents.registry import AGENTS
 from ticketlab.envs.base import EnvSpec
 from ticketlab.envs.encodings import encode, encoder_params
-from ticketlab.envs.registry import make_env
+from ticketlab.envs.registry import env_spec
 from ticketlab.errors import ConfigError
 from ticketlab.imp.keys import DATA, run_key
 from ticketlab.imp.rundir import load_run_config
@@ -46,7 +46,7 @@ def trained_policy(run: Path, level: int, seed: int, condition: str, epsilon: fl
     if not best.exists():
         raise ConfigError("level/seed/condition", f"{run} has no trained params for level {level}, seed {seed}, "
                           f"{condition} ({best.name} missing)")
-    spec = make_env(cfg.env.name, cfg.env.encoding, cfg.env.module)
+    spec = env_spec(cfg.env)
     if spec.backend != "jax":
         raise ConfigError("run", f"{spec.id} steps on the host; play runs gymnax environments only")
     acting = AGENTS.get(cfg.algo).acting(cfg, spec)

@@ -20,6 +20,7 @@ from ticketlab.config import (
     StudentConfig,
 )
 from ticketlab.errors import ConfigError
+from ticketlab.networks.torsos import canonical_torso
 
 SCALES = ("demo", "paper")
 
@@ -154,6 +155,94 @@ def _mountaincar_continuous_ppo(scale: str) -> ExperimentConfig:
     )
 
 
+MINATAR_GAMES = {
+    "breakout": "Breakout-MinAtar",
+    "spaceinvaders": "SpaceInvaders-MinAtar",
+    "freeway": "Freeway-MinAtar",
+    "asterix": "Asterix-MinAtar",
+    "seaquest": "Seaquest-MinAtar",
+}
+"""The paper's four MinAtar games (SI A.1, figures 6, 9, 10) and Seaquest as an extra."""
+
+MINATAR_NETWORKS = {"mlp": (512, 256), "minatar-cnn": (128, 64)}
+"""Table 10's value networks by torso: the MLP teacher 512,256; the CNN Conv2D-16x3 then 128,64."""
+
+MINATAR_STUDENTS = {"mlp": (1024, 512), "minatar-cnn": (128, 64)}
+"""Table 10's students: MLP 1024,512; the CNN as the teacher's."""
+
+MINATAR_EXPERT_THRESHOLDS = {"breakout": 4.0, "spaceinvaders": 20.0, "freeway": 15.0, "asterix": 3.0,
+                             "seaquest": 1.0}
+"""Mean evaluation return a cached demo-budget MinAtar DQN expert must reach: several times a
+uniformly random policy's (README: MinAtar)."""
+
+
+def _minatar_dqn_settings(scale: str) -> DQNConfig:
+    # Table 11: Adam 2.5e-4, gamma 0.99, batch 256, Huber delta 1, grad-norm clip 10, replay 100k
+    # (alpha 0.6, beta 0.4 -> 1), data replay ratio 4, epsilon 1 -> 0.05 over 7.5M frames,
+    # evaluation epsilon 0.001, and "15.000.00" training steps, read as 15,000,000: the epsilon
+    # schedule anneals over half of it (as table 8's 1M of 5M anneals over a fifth), and MinAtar
+    # has no frame skip, so frames are env steps. Open choices as mazegrid-dqn: 8 envs, 20k steps
+    # before learning, a hard target copy every 312 updates (rlpyt), 8 evaluation episodes every
+    # 2,000 updates (128,000 env steps). Demo: 500k steps, epsilon over the first 100k, 5k steps
+    # before learning, evaluation every 250 updates (16,000 steps), so a dense agent clearly beats
+    # a random one and a 4-level demo finishes in about 8 minutes on 2 cores.
+    dqn = DQNConfig(total_steps=15_000_000, num_envs=8, buffer_size=100_000, batch_size=256, replay_ratio=4,
+                    learning_starts=20_000, lr=2.5e-4, eps_final=0.05, eps_anneal_steps=7_500_000, eps_eval=0.001,
+                    target_update_every=312, eval_every=2_000)
+    if scale == "demo":
+        dqn = dataclasses.replace(dqn, total_steps=500_000, eps_anneal_steps=100_000, learning_starts=5_000,
+                                  eval_every=250)
+    return dqn
+
+
+def _minatar_torso(torso: str | None) -> str:
+    torso = canonical_torso(torso or "mlp")
+    if torso not in MINATAR_NETWORKS:
+        raise ConfigError("network.torso", f"MinAtar presets take {torso!r}? allowed: mlp, cnn (minatar-cnn)")
+    return torso
+
+
+def _minatar_dqn(game: str):
+    def build(scale: str, torso: str | None = None) -> ExperimentConfig:
+        torso = _minatar_torso(torso)
+        return ExperimentConfig(
+            name=f"{game}-minatar-dqn",
+            algo="dqn",
+            env=EnvConfig(MINATAR_GAMES[game], sticky_actions=0.1),
+            network=NetworkConfig(q_hidden=MINATAR_NETWORKS[torso], activation="relu", torso=torso),
+            dqn=_minatar_dqn_settings(scale),
+        )
+
+    return build
+
+
+def _minatar_bc(game: str):
+    # Table 10: students distil the expert's Q-values with a Huber loss; students MLP 1024,512 or
+    # the CNN, teachers MLP 512,256 or the CNN (a cached level-0 run of <game>-minatar-dqn with the
+    # same torso); Adam 5e-4; 10M (MLP) / 5M (CNN) env steps of expert data; 5 seeds. Open choices:
+    # batches of 256, one pass over the data (each expert step trains once, as a distillation
+    # that learns from the expert's samplers does), the expert's data epsilon is its final 0.05,
+    # 8 evaluation episodes every 2,000 gradient steps. Paper scale distils the paper-scale expert
+    # (15M steps). Demo: 200k expert transitions, 4 epochs, a demo-budget expert.
+    def build(scale: str, torso: str | None = None) -> ExperimentConfig:
+        torso = _minatar_torso(torso)
+        paper = scale == "paper"
+        steps = (10_000_000 if torso == "mlp" else 5_000_000) if paper else 200_000
+        return ExperimentConfig(
+            name=f"{game}-minatar-bc",
+            algo="bc",
+            env=EnvConfig(MINATAR_GAMES[game], sticky_actions=0.1),
+            network=NetworkConfig(activation="relu", torso=torso),
+            bc=BCConfig(expert=f"{game}-minatar-dqn", expert_threshold=MINATAR_EXPERT_THRESHOLDS[game],
+                        expert_seeds=2, expert_torso=torso, expert_scale=scale, total_steps=steps, num_envs=8,
+                        lr=5e-4, epochs=1 if paper else 4, batch_size=256, loss="huber_value",
+                        eval_every=2_000 if paper else 250),
+            student=StudentConfig(hidden=MINATAR_STUDENTS[torso]),
+        )
+
+    return build
+
+
 PRESETS = {
     "cartpole-ppo": (_cartpole_ppo, "PPO on Cart-Pole, actor pruned (paper table 3, figures 2, 8)", {"demo": (4, 10), "paper": (15, 20)}),
     "acrobot-ppo": (_acrobot_ppo, "PPO on Acrobot, actor pruned (paper table 5, figures 2, 8)", {"demo": (2, 6), "paper": (15, 20)}),
@@ -164,11 +253,24 @@ PRESETS = {
     "pendulum-ppo": (_pendulum_ppo, "PPO, Gaussian policy, on Pendulum; not in the paper (table 7 style), actor pruned", {"demo": (2, 6), "paper": (10, 20)}),
     "mountaincar-continuous-ppo": (_mountaincar_continuous_ppo, "PPO, Gaussian policy, on MountainCarContinuous; not in the paper (table 7 style), actor pruned", {"demo": (2, 4), "paper": (10, 20)}),
 }
+for _game in MINATAR_GAMES:
+    _paper = "figures 6, 10" if _game != "seaquest" else "not in the paper"
+    PRESETS[f"{_game}-minatar-dqn"] = (
+        _minatar_dqn(_game), f"DQN on {MINATAR_GAMES[_game]}, MLP 512,256 or --network.torso cnn (table 11, {_paper})",
+        {"demo": (2, 4), "paper": (5, 20)})
+    PRESETS[f"{_game}-minatar-bc"] = (
+        _minatar_bc(_game), f"Q-value distillation of the {_game}-minatar-dqn expert, MLP 1024,512 or --network.torso cnn "
+        f"(table 10, {'figure 9' if _game != 'seaquest' else 'not in the paper'})",
+        {"demo": (2, 4), "paper": (5, 20)})
+
+TORSO_VARIANTS = tuple(name for name in PRESETS if "-minatar-" in name)
+"""Presets whose network widths follow the torso (`--network.torso cnn` gives table 10's CNN)."""
 
 
-def preset(name: str, scale: str = "demo") -> ExperimentConfig:
+def preset(name: str, scale: str = "demo", torso: str | None = None) -> ExperimentConfig:
     """The named preset at `scale`: its seeds and levels, and for some presets (mazegrid-dqn) a
-    shorter training budget at the demo scale."""
+    shorter training budget at the demo scale. `torso` picks the network of presets that have
+    one per torso (the MinAtar presets); others ignore it."""
 
     if name not in PRESETS:
         raise ConfigError("preset", f"unknown {name!r}; allowed: {', '.join(PRESETS)}")
@@ -176,7 +278,7 @@ def preset(name: str, scale: str = "demo") -> ExperimentConfig:
         raise ConfigError("scale", f"unknown {scale!r}; allowed: {', '.join(SCALES)}")
     build, _, scales = PRESETS[name]
     seeds, levels = scales[scale]
-    cfg = build(scale)
+    cfg = build(scale, torso) if name in TORSO_VARIANTS else build(scale)
     return dataclasses.replace(cfg, seeds=seeds, levels=levels)
 
 

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from ticketlab.agents.registry import AGENTS
 from ticketlab.config import ExperimentConfig
-from ticketlab.envs.registry import make_env
+from ticketlab.agents.distill_losses import LOSSES
+from ticketlab.envs.registry import canonical_id, env_spec
 from ticketlab.errors import ConfigError, check_choice, check_positive
 from ticketlab.networks.init import INIT_SCHEMES
 from ticketlab.networks.network import ACTIVATIONS
 from ticketlab.networks.torsos import TORSOS
-from ticketlab.presets import PRESETS, preset
+from ticketlab.presets import PRESETS, SCALES, preset
 from ticketlab.pruning.conditions import CONDITIONS
 from ticketlab.pruning.masks import SCOPES
 from ticketlab.pruning.scores import SCORES
@@ -29,7 +30,7 @@ def validate(cfg: ExperimentConfig) -> ExperimentConfig:
     if not cfg.name or "/" in cfg.name:
         raise ConfigError("name", f"must be a non-empty name without '/', got {cfg.name!r}")
     agent = AGENTS.get(cfg.algo)
-    spec = make_env(cfg.env.name, cfg.env.encoding, cfg.env.module)
+    spec = env_spec(cfg.env)
     if spec.encoder is not None and not agent.applies_encoders:
         encoders = "/".join(n.upper() for n, a in AGENTS.items() if a.applies_encoders)
         raise ConfigError("env.encoding", f"{cfg.env.encoding} is applied by the {encoders} agent; algo "
@@ -41,7 +42,7 @@ def validate(cfg: ExperimentConfig) -> ExperimentConfig:
     agent.validate(cfg, spec)
     _validate_imp(cfg, agent, spec)
     if agent.needs_expert:
-        _validate_expert(cfg)
+        _validate_expert(cfg, spec)
     check_choice("eval.policy", cfg.eval.policy, agent.eval_policies)
     total = agent.total_steps(cfg)
     if cfg.imp.rewind_steps < 0 or cfg.imp.rewind_steps >= total:
@@ -70,12 +71,29 @@ def _validate_network(cfg: ExperimentConfig, spec, agent) -> None:
             raise ConfigError(f"network.{field.replace('_', '-')}", f"widths must be >= 1, got {widths}")
 
 
-def _validate_expert(cfg: ExperimentConfig) -> None:
+def _validate_expert(cfg: ExperimentConfig, spec) -> None:
+    """A preset teacher must play this run's environment and be of the kind its loss distils,
+    checked from the configs alone, before any expert trains."""
     expert = cfg.bc.expert
+    check_choice("bc.expert-scale", cfg.bc.expert_scale, SCALES)
+    if cfg.bc.expert_torso:
+        check_choice("bc.expert-torso", cfg.bc.expert_torso, TORSOS.names())
     if expert.endswith(".safetensors"):
         return
     teachers = tuple(n for n in PRESETS if not AGENTS.get(preset(n).algo).needs_expert)
     check_choice("bc.expert", expert, teachers + ("<path>.safetensors",))
+    teacher = preset(expert, cfg.bc.expert_scale, cfg.bc.expert_torso or None)
+    plays = canonical_id(teacher.env.name)
+    if plays != spec.id:
+        same = [n for n in teachers if canonical_id(preset(n).env.name) == spec.id]
+        raise ConfigError("bc.expert", f"{expert} plays {plays}, this run {spec.id}; allowed: "
+                          f"{', '.join(same) or 'an expert .safetensors of ' + spec.id}")
+    kind = AGENTS.get(teacher.algo).acting(teacher, spec).kind
+    wanted = LOSSES.get(cfg.bc.loss).kind
+    if kind != wanted:
+        raise ConfigError("bc.expert", f"bc.loss {cfg.bc.loss} distils a {wanted} teacher; {expert} is a {kind} "
+                          f"expert (a {teacher.algo} agent); allowed: "
+                          f"{', '.join(n for n, e in LOSSES.items() if e.kind == kind)} as bc.loss")
 
 
 def _validate_imp(cfg: ExperimentConfig, agent, spec) -> None:

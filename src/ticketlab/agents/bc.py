@@ -23,6 +23,7 @@ from ticketlab.agents.evaluate import epsilon_greedy_actor, evaluate_episodes, p
 from ticketlab.agents.heads import EVAL_POLICIES, head_for
 from ticketlab.agents.loop import Cadence, Tracking, after_step, fresh_tracking, record, train_output
 from ticketlab.agents.output import RunKeys, TrainOutput
+from ticketlab.agents.replay import observation_compactor
 from ticketlab.config import BCConfig, ExperimentConfig
 from ticketlab.errors import ConfigError, check_fields_positive
 from ticketlab.networks.network import make_network
@@ -62,8 +63,11 @@ def student_network(cfg: ExperimentConfig, spec):
 
 
 def make_collect(cfg: BCConfig, spec, expert):
-    """`collect(data_key) -> (obs [N, ...], teacher outputs [N, ...])`: the expert's own rollouts."""
+    """`collect(data_key) -> (obs [N, ...], teacher outputs [N, ...])`: the expert's own rollouts,
+    boolean observations packed into bits (`compactor`; MinAtar's 10M transitions would otherwise
+    take 4 GB a run)."""
     sizes = schedule(cfg)
+    pack, _ = observation_compactor(spec)
     env, env_params, E = spec.env, spec.params, cfg.num_envs
     step_env = jax.vmap(env.step, in_axes=(0, 0, 0, None))
     teacher = expert.network(spec)
@@ -88,7 +92,7 @@ def make_collect(cfg: BCConfig, spec, expert):
             k_act, k_env = jax.random.split(key)
             out = teacher.apply({"params": teacher_params}, obs)
             next_obs, state, _, _, _, _ = step_env(jax.random.split(k_env, E), state, behave(k_act, out), env_params)
-            return (next_obs, state), (obs, out)
+            return (next_obs, state), (pack(obs), out)
 
         _, (obs_seq, out_seq) = jax.lax.scan(step, (obs, state), jax.random.split(k_roll, sizes.steps_per_env))
         flat = lambda x: x.reshape((-1,) + x.shape[2:])  # noqa: E731
@@ -115,6 +119,7 @@ class BC:
         self.student = student_network(cfg, spec)
         self.sizes = schedule(cfg.bc)
         self.collect = make_collect(cfg.bc, spec, expert)
+        _, self.unpack = observation_compactor(spec)
         self.distill = LOSSES.get(cfg.bc.loss).fn
         self.tx = adam(cfg.bc.lr, weight_decay=cfg.network.weight_decay)
         self.eval_policy = cfg.eval.policy
@@ -151,9 +156,10 @@ class BC:
             def step(c: Carry, xs):
                 batch_index, idx = xs
                 batch_out = take(idx)
-                loss, grads = jax.value_and_grad(self.loss)(c.params, mask, obs[idx], batch_out)
+                batch_obs = self.unpack(obs[idx])
+                loss, grads = jax.value_and_grad(self.loss)(c.params, mask, batch_obs, batch_out)
                 new_params, opt_state = masked_step(self.tx, grads, c.opt_state, c.params, mask)
-                digest = c.data_digest + jnp.sum(obs[idx]) + sum(jnp.sum(x) for x in jax.tree_util.tree_leaves(batch_out))
+                digest = c.data_digest + jnp.sum(batch_obs) + sum(jnp.sum(x) for x in jax.tree_util.tree_leaves(batch_out))
                 c = c.replace(params=new_params, opt_state=opt_state, tracking=record(c.tracking, loss, 1),
                               data_digest=digest)
                 done = epoch_index * per_epoch + batch_index
@@ -172,7 +178,7 @@ class BC:
         """The distillation loss on one random batch of the seed's expert data."""
         obs, teacher_out = self.collect(data_key)
         idx = jax.random.choice(key, obs.shape[0], (self.cfg.batch_size,), replace=False)
-        return self.loss(params, mask, obs[idx], jax.tree_util.tree_map(lambda x: x[idx], teacher_out))
+        return self.loss(params, mask, self.unpack(obs[idx]), jax.tree_util.tree_map(lambda x: x[idx], teacher_out))
 
 
 def build(cfg: ExperimentConfig, spec, expert) -> Agent:

@@ -25,7 +25,7 @@ from ticketlab.agents.base import Acting, Agent, AgentDef
 from ticketlab.agents.evaluate import epsilon_greedy_actor, evaluate_episodes
 from ticketlab.agents.loop import Cadence, Tracking, after_step, count_episodes, fresh_tracking, train_output
 from ticketlab.agents.output import RunKeys, TrainOutput
-from ticketlab.agents.replay import Transition, compactor, importance_weights, make_buffer, new_priorities
+from ticketlab.agents.replay import Transition, importance_weights, make_buffer, new_priorities, observation_compactor
 from ticketlab.config import DQNConfig, ExperimentConfig
 from ticketlab.envs.encodings import encode, encoder_params
 from ticketlab.errors import ConfigError, check_fields_positive
@@ -109,7 +109,7 @@ class DQN:
         self.cfg, self.spec = cfg.dqn, spec
         self.qnet = q_network(cfg, spec)
         self.sizes = schedule(cfg.dqn, cfg.imp.rewind_steps)
-        self.pack, self.unpack = compactor(spec.raw_obs_shape, spec.env.observation_space(spec.params).dtype)
+        self.pack, self.unpack = observation_compactor(spec)
         self.buffer = make_buffer(cfg.dqn.buffer_size, cfg.dqn.batch_size, cfg.dqn.priority_alpha)
         self.tx = adam(cfg.dqn.lr, cfg.dqn.max_grad_norm, cfg.network.weight_decay)
 

@@ -81,6 +81,11 @@ def compactor(raw_shape: tuple[int, ...], dtype):
     return pack, unpack
 
 
+def observation_compactor(spec):
+    """`compactor` for what environment `spec` returns."""
+    return compactor(spec.raw_obs_shape, spec.env.observation_space(spec.params).dtype)
+
+
 def bytes_per_transition(raw_shape: tuple[int, ...], dtype) -> int:
     """Replay memory per stored transition: two observations, action, reward, discount, and the
     sum tree's leaf plus its share of inner nodes (two float32 values)."""

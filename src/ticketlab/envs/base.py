@@ -50,6 +50,11 @@ class EnvSpec:
     backend: str = "jax"
     """"jax": a gymnax environment stepped inside the compiled program; "host": a Gymnasium
     environment stepped in Python (envs/host.py)."""
+    default_sticky_actions: float = 0.0
+    """The environment's own sticky-action probability (MinAtar's reference package: 0.1), used
+    when the config leaves env.sticky-actions at -1."""
+    sticky_actions: float = 0.0
+    """The sticky-action probability this spec's environment runs with (envs/wrappers.py)."""
 
     @property
     def discrete(self) -> bool:
@@ -71,7 +76,8 @@ def default_names(shape: tuple[int, ...]) -> tuple[str, ...]:
 
 
 def gymnax_spec(env_id: str, env, params, *, obs_names=None, return_floor: float = 0.0,
-                image_layout: str | None = None, channel_names: tuple[str, ...] = ()) -> EnvSpec:
+                image_layout: str | None = None, channel_names: tuple[str, ...] = (),
+                sticky_actions: float = 0.0) -> EnvSpec:
     """The spec of a gymnax environment instance from its spaces and the registered facts."""
     obs_space = env.observation_space(params)
     shape = tuple(int(d) for d in obs_space.shape)
@@ -91,7 +97,8 @@ def gymnax_spec(env_id: str, env, params, *, obs_names=None, return_floor: float
         id=env_id, env=env, params=params, obs_shape=shape, obs_names=names,
         return_floor=float(return_floor), max_episode_steps=int(params.max_steps_in_episode),
         raw_obs_shape=shape, obs_dtype=np.dtype(getattr(obs_space, "dtype", np.float32)).name,
-        image_layout=image_layout, channel_names=tuple(channel_names), **actions,
+        image_layout=image_layout, channel_names=tuple(channel_names),
+        default_sticky_actions=float(sticky_actions), **actions,
     )
 
 

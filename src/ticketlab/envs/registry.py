@@ -16,6 +16,7 @@ import gymnax
 from ticketlab.envs import gymnax_ids, host, mazegrid
 from ticketlab.envs.host import HOST_PREFIX
 from ticketlab.envs.base import EnvDef, EnvSpec, IMAGE_LAYOUTS, gymnax_spec
+from ticketlab.envs.wrappers import BinaryObservation, with_sticky_actions
 from ticketlab.errors import ConfigError, check_choice
 from ticketlab.registry import Registry
 
@@ -32,15 +33,16 @@ def register_env_def(env_def: EnvDef, *, replace: bool = False) -> EnvDef:
 
 def register_env(env_id: str, factory: Callable, *, obs_names=None, return_floor: float = 0.0,
                  image_layout: str | None = None, channel_names: tuple[str, ...] = (),
-                 aliases: tuple[str, ...] = (), replace: bool = False) -> EnvDef:
+                 sticky_actions: float = 0.0, aliases: tuple[str, ...] = (), replace: bool = False) -> EnvDef:
     """Register a gymnax-API environment: `factory() -> (env, env_params)`, where `env` has
     gymnax 1.0's `reset(key, params)` and six-value `step(key, state, action, params)`.
     `image_layout` ("CHW" or "HWC") marks image observations; `return_floor` is the worst possible
-    episode return (the floor of normalized plots)."""
+    episode return (the floor of normalized plots); `sticky_actions` the environment's own default
+    probability of repeating the previous action (a config's env.sticky-actions overrides it)."""
     if image_layout is not None:
         check_choice("image_layout", image_layout, IMAGE_LAYOUTS)
     facts = dict(obs_names=obs_names, return_floor=return_floor, image_layout=image_layout,
-                 channel_names=tuple(channel_names))
+                 channel_names=tuple(channel_names), sticky_actions=sticky_actions)
 
     def build(encoding: str) -> EnvSpec:
         _plain_encoding(env_id, encoding)
@@ -55,12 +57,21 @@ def _plain_encoding(env_id: str, encoding: str) -> None:
         raise ConfigError("env.encoding", f"encodings are MazeGrid's; {env_id} allows only object-map (the default)")
 
 
+def _gymnax_factory(env_id: str, binary: bool) -> Callable:
+    def factory():
+        env, params = gymnax.make(env_id)
+        return (BinaryObservation(env) if binary else env), params
+
+    return factory
+
+
 def _register_builtins() -> None:
     register_env_def(mazegrid.ENV_DEF)
     for env_id, facts in gymnax_ids.GYMNAX_FACTS.items():
         facts = dict(facts)
         aliases = facts.pop("aliases", ())
-        register_env(env_id, lambda env_id=env_id: gymnax.make(env_id), aliases=aliases, **facts)
+        binary = facts.pop("binary_obs", False)
+        register_env(env_id, _gymnax_factory(env_id, binary), aliases=aliases, **facts)
 
 
 _register_builtins()
@@ -86,8 +97,25 @@ def env_ids() -> tuple[str, ...]:
     return ENVS.names() + extra + (f"{HOST_PREFIX}<Gymnasium id>",)
 
 
-def make_env(name: str, encoding: str = "object-map", module: str = "") -> EnvSpec:
-    """The environment `name` (an id, an alias, or gymnasium:ID) in `encoding`."""
+def make_env(name: str, encoding: str = "object-map", module: str = "", sticky_actions: float = -1.0) -> EnvSpec:
+    """The environment `name` (an id, an alias, or gymnasium:ID) in `encoding`, repeating its
+    previous action with probability `sticky_actions` (-1: the environment's own default)."""
+    if sticky_actions != -1.0 and not 0.0 <= sticky_actions <= 1.0:
+        raise ConfigError("env.sticky-actions", f"must be in [0, 1] (or -1: the environment's default), got {sticky_actions}")
+    spec = _base_spec(name, encoding, module)
+    probability = spec.default_sticky_actions if sticky_actions == -1.0 else sticky_actions
+    if probability and (spec.backend != "jax" or not spec.discrete):
+        raise ConfigError("env.sticky-actions", f"sticky actions need discrete actions of a gymnax environment; "
+                          f"{spec.id} allows only 0 (or -1, its default)")
+    return with_sticky_actions(spec, probability)
+
+
+def env_spec(env_cfg) -> EnvSpec:
+    """The environment an `EnvConfig` names."""
+    return make_env(env_cfg.name, env_cfg.encoding, env_cfg.module, env_cfg.sticky_actions)
+
+
+def _base_spec(name: str, encoding: str, module: str) -> EnvSpec:
     if module:
         import_env_modules(module)
     name = canonical_id(name)

@@ -12,7 +12,7 @@ from ticketlab.agents.base import Agent, AgentDef
 from ticketlab.agents.registry import AGENTS
 from ticketlab.config import ExperimentConfig
 from ticketlab.envs.base import EnvSpec
-from ticketlab.envs.registry import make_env
+from ticketlab.envs.registry import env_spec
 from ticketlab.errors import ConfigError
 from ticketlab.pruning.conditions import Inputs, next_level
 from ticketlab.pruning.masks import prunable_tree
@@ -66,7 +66,7 @@ class Experiment:
 
 def build(cfg: ExperimentConfig, expert=None) -> Experiment:
     """The experiment of `cfg`; `expert` is the resolved teacher of agents that need one."""
-    spec = make_env(cfg.env.name, cfg.env.encoding, cfg.env.module)
+    spec = env_spec(cfg.env)
     agent_def = AGENTS.get(cfg.algo)
     if agent_def.needs_expert and expert is None:
         raise ConfigError("bc.expert", "this agent needs a resolved expert; run it through ticketlab.experiments.run")

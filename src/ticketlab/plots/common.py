@@ -13,11 +13,11 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from ticketlab.envs.registry import make_env  # noqa: E402
+from ticketlab.envs.registry import env_spec  # noqa: E402
 
 def run_spec(cfg):
     """The environment spec of a run's config (its floor, observation names, image layout)."""
-    return make_env(cfg.env.name, cfg.env.encoding, cfg.env.module)
+    return env_spec(cfg.env)
 
 
 def chains(rows: list[dict]) -> dict[str, list[dict]]:
