@@ -375,3 +375,27 @@ def test_imp_on_breakout_with_the_minatar_cnn(tmp_path):
     assert "channel_density" in names and "pixel_magnitude" not in names and "pixel_kept" not in names
     assert (run_dir / "figures" / "channel_density.png").stat().st_size > 0
     print(f"breakout cnn IMP run: {time.monotonic() - start:.1f} s")
+
+
+@pytest.mark.parametrize("features,size,stride,shape", [(16, 3, 1, (10, 10, 4)), (32, 8, 4, (84, 84, 4)),
+                                                        (64, 4, 2, (20, 20, 32)), (8, 3, 2, (7, 12, 3))])
+def test_patch_conv_is_flax_conv_as_one_matmul(features, size, stride, shape):
+    """The im2col convolution the networks use computes nn.Conv (VALID, strided) with the same
+    parameters, values and gradients, to float rounding."""
+    from flax import linen as nn
+
+    from ticketlab.networks.network import PatchConv
+
+    init = nn.initializers.lecun_normal()
+    ours = PatchConv(features, size, stride, init, nn.initializers.normal(1.0))
+    ref = nn.Conv(features, (size, size), (stride, stride), padding="VALID")
+    x = jax.random.normal(jax.random.PRNGKey(0), (3,) + shape)
+    params = ours.init(jax.random.PRNGKey(1), x)
+    assert jax.tree_util.tree_map(jnp.shape, params) == jax.tree_util.tree_map(jnp.shape, ref.init(jax.random.PRNGKey(1), x))
+    out, out_ref = ours.apply(params, x), ref.apply(params, x)
+    assert out.shape == out_ref.shape
+    np.testing.assert_allclose(np.asarray(out), np.asarray(out_ref), rtol=1e-4, atol=1e-4)
+    loss = lambda module: lambda p: jnp.sum(jnp.sin(module.apply(p, x)))  # noqa: E731
+    grads, grads_ref = jax.grad(loss(ours))(params), jax.grad(loss(ref))(params)
+    for a, b in zip(jax.tree_util.tree_leaves(grads), jax.tree_util.tree_leaves(grads_ref)):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-3, atol=1e-3)

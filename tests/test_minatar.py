@@ -218,3 +218,28 @@ def test_a_minatar_dqn_preset_runs_imp_and_draws_pixel_maps_per_channel(tmp_path
     assert all(len(r["input_layer"]["q"]["kept"]) == 700 for r in rows)
     names = {p.stem for p in plot_run(run_dir)}
     assert {"pixel_magnitude", "pixel_kept", "channel_density", "ticket"} <= names
+
+
+@pytest.mark.slow  # trains a (tiny) CNN DQN expert, then distils it: about a minute, mostly compilation
+def test_q_value_students_distil_a_cached_cnn_expert_of_the_same_game(tmp_path):
+    from ticketlab.agents import bc
+    from ticketlab.experiments import run, train_expert
+    from ticketlab.imp.results import load_metrics
+
+    out = tmp_path / "runs"
+    base = preset("breakout-minatar-bc", "demo", "cnn")
+    expert = train_expert(base.bc.expert, str(out), threshold=-1.0, seeds=1, steps=6_000, torso=base.bc.expert_torso)
+    assert (expert.kind, expert.torso, expert.hidden, expert.env) == ("q", "minatar-cnn", (128, 64), "Breakout-MinAtar")
+    assert expert.epsilon == 0.05  # table 11's final epsilon: the behaviour the students' data come from
+    cfg = dataclasses.replace(
+        base, seeds=1, levels=2, out=str(out),
+        bc=dataclasses.replace(base.bc, expert=str(expert.path), total_steps=2_048, epochs=1, eval_every=4,
+                               eval_episodes=1),
+        imp=dataclasses.replace(base.imp, conditions=("mask_weights",)))
+    spec = make_env("Breakout-MinAtar")
+    obs, teacher_q = jax.jit(bc.make_collect(cfg.bc, spec, expert))(jax.random.PRNGKey(0))
+    assert obs.dtype == jnp.uint8 and obs.shape == (2_048, 50)  # 400 screen bits in 50 bytes
+    assert teacher_q.shape == (2_048, 3)
+    rows = load_metrics(run(cfg))
+    assert sorted((r["level"], r["condition"]) for r in rows) == [(0, "dense"), (1, "mask_weights")]
+    assert all(r["input_layer"]["actor"]["layer"] == "conv_0" for r in rows)

@@ -11,7 +11,7 @@ import jax
 from ticketlab import paths
 from ticketlab.agents.registry import AGENTS
 from ticketlab.cli_args import USAGE, int_option, options, parse_run_args, pop_option, split_sweep
-from ticketlab.config import from_dict
+from ticketlab.config import canonical_torso, from_dict
 from ticketlab.envs import mazegrid
 from ticketlab.envs.registry import make_env
 from ticketlab.envs.render import FORMATS, save_frames
@@ -24,7 +24,7 @@ from ticketlab.launch.tasks import expand_grid, make_tasks
 from ticketlab.play import play_episode, random_policy, trained_policy
 from ticketlab.plots import plot_run
 from ticketlab.plots.compare import compare_runs
-from ticketlab.networks.torsos import TORSOS, canonical_torso
+from ticketlab.networks.torsos import TORSOS
 from ticketlab.presets import EXPERT_THRESHOLDS, PRESETS, SCALES, describe, preset
 from ticketlab.progress import LevelProgress, closing_table
 from ticketlab.pruning.conditions import CONDITIONS
@@ -230,8 +230,10 @@ def cmd_play(args: list[str]) -> int:
 
 
 def cmd_presets(args: list[str]) -> int:
-    for name, text, scales in describe():
-        print(f"{name:16s} {text}  [{scales}]")
+    rows = describe()
+    width = max(len(name) for name, _, _ in rows)
+    for name, text, scales in rows:
+        print(f"{name:{width}s} {text}  [{scales}]")
     return 0
 
 

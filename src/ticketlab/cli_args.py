@@ -8,9 +8,8 @@ import typing
 
 import tyro
 
-from ticketlab.config import ExperimentConfig
+from ticketlab.config import ExperimentConfig, canonical_torso
 from ticketlab.errors import ConfigError
-from ticketlab.networks.torsos import canonical_torso
 from ticketlab.presets import PRESETS, preset
 from ticketlab.validate import validate
 

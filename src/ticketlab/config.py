@@ -249,6 +249,15 @@ class ExperimentConfig:
     on how many workers or machines ran them. Smaller blocks: more parallelism, less memory."""
 
 
+TORSO_ALIASES = {"cnn": "minatar-cnn"}
+"""Other names the command line and the presets accept for a torso (`--network.torso cnn`); configs
+store the canonical name."""
+
+
+def canonical_torso(name: str) -> str:
+    return TORSO_ALIASES.get(name, name)
+
+
 def to_dict(cfg) -> dict:
     """A JSON-ready dict of a (nested) config, tuples as lists."""
     return dataclasses.asdict(cfg)

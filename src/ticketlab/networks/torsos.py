@@ -19,11 +19,3 @@ TORSOS.register("nature-cnn", ((32, 8, 4), (64, 4, 2), (64, 3, 1)))
 def register_torso(name: str, convs: tuple[tuple[int, int, int], ...], *, replace: bool = False):
     return TORSOS.register(name, tuple(tuple(c) for c in convs), replace=replace)
 
-
-TORSO_ALIASES = {"cnn": "minatar-cnn"}
-"""Other names the command line accepts for a torso (`--network.torso cnn`); configs store the
-canonical name."""
-
-
-def canonical_torso(name: str) -> str:
-    return TORSO_ALIASES.get(name, name)
