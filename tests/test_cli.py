@@ -23,7 +23,8 @@ CASES = [
     (["run", "cartpole-bc", "--bc.loss", "mse"], "bc.loss: unknown 'mse'; allowed: cross_entropy, kl_gaussian, huber_value"),
     (["run", "cartpole-bc", "--bc.loss", "kl_gaussian"], "bc.loss: 'kl_gaussian' does not fit CartPole-v1's discrete actions; allowed: cross_entropy, huber_value"),
     (["run", "cartpole-bc", "--bc.expert", "nope"], "bc.expert: unknown 'nope'; allowed: cartpole-ppo, acrobot-ppo, mazegrid-dqn, cartpole-dqn, pendulum-ppo, "
-     "mountaincar-continuous-ppo, <path>.safetensors"),
+     "mountaincar-continuous-ppo, breakout-minatar-dqn, spaceinvaders-minatar-dqn, freeway-minatar-dqn, "
+     "asterix-minatar-dqn, seaquest-minatar-dqn, <path>.safetensors"),
     (["run", "cartpole-bc", "--student.hidden", "0,5"], "student.hidden: widths must be >= 1"),
     (["run", "cartpole-bc", "--imp.rewind-steps", "100"], "imp.rewind-steps: late rewinding is for RL runs"),
     (["run", "cartpole-bc", "--bc.batch-size", "20000"], "bc.batch-size: must be <= the collected transitions (10000)"),
@@ -119,8 +120,12 @@ def test_real_process_exit_status(tmp_path):
 def test_presets_lists_every_preset(capsys):
     assert main(["presets"]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
+    minatar = [f"{game}-minatar-{algo}" for game in ("breakout", "spaceinvaders", "freeway", "asterix", "seaquest")
+               for algo in ("dqn", "bc")]
     assert [l.split()[0] for l in lines] == ["cartpole-ppo", "acrobot-ppo", "cartpole-bc", "acrobot-bc", "mazegrid-dqn",
-                                              "cartpole-dqn", "pendulum-ppo", "mountaincar-continuous-ppo"]
+                                              "cartpole-dqn", "pendulum-ppo", "mountaincar-continuous-ppo", *minatar]
+    starts = {len(l.split()[0]) + len(l[len(l.split()[0]):]) - len(l[len(l.split()[0]):].lstrip()) for l in lines}
+    assert len(starts) == 1, f"descriptions start in {len(starts)} columns"
 
 
 def test_size_sweep_splits_into_one_run_per_size():

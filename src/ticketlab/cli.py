@@ -50,7 +50,7 @@ def cmd_run(args: list[str]) -> int:
     for cfg in configs:
         with LevelProgress(cfg) as progress:
             run = run_experiment(cfg, on_level=progress.on_level, argv=["ticketlab", "run", *args], wait=wait,
-                                 workers=workers)
+                                 workers=workers, in_process=False)
         figures = plot_run(run)
         closing_table(run, figures)
     return 0
@@ -75,7 +75,8 @@ def cmd_expert(args: list[str]) -> int:
     if torso:
         check_choice("torso", torso, TORSOS.names())
     try:
-        expert = train_expert(name, opts["out"], threshold, seeds, steps, torso=torso, scale=opts["scale"])
+        expert = train_expert(name, opts["out"], threshold, seeds, steps, torso=torso, scale=opts["scale"],
+                              in_process=False)
     except ExpertError as err:
         print(f"ticketlab: error: {err}", file=sys.stderr)
         return 1

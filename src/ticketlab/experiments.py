@@ -30,22 +30,24 @@ REEVALUATION_EPISODES = 64
 
 
 def run(cfg: ExperimentConfig, on_level: Callable | None = None, argv: list[str] | None = None,
-        seeds: list[int] | None = None, wait: bool = False, workers: int | None = 1) -> Path:
+        seeds: list[int] | None = None, wait: bool = False, workers: int | None = 1, in_process: bool = True) -> Path:
     """Run (or resume) `cfg`: resolve its expert if the agent needs one, then every IMP level.
     The config is validated first, so a bad field never trains an expert. `workers`: processes
-    training a level's blocks at once, one per core (None: every usable core; 1: this process
-    only); the results are the same for any number."""
+    training a level's blocks at once, one per core (None: every usable core; 1: one at a time);
+    the results are the same for any number. `in_process`: with one worker, train here even if
+    this process runs several XLA threads (see `imp.driver.run_experiment`)."""
     validate(cfg)
-    expert = resolve_expert(cfg) if AGENTS.get(cfg.algo).needs_expert else None
-    return run_experiment(cfg, on_level=on_level, argv=argv, seeds=seeds, wait=wait, expert=expert, workers=workers)
+    expert = resolve_expert(cfg, in_process) if AGENTS.get(cfg.algo).needs_expert else None
+    return run_experiment(cfg, on_level=on_level, argv=argv, seeds=seeds, wait=wait, expert=expert, workers=workers,
+                          in_process=in_process)
 
 
-def resolve_expert(cfg: ExperimentConfig) -> Expert:
+def resolve_expert(cfg: ExperimentConfig, in_process: bool = True) -> Expert:
     b = cfg.bc
     if b.expert.endswith(".safetensors"):
         return load_expert(Path(b.expert))
     return train_expert(b.expert, cfg.out, b.expert_threshold, b.expert_seeds, b.expert_steps,
-                        torso=b.expert_torso, scale=b.expert_scale)
+                        torso=b.expert_torso, scale=b.expert_scale, in_process=in_process)
 
 
 def expert_config(preset_name: str, out: str, seeds: int, steps: int = 0, torso: str = "",
@@ -63,14 +65,14 @@ def expert_config(preset_name: str, out: str, seeds: int, steps: int = 0, torso:
 
 
 def train_expert(preset_name: str, out: str, threshold: float, seeds: int, steps: int = 0, torso: str = "",
-                 scale: str = "demo") -> Expert:
+                 scale: str = "demo", in_process: bool = True) -> Expert:
     """The cached expert of RL preset `preset_name`, training it once if needed."""
     cfg = expert_config(preset_name, out, seeds, steps, torso, scale)
     run_dir = paths.run_dir(cfg)
     path = paths.expert_file(run_dir)
     if path.exists():
         return load_expert(path)
-    run_experiment(cfg)
+    run_experiment(cfg, in_process=in_process)
     rows = [r for r in load_metrics(run_dir) if r["level"] == 0]
     if not rows:
         raise ExpertError(f"every candidate expert of {preset_name!r} failed (NaN or inf); see ticketlab status {run_dir}")

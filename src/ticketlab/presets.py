@@ -233,7 +233,8 @@ def _minatar_bc(game: str):
     # batches of 256, one pass over the data (each expert step trains once, as a distillation
     # that learns from the expert's samplers does), the expert's data epsilon is its final 0.05,
     # 8 evaluation episodes every 2,000 gradient steps. Paper scale distils the paper-scale expert
-    # (15M steps). Demo: 200k expert transitions, 4 epochs, a demo-budget expert.
+    # (15M steps). Demo: 200k expert transitions, 2 epochs (1,562 gradient steps), a demo-budget
+    # expert.
     def build(scale: str, torso: str | None = None) -> ExperimentConfig:
         torso = _minatar_torso(torso)
         paper = scale == "paper"
@@ -245,8 +246,8 @@ def _minatar_bc(game: str):
             network=NetworkConfig(activation="relu", torso=torso),
             bc=BCConfig(expert=f"{game}-minatar-dqn", expert_threshold=MINATAR_EXPERT_THRESHOLDS[game],
                         expert_seeds=2, expert_torso=torso, expert_scale=scale, total_steps=steps, num_envs=8,
-                        lr=5e-4, epochs=1 if paper else 4, batch_size=256, loss="huber_value",
-                        eval_every=2_000 if paper else 250),
+                        lr=5e-4, epochs=1 if paper else 2, batch_size=256, loss="huber_value",
+                        eval_every=2_000 if paper else 200),
             student=StudentConfig(hidden=MINATAR_STUDENTS[torso]),
             imp=_minatar_imp(scale),
         )

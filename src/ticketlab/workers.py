@@ -70,7 +70,16 @@ def _environment(**values: str) -> Iterator[None]:
                 os.environ[k] = v
 
 
-def _xla_flags() -> str:
+def one_xla_thread() -> bool:
+    """Whether XLA runs one CPU thread in this process: it may run on one core only, or its
+    XLA_FLAGS ask for one thread (as a worker's do). Blocks train only where this holds: XLA's
+    threads split large matrix products, and how they split them changes results in the last
+    bits (a 512-wide DQN's level 0 differs between two threads and one)."""
+    flags = os.environ.get("XLA_FLAGS", "").split()
+    return len(usable_cores()) == 1 or all(f in flags for f in ONE_XLA_THREAD)
+
+
+def one_thread_xla_flags() -> str:
     """The parent's XLA flags minus any thread settings, plus one XLA CPU thread."""
     keep = [f for f in os.environ.get("XLA_FLAGS", "").split()
             if not f.startswith(("--xla_cpu_multi_thread_eigen", "intra_op_parallelism_threads"))]
@@ -130,7 +139,7 @@ class WorkerPool:
         self._next_ticket, self._labels, self._running = 0, {}, {}
         self._procs = [ctx.Process(target=_serve, args=(os.getpid(), self._tasks, self._results), daemon=True,
                                    name=f"ticketlab-worker-{i}") for i in range(n)]
-        with _environment(XLA_FLAGS=_xla_flags()):
+        with _environment(XLA_FLAGS=one_thread_xla_flags()):
             for p, core in zip(self._procs, self.cores):
                 with _pinned(core):
                     p.start()

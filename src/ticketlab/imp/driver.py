@@ -26,7 +26,7 @@ from ticketlab.imp.lock import seed_locks
 from ticketlab.imp.results import append_results, write_results_csv
 from ticketlab.imp.rundir import prepare_run_dir
 from ticketlab.validate import validate
-from ticketlab.workers import WorkerPool, worker_count
+from ticketlab.workers import WorkerPool, one_xla_thread, worker_count
 
 def failures_at(run: Path, seeds: list[int], level: int) -> set[tuple[int, str]]:
     """(seed, condition) chains that failed at `level` ("*": the dense level 0, every condition)."""
@@ -82,12 +82,17 @@ def run_experiment(
     wait: bool = False,
     expert=None,
     workers: int | None = 1,
+    in_process: bool = True,
 ) -> Path:
     """Run (or resume) every level of `cfg` for `seeds` (default: all; whole blocks of
     cfg.block_seeds); returns the run directory.
 
     `workers`: processes that train blocks at once, each pinned to a core with one XLA thread
-    (None: one per usable core; 1: everything in this process). The results do not depend on it.
+    (None: one per usable core; 1: one at a time). The results do not depend on it. With one
+    worker, blocks train in this process when `in_process` is set (the library's default, so
+    environments registered by the calling script are seen) or when this process runs one XLA
+    thread anyway; otherwise in one pinned worker, so that no block ever trains with XLA's
+    multi-threaded matrix products (which change the last bits of wide networks' results).
     Finished (level, seed) pieces are verified against their checksums and skipped; corrupted ones
     are moved aside and recomputed. `on_level(level, rows, resumed)` is called once per level, in
     order, when every seed has finished it. `expert` is the resolved teacher of agents that need
@@ -111,7 +116,8 @@ def run_experiment(
         chains = Chains(cfg, groups, first, failed)
         ready = chains.first_blocks()
         n = worker_count(workers, blocks_per_level(cfg))
-        trainer = _InProcess(exp, run) if n == 1 or not ready else _InWorkers(n)
+        here = n == 1 and (in_process or one_xla_thread())
+        trainer = _InProcess(exp, run) if here or not ready else _InWorkers(n)
         config, reported, running, ok = to_dict(cfg), 0, 0, False
         try:
             while True:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ticketlab.launch.tasks import Task, run_task
 from ticketlab.errors import ConfigError
-from ticketlab.workers import WorkerPool, worker_count
+from ticketlab.workers import WorkerPool, one_thread_xla_flags, worker_count
 
 BACKENDS = ("local", "ray", "submitit")
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -97,7 +97,10 @@ def _ray(tasks, address, retries, report):
     if not ray.is_initialized():
         check_ray_address(address)
         ray.init(address=address, log_to_driver=False)
-    remote = ray.remote(num_cpus=1, max_retries=retries, retry_exceptions=True)(run_task)
+    # one CPU per task, and XLA told so: a task then trains in its Ray worker with one XLA thread,
+    # as local workers do (the same bits), instead of starting a pinned worker of its own
+    remote = ray.remote(num_cpus=1, max_retries=retries, retry_exceptions=True,
+                        runtime_env={"env_vars": {"XLA_FLAGS": one_thread_xla_flags()}})(run_task)
     refs = {remote.remote(t): t for t in tasks}
     done, failed = [], []
     for ref, task in refs.items():

@@ -33,11 +33,13 @@ def make_tasks(configs: list[ExperimentConfig]) -> list[Task]:
 
 def run_task(task: Task, workers: int | None = 1) -> dict:
     """Run one task to the end (resuming what is on disk); report where it ran. `workers`: the
-    processes its blocks train in (1: this one)."""
+    processes its blocks train in (1: one at a time, here if this process runs one XLA thread,
+    else in one pinned worker)."""
     fail_once()
     cfg = from_dict(task.config)
     start = time.perf_counter()
-    run = run_experiment(cfg, seeds=list(task.seeds), wait=True, argv=["ticketlab", "sweep"], workers=workers)
+    run = run_experiment(cfg, seeds=list(task.seeds), wait=True, argv=["ticketlab", "sweep"], workers=workers,
+                         in_process=False)
     node = None
     try:
         import ray  # optional extra: only a task launched by the ray backend has it
