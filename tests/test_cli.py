@@ -26,6 +26,7 @@ CASES = [
      "mountaincar-continuous-ppo, breakout-minatar-dqn, spaceinvaders-minatar-dqn, freeway-minatar-dqn, "
      "asterix-minatar-dqn, seaquest-minatar-dqn, <path>.safetensors"),
     (["run", "cartpole-bc", "--student.hidden", "0,5"], "student.hidden: widths must be >= 1"),
+    (["run", "cartpole-ppo", "--imp.prune-count", "floor"], "imp.prune-count: unknown 'floor'; allowed: ceil, round"),
     (["run", "cartpole-bc", "--imp.rewind-steps", "100"], "imp.rewind-steps: late rewinding is for RL runs"),
     (["run", "cartpole-bc", "--bc.batch-size", "20000"], "bc.batch-size: must be <= the collected transitions (10000)"),
     (["expert", "cartpole-bc"], "expert: name one RL preset; allowed: cartpole-ppo, acrobot-ppo"),

@@ -36,6 +36,27 @@ def test_epsilon_and_beta_schedules():
     np.testing.assert_allclose(float(dqn.priority_beta(cfg, 10, 11)), 1.0, rtol=1e-6)
 
 
+def test_epsilon_held_until_learning_starts_as_rlpyt():
+    cfg = DQNConfig(eps_start=1.0, eps_final=0.01, eps_anneal_steps=1000, learning_starts=300,
+                    eps_anneal_from="learning")
+    assert float(dqn.epsilon(cfg, 0)) == 1.0 and float(dqn.epsilon(cfg, 300)) == 1.0
+    np.testing.assert_allclose(float(dqn.epsilon(cfg, 800)), 0.505, rtol=1e-6)  # 500 steps into the schedule
+    np.testing.assert_allclose(float(dqn.epsilon(cfg, 1300)), 0.01, rtol=1e-5)
+
+
+def test_adam_eps_is_the_one_of_the_first_step_by_hand():
+    """Adam's first step is -lr g / (|g| + eps) per weight (bias-corrected moments g and g^2):
+    with rlpyt's DQN eps = 0.01 / 256 it shrinks a gradient of 1e-4 by a third."""
+    g, lr, eps = jnp.array([1e-4, -1.0]), 1e-3, 0.01 / 256
+    params = {"w": jnp.zeros(2)}
+    tx = adam(lr, None, 0.0, eps=eps)
+    updates, _ = tx.update({"w": g}, tx.init(params), params)
+    np.testing.assert_allclose(np.asarray(updates["w"]), -lr * np.asarray(g) / (np.abs(np.asarray(g)) + eps), rtol=1e-5)
+    assert abs(float(updates["w"][0])) < 0.75 * lr  # 1e-4 / (1e-4 + 3.9e-5)
+    default, _ = adam(lr).update({"w": g}, adam(lr).init(params), params)
+    np.testing.assert_allclose(np.asarray(default["w"]), -lr * np.sign(np.asarray(g)), rtol=1e-3)
+
+
 def _fixed_buffer(priorities, alpha=0.6, batch=64):
     n = len(priorities)
     buffer = make_buffer(64, batch, alpha)
@@ -182,3 +203,15 @@ def test_late_rewinding_captures_the_params_after_the_rewind_update():
     assert any(np.any(x != y) for x, y in zip(leaves(a.rewind_params), leaves(b.rewind_params)))
     assert any(np.any(x != y) for x, y in zip(leaves(b.rewind_params), leaves(b.final_params)))
     assert agent.rewind_update == 0 and per_iteration == 8
+
+
+def test_the_dqn_optimizer_takes_adam_eps():
+    from ticketlab.envs.registry import make_env
+    from ticketlab.presets import preset
+
+    cfg = preset("cartpole-dqn")
+    cfg = dataclasses.replace(cfg, dqn=dataclasses.replace(cfg.dqn, adam_eps=0.5))
+    program = dqn.DQN(cfg, make_env("CartPole-v1"))
+    params, g = {"w": jnp.zeros(1)}, {"w": jnp.array([0.5])}  # norm 0.5: below the clip of 10
+    updates, _ = program.tx.update(g, program.tx.init(params), params)
+    np.testing.assert_allclose(np.asarray(updates["w"]), [-cfg.dqn.lr * 0.5 / (0.5 + 0.5)], rtol=1e-4)

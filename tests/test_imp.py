@@ -145,3 +145,18 @@ def test_compare_overlays_runs_in_percent_and_absolute_weights(finished, tmp_pat
     for x in ("percent", "weights"):
         png = compare_runs([run, run], tmp_path / f"cmp_{x}", ("mask_weights", "permuted_permuted"), x)
         assert png.stat().st_size > 10_000 and png.with_suffix(".pdf").exists()
+
+
+def test_prune_count_round_flows_into_every_condition(tmp_path):
+    """`--imp.prune-count round` (PyTorch's count): at level 3, 573 of the 2,867 survivors go
+    (0.2 x 2,867 = 573.4) where ceil removes 574."""
+    cfg = tiny_config(tmp_path / "runs", seeds=1, levels=4)
+    cfg = dataclasses.replace(cfg, imp=dataclasses.replace(cfg.imp, prune_count="round",
+                                                           conditions=("mask_weights", "random_reinit")))
+    run = run_experiment(cfg)
+    total = 4 * 64 + 64 * 64 + 64 * 2
+    assert count_after_levels(total, 0.2, 3, "round") == count_after_levels(total, 0.2, 3) + 1
+    for level in range(cfg.levels):
+        for c in cfg.imp.conditions:
+            kept = sum(int(k.sum()) for k in actor_kernels(tree(run, level, 0, chain(level, c), "mask")))
+            assert kept == count_after_levels(total, 0.2, level, "round"), (level, c)

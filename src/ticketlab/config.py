@@ -116,6 +116,8 @@ class DQNConfig:
     """Env steps collected before the first update."""
     lr: float = 5e-4
     """Adam learning rate."""
+    adam_eps: float = 1e-8
+    """Adam's epsilon (PyTorch's and optax's default; rlpyt's DQN defaults to 0.01 / batch-size)."""
     gamma: float = 0.99
     """Temporal discount factor."""
     huber_delta: float = 1.0
@@ -132,6 +134,9 @@ class DQNConfig:
     """Exploration epsilon after the annealing steps."""
     eps_anneal_steps: int = 1_000_000
     """Env steps over which epsilon falls linearly from eps-start to eps-final."""
+    eps_anneal_from: str = "start"
+    """Where the epsilon schedule starts: start (env step 0) or learning (held at eps-start until
+    learning-starts, as rlpyt's epsilon-greedy agents do)."""
     eps_eval: float = 0.001
     """Epsilon of the evaluation policy."""
     priority_alpha: float = 0.6
@@ -202,6 +207,9 @@ class EvalConfig:
 class IMPConfig:
     prune_fraction: float = 0.2
     """Fraction of the surviving prunable weights removed after each level, in (0, 1)."""
+    prune_count: str = "ceil"
+    """How fraction x surviving becomes a count: ceil (open_lth) or round (half to even, as
+    PyTorch's pruning utilities, the paper's, count it)."""
     scope: str = "actor"
     """Which modules are pruned: actor (the paper's AP) or actor_critic (ACP)."""
     conditions: tuple[str, ...] = (

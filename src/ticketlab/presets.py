@@ -187,7 +187,7 @@ def _minatar_dqn_settings(scale: str) -> DQNConfig:
     # before learning, a hard target copy every 312 updates (rlpyt), 8 evaluation episodes every
     # 2,000 updates (128,000 env steps). Demo: 500k steps, epsilon over the first 100k, 5k steps
     # before learning, evaluation every 250 updates (16,000 steps), so a dense agent clearly beats
-    # a random one and a 4-level demo finishes in about 8 minutes on 2 cores.
+    # a random one and a 4-level demo finishes in about 11 minutes on 2 cores.
     dqn = DQNConfig(total_steps=15_000_000, num_envs=8, buffer_size=100_000, batch_size=256, replay_ratio=4,
                     learning_starts=20_000, lr=2.5e-4, eps_final=0.05, eps_anneal_steps=7_500_000, eps_eval=0.001,
                     target_update_every=312, eval_every=2_000)
@@ -207,7 +207,7 @@ def _minatar_imp(scale: str) -> IMPConfig:
 def _minatar_torso(torso: str | None) -> str:
     torso = canonical_torso(torso or "mlp")
     if torso not in MINATAR_NETWORKS:
-        raise ConfigError("network.torso", f"MinAtar presets take {torso!r}? allowed: mlp, cnn (minatar-cnn)")
+        raise ConfigError("network.torso", f"unknown {torso!r} for a MinAtar preset; allowed: mlp, cnn (= minatar-cnn)")
     return torso
 
 
@@ -265,7 +265,10 @@ PRESETS = {
     "pendulum-ppo": (_pendulum_ppo, "PPO, Gaussian policy, on Pendulum; not in the paper (table 7 style), actor pruned", {"demo": (2, 6), "paper": (10, 20)}),
     "mountaincar-continuous-ppo": (_mountaincar_continuous_ppo, "PPO, Gaussian policy, on MountainCarContinuous; not in the paper (table 7 style), actor pruned", {"demo": (2, 4), "paper": (10, 20)}),
 }
+TORSO_VARIANTS: set[str] = set()
+"""Presets whose network widths follow the torso (`--network.torso cnn` gives table 10's CNN)."""
 for _game in MINATAR_GAMES:
+    TORSO_VARIANTS |= {f"{_game}-minatar-dqn", f"{_game}-minatar-bc"}
     _paper = "figures 6, 10" if _game != "seaquest" else "not in the paper"
     PRESETS[f"{_game}-minatar-dqn"] = (
         _minatar_dqn(_game), f"DQN on {MINATAR_GAMES[_game]}, MLP 512,256 or --network.torso cnn (table 11, {_paper})",
@@ -274,9 +277,6 @@ for _game in MINATAR_GAMES:
         _minatar_bc(_game), f"Q-value distillation of the {_game}-minatar-dqn expert, MLP 1024,512 or --network.torso cnn "
         f"(table 10, {'figure 9' if _game != 'seaquest' else 'not in the paper'})",
         {"demo": (2, 4), "paper": (5, 20)})
-
-TORSO_VARIANTS = tuple(name for name in PRESETS if "-minatar-" in name)
-"""Presets whose network widths follow the torso (`--network.torso cnn` gives table 10's CNN)."""
 
 
 def preset(name: str, scale: str = "demo", torso: str | None = None) -> ExperimentConfig:

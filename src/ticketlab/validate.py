@@ -15,6 +15,7 @@ from ticketlab.networks.network import ACTIVATIONS
 from ticketlab.networks.torsos import TORSOS
 from ticketlab.presets import PRESETS, SCALES, preset
 from ticketlab.pruning.conditions import CONDITIONS
+from ticketlab.pruning.magnitude import PRUNE_COUNTS
 from ticketlab.pruning.masks import SCOPES
 from ticketlab.pruning.scores import SCORES
 
@@ -100,6 +101,7 @@ def _validate_imp(cfg: ExperimentConfig, agent, spec) -> None:
     imp = cfg.imp
     if not 0.0 < imp.prune_fraction < 1.0:
         raise ConfigError("imp.prune-fraction", f"must be in the open interval (0, 1), got {imp.prune_fraction}")
+    check_choice("imp.prune-count", imp.prune_count, PRUNE_COUNTS.names())
     check_choice("imp.scope", imp.scope, tuple(s for s in SCOPES if s in agent.scopes))
     if not imp.conditions:
         raise ConfigError("imp.conditions", f"must name at least one of: {', '.join(CONDITIONS)}")

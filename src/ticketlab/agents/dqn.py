@@ -28,7 +28,7 @@ from ticketlab.agents.output import RunKeys, TrainOutput
 from ticketlab.agents.replay import Transition, importance_weights, make_buffer, new_priorities, observation_compactor
 from ticketlab.config import DQNConfig, ExperimentConfig
 from ticketlab.envs.encodings import encode, encoder_params
-from ticketlab.errors import ConfigError, check_fields_positive
+from ticketlab.errors import ConfigError, check_choice, check_fields_positive
 from ticketlab.networks.network import make_network
 from ticketlab.pruning.masked_optimizer import adam, masked_step
 from ticketlab.pruning.masks import apply_mask
@@ -74,8 +74,14 @@ def schedule(cfg: DQNConfig, rewind_steps: int = 0) -> Schedule:
     )
 
 
+EPS_ANNEAL_FROM = ("start", "learning")
+
+
 def epsilon(cfg: DQNConfig, env_step):
-    """Linear annealing from eps_start to eps_final over eps_anneal_steps, then constant."""
+    """Linear annealing from eps_start to eps_final over eps_anneal_steps, then constant; from env
+    step 0, or (eps_anneal_from "learning", rlpyt's) held at eps_start until learning_starts."""
+    if cfg.eps_anneal_from == "learning":
+        env_step = jnp.maximum(env_step - cfg.learning_starts, 0)
     frac = jnp.clip(env_step / max(cfg.eps_anneal_steps, 1), 0.0, 1.0)
     return cfg.eps_start + frac * (cfg.eps_final - cfg.eps_start)
 
@@ -111,7 +117,7 @@ class DQN:
         self.sizes = schedule(cfg.dqn, cfg.imp.rewind_steps)
         self.pack, self.unpack = observation_compactor(spec)
         self.buffer = make_buffer(cfg.dqn.buffer_size, cfg.dqn.batch_size, cfg.dqn.priority_alpha)
-        self.tx = adam(cfg.dqn.lr, cfg.dqn.max_grad_norm, cfg.network.weight_decay)
+        self.tx = adam(cfg.dqn.lr, cfg.dqn.max_grad_norm, cfg.network.weight_decay, eps=cfg.dqn.adam_eps)
 
     def init(self, key):
         return {"q": self.qnet.init(key, jnp.zeros((1,) + tuple(self.spec.obs_shape), jnp.float32))["params"]}
@@ -243,7 +249,8 @@ def validate(cfg: ExperimentConfig, spec) -> None:
     d = cfg.dqn
     check_fields_positive("dqn", d, ("total_steps", "num_envs", "buffer_size", "batch_size", "replay_ratio",
                                      "target_update_every", "eps_anneal_steps", "eval_every", "eval_episodes", "lr",
-                                     "huber_delta", "max_grad_norm", "priority_eps"))
+                                     "huber_delta", "max_grad_norm", "priority_eps", "adam_eps"))
+    check_choice("dqn.eps-anneal-from", d.eps_anneal_from, EPS_ANNEAL_FROM)
     for field in ("gamma", "eps_start", "eps_final", "eps_eval", "priority_alpha", "priority_beta_start",
                   "priority_beta_final"):
         if not 0.0 <= getattr(d, field) <= 1.0:

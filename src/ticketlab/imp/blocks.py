@@ -57,7 +57,7 @@ def derived_starts(exp: Experiment, run: Path, level: int, jobs) -> tuple[list, 
     """(masks, starts) of `level`'s jobs, each from its chain's level - 1 on disk."""
     cfg = exp.cfg
     total = prunable_total(jax.eval_shape(exp.agent.init, jax.random.PRNGKey(0)), exp.prunable)
-    keep = count_after_levels(total, cfg.imp.prune_fraction, level)
+    keep = count_after_levels(total, cfg.imp.prune_fraction, level, cfg.imp.prune_count)
     init_kind = "rewind" if exp.agent.rewind_update > 0 else "start"
     masks, starts = [None] * len(jobs), [None] * len(jobs)
     for condition in dict.fromkeys(c for _, c in jobs):

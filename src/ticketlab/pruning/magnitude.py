@@ -1,7 +1,9 @@
 """Global pruning: remove the lowest-scoring (by default smallest |w|) surviving prunable weights
 across all layers.
 
-The count removed is exact, ceil(fraction * surviving) as in open_lth; ties are broken by the
+The count removed is exact: ceil(fraction * surviving) as in open_lth (the default), or
+round(fraction * surviving), Python's round half to even, as PyTorch's pruning utilities (the
+paper's) count it (`torch/nn/utils/prune.py`, `_compute_nparams_toprune`). Ties are broken by the
 weight's position in the flattened, concatenated prunable leaves (earlier goes first).
 """
 from __future__ import annotations
@@ -11,17 +13,25 @@ import math
 import jax
 import jax.numpy as jnp
 
+from ticketlab.registry import Registry
 
-def prune_count(surviving: int, fraction: float) -> int:
+PRUNE_COUNTS: Registry = Registry("imp.prune-count")
+PRUNE_COUNTS.register("ceil", math.ceil)
+"""open_lth: never prunes less than the fraction."""
+PRUNE_COUNTS.register("round", round)
+"""PyTorch's pruning utilities (the paper's): round half to even."""
+
+
+def prune_count(surviving: int, fraction: float, rounding: str = "ceil") -> int:
     """How many of `surviving` weights one pruning step removes."""
-    return int(math.ceil(fraction * surviving))
+    return int(PRUNE_COUNTS.get(rounding)(fraction * surviving))
 
 
-def count_after_levels(total: int, fraction: float, level: int) -> int:
+def count_after_levels(total: int, fraction: float, level: int, rounding: str = "ceil") -> int:
     """Surviving prunable weights after `level` pruning steps from a dense `total`."""
     count = total
     for _ in range(level):
-        count -= prune_count(count, fraction)
+        count -= prune_count(count, fraction, rounding)
     return count
 
 

@@ -10,14 +10,16 @@ import optax
 from ticketlab.pruning.masks import apply_mask
 
 
-def adam(lr, max_grad_norm: float | None = None, weight_decay: float = 0.0) -> optax.GradientTransformation:
+def adam(lr, max_grad_norm: float | None = None, weight_decay: float = 0.0,
+         eps: float = 1e-8) -> optax.GradientTransformation:
     """Adam with PyTorch's order: clip the gradient's global norm, add `weight_decay * w` (L2, as
-    torch.optim.Adam(weight_decay=...)), then the Adam update. Pruned weights are zero, so the decay
-    never revives them."""
+    torch.optim.Adam(weight_decay=...)), then the Adam update (`eps` added to the root of the
+    second moment, as both torch and optax do). Pruned weights are zero, so the decay never revives
+    them."""
     parts = [optax.clip_by_global_norm(max_grad_norm)] if max_grad_norm else []
     if weight_decay:
         parts.append(optax.add_decayed_weights(weight_decay))
-    parts.append(optax.adam(lr))
+    parts.append(optax.adam(lr, eps=eps))
     return parts[0] if len(parts) == 1 else optax.chain(*parts)
 
 
