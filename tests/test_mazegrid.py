@@ -211,3 +211,32 @@ def test_render_gif_and_png(tmp_path):
     with Image.open(png) as im:
         pixel = im.convert("RGB").getpixel((9 * 8 + 4, 5 * 8 + 4))  # the agent's start cell
     assert pixel == (0, 255, 255)
+
+
+def test_time_limit_as_termination_reports_the_200th_step_terminated():
+    """SI B: a MazeGrid game terminates after 200 steps; `--env.time-limit terminate` makes the
+    limit a termination (no bootstrap), `truncate` (the default) keeps it a truncation."""
+    import jax
+
+    from ticketlab.envs.registry import make_env
+
+    plain, ended = make_env("MazeGrid-v0"), make_env("MazeGrid-v0", time_limit="terminate")
+    assert (plain.time_limit, ended.time_limit) == ("truncate", "terminate")
+    flags = {}
+    for name, spec in (("truncate", plain), ("terminate", ended)):
+        step = jax.jit(spec.env.step)
+        obs, state = spec.env.reset(jax.random.PRNGKey(0), spec.params)
+        seen = []
+        for t in range(200):
+            # always action 0: this episode meets no enemy and runs to its limit (the flags below say so)
+            obs, state, _, terminated, truncated, _ = step(jax.random.PRNGKey(t), state, 0, spec.params)
+            seen.append((bool(terminated), bool(truncated)))
+        flags[name] = seen
+    assert flags["truncate"][-1] == (False, True) and flags["terminate"][-1] == (True, True)
+    assert flags["truncate"][:-1] == flags["terminate"][:-1]  # nothing else changes
+    import pytest
+
+    from ticketlab.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="env.time-limit"):
+        make_env("MazeGrid-v0", time_limit="stop")

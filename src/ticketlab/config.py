@@ -28,6 +28,10 @@ class EnvConfig:
     """Probability of repeating the previous action instead of the chosen one (gymnax's
     StickyActionWrapper; discrete gymnax environments): -1 takes the environment's own default
     (MinAtar: 0.1, as the minatar package; others: 0); 0 turns it off."""
+    time_limit: str = "truncate"
+    """What an episode's time limit is to the agents: truncate (they bootstrap through it, as
+    Gymnasium means it) or terminate (no bootstrap, as rlpyt's PPO and DQN treat it, and as the
+    paper's SI B says of MazeGrid). jitted environments only."""
 
 
 @dataclass(frozen=True)

@@ -2,9 +2,11 @@
 laptop) or paper (the paper's 15 seeds x 20 levels for Cart-Pole and Acrobot).
 
 Choices the paper leaves open, made here and recorded in each preset: rollout length 32 steps per
-worker, 4 minibatches, per-minibatch advantage normalization, gradient-norm clip 1.0 (rlpyt's
-PPO defaults for the last three), constant learning rate, tanh hidden units, PyTorch's default
-init, greedy evaluation of 8 episodes every `eval_every` updates (the best checkpoint is pruned).
+worker, 4 minibatches and gradient-norm clip 1.0 (rlpyt's PPO defaults), per-minibatch advantage
+normalization (ours: rlpyt's PPO does not normalize by default, and normalizes over the whole
+batch when asked), constant learning rate (rlpyt anneals it linearly), tanh hidden units,
+PyTorch's default init, greedy evaluation of 8 episodes every `eval_every` updates (rlpyt's PG
+agents sample; the best checkpoint is pruned). README: Fidelity to the paper's framework.
 """
 from __future__ import annotations
 

@@ -55,6 +55,8 @@ class EnvSpec:
     when the config leaves env.sticky-actions at -1."""
     sticky_actions: float = 0.0
     """The sticky-action probability this spec's environment runs with (envs/wrappers.py)."""
+    time_limit: str = "truncate"
+    """What the time limit is to the agents: truncate (bootstrap through it) or terminate."""
 
     @property
     def discrete(self) -> bool:

@@ -16,7 +16,7 @@ import gymnax
 from ticketlab.envs import gymnax_ids, host, mazegrid
 from ticketlab.envs.host import HOST_PREFIX
 from ticketlab.envs.base import EnvDef, EnvSpec, IMAGE_LAYOUTS, gymnax_spec
-from ticketlab.envs.wrappers import BinaryObservation, with_sticky_actions
+from ticketlab.envs.wrappers import TIME_LIMITS, BinaryObservation, with_sticky_actions, with_time_limit
 from ticketlab.errors import ConfigError, check_choice
 from ticketlab.registry import Registry
 
@@ -97,9 +97,12 @@ def env_ids() -> tuple[str, ...]:
     return ENVS.names() + extra + (f"{HOST_PREFIX}<Gymnasium id>",)
 
 
-def make_env(name: str, encoding: str = "object-map", module: str = "", sticky_actions: float = -1.0) -> EnvSpec:
+def make_env(name: str, encoding: str = "object-map", module: str = "", sticky_actions: float = -1.0,
+             time_limit: str = "truncate") -> EnvSpec:
     """The environment `name` (an id, an alias, or gymnasium:ID) in `encoding`, repeating its
-    previous action with probability `sticky_actions` (-1: the environment's own default)."""
+    previous action with probability `sticky_actions` (-1: the environment's own default), its
+    time limit a truncation or a termination (`time_limit`)."""
+    check_choice("env.time-limit", time_limit, TIME_LIMITS)
     if sticky_actions != -1.0 and not 0.0 <= sticky_actions <= 1.0:
         raise ConfigError("env.sticky-actions", f"must be in [0, 1] (or -1: the environment's default), got {sticky_actions}")
     spec = _base_spec(name, encoding, module)
@@ -107,12 +110,14 @@ def make_env(name: str, encoding: str = "object-map", module: str = "", sticky_a
     if probability and (spec.backend != "jax" or not spec.discrete):
         raise ConfigError("env.sticky-actions", f"sticky actions need discrete actions of a gymnax environment; "
                           f"{spec.id} allows only 0 (or -1, its default)")
-    return with_sticky_actions(spec, probability)
+    if time_limit != "truncate" and spec.backend != "jax":
+        raise ConfigError("env.time-limit", f"{spec.id} steps on the host; allowed: truncate")
+    return with_sticky_actions(with_time_limit(spec, time_limit), probability)
 
 
 def env_spec(env_cfg) -> EnvSpec:
     """The environment an `EnvConfig` names."""
-    return make_env(env_cfg.name, env_cfg.encoding, env_cfg.module, env_cfg.sticky_actions)
+    return make_env(env_cfg.name, env_cfg.encoding, env_cfg.module, env_cfg.sticky_actions, env_cfg.time_limit)
 
 
 def _base_spec(name: str, encoding: str, module: str) -> EnvSpec:

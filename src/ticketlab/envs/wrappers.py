@@ -5,6 +5,9 @@
 - `with_sticky_actions`: gymnax's own `StickyActionWrapper` (the previous executed action is
   repeated with probability p). MinAtar's reference `Environment.act` does the same and, like the
   wrapper, keeps its last action across episode resets.
+- `TimeLimitAsTermination`: an episode cut by the time limit reports `terminated`, so no agent
+  bootstraps through it (rlpyt's PPO and DQN do not; the paper's SI B says MazeGrid "terminates
+  after 200 timesteps").
 """
 from __future__ import annotations
 
@@ -30,6 +33,24 @@ class BinaryObservation(GymnaxWrapper):
         obs, state, reward, terminated, truncated, info = self._env.step(key, state, action, params)
         info = {**info, "final_observation": info["final_observation"].astype(jnp.bool_)}
         return obs.astype(jnp.bool_), state, reward, terminated, truncated, info
+
+
+class TimeLimitAsTermination(GymnaxWrapper):
+    """Time-limit truncations reported as terminations (`truncated` stays as it was)."""
+
+    def step(self, key, state, action, params=None):
+        obs, state, reward, terminated, truncated, info = self._env.step(key, state, action, params)
+        return obs, state, reward, jnp.logical_or(terminated, truncated), truncated, info
+
+
+TIME_LIMITS = ("truncate", "terminate")
+
+
+def with_time_limit(spec, time_limit: str):
+    """`spec` whose time limit truncates (bootstrapped) or terminates (not bootstrapped)."""
+    if time_limit == "truncate":
+        return spec
+    return dataclasses.replace(spec, env=TimeLimitAsTermination(spec.env), time_limit=time_limit)
 
 
 def with_sticky_actions(spec, probability: float):
