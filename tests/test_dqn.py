@@ -215,3 +215,41 @@ def test_the_dqn_optimizer_takes_adam_eps():
     params, g = {"w": jnp.zeros(1)}, {"w": jnp.array([0.5])}  # norm 0.5: below the clip of 10
     updates, _ = program.tx.update(g, program.tx.init(params), params)
     np.testing.assert_allclose(np.asarray(updates["w"]), [-cfg.dqn.lr * 0.5 / (0.5 + 0.5)], rtol=1e-4)
+
+
+def test_rlpyt_priority_rule_new_at_one_and_td_clamped():
+    td, probs = jnp.array([0.2, 3.0, -5.0, 0.0]), jnp.array([0.1, 0.2, 0.3, 0.0])
+    np.testing.assert_allclose(np.asarray(new_priorities(td, probs, 1e-6, clip=1.0)), [0.2, 1.0, 1.0, 0.0], rtol=1e-6)
+    np.testing.assert_allclose(np.asarray(new_priorities(td, probs, 1e-6)), [0.2 + 1e-6, 3.0 + 1e-6, 5.0 + 1e-6, 0.0],
+                               rtol=1e-6)
+    alpha = 0.6
+    for new_priority, expected in ((None, 4.0**alpha), (1.0, 1.0)):  # the largest so far, or rlpyt's 1 ** alpha
+        buffer = make_buffer(64, 4, alpha, new_priority=new_priority)
+        example = Transition(obs=jnp.zeros(()), action=jnp.zeros((), jnp.int32), reward=jnp.zeros(()),
+                             discount=jnp.zeros(()), next_obs=jnp.zeros(()))
+        state = buffer.add(buffer.init(example), Transition(obs=jnp.arange(4.0), action=jnp.zeros(4, jnp.int32),
+                                                           reward=jnp.zeros(4), discount=jnp.ones(4), next_obs=jnp.zeros(4)))
+        state = buffer.set_priorities(state, jnp.arange(4), jnp.array([1.0, 4.0, 2.0, 0.5]))
+        state = buffer.add(state, Transition(obs=jnp.ones(2), action=jnp.zeros(2, jnp.int32), reward=jnp.zeros(2),
+                                             discount=jnp.ones(2), next_obs=jnp.zeros(2)))
+        from flashbax.buffers import sum_tree
+
+        leaves = np.asarray(sum_tree.get(state.sum_tree_state, jnp.arange(6)))
+        np.testing.assert_allclose(leaves[4:], [expected] * 2, rtol=1e-5)
+
+
+def test_the_dqn_takes_its_priority_rule():
+    from ticketlab.envs.registry import make_env
+    from ticketlab.presets import preset
+
+    cfg = preset("cartpole-dqn")
+    assert dqn.DQN(cfg, make_env("CartPole-v1")).priority_clip is None
+    cfg = dataclasses.replace(cfg, dqn=dataclasses.replace(cfg.dqn, priority_rule="rlpyt", huber_delta=2.0))
+    program = dqn.DQN(cfg, make_env("CartPole-v1"))
+    assert program.priority_clip == 2.0
+    example = Transition(obs=jnp.zeros(4), action=jnp.zeros((), jnp.int32), reward=jnp.zeros(()),
+                         discount=jnp.zeros(()), next_obs=jnp.zeros(4))
+    state = program.buffer.add(program.buffer.init(example), jax.tree_util.tree_map(lambda x: jnp.stack([x] * 3), example))
+    from flashbax.buffers import sum_tree
+
+    np.testing.assert_allclose(np.asarray(sum_tree.get(state.sum_tree_state, jnp.arange(3))), [2.0**0.6] * 3, rtol=1e-5)

@@ -151,6 +151,10 @@ class DQNConfig:
     """Importance-weight exponent at the last update."""
     priority_eps: float = 1e-6
     """Added to |TD error| so no transition's priority is zero."""
+    priority_rule: str = "schaul"
+    """Replay priorities: schaul (new transitions at the largest priority so far, |TD| +
+    priority-eps; Schaul et al. 2016) or rlpyt (new transitions at priority huber-delta, rlpyt's
+    default_priority; |TD| clamped to [0, huber-delta], no eps)."""
     eval_every: int = 500
     """Updates between evaluations (an evaluation also closes training)."""
     eval_episodes: int = 8

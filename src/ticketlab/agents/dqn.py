@@ -75,6 +75,7 @@ def schedule(cfg: DQNConfig, rewind_steps: int = 0) -> Schedule:
 
 
 EPS_ANNEAL_FROM = ("start", "learning")
+PRIORITY_RULES = ("schaul", "rlpyt")
 
 
 def epsilon(cfg: DQNConfig, env_step):
@@ -116,7 +117,10 @@ class DQN:
         self.qnet = q_network(cfg, spec)
         self.sizes = schedule(cfg.dqn, cfg.imp.rewind_steps)
         self.pack, self.unpack = observation_compactor(spec)
-        self.buffer = make_buffer(cfg.dqn.buffer_size, cfg.dqn.batch_size, cfg.dqn.priority_alpha)
+        rlpyt = cfg.dqn.priority_rule == "rlpyt"  # new at delta-clip, |TD| clamped to [0, delta-clip]
+        self.priority_clip = cfg.dqn.huber_delta if rlpyt else None
+        self.buffer = make_buffer(cfg.dqn.buffer_size, cfg.dqn.batch_size, cfg.dqn.priority_alpha,
+                                  new_priority=self.priority_clip)
         self.tx = adam(cfg.dqn.lr, cfg.dqn.max_grad_norm, cfg.network.weight_decay, eps=cfg.dqn.adam_eps)
 
     def init(self, key):
@@ -180,7 +184,7 @@ class DQN:
         grads, td = jax.grad(self.loss, has_aux=True)(
             runner.params, runner.target, mask, enc, sample.experience, weights, k_dropout)
         params, opt_state = masked_step(self.tx, grads, runner.opt_state, runner.params, mask)
-        priorities = new_priorities(td, sample.probabilities, self.cfg.priority_eps)
+        priorities = new_priorities(td, sample.probabilities, self.cfg.priority_eps, self.priority_clip)
         buffer_state = self.buffer.set_priorities(runner.buffer, sample.indices, priorities)
         return runner.replace(params=params, opt_state=opt_state, buffer=buffer_state, key=key)
 
@@ -251,6 +255,7 @@ def validate(cfg: ExperimentConfig, spec) -> None:
                                      "target_update_every", "eps_anneal_steps", "eval_every", "eval_episodes", "lr",
                                      "huber_delta", "max_grad_norm", "priority_eps", "adam_eps"))
     check_choice("dqn.eps-anneal-from", d.eps_anneal_from, EPS_ANNEAL_FROM)
+    check_choice("dqn.priority-rule", d.priority_rule, PRIORITY_RULES)
     for field in ("gamma", "eps_start", "eps_final", "eps_eval", "priority_alpha", "priority_beta_start",
                   "priority_beta_final"):
         if not 0.0 <= getattr(d, field) <= 1.0:

@@ -28,10 +28,11 @@ class Transition:
     """The observation after the action, before any automatic reset."""
 
 
-def make_buffer(capacity: int, batch_size: int, alpha: float):
+def make_buffer(capacity: int, batch_size: int, alpha: float, new_priority: float | None = None):
     """flashbax's prioritized item buffer whose `add` gives new transitions the largest priority
-    seen so far. (flashbax 0.1.3 fills new priorities with `jnp.full_like` of the integer item
-    indices, which truncates that maximum to an integer; `add` here writes the exact value.)"""
+    seen so far, or the fixed `new_priority` (rlpyt's `default_priority`). (flashbax 0.1.3 fills
+    new priorities with `jnp.full_like` of the integer item indices, which truncates that maximum
+    to an integer; `add` here writes the exact value.)"""
     buffer = flashbax.make_prioritised_item_buffer(
         max_length=capacity, min_length=batch_size, sample_batch_size=batch_size,
         add_batches=True, priority_exponent=alpha, device="cpu",
@@ -43,7 +44,8 @@ def make_buffer(capacity: int, batch_size: int, alpha: float):
         n = jax.tree_util.tree_leaves(items)[0].shape[0]
         tree = state.sum_tree_state
         indices = (start + jnp.arange(n)) % capacity
-        tree = sum_tree.set_batch_scan(tree, indices, jnp.full((n,), tree.max_recorded_priority))
+        value = tree.max_recorded_priority if new_priority is None else jnp.float32(new_priority**alpha)
+        tree = sum_tree.set_batch_scan(tree, indices, jnp.full((n,), value))
         return state.replace(sum_tree_state=tree)
 
     return buffer.replace(add=add)
@@ -60,9 +62,11 @@ def importance_weights(probabilities: jax.Array, beta) -> jax.Array:
     return jnp.where(valid, jnp.exp(log_w - jnp.max(log_w)), 0.0)
 
 
-def new_priorities(td_error: jax.Array, probabilities: jax.Array, eps: float) -> jax.Array:
-    """|TD error| + eps for the sampled transitions; 0 (unchanged) for empty slots (P = 0)."""
-    return jnp.where(probabilities > 0, jnp.abs(td_error) + eps, 0.0)
+def new_priorities(td_error: jax.Array, probabilities: jax.Array, eps: float, clip: float | None = None) -> jax.Array:
+    """|TD error| + eps for the sampled transitions, or (`clip`, rlpyt's rule) |TD error| clamped
+    to [0, clip]; 0 (unchanged) for empty slots (P = 0)."""
+    priority = jnp.abs(td_error) + eps if clip is None else jnp.clip(jnp.abs(td_error), 0.0, clip)
+    return jnp.where(probabilities > 0, priority, 0.0)
 
 
 def compactor(raw_shape: tuple[int, ...], dtype):
