@@ -92,23 +92,6 @@ def test_random_global_mask_keeps_global_count():
     assert np.asarray(m["critic"]["dense_0"]["kernel"]).all()
 
 
-def test_matches_torch_global_unstructured():
-    torch = pytest.importorskip("torch")
-    from torch.nn.utils import prune
-
-    rng = np.random.default_rng(3)
-    params = tree(rng)
-    layers = [torch.nn.Linear(4, 6), torch.nn.Linear(6, 2)]
-    with torch.no_grad():
-        layers[0].weight.copy_(torch.tensor(params["actor"]["dense_0"]["kernel"].T))
-        layers[1].weight.copy_(torch.tensor(params["actor"]["dense_1"]["kernel"].T))
-    prune.global_unstructured([(l, "weight") for l in layers], pruning_method=prune.L1Unstructured, amount=0.2)
-    # torch prunes round(0.2 * 36) = 7 weights (we prune ceil: 8); compare the selection at its count
-    got = global_magnitude_mask(params, ones(params), PRUNABLE, 36 - round(0.2 * 36))
-    np.testing.assert_array_equal(np.asarray(got["actor"]["dense_0"]["kernel"]), layers[0].weight_mask.numpy().T.astype(bool))
-    np.testing.assert_array_equal(np.asarray(got["actor"]["dense_1"]["kernel"]), layers[1].weight_mask.numpy().T.astype(bool))
-
-
 def test_round_counts_as_pytorch_half_to_even_and_ceil_as_open_lth():
     assert prune_count(12, 0.2, "round") == 2 and prune_count(12, 0.2, "ceil") == 3  # 2.4
     assert prune_count(5, 0.5, "round") == 2 and prune_count(7, 0.5, "round") == 4  # 2.5 -> 2, 3.5 -> 4
@@ -117,9 +100,9 @@ def test_round_counts_as_pytorch_half_to_even_and_ceil_as_open_lth():
     assert count_after_levels(36, 0.2, 3) == 36 - 8 - 6 - 5
 
 
-def test_round_matches_torch_iterative_global_unstructured():
-    """Three rounds of torch's global L1 pruning (each of the still-unmasked weights) against
-    three of ours with the same counts and |w| order."""
+def test_matches_torch_iterative_global_unstructured():
+    """Three rounds of torch's global L1 pruning (each of the still-unmasked weights; torch counts
+    round(0.2 n): 7, 6, 5 of 36) against three of ours with `--imp.prune-count round`."""
     torch = pytest.importorskip("torch")
     from torch.nn.utils import prune
 
