@@ -54,3 +54,26 @@ def test_kaiming_and_xavier_scales():
     assert abs(k.std() - np.sqrt(2 / 512)) < 0.05 * np.sqrt(2 / 512)
     x = np.asarray(make("xavier-uniform", hidden=(512, 512))["actor"]["dense_1"]["kernel"])
     assert np.abs(x).max() <= np.sqrt(6 / 1024)
+
+
+def test_input_scale_reaches_the_critic_only_when_asked():
+    """`init.input-scale-modules pruned`: under actor-only pruning the critic's first layer keeps
+    its plain init; `all` (the default) rescales both modules."""
+    from ticketlab.config import IMPConfig
+
+    def first_kernels(**init):
+        cfg = ExperimentConfig(init=InitConfig(**init))
+        params = PPO(cfg, make_env("CartPole-v1")).init(jax.random.PRNGKey(0))
+        return (np.asarray(params["actor"]["dense_0"]["kernel"]), np.asarray(params["critic"]["dense_0"]["kernel"]))
+
+    actor1, critic1 = first_kernels()
+    actor_all, critic_all = first_kernels(input_scale=0.1)
+    actor_p, critic_p = first_kernels(input_scale=0.1, input_scale_modules="pruned")
+    np.testing.assert_allclose(actor_all, 0.1 * actor1, rtol=1e-6)
+    np.testing.assert_allclose(critic_all, 0.1 * critic1, rtol=1e-6)
+    np.testing.assert_allclose(actor_p, 0.1 * actor1, rtol=1e-6)
+    np.testing.assert_array_equal(critic_p, critic1)
+    acp = ExperimentConfig(init=InitConfig(input_scale=0.1, input_scale_modules="pruned"),
+                           imp=IMPConfig(scope="actor_critic"))
+    params = PPO(acp, make_env("CartPole-v1")).init(jax.random.PRNGKey(0))
+    np.testing.assert_allclose(np.asarray(params["critic"]["dense_0"]["kernel"]), 0.1 * critic1, rtol=1e-6)

@@ -65,6 +65,9 @@ class InitConfig:
     U(+-1/sqrt(fan_in)); the paper's code), kaiming-normal, xavier-uniform or orthogonal."""
     input_scale: float = 1.0
     """Factor on the first layer's initial kernel (the paper's input-layer rescaling uses 0.1)."""
+    input_scale_modules: str = "all"
+    """Which modules' first layer input-scale rescales: all (actor and critic) or pruned (only the
+    modules imp.scope prunes: under actor-only pruning the critic keeps its plain init)."""
 
 
 @dataclass(frozen=True)

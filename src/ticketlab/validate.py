@@ -54,6 +54,7 @@ def validate(cfg: ExperimentConfig) -> ExperimentConfig:
 def _validate_network(cfg: ExperimentConfig, spec, agent) -> None:
     check_choice("init.scheme", cfg.init.scheme, INIT_SCHEMES.names())
     check_positive("init.input-scale", cfg.init.input_scale)
+    check_choice("init.input-scale-modules", cfg.init.input_scale_modules, ("all", "pruned"))
     check_choice("network.activation", cfg.network.activation, ACTIVATIONS.names())
     check_choice("network.torso", cfg.network.torso, TORSOS.names())
     if TORSOS.get(cfg.network.torso) and spec.image_layout is None:

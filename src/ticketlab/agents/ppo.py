@@ -76,6 +76,8 @@ def networks(cfg: ExperimentConfig, spec):
                   input_scale=cfg.init.input_scale, torso=cfg.network.torso, image_layout=spec.image_layout)
     actor = make_network(hidden=cfg.network.actor_hidden, out=head.num_outputs, is_policy=True,
                          gaussian=head.gaussian, log_std_init=cfg.network.log_std_init, **common)
+    if cfg.init.input_scale_modules == "pruned" and cfg.imp.scope == "actor":
+        common = dict(common, input_scale=1.0)  # the critic is not pruned: it keeps its plain init
     critic = make_network(hidden=cfg.network.critic_hidden, out=1, is_policy=False, **common)
     return actor, critic
 
