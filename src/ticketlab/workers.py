@@ -72,9 +72,10 @@ def _environment(**values: str) -> Iterator[None]:
 
 def one_xla_thread() -> bool:
     """Whether XLA runs one CPU thread in this process: it may run on one core only, or its
-    XLA_FLAGS ask for one thread (as a worker's do). Blocks train only where this holds: XLA's
-    threads split large matrix products, and how they split them changes results in the last
-    bits (a 512-wide DQN's level 0 differs between two threads and one)."""
+    XLA_FLAGS ask for one thread (as a worker's do). The command line trains blocks only where
+    this holds (the Python API may train in a caller's multi-threaded process): XLA's threads split
+    large matrix products, and how they split them changes results in the last bits (a 512-wide
+    DQN's level 0 differs between two threads and one)."""
     flags = os.environ.get("XLA_FLAGS", "").split()
     return len(usable_cores()) == 1 or all(f in flags for f in ONE_XLA_THREAD)
 
