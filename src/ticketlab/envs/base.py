@@ -57,6 +57,8 @@ class EnvSpec:
     """The sticky-action probability this spec's environment runs with (envs/wrappers.py)."""
     time_limit: str = "truncate"
     """What the time limit is to the agents: truncate (bootstrap through it) or terminate."""
+    host_id: str = ""
+    """The Gymnasium id a host environment steps ("" for gymnax environments)."""
 
     @property
     def discrete(self) -> bool:

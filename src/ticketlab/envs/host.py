@@ -15,10 +15,14 @@ used from worker processes and tested on its own.
 """
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import difflib
 import importlib
 import math
+import os
 import re
+import sys
 from functools import partial
 from typing import Any, Callable
 
@@ -33,6 +37,8 @@ from ticketlab.envs.gymnax_ids import GYMNAX_FACTS
 __all__ = ["HOST_PREFIX", "HostVectorEnv", "evaluate_host", "gymnasium_facts"]
 
 HOST_PREFIX = "gymnasium:"
+
+_LIBC = ctypes.CDLL(None)
 
 DEFAULT_MAX_EPISODE_STEPS = 1000
 """Used when an id's spec registers no time limit."""
@@ -66,7 +72,29 @@ def _check_registered(env_id: str) -> None:
     raise KeyError(f"unknown Gymnasium id {env_id!r}; {len(ids)} ids are registered, {hint}: {', '.join(examples)}")
 
 
-def _facts_from_env(env_id: str, env: gymnasium.Env) -> EnvSpec:
+@contextlib.contextmanager
+def quiet_native_output(fds: tuple[int, ...] = (1, 2)):
+    """Send what native code prints to these file descriptors to /dev/null meanwhile: pybullet's C
+    code prints its build time to stderr on import and "argv[0]=" to stdout on connecting, which
+    would break one-line errors and the progress bar. Python exceptions still propagate."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    _LIBC.fflush(None)
+    saved = [os.dup(fd) for fd in fds]
+    try:
+        with open(os.devnull, "w") as devnull:
+            for fd in fds:
+                os.dup2(devnull.fileno(), fd)
+        yield
+    finally:
+        _LIBC.fflush(None)  # C's stdio buffers still hold what was printed meanwhile (a pipe buffers fully)
+        for fd, copy in zip(fds, saved):
+            os.dup2(copy, fd)
+            os.close(copy)
+
+
+def _facts_from_env(env_id: str, env: gymnasium.Env, spec_id: str | None = None, obs_names=None,
+                    return_floor: float | None = None) -> EnvSpec:
     obs_space = env.observation_space
     if not isinstance(obs_space, spaces.Box):
         raise ValueError(f"{env_id}: observation space {_one_line(obs_space)} is not a Box; "
@@ -74,7 +102,7 @@ def _facts_from_env(env_id: str, env: gymnasium.Env) -> EnvSpec:
     obs_shape = tuple(int(d) for d in obs_space.shape)
     size = math.prod(obs_shape)
     facts = GYMNAX_FACTS.get(env_id, {})  # Gymnasium and gymnax share these ids and observation orders
-    names = facts.get("obs_names")
+    names = obs_names or facts.get("obs_names")
     if names is None or len(names) != size or len(obs_shape) != 1:
         names = tuple(f"obs[{i}]" for i in range(size))
 
@@ -94,25 +122,30 @@ def _facts_from_env(env_id: str, env: gymnasium.Env) -> EnvSpec:
     spec = env.spec
     max_steps = spec.max_episode_steps if spec is not None else None
     del discrete  # EnvSpec.discrete: num_actions > 0
+    floor = facts.get("return_floor", 0.0) if return_floor is None else return_floor
     return EnvSpec(
-        id=HOST_PREFIX + env_id, env=None, params=None, obs_shape=obs_shape, obs_names=names,
-        return_floor=float(facts.get("return_floor", 0.0)),
+        id=spec_id or HOST_PREFIX + env_id, env=None, params=None, obs_shape=obs_shape, obs_names=names,
+        return_floor=float(floor), host_id=env_id,
         max_episode_steps=int(max_steps) if max_steps is not None else DEFAULT_MAX_EPISODE_STEPS,
         num_actions=num_actions, action_dim=action_dim, action_low=low, action_high=high,
         raw_obs_shape=obs_shape, obs_dtype=np.dtype(obs_space.dtype).name, backend="host",
     )
 
 
-def gymnasium_facts(env_id: str) -> EnvSpec:
+def gymnasium_facts(env_id: str, *, spec_id: str | None = None, obs_names=None,
+                    return_floor: float | None = None) -> EnvSpec:
     """Shapes, action space, time limit and observation names of a registered Gymnasium id.
 
+    The spec's id is `gymnasium:<env_id>` unless `spec_id` names it (a registered environment that
+    steps on the host: PyBullet's), its names and floor gymnax's facts unless given.
     Raises KeyError for an unknown id and ValueError for observation spaces that are not a Box
     (Dict, Tuple, Discrete, ...) or action spaces that are neither Discrete nor a flat Box.
     """
-    _check_registered(env_id)
-    env = gymnasium.make(env_id)
+    with quiet_native_output():  # importing pybullet prints its build time
+        _check_registered(env_id)
+        env = gymnasium.make(env_id)
     try:
-        return _facts_from_env(env_id, env)
+        return _facts_from_env(env_id, env, spec_id, obs_names, return_floor)
     finally:
         env.close()
 
@@ -143,10 +176,11 @@ class HostVectorEnv:
         self._seeded = False
         self._needs_reset = True
         env_fns = [partial(gymnasium.make, env_id) for _ in range(self.num_envs)]
-        if self.asynchronous:
-            self._env = AsyncVectorEnv(env_fns, context="forkserver", autoreset_mode=AutoresetMode.SAME_STEP)
-        else:
-            self._env = SyncVectorEnv(env_fns, autoreset_mode=AutoresetMode.SAME_STEP)
+        with quiet_native_output():
+            if self.asynchronous:
+                self._env = AsyncVectorEnv(env_fns, context="forkserver", autoreset_mode=AutoresetMode.SAME_STEP)
+            else:
+                self._env = SyncVectorEnv(env_fns, autoreset_mode=AutoresetMode.SAME_STEP)
         act_space = self._env.single_action_space
         obs_space = self._env.single_observation_space
         self._obs_dtype = np.dtype(obs_space.dtype) if np.dtype(obs_space.dtype) in _KEPT_OBS_DTYPES \
@@ -167,7 +201,8 @@ class HostVectorEnv:
         if self._seeded:
             obs, _ = self._env.reset()
         else:
-            obs, _ = self._env.reset(seed=self.seed)
+            with quiet_native_output():  # the first reset connects PyBullet's clients
+                obs, _ = self._env.reset(seed=self.seed)
             self._seeded = True
         self._needs_reset = False
         return self._convert_obs(obs)

@@ -13,7 +13,7 @@ from typing import Callable
 
 import gymnax
 
-from ticketlab.envs import gymnax_ids, host, mazegrid
+from ticketlab.envs import brax_tasks, bullet, gymnax_ids, host, mazegrid
 from ticketlab.envs.host import HOST_PREFIX
 from ticketlab.envs.base import EnvDef, EnvSpec, IMAGE_LAYOUTS, gymnax_spec
 from ticketlab.envs.wrappers import TIME_LIMITS, BinaryObservation, with_sticky_actions, with_time_limit
@@ -65,8 +65,21 @@ def _gymnax_factory(env_id: str, binary: bool) -> Callable:
     return factory
 
 
+def _bullet_env_def(env_id: str) -> EnvDef:
+    """A PyBullet walker: stepped on the host, its observations named (envs/bullet.py)."""
+    def build(encoding: str) -> EnvSpec:
+        _plain_encoding(env_id, encoding)
+        bullet.require_bullet(env_id)
+        return host.gymnasium_facts(bullet.host_id(env_id), spec_id=env_id, obs_names=bullet.obs_names(env_id),
+                                    return_floor=bullet.RANDOM_RETURNS[env_id])
+
+    return EnvDef(id=env_id, build=build, aliases=(bullet.ALIASES[env_id],))
+
+
 def _register_builtins() -> None:
     register_env_def(mazegrid.ENV_DEF)
+    for env_id in bullet.JOINTS:
+        register_env_def(_bullet_env_def(env_id))
     for env_id, facts in gymnax_ids.GYMNAX_FACTS.items():
         facts = dict(facts)
         aliases = facts.pop("aliases", ())
@@ -75,6 +88,8 @@ def _register_builtins() -> None:
 
 
 _register_builtins()
+for _task in brax_tasks.TASKS:
+    _ALIASES[f"{_task}-brax"] = f"{brax_tasks.PREFIX}{_task}"
 
 
 def import_env_modules(module: str) -> None:
@@ -89,12 +104,16 @@ def import_env_modules(module: str) -> None:
 
 
 def canonical_id(name: str) -> str:
-    return _ALIASES.get(name, name)
+    name = _ALIASES.get(name, name)
+    if name.startswith(brax_tasks.PREFIX) and name.count(":") == 1:
+        name = f"{name}:{brax_tasks.DEFAULT_BACKEND}"  # brax:<task> runs the default backend
+    return name
 
 
 def env_ids() -> tuple[str, ...]:
     extra = tuple(e for e in gymnax.registered_envs if e not in ENVS)
-    return ENVS.names() + extra + (f"{HOST_PREFIX}<Gymnasium id>",)
+    return ENVS.names() + extra + (f"{brax_tasks.PREFIX}<{'|'.join(brax_tasks.TASKS)}>[:<backend>]",
+                                   f"{HOST_PREFIX}<Gymnasium id>")
 
 
 def make_env(name: str, encoding: str = "object-map", module: str = "", sticky_actions: float = -1.0,
@@ -127,6 +146,9 @@ def _base_spec(name: str, encoding: str, module: str) -> EnvSpec:
     if name.startswith(HOST_PREFIX):
         _plain_encoding(name, encoding)
         return _host_spec(name)
+    if name.startswith(brax_tasks.PREFIX):
+        _plain_encoding(name, encoding)
+        return _brax_spec(name)
     if name in ENVS:
         return ENVS.get(name).build(encoding)
     if name in gymnax.registered_envs:
@@ -134,6 +156,20 @@ def _base_spec(name: str, encoding: str, module: str) -> EnvSpec:
         env, params = gymnax.make(name)
         return gymnax_spec(name, env, params)
     raise ConfigError("env.name", f"unknown {name!r}; allowed: {', '.join(env_ids())}")
+
+
+_BRAX_ENVS: dict[str, brax_tasks.BraxEnv] = {}
+
+
+def _brax_spec(name: str) -> EnvSpec:
+    """A Brax task inside the compiled program (envs/brax_tasks.py); one instance per id and process."""
+    task, backend = brax_tasks.parse(name)
+    brax_tasks.require_brax(name)
+    if name not in _BRAX_ENVS:
+        _BRAX_ENVS[name] = brax_tasks.BraxEnv(task, backend)
+    env = _BRAX_ENVS[name]
+    return gymnax_spec(name, env, env.default_params, obs_names=brax_tasks.obs_names(env),
+                       return_floor=brax_tasks.RANDOM_RETURNS[task])
 
 
 def _host_spec(name: str) -> EnvSpec:
