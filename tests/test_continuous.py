@@ -180,3 +180,57 @@ def test_log_std_is_never_pruned_and_is_trained(pendulum_imp):
         assert np.asarray(mask["actor"]["log_std"]).all()
         np.testing.assert_array_equal(start["actor"]["log_std"], cfg.network.log_std_init)
         assert np.all(np.asarray(best["actor"]["log_std"]) != cfg.network.log_std_init), (level, condition)
+
+
+# rlpyt's choices that the PyBullet presets take: a tanh on the mean, whole-batch advantage normalization.
+
+def test_a_tanh_mean_squashes_only_the_mean():
+    from ticketlab.networks.network import make_network
+
+    common = dict(hidden=(8,), out=2, obs_shape=(3,), is_policy=True, gaussian=True, log_std_init=0.3)
+    plain, squashed = make_network(**common), make_network(**common, mean_activation="tanh")
+    params = plain.init(jax.random.PRNGKey(0), jnp.zeros((1, 3)))
+    obs = 10.0 * jax.random.normal(jax.random.PRNGKey(1), (5, 3))
+    (mean, log_std), (tanh_mean, tanh_log_std) = plain.apply(params, obs), squashed.apply(params, obs)
+    np.testing.assert_allclose(tanh_mean, np.tanh(np.asarray(mean)), rtol=1e-6)
+    np.testing.assert_array_equal(tanh_log_std, log_std)
+    np.testing.assert_allclose(log_std, 0.3, rtol=1e-7)
+
+
+def test_whole_batch_advantage_normalization_is_rlpyts():
+    from ticketlab.agents.ppo import normalize_over_batch
+
+    a = np.array([[1.0, 2.0], [4.0, 7.0]], np.float32)
+    mean, std = a.mean(), math.sqrt(((a - a.mean()) ** 2).sum() / 3)  # torch.std: Bessel's correction
+    np.testing.assert_allclose(normalize_over_batch(jnp.asarray(a)), (a - mean) / std, rtol=1e-6)
+    flat = jnp.full((4, 2), 3.0)
+    np.testing.assert_array_equal(normalize_over_batch(flat), 0.0)  # max(std, 1e-6): no division by zero
+
+
+def test_batch_normalization_happens_once_per_update_before_the_minibatches():
+    """advantage-norm batch = no normalization in the loss, of advantages normalized over the whole
+    rollout beforehand (a subclass does that by hand); minibatch normalization differs from both."""
+
+    class NormalizedByHand(PPO):
+        def advantages(self, *args):
+            adv, targets = super().advantages(*args)
+            a = np.asarray(adv, np.float64)
+            return jnp.asarray((a - a.mean()) / max(a.std(ddof=1), 1e-6), jnp.float32), targets
+
+    spec = make_env("Pendulum-v1")
+    cfg = with_ppo(preset("pendulum-ppo"), num_envs=2, rollout_len=16, minibatches=4, epochs=2)
+    ppo = PPO(with_ppo(cfg, advantage_norm="batch"), spec)
+    params = ppo.init(jax.random.PRNGKey(0))
+    mask = ones_mask(params)
+    runner = ppo.first_runner(RunKeys(jax.random.PRNGKey(1), jax.random.PRNGKey(2)), params, mask)
+    runner, (traj, final_obs) = ppo.rollout(runner, mask)
+
+    def learned(program):
+        new, _, _ = program.learn(params, program.tx.init(params), jax.random.PRNGKey(3), mask, traj, final_obs,
+                                  runner.obs)
+        return np.concatenate([np.ravel(x) for x in jax.tree_util.tree_leaves(new)])
+
+    by_hand = learned(NormalizedByHand(with_ppo(cfg, normalize_advantages=False), spec))
+    np.testing.assert_allclose(learned(ppo), by_hand, rtol=2e-5, atol=1e-6)
+    per_minibatch = learned(PPO(with_ppo(cfg, advantage_norm="minibatch"), spec))
+    assert np.abs(per_minibatch - by_hand).max() > 1e-4

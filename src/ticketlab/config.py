@@ -56,6 +56,9 @@ class NetworkConfig:
     log_std_init: float = 0.0
     """Initial value of the Gaussian policy head's state-independent log standard deviation
     (continuous actions; rlpyt's default is 0)."""
+    mean_activation: str = "none"
+    """Squashing of the Gaussian head's mean: none, or tanh (rlpyt's MujocoFfModel; the
+    PyBullet presets)."""
 
 
 @dataclass(frozen=True)
@@ -99,7 +102,10 @@ class PPOConfig:
     max_grad_norm: float = 1.0
     """Global gradient-norm clip."""
     normalize_advantages: bool = True
-    """Normalize advantages per minibatch."""
+    """Normalize advantages to zero mean and unit standard deviation (over `advantage-norm`)."""
+    advantage_norm: str = "minibatch"
+    """What advantages are normalized over: minibatch (each minibatch, std + 1e-8) or batch (the
+    whole rollout once per update, unbiased std floored at 1e-6: rlpyt's PolicyGradientAlgo)."""
     eval_every: int = 50
     """Updates between evaluations (an evaluation also closes training)."""
     eval_episodes: int = 8

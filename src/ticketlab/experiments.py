@@ -12,13 +12,16 @@ from pathlib import Path
 from typing import Callable
 
 import jax
+import numpy as np
 
 from ticketlab import paths, store
 from ticketlab.agents.evaluate import epsilon_greedy_actor, evaluate_episodes, policy_actor
 from ticketlab.agents.experts import Expert, load_expert, save_expert
 from ticketlab.agents.heads import head_for
+from ticketlab.agents.host_runs import host_seed
 from ticketlab.agents.registry import AGENTS
 from ticketlab.config import ExperimentConfig
+from ticketlab.envs.host import evaluate_host
 from ticketlab.envs.registry import env_spec
 from ticketlab.errors import ConfigError, ExpertError
 from ticketlab.imp.driver import run_experiment
@@ -91,7 +94,7 @@ def train_expert(preset_name: str, out: str, threshold: float, seeds: int, steps
     net = acting.network
     save_expert(path, params, env=spec.id, kind=acting.kind, hidden=net.hidden, activation=net.activation,
                 torso=cfg.network.torso, mean_return=mean_return, source=f"{run_dir.name} seed {best['seed']}",
-                epsilon=acting.data_epsilon)
+                epsilon=acting.data_epsilon, mean_activation=net.mean_activation)
     return dataclasses.replace(load_expert(path), trained_now=True)
 
 
@@ -104,4 +107,9 @@ def reevaluate(spec, acting, params: dict, seed: int) -> float:
     else:
         act = policy_actor(head_for(spec), out, "greedy")
     key = jax.random.fold_in(jax.random.PRNGKey(seed), 777)
+    if spec.backend == "host":
+        policy = jax.jit(lambda k, o: act(k, o)[0])
+        steps = iter(range(1 << 30))
+        return float(evaluate_host(spec.host_id, lambda o: np.asarray(policy(jax.random.fold_in(key, next(steps)), o)),
+                                   REEVALUATION_EPISODES, host_seed(key)).mean())
     return float(jax.jit(lambda k: evaluate_episodes(k, act, spec, REEVALUATION_EPISODES))(key))

@@ -35,20 +35,23 @@ class Expert:
     """False when the expert came from the cache or a user's file."""
     epsilon: float = 0.0
     """q experts: the exploration epsilon of the policy that collects distillation data."""
+    mean_activation: str = "none"
+    """gaussian experts: the squashing of their mean (network.mean-activation)."""
 
     def network(self, spec):
         """The expert's network for environment `spec` (its outputs: logits, (mean, log_std) or Q)."""
         out = spec.num_actions if self.kind != "gaussian" else spec.action_dim
         return make_network(hidden=self.hidden, out=out, obs_shape=spec.obs_shape, activation=self.activation,
                             torso=self.torso, image_layout=spec.image_layout, is_policy=self.kind != "q",
-                            gaussian=self.kind == "gaussian")
+                            gaussian=self.kind == "gaussian", mean_activation=self.mean_activation)
 
 
 def save_expert(path: Path, params: dict, *, env: str, kind: str, hidden, activation: str, torso: str,
-                mean_return: float, source: str, epsilon: float = 0.0) -> None:
+                mean_return: float, source: str, epsilon: float = 0.0, mean_activation: str = "none") -> None:
     store.save_tree(path, params, metadata={
         "env": env, "kind": kind, "hidden": ",".join(map(str, hidden)), "activation": activation, "torso": torso,
         "mean_return": repr(float(mean_return)), "source": source, "epsilon": repr(float(epsilon)),
+        "mean_activation": mean_activation,
     })
 
 
@@ -70,5 +73,5 @@ def load_expert(path: Path, trained_now: bool = False) -> Expert:
         params=params, env=meta["env"], kind=meta.get("kind", "categorical"), hidden=hidden,
         activation=meta.get("activation", "tanh"), torso=meta.get("torso", "mlp"),
         mean_return=float(meta.get("mean_return", "nan")), path=path, trained_now=trained_now,
-        epsilon=float(meta.get("epsilon", "0")),
+        epsilon=float(meta.get("epsilon", "0")), mean_activation=meta.get("mean_activation", "none"),
     )

@@ -69,13 +69,23 @@ def schedule(cfg: PPOConfig, rewind_steps: int = 0) -> Schedule:
                     cadence=Cadence(num_updates, cfg.eval_every, rewind_steps // batch))
 
 
+ADVANTAGE_NORMS = ("minibatch", "batch")
+
+
+def normalize_over_batch(advantages):
+    """rlpyt's whole-batch normalization: (A - mean) / max(std, 1e-6), std with Bessel's correction
+    (torch.Tensor.std), applied once to the rollout before it is split into minibatches."""
+    return (advantages - advantages.mean()) / jnp.maximum(advantages.std(ddof=1), 1e-6)
+
+
 def networks(cfg: ExperimentConfig, spec):
     """(actor, critic) of a config: separate networks, layers named as in `make_network`."""
     head = head_for(spec)
     common = dict(obs_shape=spec.obs_shape, activation=cfg.network.activation, scheme=cfg.init.scheme,
                   input_scale=cfg.init.input_scale, torso=cfg.network.torso, image_layout=spec.image_layout)
     actor = make_network(hidden=cfg.network.actor_hidden, out=head.num_outputs, is_policy=True,
-                         gaussian=head.gaussian, log_std_init=cfg.network.log_std_init, **common)
+                         gaussian=head.gaussian, log_std_init=cfg.network.log_std_init,
+                         mean_activation=cfg.network.mean_activation, **common)
     if cfg.init.input_scale_modules == "pruned" and cfg.imp.scope == "actor":
         common = dict(common, input_scale=1.0)  # the critic is not pruned: it keeps its plain init
     critic = make_network(hidden=cfg.network.critic_hidden, out=1, is_policy=False, **common)
@@ -127,7 +137,7 @@ class PPO:
         dist = self.head.distribution(self.policy_out(p, batch.obs))
         log_prob = dist.log_prob(batch.action)
         value = self.value(p, batch.obs)
-        if cfg.normalize_advantages:
+        if cfg.normalize_advantages and cfg.advantage_norm == "minibatch":
             advantages = (advantages - advantages.mean()) / (advantages.std() + 1e-8)
         ratio = jnp.exp(log_prob - batch.log_prob)
         clipped = jnp.clip(ratio, 1.0 - cfg.clip_eps, 1.0 + cfg.clip_eps)
@@ -153,6 +163,8 @@ class PPO:
         """One PPO update from a rollout: epochs x minibatches of masked Adam steps."""
         cfg, mb_size = self.cfg, self.sizes.minibatch_size
         advantages, targets = self.advantages(params, mask, traj, final_obs, last_obs)
+        if cfg.normalize_advantages and cfg.advantage_norm == "batch":
+            advantages = normalize_over_batch(advantages)
         n = traj.reward.shape[0] * traj.reward.shape[1]
         flat = jax.tree_util.tree_map(lambda x: x.reshape((n,) + x.shape[2:]), (traj, advantages, targets))
 
@@ -234,6 +246,8 @@ class PPO:
         runner = self.first_runner(RunKeys(train=key, data=data_key), jax.lax.stop_gradient(params), mask)
         runner, (traj, final_obs) = self.rollout(runner, mask)
         advantages, targets = self.advantages(runner.params, mask, traj, final_obs, runner.obs)
+        if self.cfg.normalize_advantages and self.cfg.advantage_norm == "batch":
+            advantages = normalize_over_batch(advantages)
         flat = jax.tree_util.tree_map(lambda x: x.reshape((-1,) + x.shape[2:]), (traj, advantages, targets))
         return self.loss(params, mask, *flat)
 
@@ -261,6 +275,7 @@ def validate(cfg: ExperimentConfig, spec) -> None:
     if (p.num_envs * p.rollout_len) % p.minibatches:
         raise ConfigError("ppo.minibatches", f"must divide num-envs * rollout-len = {p.num_envs * p.rollout_len}")
     check_choice("ppo.lr-schedule", p.lr_schedule, ("constant", "linear"))
+    check_choice("ppo.advantage-norm", p.advantage_norm, ADVANTAGE_NORMS)
     for field in ("gamma", "gae_lambda"):
         if not 0.0 <= getattr(p, field) <= 1.0:
             raise ConfigError(f"ppo.{field.replace('_', '-')}", f"must be in [0, 1], got {getattr(p, field)}")

@@ -21,6 +21,9 @@ ACTIVATIONS: Registry[Callable] = Registry("network.activation")
 ACTIVATIONS.register("tanh", jnp.tanh)
 ACTIVATIONS.register("relu", nn.relu)
 
+MEAN_ACTIVATIONS = ("none", "tanh")
+"""How a Gaussian head squashes its mean (network.mean-activation)."""
+
 
 class PatchConv(nn.Module):
     """A VALID, strided 2-d convolution as one matmul over image patches (im2col), with the
@@ -63,6 +66,8 @@ class Network(nn.Module):
     """Dropout rate after every hidden dense layer when called with `train=True` (needs a "dropout" rng)."""
     gaussian: bool = False
     log_std_init: float = 0.0
+    mean_activation: str = "none"
+    """A Gaussian head's squashing of its mean: none, or tanh (rlpyt's MujocoFfModel)."""
 
     @nn.compact
     def __call__(self, x, train: bool = False):
@@ -96,6 +101,8 @@ class Network(nn.Module):
                 if self.dropout > 0.0:
                     x = nn.Dropout(self.dropout, deterministic=not train)(x)
         if self.gaussian:
+            if self.mean_activation == "tanh":  # else "none" (MEAN_ACTIVATIONS)
+                x = jnp.tanh(x)
             log_std = self.param("log_std", nn.initializers.constant(self.log_std_init), (self.out,))
             return x, jnp.broadcast_to(log_std, x.shape)
         return x
@@ -104,7 +111,7 @@ class Network(nn.Module):
 def make_network(*, hidden, out: int, obs_shape, activation: str = "tanh", scheme: str = "torch-default",
                  input_scale: float = 1.0, is_policy: bool = False, torso: str = "mlp",
                  image_layout: str | None = None, dropout: float = 0.0, gaussian: bool = False,
-                 log_std_init: float = 0.0) -> Network:
+                 log_std_init: float = 0.0, mean_activation: str = "none") -> Network:
     """The network of one module (keyword-only, so a call reads as what it builds)."""
     convs = TORSOS.get(torso)
     if convs and image_layout is None:
@@ -112,7 +119,7 @@ def make_network(*, hidden, out: int, obs_shape, activation: str = "tanh", schem
     return Network(hidden=tuple(hidden), out=int(out), activation=activation, scheme=scheme,
                    input_scale=float(input_scale), is_policy=is_policy, obs_shape=tuple(obs_shape),
                    convs=convs, image_layout=image_layout, dropout=float(dropout), gaussian=gaussian,
-                   log_std_init=float(log_std_init))
+                   log_std_init=float(log_std_init), mean_activation=mean_activation)
 
 
 def first_layer(module_params: dict) -> str:
