@@ -59,7 +59,34 @@ def student_network(cfg: ExperimentConfig, spec):
                         obs_shape=spec.obs_shape, activation=cfg.network.activation, scheme=cfg.init.scheme,
                         input_scale=cfg.init.input_scale, is_policy=kind != "q", torso=cfg.network.torso,
                         image_layout=spec.image_layout, gaussian=kind == "gaussian",
-                        log_std_init=cfg.network.log_std_init)
+                        log_std_init=cfg.network.log_std_init,
+                        mean_activation=cfg.network.mean_activation)
+
+
+def behaviour(expert, spec, num_envs: int):
+    """`behave(key, expert outputs [E, ...]) -> env actions [E]`: how the expert acts while its data
+    are collected (a categorical or Gaussian expert samples its policy; a Q-value expert acts
+    epsilon-greedily with its data epsilon)."""
+    head = head_for(spec)
+
+    def behave(key, out):
+        if expert.kind == "categorical":
+            return jax.random.categorical(key, out)
+        if expert.kind == "gaussian":
+            return head.to_env(head.distribution(out).sample(seed=key))
+        k_explore, k_random = jax.random.split(key)
+        explore = jax.random.uniform(k_explore, (num_envs,)) < expert.epsilon
+        return jnp.where(explore, jax.random.randint(k_random, (num_envs,), 0, spec.num_actions),
+                         jnp.argmax(out, axis=-1))
+
+    return behave
+
+
+def teacher_outputs(expert, spec):
+    """`out(obs) -> the expert's outputs` (logits, (mean, log_std) or Q-values)."""
+    teacher = expert.network(spec)
+    teacher_params = jax.tree_util.tree_map(jnp.asarray, expert.params)
+    return lambda obs: teacher.apply({"params": teacher_params}, obs)
 
 
 def make_collect(cfg: BCConfig, spec, expert):
@@ -70,18 +97,8 @@ def make_collect(cfg: BCConfig, spec, expert):
     pack, _ = observation_compactor(spec)
     env, env_params, E = spec.env, spec.params, cfg.num_envs
     step_env = jax.vmap(env.step, in_axes=(0, 0, 0, None))
-    teacher = expert.network(spec)
-    teacher_params = jax.tree_util.tree_map(jnp.asarray, expert.params)
-    head = head_for(spec)
-
-    def behave(key, out):
-        if expert.kind == "categorical":
-            return jax.random.categorical(key, out)
-        if expert.kind == "gaussian":
-            return head.to_env(head.distribution(out).sample(seed=key))
-        k_explore, k_random = jax.random.split(key)
-        explore = jax.random.uniform(k_explore, (E,)) < expert.epsilon
-        return jnp.where(explore, jax.random.randint(k_random, (E,), 0, spec.num_actions), jnp.argmax(out, axis=-1))
+    teacher = teacher_outputs(expert, spec)
+    behave = behaviour(expert, spec, E)
 
     def collect(data_key):
         k_reset, k_roll = jax.random.split(data_key)
@@ -90,7 +107,7 @@ def make_collect(cfg: BCConfig, spec, expert):
         def step(carry, key):
             obs, state = carry
             k_act, k_env = jax.random.split(key)
-            out = teacher.apply({"params": teacher_params}, obs)
+            out = teacher(obs)
             next_obs, state, _, _, _, _ = step_env(jax.random.split(k_env, E), state, behave(k_act, out), env_params)
             return (next_obs, state), (pack(obs), out)
 
@@ -118,7 +135,8 @@ class BC:
         self.kind = student_kind(spec, cfg.bc.loss)
         self.student = student_network(cfg, spec)
         self.sizes = schedule(cfg.bc)
-        self.collect = make_collect(cfg.bc, spec, expert)
+        self.expert = expert
+        self.collect = make_collect(cfg.bc, spec, expert) if spec.backend == "jax" else None
         _, self.unpack = observation_compactor(spec)
         self.distill = LOSSES.get(cfg.bc.loss).fn
         self.tx = adam(cfg.bc.lr, weight_decay=cfg.network.weight_decay)
@@ -133,44 +151,57 @@ class BC:
     def loss(self, params, mask, obs, teacher_out):
         return self.distill(teacher_out, self.out(apply_mask(params, mask), obs)).mean()
 
-    def evaluate(self, key, params, mask):
-        p = apply_mask(params, mask)
+    def actor(self, p):
+        """`act(step_key, obs) -> (env action, step_key)` of masked params `p`, as evaluated."""
         if self.kind == "q":
-            act = epsilon_greedy_actor(lambda o: self.out(p, o), self.spec.num_actions)
-        else:
-            act = policy_actor(head_for(self.spec), lambda o: self.out(p, o), self.eval_policy)
-        return evaluate_episodes(key, act, self.spec, self.cfg.eval_episodes)
+            return epsilon_greedy_actor(lambda o: self.out(p, o), self.spec.num_actions)
+        return policy_actor(head_for(self.spec), lambda o: self.out(p, o), self.eval_policy)
+
+    def evaluate(self, key, params, mask):
+        return evaluate_episodes(key, self.actor(apply_mask(params, mask)), self.spec, self.cfg.eval_episodes)
+
+    def first_carry(self, key, params) -> Carry:
+        """The carry of a run that starts at (masked) `params`."""
+        return Carry(params=params, opt_state=self.tx.init(params), key=key,
+                     tracking=fresh_tracking(params, self.sizes.cadence.num_evals), data_digest=jnp.zeros(()))
+
+    def epoch_order(self, key, num_samples: int):
+        """(key, [batches_per_epoch, batch_size] sample indices): one epoch's shuffled batches."""
+        key, k_perm = jax.random.split(key)
+        used = self.sizes.batches_per_epoch * self.cfg.batch_size
+        order = jax.random.permutation(k_perm, num_samples)[:used]
+        return key, order.reshape(self.sizes.batches_per_epoch, self.cfg.batch_size)
+
+    def learn_batch(self, c: Carry, mask, obs, teacher_out, idx) -> Carry:
+        """One masked Adam step on the samples `idx` of the data; the loss joins the training
+        curve and the batch joins the data digest."""
+        batch_out = jax.tree_util.tree_map(lambda x: x[idx], teacher_out)
+        batch_obs = self.unpack(obs[idx])
+        loss, grads = jax.value_and_grad(self.loss)(c.params, mask, batch_obs, batch_out)
+        new_params, opt_state = masked_step(self.tx, grads, c.opt_state, c.params, mask)
+        digest = c.data_digest + jnp.sum(batch_obs) + sum(jnp.sum(x) for x in jax.tree_util.tree_leaves(batch_out))
+        return c.replace(params=new_params, opt_state=opt_state, tracking=record(c.tracking, loss, 1),
+                         data_digest=digest)
 
     def train(self, keys: RunKeys, start_params, mask) -> TrainOutput:
         cfg, sizes = self.cfg, self.sizes
         per_epoch = sizes.batches_per_epoch
         params = apply_mask(start_params, mask)
         obs, teacher_out = self.collect(keys.data)
-        used = per_epoch * cfg.batch_size
-        take = lambda idx: jax.tree_util.tree_map(lambda x: x[idx], teacher_out)  # noqa: E731
 
         def epoch(c: Carry, epoch_index):
-            key, k_perm = jax.random.split(c.key)
-            order = jax.random.permutation(k_perm, obs.shape[0])[:used].reshape(per_epoch, cfg.batch_size)
+            key, order = self.epoch_order(c.key, obs.shape[0])
 
             def step(c: Carry, xs):
                 batch_index, idx = xs
-                batch_out = take(idx)
-                batch_obs = self.unpack(obs[idx])
-                loss, grads = jax.value_and_grad(self.loss)(c.params, mask, batch_obs, batch_out)
-                new_params, opt_state = masked_step(self.tx, grads, c.opt_state, c.params, mask)
-                digest = c.data_digest + jnp.sum(batch_obs) + sum(jnp.sum(x) for x in jax.tree_util.tree_leaves(batch_out))
-                c = c.replace(params=new_params, opt_state=opt_state, tracking=record(c.tracking, loss, 1),
-                              data_digest=digest)
+                c = self.learn_batch(c, mask, obs, teacher_out, idx)
                 done = epoch_index * per_epoch + batch_index
                 return after_step(c, done, sizes.cadence, lambda k, c: self.evaluate(k, c.params, mask)), None
 
             c, _ = jax.lax.scan(step, c.replace(key=key), (jnp.arange(per_epoch), order))
             return c, None
 
-        init = Carry(params=params, opt_state=self.tx.init(params), key=keys.train,
-                     tracking=fresh_tracking(params, sizes.cadence.num_evals), data_digest=jnp.zeros(()))
-        c, _ = jax.lax.scan(epoch, init, jnp.arange(cfg.epochs))
+        c, _ = jax.lax.scan(epoch, self.first_carry(keys.train, params), jnp.arange(cfg.epochs))
         out = train_output(c, c.data_digest)
         return out.replace(rewind_params=params)
 

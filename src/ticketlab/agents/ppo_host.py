@@ -17,10 +17,11 @@ from flax import struct
 
 from ticketlab.agents.base import Agent
 from ticketlab.agents.evaluate import policy_actor
+from ticketlab.agents.host_runs import HostEvaluator, host_seed
 from ticketlab.agents.loop import Tracking, fresh_tracking, record, track_evaluation, train_output
 from ticketlab.agents.output import RunKeys
 from ticketlab.agents.ppo import PPO, Transition
-from ticketlab.envs.host import HostVectorEnv, evaluate_host
+from ticketlab.envs.host import HostVectorEnv
 from ticketlab.pruning.masks import apply_mask
 
 
@@ -30,17 +31,12 @@ class HostCarry:
     tracking: Tracking
 
 
-def host_seed(key) -> int:
-    """A Gymnasium seed drawn from a run's own key (identity, not batch position)."""
-    return int(jax.random.randint(key, (), 0, 2**31 - 1))
-
-
 class HostPPO:
     """The compiled pieces of PPO, batched over runs, around host-side environments."""
 
     def __init__(self, ppo: PPO):
         self.ppo = ppo
-        self.env_id = ppo.spec.id.split(":", 1)[1]
+        self.env_id = ppo.spec.host_id
         vmap = jax.vmap
         self.split2 = jax.jit(vmap(lambda k: tuple(jax.random.split(k))))
 
@@ -58,24 +54,11 @@ class HostPPO:
         self.fresh = jax.jit(vmap(lambda p: fresh_tracking(p, ppo.sizes.cadence.num_evals)))
         self.output = jax.jit(vmap(lambda p, t: train_output(HostCarry(p, t))))
 
-        def policy(params, mask, key, obs):
-            p = apply_mask(params, mask)
+        def act_greedy_or_sampled(p, key, obs):
             action, _ = policy_actor(ppo.head, lambda o: ppo.policy_out(p, o), ppo.eval_policy)(key, obs)
             return action
 
-        self.policy = jax.jit(policy)
-
-    def evaluate(self, params, masks, keys) -> np.ndarray:
-        """[R] mean return of `eval_episodes` host episodes per run, each run with its own seed."""
-        returns = []
-        for r, key in enumerate(keys):
-            p = jax.tree_util.tree_map(lambda x: x[r], params)
-            m = jax.tree_util.tree_map(lambda x: x[r], masks)
-            k_seed, k_act = jax.random.split(key)
-            steps = iter(range(1 << 30))
-            act = lambda obs: np.asarray(self.policy(p, m, jax.random.fold_in(k_act, next(steps)), jnp.asarray(obs)))  # noqa: E731
-            returns.append(evaluate_host(self.env_id, act, self.ppo.cfg.eval_episodes, host_seed(k_seed)).mean())
-        return np.asarray(returns, np.float32)
+        self.evaluate = HostEvaluator(self.env_id, act_greedy_or_sampled, ppo.cfg.eval_episodes)
 
     def train_batch(self, keys: RunKeys, starts, masks):
         ppo, cfg, cadence = self.ppo, self.ppo.cfg, self.ppo.sizes.cadence

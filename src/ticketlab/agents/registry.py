@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from ticketlab.agents import bc, dqn, ppo, ppo_host
+from ticketlab.agents import bc, bc_host, dqn, ppo, ppo_host
 from ticketlab.agents.base import AgentDef
 from ticketlab.registry import Registry
 
@@ -17,4 +17,4 @@ def register_agent(agent: AgentDef, *, replace: bool = False) -> AgentDef:
 
 register_agent(dataclasses.replace(ppo.AGENT, host_train=ppo_host.make_host_train))
 register_agent(dqn.AGENT)
-register_agent(bc.AGENT)
+register_agent(dataclasses.replace(bc.AGENT, host_train=bc_host.make_host_train))

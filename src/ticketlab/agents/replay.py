@@ -86,8 +86,9 @@ def compactor(raw_shape: tuple[int, ...], dtype):
 
 
 def observation_compactor(spec):
-    """`compactor` for what environment `spec` returns."""
-    return compactor(spec.raw_obs_shape, spec.env.observation_space(spec.params).dtype)
+    """`compactor` for what environment `spec` returns (a host environment: its recorded dtype)."""
+    dtype = spec.obs_dtype if spec.env is None else spec.env.observation_space(spec.params).dtype
+    return compactor(spec.raw_obs_shape, dtype)
 
 
 def bytes_per_transition(raw_shape: tuple[int, ...], dtype) -> int:
