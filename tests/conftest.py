@@ -1,3 +1,4 @@
+import contextlib
 import dataclasses
 import os
 
@@ -27,4 +28,30 @@ def tiny(tmp_path):
     return tiny_config(tmp_path / "runs")
 
 
-__all__ = ["tiny_config", "ExperimentConfig", "IMPConfig", "PPOConfig"]
+@contextlib.contextmanager
+def two_node_ray(monkeypatch):
+    """A real two-node Ray cluster on 127.0.0.1 (one CPU each), connected for the block's duration."""
+    ray = pytest.importorskip("ray")
+    from ray.cluster_utils import Cluster
+
+    monkeypatch.setenv("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
+    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1})
+    try:
+        cluster.add_node(num_cpus=1)
+        cluster.wait_for_nodes()
+        ray.init(address=cluster.address, log_to_driver=False)
+        yield
+    finally:
+        ray.shutdown()
+        cluster.shutdown()
+
+
+def stored_arrays(out):
+    """Every stored array of the runs under `out`, as bytes, by file and key."""
+    from safetensors.numpy import load_file
+
+    return {str(p.relative_to(out)): {k: v.tobytes() for k, v in load_file(str(p)).items()}
+            for p in sorted(out.glob("*/levels/**/*.safetensors"))}
+
+
+__all__ = ["two_node_ray", "stored_arrays", "tiny_config", "ExperimentConfig", "IMPConfig", "PPOConfig"]

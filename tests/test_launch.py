@@ -2,18 +2,13 @@
 submitit's local cluster; both write the same store, bit for bit, as the local backend."""
 
 import pytest
-from safetensors.numpy import load_file
 
 from ticketlab.imp.completion import read_events
 from ticketlab.launch.backends import launch
 from ticketlab.launch.tasks import make_tasks
 
-from conftest import tiny_config
-
-
-def store_arrays(out):
-    return {str(p.relative_to(out)): {k: v.tobytes() for k, v in load_file(str(p)).items()}
-            for p in sorted(out.glob("*/levels/**/*.safetensors"))}
+from conftest import stored_arrays as store_arrays
+from conftest import tiny_config, two_node_ray
 
 
 def tasks_for(out):
@@ -29,24 +24,13 @@ def local_store(tmp_path_factory):
 
 
 def test_ray_two_node_cluster_spreads_tasks_retries_and_matches_local(tmp_path, local_store, monkeypatch):
-    ray = pytest.importorskip("ray")
-    from ray.cluster_utils import Cluster
-
-    monkeypatch.setenv("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
     monkeypatch.setenv("TICKETLAB_FAULT_FAIL_ONCE", str(tmp_path / "failed-once"))  # inherited by the workers
-    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1})
-    try:
-        cluster.add_node(num_cpus=1)
-        cluster.wait_for_nodes()
-        ray.init(address=cluster.address, log_to_driver=False)
+    with two_node_ray(monkeypatch):
         out = tmp_path / "runs"
         done, failed = launch(tasks_for(out), "ray", retries=2)
         assert not failed and len(done) == 2
         assert len({d["node"] for d in done}) == 2  # one task on each node
         assert (tmp_path / "failed-once").exists()  # a task failed once and its retry succeeded
-    finally:
-        ray.shutdown()
-        cluster.shutdown()
     a, b = store_arrays(local_store), store_arrays(out)
     assert a.keys() == b.keys() and len(a) > 0
     assert all(a[k] == b[k] for k in a)

@@ -158,6 +158,99 @@ def _mountaincar_continuous_ppo(scale: str) -> ExperimentConfig:
     )
 
 
+BULLET_TASKS = {
+    "hopper": "HopperBulletEnv-v0",
+    "walker2d": "Walker2DBulletEnv-v0",
+    "halfcheetah": "HalfCheetahBulletEnv-v0",
+    "ant": "AntBulletEnv-v0",
+}
+"""The paper's four PyBullet tasks (figures 1-4, 7, 15; tables 6, 7), the `[bullet]` extra."""
+
+BULLET_DEMO_STEPS = 150_000
+"""Env steps per run of the `hopper-bullet-ppo` demo (and the other tasks' demo scale)."""
+
+
+def _bullet_ppo_settings(scale: str) -> PPOConfig:
+    # Table 7: Adam 5e-4, gamma 0.99, GAE 0.98, 1.5M env steps, value 0.5, entropy 0.001, clip 0.2,
+    # 10 workers, 10 epochs. Open choices, from rlpyt's MuJoCo PPO config
+    # (rlpyt/experiments/configs/mujoco/pg/mujoco_ppo.py): 256 steps per worker per update (2,560
+    # per update), 32 minibatches, advantages normalized over the whole batch, the learning rate
+    # annealed linearly to 0, no gradient-norm clip (rlpyt's 1e6), no observation normalization;
+    # its MujocoFfModel: tanh hidden units, a tanh on the mean, log-std starting at 0. Evaluation:
+    # 8 greedy (mean-action) episodes every 20 updates (51,200 env steps). Demo: 150k steps per run,
+    # 5 evaluation episodes every 15 updates (38,400 env steps).
+    ppo = PPOConfig(total_steps=1_500_000, num_envs=10, rollout_len=256, epochs=10, minibatches=32, lr=5e-4,
+                    lr_schedule="linear", gamma=0.99, gae_lambda=0.98, clip_eps=0.2, value_coef=0.5,
+                    entropy_coef=0.001, max_grad_norm=1e6, advantage_norm="batch", eval_every=20)
+    if scale == "demo":
+        ppo = dataclasses.replace(ppo, total_steps=BULLET_DEMO_STEPS, eval_every=15, eval_episodes=5)
+    return ppo
+
+
+def _bullet_ppo(task: str):
+    # Figure 4 prunes actor and critic (ACP); figure 15 (SI A.5) the actor alone (AP), one flag
+    # apart: --imp.scope actor. The demo's 5 levels prune 50 % each (100, 50, 25, 12.5, 6.25 % left:
+    # past the ~10 % at which figure 7 sees whole input dimensions go).
+    def build(scale: str) -> ExperimentConfig:
+        return ExperimentConfig(
+            name=f"{task}-bullet-ppo",
+            env=EnvConfig(BULLET_TASKS[task]),
+            network=NetworkConfig(actor_hidden=(64, 64), critic_hidden=(64, 64), mean_activation="tanh"),
+            ppo=_bullet_ppo_settings(scale),
+            imp=IMPConfig(scope="actor_critic", prune_fraction=0.5 if scale == "demo" else 0.2),
+        )
+
+    return build
+
+
+def _brax_ppo(task: str):
+    # Table 7's PPO (as <task>-bullet-ppo, with the same rlpyt choices) on Brax's MuJoCo-layout
+    # task, the spring backend (--env.name brax:<task>:<backend> picks another), jitted end to end.
+    # Observations differ from the paper's Bullet ones (envs/brax_tasks.py). Demo: as the Bullet
+    # demo, 5 levels pruning 50 % each.
+    def build(scale: str) -> ExperimentConfig:
+        return ExperimentConfig(
+            name=f"{task}-brax-ppo",
+            env=EnvConfig(f"brax:{task}:spring"),
+            network=NetworkConfig(actor_hidden=(64, 64), critic_hidden=(64, 64), mean_activation="tanh"),
+            ppo=_bullet_ppo_settings(scale),
+            imp=IMPConfig(scope="actor_critic", prune_fraction=0.5 if scale == "demo" else 0.2),
+        )
+
+    return build
+
+
+BULLET_EXPERT_THRESHOLDS = {"hopper": 700.0, "walker2d": 300.0, "halfcheetah": 0.0, "ant": 600.0}
+"""Mean evaluation return a cached demo-budget Bullet PPO expert must reach: well above a random
+policy's (20, 17, -1260, 371: envs/bullet.py) and below what the demo budget reaches (README:
+Continuous control)."""
+
+
+def _bullet_bc(task: str):
+    # Table 6: students 64,64 (the actor is distilled; a critic would never be trained, so none
+    # is built), teachers 64,64 (a cached level-0 run of <task>-bullet-ppo, tanh mean as rlpyt's
+    # MujocoFfModel), Adam 5e-4, 500k expert transitions from 10 workers, KL(expert || student)
+    # of the two Gaussians. Open choices: batches of 250 and 5 epochs (as acrobot-bc), 8 greedy
+    # evaluation episodes every 1,000 gradient steps. Demo: a demo-budget expert, 100k
+    # transitions, evaluation every 400 steps (5 episodes), 5 levels pruning 50 % each.
+    def build(scale: str) -> ExperimentConfig:
+        paper = scale == "paper"
+        return ExperimentConfig(
+            name=f"{task}-bullet-bc",
+            algo="bc",
+            env=EnvConfig(BULLET_TASKS[task]),
+            network=NetworkConfig(mean_activation="tanh"),
+            bc=BCConfig(expert=f"{task}-bullet-ppo", expert_threshold=BULLET_EXPERT_THRESHOLDS[task], expert_seeds=2,
+                        expert_scale=scale, total_steps=500_000 if paper else 100_000, num_envs=10, lr=5e-4,
+                        epochs=5, batch_size=250, loss="kl_gaussian", eval_every=1_000 if paper else 400,
+                        eval_episodes=8 if paper else 5),
+            student=StudentConfig(hidden=(64, 64)),
+            imp=IMPConfig(prune_fraction=0.2 if paper else 0.5),
+        )
+
+    return build
+
+
 MINATAR_GAMES = {
     "breakout": "Breakout-MinAtar",
     "spaceinvaders": "SpaceInvaders-MinAtar",
@@ -267,6 +360,16 @@ PRESETS = {
     "pendulum-ppo": (_pendulum_ppo, "PPO, Gaussian policy, on Pendulum; not in the paper (table 7 style), actor pruned", {"demo": (2, 6), "paper": (10, 20)}),
     "mountaincar-continuous-ppo": (_mountaincar_continuous_ppo, "PPO, Gaussian policy, on MountainCarContinuous; not in the paper (table 7 style), actor pruned", {"demo": (2, 4), "paper": (10, 20)}),
 }
+for _task, _env_id in BULLET_TASKS.items():
+    PRESETS[f"{_task}-bullet-ppo"] = (
+        _bullet_ppo(_task), f"PPO, Gaussian policy, on PyBullet {_env_id}, actor and critic pruned (table 7, "
+        "figures 1, 4, 7; --imp.scope actor: figure 15); needs the [bullet] extra", {"demo": (2, 5), "paper": (10, 20)})
+    PRESETS[f"{_task}-brax-ppo"] = (
+        _brax_ppo(_task), f"table 7's PPO on Brax {_task} (MuJoCo observations, not the paper's Bullet ones), "
+        "jitted end to end; needs the [brax] extra", {"demo": (2, 5), "paper": (10, 20)})
+    PRESETS[f"{_task}-bullet-bc"] = (
+        _bullet_bc(_task), f"KL distillation of the {_task}-bullet-ppo expert into 64,64 students (table 6, figures 1-3); "
+        "needs the [bullet] extra", {"demo": (2, 5), "paper": (10, 20)})
 TORSO_VARIANTS: set[str] = set()
 """Presets whose network widths follow the torso (`--network.torso cnn` gives table 10's CNN)."""
 for _game in MINATAR_GAMES:

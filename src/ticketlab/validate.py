@@ -5,13 +5,15 @@ and encoding); this module only asks them and checks what spans sections.
 """
 from __future__ import annotations
 
+import functools
+
 from ticketlab.agents.registry import AGENTS
 from ticketlab.config import ExperimentConfig
 from ticketlab.agents.distill_losses import LOSSES
 from ticketlab.envs.registry import canonical_id, env_spec
 from ticketlab.errors import ConfigError, check_choice, check_positive
 from ticketlab.networks.init import INIT_SCHEMES
-from ticketlab.networks.network import ACTIVATIONS
+from ticketlab.networks.network import ACTIVATIONS, MEAN_ACTIVATIONS
 from ticketlab.networks.torsos import TORSOS
 from ticketlab.presets import PRESETS, SCALES, preset
 from ticketlab.pruning.conditions import CONDITIONS
@@ -39,6 +41,7 @@ def validate(cfg: ExperimentConfig) -> ExperimentConfig:
     if spec.backend == "host" and agent.host_train is None:
         raise ConfigError("env.name", f"{spec.id} steps on the host, which algo {cfg.algo} does not support; "
                           f"allowed: {', '.join(n for n, a in AGENTS.items() if a.host_train)}")
+    _validate_preset_actions(cfg, spec)
     _validate_network(cfg, spec, agent)
     agent.validate(cfg, spec)
     _validate_imp(cfg, agent, spec)
@@ -51,11 +54,41 @@ def validate(cfg: ExperimentConfig) -> ExperimentConfig:
     return cfg
 
 
+def _action_kind(spec) -> str:
+    return "discrete" if spec.discrete else "continuous"
+
+
+def _validate_preset_actions(cfg: ExperimentConfig, spec) -> None:
+    """A preset tuned for one kind of action (its environment's) refuses an environment of the
+    other kind: its settings (a Gaussian head's tanh mean, a categorical expert) would not fit."""
+    if cfg.name not in PRESETS:
+        return
+    home = preset(cfg.name).env
+    if canonical_id(home.name) == spec.id:
+        return
+    kind = _preset_kind(cfg.name)
+    if kind != _action_kind(spec):
+        fitting = [name for name in PRESETS if _preset_kind(name) == _action_kind(spec)]
+        raise ConfigError("env.name", f"{cfg.name} is a {kind}-action preset and {spec.id} has {_action_kind(spec)} "
+                          f"actions; allowed: {kind}-action environments, or a {_action_kind(spec)}-action preset "
+                          f"({', '.join(fitting)})")
+
+
+@functools.cache
+def _preset_kind(name: str) -> str:
+    """discrete or continuous: the actions of the preset's own environment."""
+    return _action_kind(env_spec(preset(name).env))
+
+
 def _validate_network(cfg: ExperimentConfig, spec, agent) -> None:
     check_choice("init.scheme", cfg.init.scheme, INIT_SCHEMES.names())
     check_positive("init.input-scale", cfg.init.input_scale)
     check_choice("init.input-scale-modules", cfg.init.input_scale_modules, ("all", "pruned"))
     check_choice("network.activation", cfg.network.activation, ACTIVATIONS.names())
+    check_choice("network.mean-activation", cfg.network.mean_activation, MEAN_ACTIVATIONS)
+    if cfg.network.mean_activation != "none" and spec.discrete:
+        raise ConfigError("network.mean-activation", f"squashes a Gaussian mean; {spec.id} has discrete actions; "
+                          "allowed: none")
     check_choice("network.torso", cfg.network.torso, TORSOS.names())
     if TORSOS.get(cfg.network.torso) and spec.image_layout is None:
         raise ConfigError("network.torso", f"{cfg.network.torso} needs image observations; {spec.id} has shape "
