@@ -55,11 +55,23 @@ def save_figure(fig, stem: Path) -> Path:
     return stem.with_suffix(".png")
 
 
+MAX_PERCENT_TICKS = 9
+
+
+def percent_ticks(percents) -> list[float]:
+    """The plotted levels' own percentages (rounded to 3 significant digits), at most
+    MAX_PERCENT_TICKS of them: every k-th from 100 down."""
+    ticks = sorted({float(f"{p:.3g}") for p in percents if p > 0}, reverse=True) or [100.0]
+    return ticks[::-(-len(ticks) // MAX_PERCENT_TICKS)]
+
+
 def percent_axis(ax) -> None:
-    """x: percent of prunable weights remaining, log scale, from 100 down to the sparsest."""
+    """x: percent of prunable weights remaining, log scale, from 100 down to the sparsest, ticked
+    at the levels the axes show (data lines only; reference lines such as axhline are ignored)."""
+    percents = [x for line in ax.get_lines() if line.get_transform() == ax.transData for x in line.get_xdata()]
     ax.set_xscale("log")
     ax.invert_xaxis()
-    ticks = [100, 51.2, 26.2, 13.4, 6.9, 3.5, 1.8, 1.0]
+    ticks = percent_ticks(percents)
     ax.set_xticks(ticks)
     ax.set_xticklabels([f"{t:g}" for t in ticks])
     ax.minorticks_off()
