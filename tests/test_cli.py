@@ -23,8 +23,8 @@ CASES = [
     (["run", "cartpole-bc", "--bc.loss", "mse"], "bc.loss: unknown 'mse'; allowed: cross_entropy, kl_gaussian, huber_value"),
     (["run", "cartpole-bc", "--bc.loss", "kl_gaussian"], "bc.loss: 'kl_gaussian' does not fit CartPole-v1's discrete actions; allowed: cross_entropy, huber_value"),
     (["run", "cartpole-bc", "--bc.expert", "nope"], "bc.expert: unknown 'nope'; allowed: cartpole-ppo, acrobot-ppo, mazegrid-dqn, cartpole-dqn, pendulum-ppo, "
-     "mountaincar-continuous-ppo, hopper-bullet-ppo, walker2d-bullet-ppo, halfcheetah-bullet-ppo, ant-bullet-ppo, "
-     "breakout-minatar-dqn, spaceinvaders-minatar-dqn, freeway-minatar-dqn, "
+     "mountaincar-continuous-ppo, hopper-bullet-ppo, hopper-brax-ppo, walker2d-bullet-ppo, walker2d-brax-ppo, "
+     "halfcheetah-bullet-ppo, halfcheetah-brax-ppo, ant-bullet-ppo, ant-brax-ppo, breakout-minatar-dqn, spaceinvaders-minatar-dqn, freeway-minatar-dqn, "
      "asterix-minatar-dqn, seaquest-minatar-dqn, <path>.safetensors"),
     (["run", "cartpole-bc", "--student.hidden", "0,5"], "student.hidden: widths must be >= 1"),
     (["run", "cartpole-ppo", "--imp.prune-count", "floor"], "imp.prune-count: unknown 'floor'; allowed: ceil, round"),
@@ -71,7 +71,9 @@ CASES = [
     (["play", "mazegrid", "--episodes", "0"], "episodes: must be >= 1, got 0"),
     (["run", "hopper-bullet-ppo", "--env.name", "CartPole-v1"], "env.name: hopper-bullet-ppo is a continuous-action preset and CartPole-v1 has discrete actions; allowed: continuous-action environments, or a discrete-action preset (cartpole-ppo, acrobot-ppo,"),
     (["run", "cartpole-ppo", "--env.name", "hopper-bullet"], "env.name: cartpole-ppo is a discrete-action preset and HopperBulletEnv-v0 has continuous actions; allowed: discrete-action environments, or a continuous-action preset (pendulum-ppo, mountaincar-continuous-ppo, hopper-bullet-ppo,"),
-    (["run", "cartpole-dqn", "--env.name", "walker2d-bullet"], "env.name: Walker2DBulletEnv-v0 steps on the host, which algo dqn does not support; allowed: ppo"),
+    (["run", "cartpole-dqn", "--env.name", "walker2d-bullet"], "env.name: Walker2DBulletEnv-v0 steps on the host, which algo dqn does not support; allowed: ppo, bc"),
+    (["run", "hopper-bullet-bc", "--bc.expert", "walker2d-bullet-ppo"], "bc.expert: walker2d-bullet-ppo plays Walker2DBulletEnv-v0, this run HopperBulletEnv-v0; allowed: hopper-bullet-ppo"),
+    (["run", "hopper-bullet-bc", "--bc.expert", "hopper-brax-ppo"], "bc.expert: hopper-brax-ppo plays brax:hopper:spring, this run HopperBulletEnv-v0; allowed: hopper-bullet-ppo"),
     (["run", "hopper-bullet-ppo", "--ppo.advantage-norm", "whole"], "ppo.advantage-norm: unknown 'whole'; allowed: minibatch, batch"),
     (["run", "hopper-bullet-ppo", "--network.mean-activation", "sigmoid"], "network.mean-activation: unknown 'sigmoid'; allowed: none, tanh"),
     (["run", "hopper-bullet-ppo", "--imp.score", "snip"], "imp.score: snip needs the agent's loss on a batch, which host-side environments do not offer; allowed: magnitude"),
@@ -130,7 +132,8 @@ def test_presets_lists_every_preset(capsys):
     lines = capsys.readouterr().out.strip().splitlines()
     minatar = [f"{game}-minatar-{algo}" for game in ("breakout", "spaceinvaders", "freeway", "asterix", "seaquest")
                for algo in ("dqn", "bc")]
-    bullet = [f"{task}-bullet-ppo" for task in ("hopper", "walker2d", "halfcheetah", "ant")]
+    bullet = [f"{task}-{kind}" for task in ("hopper", "walker2d", "halfcheetah", "ant")
+              for kind in ("bullet-ppo", "brax-ppo", "bullet-bc")]
     assert [l.split()[0] for l in lines] == ["cartpole-ppo", "acrobot-ppo", "cartpole-bc", "acrobot-bc", "mazegrid-dqn",
                                               "cartpole-dqn", "pendulum-ppo", "mountaincar-continuous-ppo", *bullet,
                                               *minatar]

@@ -169,21 +169,25 @@ BULLET_TASKS = {
 BULLET_DEMO_STEPS = 150_000
 """Env steps per run of the `hopper-bullet-ppo` demo (and the other tasks' demo scale)."""
 
+BRAX_DEMO_STEPS = 600_000
+"""Env steps per run of the `<task>-brax-ppo` demos: the compiled path affords 4x Bullet's budget
+in a quarter of its time."""
 
-def _bullet_ppo_settings(scale: str) -> PPOConfig:
+
+def _bullet_ppo_settings(scale: str, demo_steps: int = BULLET_DEMO_STEPS) -> PPOConfig:
     # Table 7: Adam 5e-4, gamma 0.99, GAE 0.98, 1.5M env steps, value 0.5, entropy 0.001, clip 0.2,
     # 10 workers, 10 epochs. Open choices, from rlpyt's MuJoCo PPO config
     # (rlpyt/experiments/configs/mujoco/pg/mujoco_ppo.py): 256 steps per worker per update (2,560
     # per update), 32 minibatches, advantages normalized over the whole batch, the learning rate
     # annealed linearly to 0, no gradient-norm clip (rlpyt's 1e6), no observation normalization;
     # its MujocoFfModel: tanh hidden units, a tanh on the mean, log-std starting at 0. Evaluation:
-    # 8 greedy (mean-action) episodes every 20 updates (51,200 env steps). Demo: 150k steps per run,
-    # 5 evaluation episodes every 15 updates (38,400 env steps).
+    # 8 greedy (mean-action) episodes every 20 updates (51,200 env steps). Demo: `demo_steps` per
+    # run (Bullet 150k), 5 evaluation episodes every 15 updates (38,400 env steps).
     ppo = PPOConfig(total_steps=1_500_000, num_envs=10, rollout_len=256, epochs=10, minibatches=32, lr=5e-4,
                     lr_schedule="linear", gamma=0.99, gae_lambda=0.98, clip_eps=0.2, value_coef=0.5,
                     entropy_coef=0.001, max_grad_norm=1e6, advantage_norm="batch", eval_every=20)
     if scale == "demo":
-        ppo = dataclasses.replace(ppo, total_steps=BULLET_DEMO_STEPS, eval_every=15, eval_episodes=5)
+        ppo = dataclasses.replace(ppo, total_steps=demo_steps, eval_every=15, eval_episodes=5)
     return ppo
 
 
@@ -207,13 +211,13 @@ def _brax_ppo(task: str):
     # Table 7's PPO (as <task>-bullet-ppo, with the same rlpyt choices) on Brax's MuJoCo-layout
     # task, the spring backend (--env.name brax:<task>:<backend> picks another), jitted end to end.
     # Observations differ from the paper's Bullet ones (envs/brax_tasks.py). Demo: as the Bullet
-    # demo, 5 levels pruning 50 % each.
+    # demo (5 levels pruning 50 % each) with 600k steps per run.
     def build(scale: str) -> ExperimentConfig:
         return ExperimentConfig(
             name=f"{task}-brax-ppo",
             env=EnvConfig(f"brax:{task}:spring"),
             network=NetworkConfig(actor_hidden=(64, 64), critic_hidden=(64, 64), mean_activation="tanh"),
-            ppo=_bullet_ppo_settings(scale),
+            ppo=_bullet_ppo_settings(scale, BRAX_DEMO_STEPS),
             imp=IMPConfig(scope="actor_critic", prune_fraction=0.5 if scale == "demo" else 0.2),
         )
 

@@ -10,7 +10,7 @@ import functools
 from ticketlab.agents.registry import AGENTS
 from ticketlab.config import ExperimentConfig
 from ticketlab.agents.distill_losses import LOSSES
-from ticketlab.envs.registry import canonical_id, env_spec
+from ticketlab.envs.registry import action_kind, canonical_id, env_spec
 from ticketlab.errors import ConfigError, check_choice, check_positive
 from ticketlab.networks.init import INIT_SCHEMES
 from ticketlab.networks.network import ACTIVATIONS, MEAN_ACTIVATIONS
@@ -77,7 +77,7 @@ def _validate_preset_actions(cfg: ExperimentConfig, spec) -> None:
 @functools.cache
 def _preset_kind(name: str) -> str:
     """discrete or continuous: the actions of the preset's own environment."""
-    return _action_kind(env_spec(preset(name).env))
+    return action_kind(preset(name).env)
 
 
 def _validate_network(cfg: ExperimentConfig, spec, agent) -> None:

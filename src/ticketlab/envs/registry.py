@@ -78,13 +78,13 @@ def _bullet_env_def(env_id: str) -> EnvDef:
 
 def _register_builtins() -> None:
     register_env_def(mazegrid.ENV_DEF)
-    for env_id in bullet.JOINTS:
-        register_env_def(_bullet_env_def(env_id))
     for env_id, facts in gymnax_ids.GYMNAX_FACTS.items():
         facts = dict(facts)
         aliases = facts.pop("aliases", ())
         binary = facts.pop("binary_obs", False)
         register_env(env_id, _gymnax_factory(env_id, binary), aliases=aliases, **facts)
+    for env_id in bullet.JOINTS:
+        register_env_def(_bullet_env_def(env_id))
 
 
 _register_builtins()
@@ -132,6 +132,15 @@ def make_env(name: str, encoding: str = "object-map", module: str = "", sticky_a
     if time_limit != "truncate" and spec.backend != "jax":
         raise ConfigError("env.time-limit", f"{spec.id} steps on the host; allowed: truncate")
     return with_sticky_actions(with_time_limit(spec, time_limit), probability)
+
+
+def action_kind(env_cfg) -> str:
+    """discrete or continuous: the actions of the environment an `EnvConfig` names. Brax and
+    PyBullet walkers are known to be continuous without building them (and without their extras)."""
+    name = canonical_id(env_cfg.name)
+    if name.startswith(brax_tasks.PREFIX) or name in bullet.JOINTS:
+        return "continuous"
+    return "discrete" if env_spec(env_cfg).discrete else "continuous"
 
 
 def env_spec(env_cfg) -> EnvSpec:
