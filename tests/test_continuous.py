@@ -234,3 +234,26 @@ def test_batch_normalization_happens_once_per_update_before_the_minibatches():
     np.testing.assert_allclose(learned(ppo), by_hand, rtol=2e-5, atol=1e-6)
     per_minibatch = learned(PPO(with_ppo(cfg, advantage_norm="minibatch"), spec))
     assert np.abs(per_minibatch - by_hand).max() > 1e-4
+
+
+def test_a_linear_clip_schedule_is_rlpyts_per_update_clip():
+    """clip-schedule linear: update u of n clips at clip-eps * (n - u) / n (rlpyt anneals its
+    ratio clip so whenever it anneals the learning rate): the same as a constant clip of that value."""
+    spec = make_env("Pendulum-v1")
+    cfg = with_ppo(preset("pendulum-ppo"), num_envs=2, rollout_len=16, minibatches=2, epochs=2, total_steps=320)
+    annealed = PPO(with_ppo(cfg, clip_schedule="linear", clip_eps=0.3), spec)
+    assert annealed.sizes.num_updates == 10
+    assert annealed.clip_at(0) == pytest.approx(0.3) and annealed.clip_at(7) == pytest.approx(0.09)
+    params = annealed.init(jax.random.PRNGKey(0))
+    mask = ones_mask(params)
+    runner = annealed.first_runner(RunKeys(jax.random.PRNGKey(1), jax.random.PRNGKey(2)), params, mask)
+    runner, (traj, final_obs) = annealed.rollout(runner, mask)
+
+    def learned(program, update):
+        new, _, _ = program.learn(params, program.tx.init(params), jax.random.PRNGKey(3), mask, traj, final_obs,
+                                  runner.obs, update)
+        return np.concatenate([np.ravel(x) for x in jax.tree_util.tree_leaves(new)])
+
+    constant = PPO(with_ppo(cfg, clip_eps=0.3 * 3 / 10), spec)
+    np.testing.assert_allclose(learned(annealed, 7), learned(constant, 0), rtol=1e-5, atol=1e-7)
+    assert np.abs(learned(annealed, 0) - learned(annealed, 9)).max() > 1e-5

@@ -57,7 +57,7 @@ def test_one_update_on_a_fixed_batch_is_the_same_through_both_paths(tmp_path):
     host = HostPPO(ppo)
     batch = lambda t: jax.tree_util.tree_map(lambda x: x[None], t)  # noqa: E731
     got = host.learn(batch(params), host.opt_init(batch(params)), key[None], batch(mask), batch(traj),
-                     final_obs[None], last_obs[None])
+                     final_obs[None], last_obs[None], 0)
     for a, b in zip(jax.tree_util.tree_leaves(want[0]), jax.tree_util.tree_leaves(got[0])):
         np.testing.assert_allclose(np.asarray(b)[0], np.asarray(a), rtol=2e-5, atol=1e-6)
     assert any(np.any(np.asarray(a) != np.asarray(p)) for a, p in

@@ -95,6 +95,9 @@ class PPOConfig:
     """GAE lambda."""
     clip_eps: float = 0.2
     """Likelihood-ratio clip of the surrogate objective."""
+    clip_schedule: str = "constant"
+    """constant, or linear: update u clips at clip-eps * (1 - u / updates), as rlpyt's PPO does
+    whenever its learning rate is annealed (algos/pg/ppo.py:111-113)."""
     value_coef: float = 0.5
     """Value loss coefficient."""
     entropy_coef: float = 0.001

@@ -179,13 +179,13 @@ def _bullet_ppo_settings(scale: str, demo_steps: int = BULLET_DEMO_STEPS) -> PPO
     # 10 workers, 10 epochs. Open choices, from rlpyt's MuJoCo PPO config
     # (rlpyt/experiments/configs/mujoco/pg/mujoco_ppo.py): 256 steps per worker per update (2,560
     # per update), 32 minibatches, advantages normalized over the whole batch, the learning rate
-    # annealed linearly to 0, no gradient-norm clip (rlpyt's 1e6), no observation normalization;
-    # its MujocoFfModel: tanh hidden units, a tanh on the mean, log-std starting at 0. Evaluation:
+    # and the ratio clip annealed linearly to 0 (rlpyt anneals both together), no gradient-norm clip
+    # (rlpyt's 1e6), no observation normalization; its MujocoFfModel: tanh hidden units, a tanh on the mean, log-std starting at 0. Evaluation:
     # 8 greedy (mean-action) episodes every 20 updates (51,200 env steps). Demo: `demo_steps` per
     # run (Bullet 150k), 5 evaluation episodes every 15 updates (38,400 env steps).
     ppo = PPOConfig(total_steps=1_500_000, num_envs=10, rollout_len=256, epochs=10, minibatches=32, lr=5e-4,
-                    lr_schedule="linear", gamma=0.99, gae_lambda=0.98, clip_eps=0.2, value_coef=0.5,
-                    entropy_coef=0.001, max_grad_norm=1e6, advantage_norm="batch", eval_every=20)
+                    lr_schedule="linear", clip_schedule="linear", gamma=0.99, gae_lambda=0.98, clip_eps=0.2,
+                    value_coef=0.5, entropy_coef=0.001, max_grad_norm=1e6, advantage_norm="batch", eval_every=20)
     if scale == "demo":
         ppo = dataclasses.replace(ppo, total_steps=demo_steps, eval_every=15, eval_episodes=5)
     return ppo
@@ -194,10 +194,13 @@ def _bullet_ppo_settings(scale: str, demo_steps: int = BULLET_DEMO_STEPS) -> PPO
 def _bullet_ppo(task: str):
     # Figure 4 prunes actor and critic (ACP); figure 15 (SI A.5) the actor alone (AP), one flag
     # apart: --imp.scope actor. The demo's 5 levels prune 50 % each (100, 50, 25, 12.5, 6.25 % left:
-    # past the ~10 % at which figure 7 sees whole input dimensions go).
+    # past the ~10 % at which figure 7 sees whole input dimensions go). Paper scale trains one seed
+    # per block: host environments step one after another whatever the block, so small blocks only
+    # add parallelism (40 blocks per level for up to 40 cores or cluster tasks).
     def build(scale: str) -> ExperimentConfig:
         return ExperimentConfig(
             name=f"{task}-bullet-ppo",
+            block_seeds=1 if scale == "paper" else 0,
             env=EnvConfig(BULLET_TASKS[task]),
             network=NetworkConfig(actor_hidden=(64, 64), critic_hidden=(64, 64), mean_activation="tanh"),
             ppo=_bullet_ppo_settings(scale),
@@ -242,6 +245,7 @@ def _bullet_bc(task: str):
         return ExperimentConfig(
             name=f"{task}-bullet-bc",
             algo="bc",
+            block_seeds=1 if paper else 0,  # one seed per block, as <task>-bullet-ppo
             env=EnvConfig(BULLET_TASKS[task]),
             network=NetworkConfig(mean_activation="tanh"),
             bc=BCConfig(expert=f"{task}-bullet-ppo", expert_threshold=BULLET_EXPERT_THRESHOLDS[task], expert_seeds=2,

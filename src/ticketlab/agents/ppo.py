@@ -131,8 +131,15 @@ class PPO:
         action = dist.sample(seed=k_act)
         return action, dist.log_prob(action)
 
-    def loss(self, params, mask, batch: Transition, advantages, targets):
+    def clip_at(self, update_index):
+        """The ratio clip of update `update_index` (0-based; a Python int or a traced one)."""
+        if self.cfg.clip_schedule == "linear":
+            return self.cfg.clip_eps * (1.0 - update_index / self.sizes.num_updates)
+        return self.cfg.clip_eps
+
+    def loss(self, params, mask, batch: Transition, advantages, targets, clip_eps=None):
         cfg = self.cfg
+        clip_eps = cfg.clip_eps if clip_eps is None else clip_eps
         p = apply_mask(params, mask)
         dist = self.head.distribution(self.policy_out(p, batch.obs))
         log_prob = dist.log_prob(batch.action)
@@ -140,7 +147,7 @@ class PPO:
         if cfg.normalize_advantages and cfg.advantage_norm == "minibatch":
             advantages = (advantages - advantages.mean()) / (advantages.std() + 1e-8)
         ratio = jnp.exp(log_prob - batch.log_prob)
-        clipped = jnp.clip(ratio, 1.0 - cfg.clip_eps, 1.0 + cfg.clip_eps)
+        clipped = jnp.clip(ratio, 1.0 - clip_eps, 1.0 + clip_eps)
         policy_loss = -jnp.minimum(ratio * advantages, clipped * advantages).mean()
         value_loss = 0.5 * ((value - targets) ** 2).mean()
         entropy = dist.entropy().mean()
@@ -159,9 +166,10 @@ class PPO:
         rewards = traj.reward + self.cfg.gamma * final_values * traj.bootstrap
         return gae(rewards, step_values, traj.done, values[2 * T * E:], self.cfg.gamma, self.cfg.gae_lambda)
 
-    def learn(self, params, opt_state, key, mask, traj: Transition, final_obs, last_obs):
-        """One PPO update from a rollout: epochs x minibatches of masked Adam steps."""
+    def learn(self, params, opt_state, key, mask, traj: Transition, final_obs, last_obs, update_index=0):
+        """PPO update `update_index` from a rollout: epochs x minibatches of masked Adam steps."""
         cfg, mb_size = self.cfg, self.sizes.minibatch_size
+        clip_eps = self.clip_at(update_index)
         advantages, targets = self.advantages(params, mask, traj, final_obs, last_obs)
         if cfg.normalize_advantages and cfg.advantage_norm == "batch":
             advantages = normalize_over_batch(advantages)
@@ -176,7 +184,7 @@ class PPO:
 
             def minibatch(carry, mb):
                 params, opt_state = carry
-                grads = jax.grad(self.loss)(params, mask, *mb)
+                grads = jax.grad(self.loss)(params, mask, *mb, clip_eps)
                 params, opt_state = masked_step(self.tx, grads, opt_state, params, mask)
                 return (params, opt_state), None
 
@@ -231,7 +239,7 @@ class PPO:
         def body(runner: Runner, update_index):
             runner, (traj, final_obs) = self.rollout(runner, mask)
             params, opt_state, key = self.learn(runner.params, runner.opt_state, runner.key, mask, traj, final_obs,
-                                                runner.obs)
+                                                runner.obs, update_index)
             runner = runner.replace(params=params, opt_state=opt_state, key=key)
             runner = after_step(runner, update_index, self.sizes.cadence,
                                 lambda k, r: self.evaluate(k, r.params, mask))
@@ -276,6 +284,7 @@ def validate(cfg: ExperimentConfig, spec) -> None:
         raise ConfigError("ppo.minibatches", f"must divide num-envs * rollout-len = {p.num_envs * p.rollout_len}")
     check_choice("ppo.lr-schedule", p.lr_schedule, ("constant", "linear"))
     check_choice("ppo.advantage-norm", p.advantage_norm, ADVANTAGE_NORMS)
+    check_choice("ppo.clip-schedule", p.clip_schedule, ("constant", "linear"))
     for field in ("gamma", "gae_lambda"):
         if not 0.0 <= getattr(p, field) <= 1.0:
             raise ConfigError(f"ppo.{field.replace('_', '-')}", f"must be in [0, 1], got {getattr(p, field)}")

@@ -46,7 +46,7 @@ class HostPPO:
             return key, action, log_prob, ppo.head.to_env(action)
 
         self.act = jax.jit(vmap(act))
-        self.learn = jax.jit(vmap(ppo.learn))
+        self.learn = jax.jit(vmap(ppo.learn, in_axes=(0,) * 7 + (None,)))  # the update index is shared
         self.record = jax.jit(vmap(record))
         self.track = jax.jit(vmap(track_evaluation))
         self.start = jax.jit(vmap(lambda p, m: apply_mask(p, m)))
@@ -89,7 +89,8 @@ class HostPPO:
                 traj = Transition(*(jnp.stack(x, axis=1) for x in zip(*steps)))  # [R, T, E, ...]
                 final_obs = jnp.asarray(np.stack(finals, axis=1))
                 tracking = self.record(tracking, jnp.asarray(finished_sum), jnp.asarray(finished_count))
-                params, opt_state, key = self.learn(params, opt_state, key, masks, traj, final_obs, jnp.asarray(obs))
+                params, opt_state, key = self.learn(params, opt_state, key, masks, traj, final_obs, jnp.asarray(obs),
+                                                    update)
                 if cadence.rewind_step and cadence.captures_after(update):
                     tracking = tracking.replace(rewind_params=params)
                 if cadence.evaluates_after(update):
