@@ -237,13 +237,14 @@ def test_batch_normalization_happens_once_per_update_before_the_minibatches():
 
 
 def test_a_linear_clip_schedule_is_rlpyts_per_update_clip():
-    """clip-schedule linear: update u of n clips at clip-eps * (n - u) / n (rlpyt anneals its
-    ratio clip so whenever it anneals the learning rate): the same as a constant clip of that value."""
+    """clip-schedule linear: update u of n clips at clip-eps * (n - max(u - 1, 0)) / n (rlpyt anneals
+    its ratio clip so whenever it anneals the learning rate): the same as a constant clip of that value."""
     spec = make_env("Pendulum-v1")
     cfg = with_ppo(preset("pendulum-ppo"), num_envs=2, rollout_len=16, minibatches=2, epochs=2, total_steps=320)
     annealed = PPO(with_ppo(cfg, clip_schedule="linear", clip_eps=0.3), spec)
     assert annealed.sizes.num_updates == 10
-    assert annealed.clip_at(0) == pytest.approx(0.3) and annealed.clip_at(7) == pytest.approx(0.09)
+    # rlpyt sets the clip after each update for the next: updates 0 and 1 clip at 0.3, update 7 at 0.3 * 4 / 10
+    assert [float(annealed.clip_at(u)) for u in (0, 1, 2, 7)] == pytest.approx([0.3, 0.3, 0.27, 0.12])
     params = annealed.init(jax.random.PRNGKey(0))
     mask = ones_mask(params)
     runner = annealed.first_runner(RunKeys(jax.random.PRNGKey(1), jax.random.PRNGKey(2)), params, mask)
@@ -254,6 +255,6 @@ def test_a_linear_clip_schedule_is_rlpyts_per_update_clip():
                                   runner.obs, update)
         return np.concatenate([np.ravel(x) for x in jax.tree_util.tree_leaves(new)])
 
-    constant = PPO(with_ppo(cfg, clip_eps=0.3 * 3 / 10), spec)
+    constant = PPO(with_ppo(cfg, clip_eps=0.3 * 4 / 10), spec)
     np.testing.assert_allclose(learned(annealed, 7), learned(constant, 0), rtol=1e-5, atol=1e-7)
     assert np.abs(learned(annealed, 0) - learned(annealed, 9)).max() > 1e-5

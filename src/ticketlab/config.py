@@ -96,8 +96,9 @@ class PPOConfig:
     clip_eps: float = 0.2
     """Likelihood-ratio clip of the surrogate objective."""
     clip_schedule: str = "constant"
-    """constant, or linear: update u clips at clip-eps * (1 - u / updates), as rlpyt's PPO does
-    whenever its learning rate is annealed (algos/pg/ppo.py:111-113)."""
+    """constant, or linear: update u of n clips at clip-eps * (n - max(u - 1, 0)) / n, as rlpyt's
+    PPO does whenever its learning rate is annealed (algos/pg/ppo.py:111-113: the clip is set after
+    each update, for the next)."""
     value_coef: float = 0.5
     """Value loss coefficient."""
     entropy_coef: float = 0.001

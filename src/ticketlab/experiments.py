@@ -107,9 +107,10 @@ def reevaluate(spec, acting, params: dict, seed: int) -> float:
     else:
         act = policy_actor(head_for(spec), out, "greedy")
     key = jax.random.fold_in(jax.random.PRNGKey(seed), 777)
-    if spec.backend == "host":
+    if spec.backend == "host":  # as HostEvaluator: the seed and the action keys from one split
+        k_seed, k_act = jax.random.split(key)
         policy = jax.jit(lambda k, o: act(k, o)[0])
         steps = iter(range(1 << 30))
-        return float(evaluate_host(spec.host_id, lambda o: np.asarray(policy(jax.random.fold_in(key, next(steps)), o)),
-                                   REEVALUATION_EPISODES, host_seed(key)).mean())
+        return float(evaluate_host(spec.host_id, lambda o: np.asarray(policy(jax.random.fold_in(k_act, next(steps)), o)),
+                                   REEVALUATION_EPISODES, host_seed(k_seed)).mean())
     return float(jax.jit(lambda k: evaluate_episodes(k, act, spec, REEVALUATION_EPISODES))(key))

@@ -70,8 +70,8 @@ def _validate_preset_actions(cfg: ExperimentConfig, spec) -> None:
     if kind != _action_kind(spec):
         fitting = [name for name in PRESETS if _preset_kind(name) == _action_kind(spec)]
         raise ConfigError("env.name", f"{cfg.name} is a {kind}-action preset and {spec.id} has {_action_kind(spec)} "
-                          f"actions; allowed: {kind}-action environments, or a {_action_kind(spec)}-action preset "
-                          f"({', '.join(fitting)})")
+                          f"actions; allowed: {kind}-action environments, a {_action_kind(spec)}-action preset "
+                          f"({', '.join(fitting)}), or --name <run name> to keep this preset's settings")
 
 
 @functools.cache
@@ -86,9 +86,12 @@ def _validate_network(cfg: ExperimentConfig, spec, agent) -> None:
     check_choice("init.input-scale-modules", cfg.init.input_scale_modules, ("all", "pruned"))
     check_choice("network.activation", cfg.network.activation, ACTIVATIONS.names())
     check_choice("network.mean-activation", cfg.network.mean_activation, MEAN_ACTIVATIONS)
-    if cfg.network.mean_activation != "none" and spec.discrete:
-        raise ConfigError("network.mean-activation", f"squashes a Gaussian mean; {spec.id} has discrete actions; "
-                          "allowed: none")
+    if cfg.network.mean_activation != "none":
+        bounds = set(spec.action_low) | set(spec.action_high)
+        if spec.discrete or bounds != {-1.0, 1.0}:
+            what = "discrete actions" if spec.discrete else f"actions in [{min(spec.action_low):g}, {max(spec.action_high):g}]"
+            raise ConfigError("network.mean-activation", f"tanh squashes a Gaussian mean into [-1, 1]; {spec.id} has "
+                              f"{what}; allowed: none")
     check_choice("network.torso", cfg.network.torso, TORSOS.names())
     if TORSOS.get(cfg.network.torso) and spec.image_layout is None:
         raise ConfigError("network.torso", f"{cfg.network.torso} needs image observations; {spec.id} has shape "

@@ -219,8 +219,9 @@ def build(cfg: ExperimentConfig, spec, expert) -> Agent:
     if expert.kind != bc.kind:
         raise ConfigError("bc.loss", f"{cfg.bc.loss} distils a {bc.kind} teacher; this expert is {expert.kind} "
                           f"(allowed: {', '.join(n for n, entry in LOSSES.items() if entry.kind == expert.kind)})")
-    return Agent(init=bc.init, train=bc.train, env_steps=bc.sizes.env_steps, rewind_update=0,
-                 batch_loss=bc.batch_loss, program=bc)
+    jitted = spec.backend == "jax"  # host environments train through agents/bc_host.py
+    return Agent(init=bc.init, train=bc.train if jitted else None, env_steps=bc.sizes.env_steps, rewind_update=0,
+                 batch_loss=bc.batch_loss if jitted else None, program=bc)
 
 
 def acting(cfg: ExperimentConfig, spec) -> Acting:

@@ -132,9 +132,11 @@ class PPO:
         return action, dist.log_prob(action)
 
     def clip_at(self, update_index):
-        """The ratio clip of update `update_index` (0-based; a Python int or a traced one)."""
+        """The ratio clip of update `update_index` (0-based; a Python int or a traced one). linear:
+        rlpyt's, which sets clip-eps * (n - k) / n after update k, so update u clips at
+        clip-eps * (n - max(u - 1, 0)) / n."""
         if self.cfg.clip_schedule == "linear":
-            return self.cfg.clip_eps * (1.0 - update_index / self.sizes.num_updates)
+            return self.cfg.clip_eps * (1.0 - jnp.maximum(update_index - 1, 0) / self.sizes.num_updates)
         return self.cfg.clip_eps
 
     def loss(self, params, mask, batch: Transition, advantages, targets, clip_eps=None):

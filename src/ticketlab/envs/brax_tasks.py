@@ -25,7 +25,7 @@ import jax.numpy as jnp
 from flax import struct
 from gymnax.environments import environment, spaces
 
-from ticketlab.envs.host import quiet_native_output
+from ticketlab.envs.host import one_line, quiet_native_output
 from ticketlab.errors import ConfigError
 
 PREFIX = "brax:"
@@ -93,7 +93,9 @@ class BraxEnv(environment.Environment):
         return spaces.Box(-jnp.inf, jnp.inf, (self.brax.observation_size,), jnp.float32)
 
     def action_space(self, params):
-        return spaces.Box(-1.0, 1.0, (self.brax.action_size,), jnp.float32)
+        """The actuators' control range, from the model (all four tasks: [-1, 1])."""
+        ranges = jnp.asarray(self.brax.sys.actuator.ctrl_range, jnp.float32)
+        return spaces.Box(ranges[:, 0], ranges[:, 1], (self.brax.action_size,), jnp.float32)
 
     @property
     def name(self) -> str:
@@ -121,6 +123,8 @@ def obs_names(env: BraxEnv) -> tuple[str, ...]:
     if env.task in TORSO_HEIGHT_AT:
         positions[TORSO_HEIGHT_AT[env.task]] = "torso z (world)"
     excluded = len(positions) + len(velocities) - env.brax.observation_size
+    if not 0 <= excluded <= len(positions):  # a layout this reading does not know (e.g. contact forces)
+        return tuple(f"obs[{i}]" for i in range(env.brax.observation_size))
     return tuple(positions[excluded:] + velocities)
 
 
@@ -142,4 +146,4 @@ def require_brax(env_id: str) -> None:
         with quiet_native_output():
             importlib.import_module("brax.envs")
     except ImportError as err:
-        raise ConfigError("env.name", f"{env_id} needs brax ({err}); run: {INSTALL}") from None
+        raise ConfigError("env.name", f"{env_id} needs brax ({one_line(err)}); run: {INSTALL}") from None

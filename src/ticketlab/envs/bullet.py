@@ -16,13 +16,15 @@ from __future__ import annotations
 
 import importlib
 
-from ticketlab.envs.host import quiet_native_output
+from ticketlab.envs.host import NOISY_NATIVE_MODULES, one_line, quiet_native_output
 from ticketlab.errors import ConfigError
 
 MODULE = "pybullet_envs_gymnasium"
 """The module whose import registers the ids with Gymnasium."""
 
 INSTALL = 'pip install -e ".[bullet]"'
+
+NOISY_NATIVE_MODULES.add(MODULE)
 
 BODY = ("z - z0", "sin(angle to target)", "cos(angle to target)", "0.3 vx", "0.3 vy", "0.3 vz", "roll", "pitch")
 
@@ -70,7 +72,7 @@ def require_bullet(env_id: str) -> None:
         with quiet_native_output():  # importing pybullet prints its build time
             importlib.import_module(MODULE)
     except ImportError as err:
-        raise ConfigError("env.name", f"{env_id} needs pybullet-envs-gymnasium ({err}); run: {INSTALL}") from None
+        raise ConfigError("env.name", f"{env_id} needs pybullet-envs-gymnasium ({one_line(err)}); run: {INSTALL}") from None
 
 
 def host_id(env_id: str) -> str:

@@ -23,6 +23,7 @@ import math
 import os
 import re
 import sys
+import warnings
 from functools import partial
 from typing import Any, Callable
 
@@ -47,8 +48,9 @@ _KEPT_OBS_DTYPES = (np.dtype(np.bool_), np.dtype(np.uint8))
 """Observation dtypes returned as they are; every other dtype is returned as float32."""
 
 
-def _one_line(space: Any) -> str:
-    return re.sub(r"\s+", " ", str(space)).strip()
+def one_line(thing: Any) -> str:
+    """`str(thing)` on one line (spaces, errors with newlines)."""
+    return re.sub(r"\s+", " ", str(thing)).strip()
 
 
 def _check_registered(env_id: str) -> None:
@@ -72,32 +74,54 @@ def _check_registered(env_id: str) -> None:
     raise KeyError(f"unknown Gymnasium id {env_id!r}; {len(ids)} ids are registered, {hint}: {', '.join(examples)}")
 
 
+NOISY_NATIVE_MODULES: set[str] = set()
+"""Modules whose environments print from native code (envs/bullet.py adds pybullet's); their ids
+(`module:Env-v0`) are built and first reset inside `quiet_native_output`."""
+
+
 @contextlib.contextmanager
 def quiet_native_output(fds: tuple[int, ...] = (1, 2)):
     """Send what native code prints to these file descriptors to /dev/null meanwhile: pybullet's C
     code prints its build time to stderr on import and "argv[0]=" to stdout on connecting, which
-    would break one-line errors and the progress bar. Python exceptions still propagate."""
-    sys.stdout.flush()
-    sys.stderr.flush()
-    _LIBC.fflush(None)
-    saved = [os.dup(fd) for fd in fds]
+    would break one-line errors and the progress bar. Python exceptions still propagate, and Python
+    warnings raised meanwhile are recorded and re-issued afterwards. Where the descriptors cannot
+    be duplicated (closed, or no real stdout), nothing is redirected."""
     try:
-        with open(os.devnull, "w") as devnull:
-            for fd in fds:
-                os.dup2(devnull.fileno(), fd)
+        for stream in (sys.stdout, sys.stderr):
+            if stream is not None:
+                stream.flush()
+        _LIBC.fflush(None)
+        saved = [os.dup(fd) for fd in fds]
+    except (OSError, ValueError):
         yield
+        return
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            with open(os.devnull, "w") as devnull:
+                for fd in fds:
+                    os.dup2(devnull.fileno(), fd)
+            yield
     finally:
         _LIBC.fflush(None)  # C's stdio buffers still hold what was printed meanwhile (a pipe buffers fully)
         for fd, copy in zip(fds, saved):
             os.dup2(copy, fd)
             os.close(copy)
+    for w in caught:
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+
+
+def _quiet_if_noisy(env_id: str):
+    """`quiet_native_output()` for ids of NOISY_NATIVE_MODULES, else nothing."""
+    noisy = ":" in env_id and env_id.split(":", 1)[0] in NOISY_NATIVE_MODULES
+    return quiet_native_output() if noisy else contextlib.nullcontext()
 
 
 def _facts_from_env(env_id: str, env: gymnasium.Env, spec_id: str | None = None, obs_names=None,
                     return_floor: float | None = None) -> EnvSpec:
     obs_space = env.observation_space
     if not isinstance(obs_space, spaces.Box):
-        raise ValueError(f"{env_id}: observation space {_one_line(obs_space)} is not a Box; "
+        raise ValueError(f"{env_id}: observation space {one_line(obs_space)} is not a Box; "
                          "only Box (array) observations are supported")
     obs_shape = tuple(int(d) for d in obs_space.shape)
     size = math.prod(obs_shape)
@@ -111,13 +135,13 @@ def _facts_from_env(env_id: str, env: gymnasium.Env, spec_id: str | None = None,
         discrete, num_actions, action_dim, low, high = True, int(act_space.n), 0, (), ()
     elif isinstance(act_space, spaces.Box):
         if len(act_space.shape) != 1:
-            raise ValueError(f"{env_id}: action space {_one_line(act_space)} is not one-dimensional; "
+            raise ValueError(f"{env_id}: action space {one_line(act_space)} is not one-dimensional; "
                              "only flat Box actions are supported")
         discrete, num_actions, action_dim = False, 0, int(act_space.shape[0])
         low = tuple(float(x) for x in np.asarray(act_space.low, dtype=np.float64).ravel())
         high = tuple(float(x) for x in np.asarray(act_space.high, dtype=np.float64).ravel())
     else:
-        raise ValueError(f"{env_id}: action space {_one_line(act_space)} is neither Discrete nor Box")
+        raise ValueError(f"{env_id}: action space {one_line(act_space)} is neither Discrete nor Box")
 
     spec = env.spec
     max_steps = spec.max_episode_steps if spec is not None else None
@@ -141,7 +165,7 @@ def gymnasium_facts(env_id: str, *, spec_id: str | None = None, obs_names=None,
     Raises KeyError for an unknown id and ValueError for observation spaces that are not a Box
     (Dict, Tuple, Discrete, ...) or action spaces that are neither Discrete nor a flat Box.
     """
-    with quiet_native_output():  # importing pybullet prints its build time
+    with _quiet_if_noisy(env_id):  # importing pybullet prints its build time
         _check_registered(env_id)
         env = gymnasium.make(env_id)
     try:
@@ -176,7 +200,7 @@ class HostVectorEnv:
         self._seeded = False
         self._needs_reset = True
         env_fns = [partial(gymnasium.make, env_id) for _ in range(self.num_envs)]
-        with quiet_native_output():
+        with _quiet_if_noisy(env_id):
             if self.asynchronous:
                 self._env = AsyncVectorEnv(env_fns, context="forkserver", autoreset_mode=AutoresetMode.SAME_STEP)
             else:
@@ -201,7 +225,7 @@ class HostVectorEnv:
         if self._seeded:
             obs, _ = self._env.reset()
         else:
-            with quiet_native_output():  # the first reset connects PyBullet's clients
+            with _quiet_if_noisy(self.env_id):  # the first reset connects PyBullet's clients
                 obs, _ = self._env.reset(seed=self.seed)
             self._seeded = True
         self._needs_reset = False

@@ -70,8 +70,11 @@ def _bullet_env_def(env_id: str) -> EnvDef:
     def build(encoding: str) -> EnvSpec:
         _plain_encoding(env_id, encoding)
         bullet.require_bullet(env_id)
-        return host.gymnasium_facts(bullet.host_id(env_id), spec_id=env_id, obs_names=bullet.obs_names(env_id),
-                                    return_floor=bullet.RANDOM_RETURNS[env_id])
+        try:
+            return host.gymnasium_facts(bullet.host_id(env_id), spec_id=env_id, obs_names=bullet.obs_names(env_id),
+                                        return_floor=bullet.RANDOM_RETURNS[env_id])
+        except (KeyError, ValueError) as err:
+            raise ConfigError("env.name", host.one_line(str(err).strip("'\""))) from None
 
     return EnvDef(id=env_id, build=build, aliases=(bullet.ALIASES[env_id],))
 

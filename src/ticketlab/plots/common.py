@@ -60,9 +60,14 @@ MAX_PERCENT_TICKS = 9
 
 def percent_ticks(percents) -> list[float]:
     """The plotted levels' own percentages (rounded to 3 significant digits), at most
-    MAX_PERCENT_TICKS of them: every k-th from 100 down."""
+    MAX_PERCENT_TICKS of them: every k-th from 100 down, ending at the sparsest (which replaces
+    the last k-th one when the two would crowd each other, closer than a factor 1.5)."""
     ticks = sorted({float(f"{p:.3g}") for p in percents if p > 0}, reverse=True) or [100.0]
-    return ticks[::-(-len(ticks) // MAX_PERCENT_TICKS)]
+    kept = ticks[::-(-len(ticks) // MAX_PERCENT_TICKS)]
+    if kept[-1] != ticks[-1]:
+        crowded = kept[-1] / ticks[-1] < 1.5 or len(kept) == MAX_PERCENT_TICKS
+        kept = (kept[:-1] if crowded else kept) + [ticks[-1]]
+    return kept
 
 
 def percent_axis(ax) -> None:
