@@ -68,7 +68,7 @@ class BraxEnv(environment.Environment):
 
     def __init__(self, task: str, backend: str = DEFAULT_BACKEND):
         super().__init__()
-        import mujoco
+        import mujoco  # the [brax] extra (mujoco comes with brax)
         from brax import envs  # the [brax] extra; imported here so the core never needs it
 
         if mujoco.get_mju_user_warning() is None:  # MuJoCo's default handler appends to ./MUJOCO_LOG.TXT
@@ -105,7 +105,7 @@ class BraxEnv(environment.Environment):
 def obs_names(env: BraxEnv) -> tuple[str, ...]:
     """`qpos <joint>[ coordinate]` then `qvel <joint>[ coordinate]`, from the MuJoCo model's
     joints in order; the leading root positions Brax leaves out are left out."""
-    import mujoco
+    import mujoco  # the [brax] extra (mujoco comes with brax)
 
     model = env.brax.sys.mj_model
     positions, velocities = [], []
