@@ -16,6 +16,7 @@ backend of `BACKENDS`; aliases `<task>-brax`.
 """
 from __future__ import annotations
 
+import contextlib
 import importlib
 import warnings
 from typing import Any
@@ -73,7 +74,7 @@ class BraxEnv(environment.Environment):
 
         if mujoco.get_mju_user_warning() is None:  # MuJoCo's default handler appends to ./MUJOCO_LOG.TXT
             mujoco.set_mju_user_warning(lambda text: warnings.warn(f"MuJoCo: {text}", stacklevel=2))
-        with quiet_native_output():  # brax logs missing optional backends, MuJoCo deprecations
+        with _silenced():
             self.brax = envs.get_environment(task, backend=backend)
         self.task, self.backend = task, backend
 
@@ -141,9 +142,19 @@ def parse(env_id: str) -> tuple[str, str]:
     return task, backend
 
 
+@contextlib.contextmanager
+def _silenced():
+    """Brax's import and environment construction, quiet: it logs its missing optional backends
+    (warp), warns that its own pipelines are unmaintained, and MuJoCo prints model deprecations;
+    none of it is the user's to act on (README: Continuous control says what Brax is here)."""
+    with quiet_native_output(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield
+
+
 def require_brax(env_id: str) -> None:
     try:
-        with quiet_native_output():
+        with _silenced():
             importlib.import_module("brax.envs")
     except ImportError as err:
         raise ConfigError("env.name", f"{env_id} needs brax ({one_line(err)}); run: {INSTALL}") from None
