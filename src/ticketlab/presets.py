@@ -180,9 +180,10 @@ def _bullet_ppo_settings(scale: str, demo_steps: int = BULLET_DEMO_STEPS) -> PPO
     # (rlpyt/experiments/configs/mujoco/pg/mujoco_ppo.py): 256 steps per worker per update (2,560
     # per update), 32 minibatches, advantages normalized over the whole batch, the learning rate
     # and the ratio clip annealed linearly to 0 (rlpyt anneals both together), no gradient-norm clip
-    # (rlpyt's 1e6), no observation normalization; its MujocoFfModel: tanh hidden units, a tanh on the mean, log-std starting at 0. Evaluation:
-    # 8 greedy (mean-action) episodes every 20 updates (51,200 env steps). Demo: `demo_steps` per
-    # run (Bullet 150k), 5 evaluation episodes every 15 updates (38,400 env steps).
+    # (rlpyt's 1e6), no observation normalization; its MujocoFfModel: tanh hidden units, a tanh on
+    # the mean, log-std starting at 0. Evaluation: 8 greedy (mean-action) episodes every 20 updates
+    # (51,200 env steps). Demo: `demo_steps` per run (Bullet 150k), 5 evaluation episodes every 15
+    # updates (38,400 env steps).
     ppo = PPOConfig(total_steps=1_500_000, num_envs=10, rollout_len=256, epochs=10, minibatches=32, lr=5e-4,
                     lr_schedule="linear", clip_schedule="linear", gamma=0.99, gae_lambda=0.98, clip_eps=0.2,
                     value_coef=0.5, entropy_coef=0.001, max_grad_norm=1e6, advantage_norm="batch", eval_every=20)
