@@ -116,6 +116,7 @@ def test_the_presets_follow_table_7():
         assert cfg.imp.scope == "actor_critic" and cfg.imp.prune_fraction == 0.2
 
 
+@pytest.mark.slow
 def test_hopper_imp_prunes_actor_and_critic_through_the_host_path(tmp_path):
     base = preset("hopper-bullet-ppo")
     cfg = dataclasses.replace(
