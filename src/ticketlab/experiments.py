@@ -12,16 +12,14 @@ from pathlib import Path
 from typing import Callable
 
 import jax
-import numpy as np
 
 from ticketlab import paths, store
 from ticketlab.agents.evaluate import epsilon_greedy_actor, evaluate_episodes, policy_actor
 from ticketlab.agents.experts import Expert, load_expert, save_expert
 from ticketlab.agents.heads import head_for
-from ticketlab.agents.host_runs import host_seed
+from ticketlab.agents.host_runs import host_returns
 from ticketlab.agents.registry import AGENTS
 from ticketlab.config import ExperimentConfig
-from ticketlab.envs.host import evaluate_host
 from ticketlab.envs.registry import env_spec
 from ticketlab.errors import ConfigError, ExpertError
 from ticketlab.imp.driver import run_experiment
@@ -107,10 +105,7 @@ def reevaluate(spec, acting, params: dict, seed: int) -> float:
     else:
         act = policy_actor(head_for(spec), out, "greedy")
     key = jax.random.fold_in(jax.random.PRNGKey(seed), 777)
-    if spec.backend == "host":  # as HostEvaluator: the seed and the action keys from one split
-        k_seed, k_act = jax.random.split(key)
+    if spec.backend == "host":
         policy = jax.jit(lambda k, o: act(k, o)[0])
-        steps = iter(range(1 << 30))
-        return float(evaluate_host(spec.host_id, lambda o: np.asarray(policy(jax.random.fold_in(k_act, next(steps)), o)),
-                                   REEVALUATION_EPISODES, host_seed(k_seed)).mean())
+        return float(host_returns(spec.host_id, policy, key, REEVALUATION_EPISODES).mean())
     return float(jax.jit(lambda k: evaluate_episodes(k, act, spec, REEVALUATION_EPISODES))(key))

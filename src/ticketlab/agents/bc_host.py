@@ -50,15 +50,23 @@ class HostBC:
         self.data: dict[bytes, tuple] = {}
         vmap = jax.vmap
         self.start = jax.jit(vmap(lambda key, p, m: bc.first_carry(key, apply_mask(p, m))))
-        self.order = jax.jit(vmap(lambda c, n: (lambda key, order: (c.replace(key=key), order))(*bc.epoch_order(c.key, n)),
-                                  in_axes=(0, None)), static_argnums=1)
+
+        def epoch_order(c, num_samples):
+            key, order = bc.epoch_order(c.key, num_samples)
+            return c.replace(key=key), order
+
+        def split_eval(c):
+            key, k_eval = jax.random.split(c.key)
+            return c.replace(key=key), k_eval
+
+        self.order = jax.jit(vmap(epoch_order, in_axes=(0, None)), static_argnums=1)
 
         def steps(c, mask, obs, teacher_out, order):
             c, _ = jax.lax.scan(lambda c, idx: (bc.learn_batch(c, mask, obs, teacher_out, idx), None), c, order)
             return c
 
         self.steps = jax.jit(vmap(steps))
-        self.split_eval = jax.jit(vmap(lambda c: (lambda key, k_eval: (c.replace(key=key), k_eval))(*jax.random.split(c.key))))
+        self.split_eval = jax.jit(vmap(split_eval))
         self.track = jax.jit(vmap(lambda c, ret, slot: c.replace(tracking=track_evaluation(c.tracking, c.params, ret, slot))))
         self.output = jax.jit(vmap(lambda c, rewind: train_output(c, c.data_digest).replace(rewind_params=rewind)))
         self.evaluate = HostEvaluator(self.env_id, lambda p, key, obs: bc.actor(p)(key, obs)[0], cfg.eval_episodes)
