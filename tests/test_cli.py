@@ -78,6 +78,8 @@ CASES = [
     (["run", "hopper-bullet-ppo", "--ppo.advantage-norm", "whole"], "ppo.advantage-norm: unknown 'whole'; allowed: minibatch, batch"),
     (["run", "hopper-bullet-ppo", "--network.mean-activation", "sigmoid"], "network.mean-activation: unknown 'sigmoid'; allowed: none, tanh"),
     (["run", "hopper-bullet-ppo", "--imp.score", "snip"], "imp.score: snip needs the agent's loss on a batch, which host-side environments do not offer; allowed: magnitude"),
+    (["run", "hopper-bullet-ppo", "--imp.conditions", "mask_weights", "snip", "grasp"], "imp.conditions: snip, grasp need the agent's loss on a batch, which host-side environments do not offer; allowed: mask_weights, mask_permuted, permuted_permuted, random_reinit, mask_reinit, one_shot, random_ratios, structured_inputs, structured_units"),
+    (["run", "cartpole-ppo", "--imp.permute-values", "last"], "imp.permute-values: unknown 'last'; allowed: init, previous"),
     (["frobnicate"], "command: unknown 'frobnicate'; allowed: run, sweep, status, expert, compare, plot, play, presets"),
 ]
 

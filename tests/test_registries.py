@@ -18,7 +18,7 @@ from ticketlab.imp.keys import TRAIN, run_key
 from ticketlab.imp.results import load_metrics
 from ticketlab.plots import plot_run
 from ticketlab.pruning.conditions import CONDITIONS, Condition, register_condition
-from ticketlab.pruning.scores import SCORES
+from ticketlab.pruning.scores import SCORES, Derivatives
 
 from conftest import tiny_config
 
@@ -54,7 +54,7 @@ def test_a_new_condition_cannot_take_an_existing_id():
 def test_unknown_names_give_one_line_errors():
     with pytest.raises(ConfigError, match=r"^env.name: unknown 'Nope-v0'; allowed: MazeGrid-v0, "):
         ticketlab.make_env("Nope-v0")
-    with pytest.raises(ConfigError, match=r"^imp.score: unknown 'x'; allowed: magnitude, snip$"):
+    with pytest.raises(ConfigError, match=r"^imp.score: unknown 'x'; allowed: magnitude, snip, grasp$"):
         SCORES.get("x")
 
 
@@ -93,8 +93,10 @@ def test_a_user_environment_runs_from_the_command_line(tmp_path):
 def test_snip_scores_are_the_product_of_gradient_and_weight():
     w = {"a": {"kernel": jnp.array([[1.0, -2.0], [3.0, 0.5]])}}
     g = {"a": {"kernel": jnp.array([[0.5, 0.5], [-0.1, 4.0]])}}
-    np.testing.assert_allclose(SCORES.get("snip").fn(w, g)["a"]["kernel"], [[0.5, 1.0], [0.3, 2.0]])
-    np.testing.assert_allclose(SCORES.get("magnitude").fn(w, None)["a"]["kernel"], [[1.0, 2.0], [3.0, 0.5]])
+    np.testing.assert_allclose(SCORES.get("snip").fn(w, Derivatives(grad=g))["a"]["kernel"], [[0.5, 1.0], [0.3, 2.0]])
+    np.testing.assert_allclose(SCORES.get("magnitude").fn(w, Derivatives())["a"]["kernel"], [[1.0, 2.0], [3.0, 0.5]])
+    np.testing.assert_allclose(SCORES.get("grasp").fn(w, Derivatives(hessian_grad=g))["a"]["kernel"],
+                               [[0.5, -1.0], [-0.3, 2.0]])
 
 
 def test_a_snip_run_prunes_by_its_own_score(tmp_path):

@@ -239,11 +239,15 @@ class IMPConfig:
         "permuted_permuted",
         "random_reinit",
     )
-    """IMP chains to run: mask_weights (the ticket), mask_permuted, permuted_permuted,
-    random_reinit, mask_reinit."""
+    """Chains to run, each its own: the paper's mask_weights (the ticket), mask_permuted,
+    permuted_permuted, random_reinit; mask_reinit; the baselines one_shot, snip, grasp,
+    random_ratios, structured_inputs, structured_units (pruning/conditions.py)."""
     score: str = "magnitude"
-    """What global pruning ranks surviving weights by: magnitude (|w|, the paper's IMP) or snip
-    (|g * w|, g the gradient of the agent's own loss on one batch at the trained weights)."""
+    """What IMP ranks surviving weights by: magnitude (|w|, the paper's IMP), snip (|g * w|) or
+    grasp (w * Hg), g the gradient of the agent's own loss on one batch at the trained weights."""
+    permute_values: str = "init"
+    """What mask_permuted and permuted_permuted permute from level 2 on: init (the initial weights
+    at the chain's surviving positions) or previous (the chain's own previous start values)."""
     rewind_steps: int = 0
     """Late rewinding: levels >= 1 restart from the dense run's weights after this many env steps
     (0: rewind to initialization). Rounded down to an update boundary."""

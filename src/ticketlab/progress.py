@@ -9,16 +9,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from ticketlab.imp.results import load_metrics
-from ticketlab.pruning.conditions import CONDITIONS
+from ticketlab.pruning.conditions import CONDITIONS, short_name, style
 
 console = Console(stderr=False)
 table_console = Console(width=None if console.is_terminal else 110)
-SHORT = {"mask_weights": "ticket", "mask_permuted": "m/perm", "permuted_permuted": "perm/perm",
-         "random_reinit": "rand/reinit", "mask_reinit": "m/reinit", "dense": "dense"}
-
-
-def _short(condition: str) -> str:
-    return SHORT.get(condition, condition)
 
 
 class LevelProgress:
@@ -50,7 +44,7 @@ class LevelProgress:
         by_condition: dict[str, list[float]] = {}
         for r in rows:
             by_condition.setdefault(r["condition"], []).append(r["best_return"])
-        latest = "  ".join(f"{_short(c)} {statistics.mean(v):.1f}" for c, v in by_condition.items())
+        latest = "  ".join(f"{short_name(c)} {statistics.mean(v):.1f}" for c, v in by_condition.items())
         tag = "resumed" if resumed or not rows else f"{rows[0]['seconds']:.1f}s"
         self.progress.update(self.task, advance=1, latest=f"L{level} ({tag}): {latest}")
 
@@ -63,17 +57,21 @@ def closing_table(run: Path, figures: list[Path]) -> None:
     table.add_column("level", justify="right")
     table.add_column("weights left", justify="right")
     for c in ["dense", *conditions]:
-        table.add_column(_short(c), justify="right")
+        table.add_column(short_name(c), justify="right")
     for level in sorted({r["level"] for r in rows}):
         at = [r for r in rows if r["level"] == level]
+        density = statistics.mode(round(r["density"], 4) for r in at)  # the IMP count's (structured chains differ)
         cells = []
         for c in ["dense", *conditions]:
             vals = [r["best_return"] for r in at if r["condition"] == c]
-            cells.append(f"{statistics.mean(vals):.1f} ± {statistics.pstdev(vals):.1f}" if vals else "")
-        table.add_row(str(level), f"{100 * at[0]['density']:.1f}%", *cells)
+            own = statistics.mean(r["density"] for r in at if r["condition"] == c) if vals else density
+            at_own = f" @ {100 * own:.1f}%" if abs(own - density) > 5e-4 else ""
+            cells.append(f"{statistics.mean(vals):.1f} ± {statistics.pstdev(vals):.1f}{at_own}" if vals else "")
+        table.add_row(str(level), f"{100 * density:.1f}%", *cells)
     table_console.print(table)
-    table_console.print("ticket = mask/weights, m/perm = mask/permuted, perm/perm = permuted/permuted, "
-                        "rand/reinit = random/re-init, m/reinit = mask/re-init")
+    named = [c for c in conditions if short_name(c) != c]
+    if named:
+        table_console.print(", ".join(f"{short_name(c)} = {style(c)[1]}" for c in named))
     table_console.print(f"results: {run / 'results.csv'}")
     for png in figures:
         table_console.print(f"figure:  {png}  (+ .pdf)")

@@ -16,7 +16,7 @@ from ticketlab.networks.init import INIT_SCHEMES
 from ticketlab.networks.network import ACTIVATIONS, MEAN_ACTIVATIONS
 from ticketlab.networks.torsos import TORSOS
 from ticketlab.presets import PRESETS, SCALES, preset
-from ticketlab.pruning.conditions import CONDITIONS
+from ticketlab.pruning.conditions import CONDITIONS, PERMUTE_VALUES, score_name
 from ticketlab.pruning.magnitude import PRUNE_COUNTS
 from ticketlab.pruning.masks import SCOPES
 from ticketlab.pruning.scores import SCORES
@@ -147,6 +147,13 @@ def _validate_imp(cfg: ExperimentConfig, agent, spec) -> None:
     if len(set(imp.conditions)) != len(imp.conditions):
         raise ConfigError("imp.conditions", f"each condition at most once, got {', '.join(imp.conditions)}")
     check_choice("imp.score", imp.score, SCORES.names())
+    check_choice("imp.permute-values", imp.permute_values, PERMUTE_VALUES)
     if SCORES.get(imp.score).needs_grads and spec.backend != "jax":
         raise ConfigError("imp.score", f"{imp.score} needs the agent's loss on a batch, which host-side "
                           f"environments do not offer; allowed: magnitude")
+    if spec.backend != "jax":
+        needy = [c for c in imp.conditions if SCORES.get(score_name(c, imp.score)).needs_grads]
+        if needy:
+            raise ConfigError("imp.conditions", f"{', '.join(needy)} need the agent's loss on a batch, which "
+                              f"host-side environments do not offer; allowed: "
+                              f"{', '.join(c for c in CONDITIONS.names() if c not in needy)}")

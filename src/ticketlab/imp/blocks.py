@@ -25,7 +25,7 @@ from ticketlab.imp.experiment import Experiment, build
 from ticketlab.imp.faults import inject_faults, kill_worker_after_write
 from ticketlab.imp.keys import DATA, FRESH_INIT, INIT, NEXT_LEVEL, SCORE_BATCH, TRAIN, run_key
 from ticketlab.imp.layout import Block
-from ticketlab.pruning.conditions import DENSE
+from ticketlab.pruning.conditions import CONDITIONS, DENSE
 from ticketlab.pruning.magnitude import count_after_levels
 from ticketlab.pruning.masks import ones_mask, prunable_total
 
@@ -54,7 +54,8 @@ def dense_starts(exp: Experiment, jobs) -> tuple[list, list]:
 
 
 def derived_starts(exp: Experiment, run: Path, level: int, jobs) -> tuple[list, list]:
-    """(masks, starts) of `level`'s jobs, each from its chain's level - 1 on disk."""
+    """(masks, starts) of `level`'s jobs, each from its condition's source on disk: the chain's
+    level - 1, or the dense level 0 (see conditions.py)."""
     cfg = exp.cfg
     total = prunable_total(jax.eval_shape(exp.agent.init, jax.random.PRNGKey(0)), exp.prunable)
     keep = count_after_levels(total, cfg.imp.prune_fraction, level, cfg.imp.prune_count)
@@ -63,15 +64,24 @@ def derived_starts(exp: Experiment, run: Path, level: int, jobs) -> tuple[list, 
     for condition in dict.fromkeys(c for _, c in jobs):
         idx = [i for i, (_, c) in enumerate(jobs) if c == condition]
         seeds = [jobs[i][0] for i in idx]
-        prev = DENSE if level == 1 else condition
-        best = _stack([store.load_tree(paths.tree_file(run, level - 1, s, prev, "best")) for s in seeds])
-        prev_mask = _stack([store.load_tree(paths.tree_file(run, level - 1, s, prev, "mask")) for s in seeds])
-        init = _stack([store.load_tree(paths.tree_file(run, 0, s, DENSE, init_kind)) for s in seeds])
+        source = CONDITIONS.get(condition).source
+        prev_level, prev = (level - 1, condition) if source == "chain" and level > 1 else (0, DENSE)
+
+        def load(lv, cond, kind):
+            return _stack([store.load_tree(paths.tree_file(run, lv, s, cond, kind)) for s in seeds])
+
+        init = load(0, DENSE, init_kind)
+        prev_mask = load(prev_level, prev, "mask")
+        prev_start = init if prev == DENSE else load(prev_level, prev, "start")
+        scored = init if source == "init" else load(prev_level, prev, "best")
         fresh = exp.init_batch([run_key(s, condition, level, FRESH_INIT) for s in seeds])
         keys = jnp.stack([run_key(s, condition, level, NEXT_LEVEL) for s in seeds])
-        grads = exp.score_grads(jnp.stack([run_key(s, condition, level, SCORE_BATCH) for s in seeds]),
-                                jnp.stack([run_key(s, DENSE, 0, DATA) for s in seeds]), best, prev_mask)
-        mask_b, start_b = exp.derive(condition)(keys, best, grads, prev_mask, init, fresh, jnp.int32(keep))
+        score_level = 0 if source == "init" else level  # pruning at init: one batch, the same at every level
+        derivatives = exp.score_derivatives(
+            condition, jnp.stack([run_key(s, condition, score_level, SCORE_BATCH) for s in seeds]),
+            jnp.stack([run_key(s, DENSE, 0, DATA) for s in seeds]), scored, prev_mask)
+        mask_b, start_b = exp.derive(condition)(keys, scored, derivatives, prev_mask, prev_start, init, fresh,
+                                                jnp.int32(keep))
         for i, m, s in zip(idx, _unstack(mask_b, len(idx)), _unstack(start_b, len(idx))):
             masks[i], starts[i] = m, s
     return masks, starts

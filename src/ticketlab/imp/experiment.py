@@ -14,9 +14,9 @@ from ticketlab.config import ExperimentConfig
 from ticketlab.envs.base import EnvSpec
 from ticketlab.envs.registry import env_spec
 from ticketlab.errors import ConfigError
-from ticketlab.pruning.conditions import Inputs, next_level
+from ticketlab.pruning.conditions import Inputs, next_level, score_name
 from ticketlab.pruning.masks import prunable_tree
-from ticketlab.pruning.scores import SCORES
+from ticketlab.pruning.scores import SCORES, Derivatives, loss_derivatives
 
 
 @dataclasses.dataclass
@@ -30,7 +30,7 @@ class Experiment:
     prunable: dict
     train_batch: Callable
     _derive: dict = dataclasses.field(default_factory=dict)
-    _grads: Any = None
+    _grads: dict = dataclasses.field(default_factory=dict)
     _init: Any = None
 
     def init_batch(self, keys):
@@ -40,28 +40,35 @@ class Experiment:
         return self._init(jnp.stack(keys))
 
     def derive(self, condition: str) -> Callable:
-        """`(keys, best, grads, prev_mask, init, fresh, keep) -> (mask, start)`: the condition's
-        next level from the pruning score of its trained params; compiled once per condition and
-        vmapped over seeds."""
+        """`(keys, scored, derivatives, prev_mask, prev_start, init, fresh, keep) -> (mask, start)`:
+        the condition's next level from the score of its source params (see conditions.py);
+        compiled once per condition and vmapped over seeds."""
         if condition not in self._derive:
-            score = SCORES.get(self.cfg.imp.score)
+            score = SCORES.get(score_name(condition, self.cfg.imp.score))
+            imp = self.cfg.imp
 
-            def one(key, best, grads, prev_mask, init, fresh, keep):
-                scores = score.fn(best, grads)
-                return next_level(condition, Inputs(key=key, scores=scores, prev_mask=prev_mask, init=init,
-                                                    fresh=fresh, prunable=self.prunable, keep=keep))
+            def one(key, scored, derivatives, prev_mask, prev_start, init, fresh, keep):
+                return next_level(condition, Inputs(
+                    key=key, scores=score.fn(scored, derivatives), prev_mask=prev_mask, init=init, fresh=fresh,
+                    prunable=self.prunable, keep=keep, prev_start=prev_start, fraction=imp.prune_fraction,
+                    rounding=imp.prune_count, permute_values=imp.permute_values))
 
-            self._derive[condition] = jax.jit(jax.vmap(one, in_axes=(0, 0, 0, 0, 0, 0, None)))
+            self._derive[condition] = jax.jit(jax.vmap(one, in_axes=(0, 0, 0, 0, 0, 0, 0, None)))
         return self._derive[condition]
 
-    def score_grads(self, keys, data_keys, best, prev_mask):
-        """Gradients of the agent's own batch loss at each run's trained params (vmapped), for
-        gradient-based scores; None for the others."""
-        if not SCORES.get(self.cfg.imp.score).needs_grads:
-            return None
-        if self._grads is None:
-            self._grads = jax.jit(jax.vmap(jax.grad(self.agent.batch_loss, argnums=2)))
-        return self._grads(keys, data_keys, best, prev_mask)
+    def score_derivatives(self, condition: str, keys, data_keys, params, mask) -> Derivatives:
+        """Derivatives of the agent's own batch loss at each run's scored params (vmapped), as the
+        condition's score needs them (none for magnitude: no batch is drawn)."""
+        score = SCORES.get(score_name(condition, self.cfg.imp.score))
+        if not score.needs_grads:
+            return Derivatives()
+        hessian = score.needs_hessian_grad
+        if hessian not in self._grads:
+            def one(key, data_key, p, m):
+                return loss_derivatives(lambda q: self.agent.batch_loss(key, data_key, q, m), p, self.prunable, hessian)
+
+            self._grads[hessian] = jax.jit(jax.vmap(one))
+        return self._grads[hessian](keys, data_keys, params, mask)
 
 
 def build(cfg: ExperimentConfig, expert=None) -> Experiment:

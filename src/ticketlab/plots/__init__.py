@@ -18,6 +18,8 @@ from ticketlab.plots.ticket import ticket_figure
 
 __all__ = ["plot_run", "save_figure", "ImageInput"]
 
+STRUCTURED_INPUTS = "structured_inputs"
+
 
 @dataclass(frozen=True)
 class ImageInput:
@@ -59,4 +61,8 @@ def _input_figures(cfg, rows):
         return tuple(figures)
     if len(rows[0]["input_layer"][input_module(rows[0])]["kept"]) > 32:
         return (("input_profile", images.input_profile_figure),)
-    return (("input_dimensions", input_dimension_figure),)
+    figures = [("input_dimensions", input_dimension_figure)]
+    if any(r["condition"] == STRUCTURED_INPUTS for r in rows):  # which whole inputs the structured chain keeps
+        figures.append((f"input_dimensions_{STRUCTURED_INPUTS}",
+                        lambda r, c: input_dimension_figure(r, c, condition=STRUCTURED_INPUTS)))
+    return tuple(figures)

@@ -1,18 +1,38 @@
-"""The conditions of the paper's Table 1 (plus mask/re-init), by name: how a level's
-(mask, start params) follow from the previous level of the same condition's own chain.
+"""Pruning conditions by name: the paper's Table 1 (plus mask/re-init) and the baselines tickets
+are compared against; how a level's (mask, start params) follow from what came before.
 
 Each `Condition` carries everything about its name: a fixed integer id (random keys derive from
-it, so a condition's numbers never move when others are added), its plot colour and label, and
-`derive`. Every condition first needs `keep`, the surviving count after this pruning step, and
-most start from the IMP mask: the `keep` highest-scoring surviving prunable weights of the
-condition's own trained params (score: |w| unless `imp.score` says otherwise).
+it, so a condition's numbers never move when others are added), its plot colour and label, what
+it scores (`source`, `score`), and `derive`. Every condition gets `keep`, the IMP count of
+surviving prunable weights at this level, and the scores of its source params:
 
-- mask_weights:      IMP mask; start = mask * init (the ticket).
-- mask_permuted:     IMP mask; the surviving init weights are permuted within each layer.
-- permuted_permuted: the IMP mask is permuted within each layer (layer counts kept) and the
-                     surviving init weights are placed on it in random order.
-- random_reinit:     a random mask with the same global count (layer ratios discarded); fresh init.
-- mask_reinit:       IMP mask; fresh init.
+- source "chain" (IMP): the condition's own previous level, trained (its best checkpoint) under
+  its own previous mask; the "IMP mask" keeps the `keep` highest-scoring of those weights.
+- source "dense": the dense level 0, trained; every level prunes it in one step (prev mask dense).
+- source "init": the initialization, untrained (pruning at init); prev mask dense.
+
+Scores are `imp.score` (|w| by default) unless the condition fixes its own.
+
+- mask_weights:       IMP mask; start = mask * init (the ticket).
+- mask_permuted:      IMP mask; the surviving init weights are permuted within each layer.
+- permuted_permuted:  the IMP mask is permuted within each layer (layer counts kept) and the
+                      surviving init weights are placed on it in random order.
+- random_reinit:      a random mask with the same global count (layer ratios discarded); fresh init.
+- mask_reinit:        IMP mask; fresh init.
+- one_shot:           the dense run's trained weights pruned to this level's count in one step;
+                      start = mask * init (Frankle & Carbin's one-shot comparison).
+- snip, grasp:        pruned at init to this level's count in one step by SNIP's |g * w| or
+                      GraSP's w * Hg (one batch of the agent's own loss at init, the same batch
+                      at every level); start = mask * init.
+- random_ratios:      a uniformly random mask within each layer with the IMP mask's layer counts;
+                      start = mask * init (the init weights at their own positions): the IMP layer
+                      ratios without the IMP positions.
+- structured_inputs:  whole input dimensions (first-layer rows; input channels of a conv first
+                      layer) of each pruned module, `imp.prune-fraction` of the surviving ones per
+                      level (at least one kept), lowest L1 norm of their surviving weights first.
+- structured_units:   whole hidden units of each pruned module's hidden dense layers (the unit's
+                      incoming column and outgoing row), per layer, lowest L1 norm of the incoming
+                      weights first, at least one kept.
 
 "init" is the dense run's initialization, or its weights at the rewind point (late rewinding).
 Non-prunable leaves (biases, an unpruned critic) always start from init (fresh init for the
@@ -26,7 +46,7 @@ from typing import Callable
 import jax
 import jax.numpy as jnp
 
-from ticketlab.pruning.magnitude import global_score_mask, random_global_mask
+from ticketlab.pruning.magnitude import global_score_mask, keep_largest, prune_count, random_global_mask
 from ticketlab.pruning.masks import apply_mask
 from ticketlab.registry import Registry
 
@@ -49,6 +69,14 @@ class Inputs:
     """A freshly drawn init."""
     prunable: object
     keep: jax.Array
+    prev_start: object = None
+    """The chain's previous start params (init at level 1)."""
+    fraction: float = 0.2
+    """imp.prune-fraction (structured conditions prune this share of their structures)."""
+    rounding: str = "ceil"
+    """imp.prune-count."""
+    permute_values: str = "init"
+    """imp.permute-values: which values the permuted conditions permute (`init` or `previous`)."""
 
 
 @dataclass(frozen=True)
@@ -60,7 +88,16 @@ class Condition:
     """Inputs -> (mask, start params)."""
     label: str
     colour: str
+    source: str = "chain"
+    """What is scored: chain (its previous level, trained), dense (level 0, trained) or init."""
+    score: str | None = None
+    """A fixed score (snip, grasp, magnitude); None: imp.score."""
+    short: str = ""
+    """A short name for tables (the name itself when empty)."""
 
+
+SOURCES = ("chain", "dense", "init")
+PERMUTE_VALUES = ("init", "previous")
 
 CONDITIONS: Registry[Condition] = Registry("imp.conditions")
 
@@ -109,32 +146,127 @@ def _random_reinit(x: Inputs):
     return mask, apply_mask(x.fresh, mask)
 
 
-def _permuted(permute_mask: bool):
-    def derive(x: Inputs):
-        leaves, treedef = jax.tree_util.tree_flatten(x.init)
-        masks = treedef.flatten_up_to(imp_mask(x))
-        flags = treedef.flatten_up_to(x.prunable)
-        keys = jax.random.split(x.key, 2 * len(leaves))
-        new_masks, starts = [], []
-        for i, (w, m, pr) in enumerate(zip(leaves, masks, flags)):
-            if not pr:
-                new_masks.append(m)
-                starts.append(jnp.where(m, w, 0.0))
-                continue
-            target = permute_within_layer(keys[2 * i], m) if permute_mask else m
-            new_masks.append(target)
-            starts.append(place_permuted(keys[2 * i + 1], w, m, target))
-        return jax.tree_util.tree_unflatten(treedef, new_masks), jax.tree_util.tree_unflatten(treedef, starts)
+def permuted_values(x: Inputs):
+    """The values the permuted conditions draw from: the initialization at the surviving
+    positions (`init`, the default), or the chain's own previous start values (`previous`: from
+    level 2 on, the values it permuted in before)."""
+    return x.init if x.permute_values == "init" else x.prev_start
 
-    return derive
+
+def _per_layer(x: Inputs, mask, layer_fn):
+    """`layer_fn(mask_key, value_key, init_leaf, value_leaf, mask_leaf) -> (mask_leaf, start_leaf)`
+    on each prunable leaf of `mask`; non-prunable leaves keep their mask and start from init."""
+    leaves, treedef = jax.tree_util.tree_flatten(x.init)
+    values = treedef.flatten_up_to(permuted_values(x))
+    masks = treedef.flatten_up_to(mask)
+    flags = treedef.flatten_up_to(x.prunable)
+    keys = jax.random.split(x.key, 2 * len(leaves))
+    new_masks, starts = [], []
+    for i, (w, v, m, pr) in enumerate(zip(leaves, values, masks, flags)):
+        if not pr:
+            new_masks.append(m)
+            starts.append(jnp.where(m, w, 0.0))
+            continue
+        nm, st = layer_fn(keys[2 * i], keys[2 * i + 1], w, v, m)
+        new_masks.append(nm)
+        starts.append(st)
+    return jax.tree_util.tree_unflatten(treedef, new_masks), jax.tree_util.tree_unflatten(treedef, starts)
+
+
+def _permuted(permute_mask: bool):
+    def layer(mask_key, value_key, w, v, m):
+        target = permute_within_layer(mask_key, m) if permute_mask else m
+        return target, place_permuted(value_key, v, m, target)
+
+    return lambda x: _per_layer(x, imp_mask(x), layer)
+
+
+def _random_ratios(x: Inputs):
+    def layer(mask_key, value_key, w, v, m):
+        target = permute_within_layer(mask_key, m)
+        return target, jnp.where(target, w, 0.0)
+
+    return _per_layer(x, imp_mask(x), layer)
+
+
+def structures_kept(n: int, fraction: float, rounding: str) -> int:
+    """Structures (input dimensions, hidden units) left after one pruning step from `n`: the
+    pruning count of `imp.prune-count`, at least one kept."""
+    return max(min(n, 1), n - prune_count(n, fraction, rounding))
+
+
+def _prune_structures(scores, alive, x: Inputs):
+    """Bool vector: the surviving structures (alive) minus the lowest-scoring share of them."""
+    n = alive.shape[0]
+    table = jnp.array([structures_kept(k, x.fraction, x.rounding) for k in range(n + 1)], jnp.int32)
+    keep = table[jnp.sum(alive)]
+    return keep_largest(jnp.where(alive, scores, -jnp.inf), keep) & alive
+
+
+def _module_layers(tree, prunable) -> dict[str, list[str]]:
+    """For each module with prunable kernels, its layer names in order (conv_i, then dense_i)."""
+    out = {}
+    for module, layers in tree.items():
+        if not isinstance(layers, dict):
+            continue
+        names = [n for n in layers if isinstance(layers[n], dict) and prunable[module][n].get("kernel", False)]
+        order = sorted(names, key=lambda n: (not n.startswith("conv"), int(n.rsplit("_", 1)[1])))
+        if order:
+            out[module] = order
+    return out
+
+
+def _mutable_copy(mask):
+    """The same leaves in new containers (the structured conditions replace some)."""
+    return jax.tree_util.tree_map(lambda m: m, mask)
+
+
+def _structured_inputs(x: Inputs):
+    """Whole input dimensions of each pruned module's first layer, by the L1 norm of their
+    surviving weights (the scores are |w|)."""
+    mask = _mutable_copy(x.prev_mask)
+    for module, layers in _module_layers(x.prev_mask, x.prunable).items():
+        m, sc = x.prev_mask[module][layers[0]]["kernel"], x.scores[module][layers[0]]["kernel"]
+        axis = m.ndim - 2  # dense (in, out): rows; conv (h, w, in, out): input channels
+        other = tuple(a for a in range(m.ndim) if a != axis)
+        alive = jnp.any(m, axis=other)
+        kept = _prune_structures(jnp.sum(jnp.where(m, sc, 0.0), axis=other), alive, x)
+        shape = [1] * m.ndim
+        shape[axis] = -1
+        mask[module][layers[0]]["kernel"] = m & kept.reshape(shape)
+    return mask, apply_mask(x.init, mask)
+
+
+def _structured_units(x: Inputs):
+    """Whole hidden units of each pruned module's hidden dense layers, per layer, by the L1 norm
+    of their surviving incoming weights; a removed unit loses its incoming column and the next
+    layer's row (its bias stays, as biases are never pruned, but reaches nothing)."""
+    mask = _mutable_copy(x.prev_mask)
+    for module, layers in _module_layers(x.prev_mask, x.prunable).items():
+        dense = [n for n in layers if n.startswith("dense")]
+        for this, nxt in zip(dense[:-1], dense[1:]):
+            m, sc = mask[module][this]["kernel"], x.scores[module][this]["kernel"]
+            alive = jnp.any(m, axis=0) & jnp.any(mask[module][nxt]["kernel"], axis=1)
+            kept = _prune_structures(jnp.sum(jnp.where(m, sc, 0.0), axis=0), alive, x)
+            mask[module][this]["kernel"] = m & kept[None, :]
+            mask[module][nxt]["kernel"] = mask[module][nxt]["kernel"] & kept[:, None]
+    return mask, apply_mask(x.init, mask)
 
 
 for _condition in (
-    Condition("mask_weights", 0, _mask_weights, "mask/weights (ticket)", "#d62728"),
-    Condition("mask_permuted", 1, _permuted(False), "mask/permuted", "#1f77b4"),
-    Condition("permuted_permuted", 2, _permuted(True), "permuted/permuted", "#2ca02c"),
-    Condition("random_reinit", 3, _random_reinit, "random/re-init", "#7f7f7f"),
-    Condition("mask_reinit", 4, _mask_reinit, "mask/re-init", "#9467bd"),
+    Condition("mask_weights", 0, _mask_weights, "mask/weights (ticket)", "#d62728", short="ticket"),
+    Condition("mask_permuted", 1, _permuted(False), "mask/permuted", "#1f77b4", short="m/perm"),
+    Condition("permuted_permuted", 2, _permuted(True), "permuted/permuted", "#2ca02c", short="perm/perm"),
+    Condition("random_reinit", 3, _random_reinit, "random/re-init", "#7f7f7f", short="rand/reinit"),
+    Condition("mask_reinit", 4, _mask_reinit, "mask/re-init", "#9467bd", short="m/reinit"),
+    Condition("one_shot", 5, _mask_weights, "one-shot magnitude", "#ff7f0e", source="dense"),
+    Condition("snip", 6, _mask_weights, "SNIP at init", "#8c564b", source="init", score="snip"),
+    Condition("grasp", 7, _mask_weights, "GraSP at init", "#e377c2", source="init", score="grasp"),
+    Condition("random_ratios", 8, _random_ratios, "random (IMP layer ratios)", "#bcbd22", short="rand/ratios"),
+    Condition("structured_inputs", 9, _structured_inputs, "structured: input dims (L1)", "#17becf",
+              score="magnitude", short="struct/inputs"),
+    Condition("structured_units", 10, _structured_units, "structured: hidden units (L1)", "#393b79",
+              score="magnitude", short="struct/units"),
 ):
     register_condition(_condition)
 
@@ -146,12 +278,22 @@ def condition_id(name: str) -> int:
     return DENSE_ID if name == DENSE else CONDITIONS.get(name).id
 
 
+def short_name(name: str) -> str:
+    """A condition's name in tables: its short name, else the name itself."""
+    return (CONDITIONS.get(name).short or name) if name in CONDITIONS else name
+
+
 def style(name: str) -> tuple[str, str]:
     """(colour, label) of a condition for plots; black and the name itself for unknown ones."""
     if name in CONDITIONS:
         c = CONDITIONS.get(name)
         return c.colour, c.label
     return "black", name
+
+
+def score_name(condition: str, imp_score: str) -> str:
+    """The score a condition ranks weights by: its own fixed one, else `imp.score`."""
+    return CONDITIONS.get(condition).score or imp_score
 
 
 def next_level(condition: str, inputs: Inputs):
