@@ -19,7 +19,7 @@ CASES = [
     (["run", "cartpole-ppo", "--imp.scope", "critic"], "imp.scope: unknown 'critic'; allowed: actor, actor_critic"),
     (["run", "cartpole-ppo", "--imp.conditions", "mask_weights", "lucky"], "imp.conditions: unknown 'lucky'; allowed:"),
     (["run", "cartpole-ppo", "--levels", "0"], "levels: must be >= 1"),
-    (["run", "cartpole-ppo", "--algo", "evolution"], "algo: unknown 'evolution'; allowed: ppo, dqn, bc"),
+    (["run", "cartpole-ppo", "--algo", "evolution"], "algo: unknown 'evolution'; allowed: ppo, dqn, bc, custom"),
     (["run", "cartpole-bc", "--bc.loss", "mse"], "bc.loss: unknown 'mse'; allowed: cross_entropy, kl_gaussian, huber_value"),
     (["run", "cartpole-bc", "--bc.loss", "kl_gaussian"], "bc.loss: 'kl_gaussian' does not fit CartPole-v1's discrete actions; allowed: cross_entropy, huber_value"),
     (["run", "cartpole-bc", "--bc.expert", "nope"], "bc.expert: unknown 'nope'; allowed: cartpole-ppo, acrobot-ppo, mazegrid-dqn, cartpole-dqn, pendulum-ppo, "
@@ -80,6 +80,7 @@ CASES = [
     (["run", "hopper-bullet-ppo", "--imp.score", "snip"], "imp.score: snip needs the agent's loss on a batch, which host-side environments do not offer; allowed: magnitude"),
     (["run", "hopper-bullet-ppo", "--imp.conditions", "mask_weights", "snip", "grasp"], "imp.conditions: snip, grasp need the agent's loss on a batch, which host-side environments do not offer; allowed: mask_weights, mask_permuted, permuted_permuted, random_reinit, mask_reinit, one_shot, random_ratios, structured_inputs, structured_units"),
     (["run", "cartpole-ppo", "--imp.permute-values", "last"], "imp.permute-values: unknown 'last'; allowed: init, previous"),
+    (["run", "cartpole-ppo", "--log", "tensorbored"], "log: unknown 'tensorbored'; allowed: tensorboard, wandb"),
     (["frobnicate"], "command: unknown 'frobnicate'; allowed: run, sweep, status, expert, compare, plot, play, presets"),
 ]
 

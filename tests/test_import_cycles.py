@@ -176,8 +176,8 @@ LAYERS = (
     ("analysis", "validate"),
     ("imp",),
     ("experiments",),
-    ("plots", "progress", "status", "play", "launch"),
-    ("cli_args", "cli"),
+    ("plots", "progress", "status", "play", "launch", "trackers"),
+    ("tickets", "cli_args", "cli"),
 )
 """Layers, bottom up: a module may import its own layer and the ones below, never one above."""
 

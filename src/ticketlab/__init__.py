@@ -4,7 +4,10 @@ The registries are the public way to extend it; each addition is one entry:
 `register_env` (a gymnax-API environment), `register_agent`, `register_condition`,
 `register_score` (a pruning score), `register_init` (an init scheme), `register_torso`.
 `run(cfg)` runs (or resumes) an experiment; `preset(name)` gives the paper's configs.
+`find_tickets(init=, train=, ...)` runs IMP on a training function of your own (`TrainResult`,
+`apply_mask`, `masked`), through the same engine; `plot(run)` and `report(run)` read any run.
 """
+from ticketlab.agents.custom import TrainResult
 from ticketlab.agents.registry import AGENTS, register_agent
 from ticketlab.config import ExperimentConfig
 from ticketlab.envs.registry import ENVS, make_env, register_env
@@ -13,10 +16,14 @@ from ticketlab.networks.init import INIT_SCHEMES, register_init
 from ticketlab.networks.torsos import TORSOS, register_torso
 from ticketlab.presets import preset
 from ticketlab.pruning.conditions import CONDITIONS, PAPER_CONDITIONS, Condition, register_condition
+from ticketlab.pruning.masked_optimizer import masked
+from ticketlab.pruning.masks import apply_mask
 from ticketlab.pruning.scores import SCORES, Score, register_score
+from ticketlab.tickets import find_tickets, plot, report
 
 __all__ = [
     "AGENTS", "CONDITIONS", "Condition", "ENVS", "ExperimentConfig", "INIT_SCHEMES", "PAPER_CONDITIONS", "SCORES",
     "Score", "TORSOS", "make_env", "preset", "register_agent", "register_condition", "register_env",
-    "register_init", "register_score", "register_torso", "run",
+    "register_init", "register_score", "register_torso", "run", "find_tickets", "TrainResult", "apply_mask",
+    "masked", "plot", "report",
 ]

@@ -9,8 +9,8 @@ from pathlib import Path
 import jax
 
 from ticketlab import paths
-from ticketlab.agents.registry import AGENTS
-from ticketlab.cli_args import USAGE, int_option, options, parse_run_args, pop_option, split_sweep
+from ticketlab.agents.registry import AGENTS, run_spec
+from ticketlab.cli_args import USAGE, int_option, options, parse_run_args, pop_option, pop_values, split_sweep
 from ticketlab.config import canonical_torso, from_dict
 from ticketlab.envs import mazegrid
 from ticketlab.envs.registry import make_env
@@ -30,6 +30,7 @@ from ticketlab.progress import LevelProgress, closing_table
 from ticketlab.pruning.conditions import CONDITIONS
 from ticketlab.status import find_runs, format_status, run_status
 from ticketlab.validate import validate
+from ticketlab.trackers import Trackers, check_trackers
 from ticketlab.workers import WorkerDied, check_workers
 
 
@@ -46,11 +47,22 @@ def cmd_run(args: list[str]) -> int:
     wait = "--wait" in args
     workers, rest = pop_option([a for a in args if a != "--wait"], "--workers", "auto")
     workers = check_workers(workers)
+    logs, rest = pop_values(rest, "--log")
+    check_trackers(logs)
     configs = [parse_run_args(a) for a in split_sweep(rest)]  # every config valid before any run
     for cfg in configs:
-        with LevelProgress(cfg) as progress:
-            run = run_experiment(cfg, on_level=progress.on_level, argv=["ticketlab", "run", *args], wait=wait,
-                                 workers=workers, in_process=False)
+        trackers = Trackers(logs, paths.run_dir(cfg), cfg, run_spec(cfg).obs_names)
+
+        try:
+            with LevelProgress(cfg) as progress:
+                def on_level(level, rows, resumed):
+                    progress.on_level(level, rows, resumed)
+                    trackers.on_level(level, rows, resumed)
+
+                run = run_experiment(cfg, on_level=on_level, argv=["ticketlab", "run", *args], wait=wait,
+                                     workers=workers, in_process=False)
+        finally:
+            trackers.close()
         figures = plot_run(run)
         closing_table(run, figures)
     return 0

@@ -15,7 +15,7 @@ from ticketlab.validate import validate
 
 USAGE = """usage:
   ticketlab run PRESET [--scale demo|paper] [--seeds N] [--levels N] [--init.input-scale X] ... [--wait]
-                [--workers N|auto] [--block-seeds K]
+                [--workers N|auto] [--block-seeds K] [--log tensorboard|wandb ...]
   ticketlab run cartpole-bc --student.hidden 128,128 256,256     (several sizes: a sweep)
   ticketlab expert RL_PRESET [--out runs] [--threshold X] [--seeds N] [--steps N] [--torso T] [--scale S]
   ticketlab compare RUN_DIR RUN_DIR ... [--x percent|weights] [--conditions C ...] [--out FILE]
@@ -30,6 +30,24 @@ USAGE = """usage:
 `ticketlab run PRESET --help` lists every field with its documentation."""
 
 WIDTHS = re.compile(r"^\d+(,\d+)*$")
+
+
+def pop_values(args: list[str], flag: str) -> tuple[list[str], list[str]]:
+    """Take `--flag A B ...` (one or more values up to the next flag) out of args."""
+    rest, values, i = [], [], 0
+    while i < len(args):
+        if args[i] == flag:
+            j = i + 1
+            while j < len(args) and not args[j].startswith("--"):
+                values.append(args[j])
+                j += 1
+            if j == i + 1:
+                raise ConfigError(flag.lstrip("-"), "needs a value")
+            i = j
+            continue
+        rest.append(args[i])
+        i += 1
+    return values, rest
 
 
 def pop_scale(args: list[str]) -> tuple[str, list[str]]:

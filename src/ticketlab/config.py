@@ -254,12 +254,36 @@ class IMPConfig:
 
 
 @dataclass(frozen=True)
+class CustomConfig:
+    """A training function of your own (`ticketlab.find_tickets`, algo custom): where its functions
+    are, and what the store and the figures need to know of it."""
+
+    init: str = ""
+    """`module:name` of `init(key) -> params`."""
+    train: str = ""
+    """`module:name` of `train(key, params, mask) -> TrainResult` (pure; jit- and vmap-able)."""
+    loss: str = ""
+    """`module:name` of `loss(key, params, mask) -> scalar` ("" none): the batch loss that
+    gradient-based scores and the snip and grasp conditions differentiate."""
+    prune: tuple[str, ...] = ("actor",)
+    """Top-level subtrees of the params whose weights (leaves of two or more dimensions) are pruned."""
+    obs_names: tuple[str, ...] = ()
+    """Names of the input dimensions, in the first layer's order."""
+    return_floor: float = 0.0
+    """Worst possible return (the floor of normalized plots)."""
+    env_steps: int = 0
+    """Environment steps one training run takes (for tables; 0: unknown)."""
+    settings: str = ""
+    """Your function's own hyper-parameters as JSON: hashed, so a run directory holds one setting."""
+
+
+@dataclass(frozen=True)
 class ExperimentConfig:
     name: str = "cartpole-ppo"
     """Run name: the prefix of the run directory."""
     algo: str = "ppo"
-    """Learning paradigm: ppo or dqn (reinforcement learning), or bc (behavioural cloning by policy
-    distillation from an expert)."""
+    """Learning paradigm: ppo or dqn (reinforcement learning), bc (behavioural cloning by policy
+    distillation from an expert), or custom (a training function of your own, see CustomConfig)."""
     seeds: int = 4
     """Independent seeds (0 .. seeds-1); a level's runs train in blocks (see block_seeds)."""
     levels: int = 10
@@ -275,6 +299,7 @@ class ExperimentConfig:
     bc: BCConfig = field(default_factory=BCConfig)
     student: StudentConfig = field(default_factory=StudentConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
+    custom: CustomConfig = field(default_factory=CustomConfig)
     block_seeds: int = 0
     """Seeds per block (0: all seeds). A level's runs train in blocks, one compiled call each: at
     level 0 one per group of `block_seeds` seeds, later one per (condition, group). Blocks run in

@@ -11,6 +11,10 @@ class ConfigError(ValueError):
         self.field = field
 
 
+class MaskError(ConfigError):
+    """A training program returned params with a nonzero pruned weight: it does not apply the mask."""
+
+
 class ExpertError(RuntimeError):
     """A behavioural-cloning expert could not be had: it never reached its threshold."""
 

@@ -18,9 +18,8 @@ from ticketlab.agents.evaluate import epsilon_greedy_actor, evaluate_episodes, p
 from ticketlab.agents.experts import Expert, load_expert, save_expert
 from ticketlab.agents.heads import head_for
 from ticketlab.agents.host_runs import host_returns
-from ticketlab.agents.registry import AGENTS
+from ticketlab.agents.registry import AGENTS, run_spec
 from ticketlab.config import ExperimentConfig
-from ticketlab.envs.registry import env_spec
 from ticketlab.errors import ConfigError, ExpertError
 from ticketlab.imp.driver import run_experiment
 from ticketlab.imp.results import load_metrics
@@ -85,7 +84,7 @@ def train_expert(preset_name: str, out: str, threshold: float, seeds: int, steps
             f"{threshold:g} in {total:,} steps over {seeds} seeds ({run_dir}); train longer "
             f"(--bc.expert-steps), add --bc.expert-seeds, or lower --bc.expert-threshold"
         )
-    spec = env_spec(cfg.env)
+    spec = run_spec(cfg)
     acting = AGENTS.get(cfg.algo).acting(cfg, spec)
     params = store.load_tree(paths.tree_file(run_dir, 0, best["seed"], "dense", "best"))[acting.module]
     mean_return = reevaluate(spec, acting, params, seed=best["seed"])

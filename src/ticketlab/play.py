@@ -10,10 +10,9 @@ import jax.numpy as jnp
 import numpy as np
 
 from ticketlab import paths, store
-from ticketlab.agents.registry import AGENTS
+from ticketlab.agents.registry import AGENTS, run_spec
 from ticketlab.envs.base import EnvSpec
 from ticketlab.envs.encodings import encode, encoder_params
-from ticketlab.envs.registry import env_spec
 from ticketlab.errors import ConfigError
 from ticketlab.imp.keys import DATA, run_key
 from ticketlab.imp.rundir import load_run_config
@@ -46,7 +45,7 @@ def trained_policy(run: Path, level: int, seed: int, condition: str, epsilon: fl
     if not best.exists():
         raise ConfigError("level/seed/condition", f"{run} has no trained params for level {level}, seed {seed}, "
                           f"{condition} ({best.name} missing)")
-    spec = env_spec(cfg.env)
+    spec = run_spec(cfg)
     if spec.backend != "jax":
         raise ConfigError("run", f"{spec.id} steps on the host; play runs gymnax environments only")
     acting = AGENTS.get(cfg.algo).acting(cfg, spec)

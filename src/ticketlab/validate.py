@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import functools
 
-from ticketlab.agents.registry import AGENTS
+from ticketlab.agents.registry import AGENTS, run_spec
 from ticketlab.config import ExperimentConfig
 from ticketlab.agents.distill_losses import LOSSES
-from ticketlab.envs.registry import action_kind, canonical_id, env_spec
+from ticketlab.envs.registry import action_kind, canonical_id
 from ticketlab.errors import ConfigError, check_choice, check_positive
 from ticketlab.networks.init import INIT_SCHEMES
 from ticketlab.networks.network import ACTIVATIONS, MEAN_ACTIVATIONS
@@ -33,7 +33,7 @@ def validate(cfg: ExperimentConfig) -> ExperimentConfig:
     if not cfg.name or "/" in cfg.name:
         raise ConfigError("name", f"must be a non-empty name without '/', got {cfg.name!r}")
     agent = AGENTS.get(cfg.algo)
-    spec = env_spec(cfg.env)
+    spec = run_spec(cfg)
     if spec.encoder is not None and not agent.applies_encoders:
         encoders = "/".join(n.upper() for n, a in AGENTS.items() if a.applies_encoders)
         raise ConfigError("env.encoding", f"{cfg.env.encoding} is applied by the {encoders} agent; algo "
@@ -41,8 +41,9 @@ def validate(cfg: ExperimentConfig) -> ExperimentConfig:
     if spec.backend == "host" and agent.host_train is None:
         raise ConfigError("env.name", f"{spec.id} steps on the host, which algo {cfg.algo} does not support; "
                           f"allowed: {', '.join(n for n, a in AGENTS.items() if a.host_train)}")
-    _validate_preset_actions(cfg, spec)
-    _validate_network(cfg, spec, agent)
+    if agent.spec is None:  # (an agent that declares its own facts builds no ticketlab network)
+        _validate_preset_actions(cfg, spec)
+        _validate_network(cfg, spec, agent)
     agent.validate(cfg, spec)
     _validate_imp(cfg, agent, spec)
     if agent.needs_expert:

@@ -66,6 +66,11 @@ class AgentDef:
     applies_encoders: bool = False
     """Whether the agent applies an environment's agent-side encoder (MazeGrid's rgb, entangled)."""
     supports_dropout: bool = False
+    spec: Callable | None = None
+    """cfg -> EnvSpec for agents that step no ticketlab environment (a training function of your
+    own declares its facts); None: the environment cfg.env names."""
+    prunable: Callable | None = None
+    """(params, cfg) -> tree of bools, where pruning applies; None: the kernels of imp.scope's modules."""
     host_train: Callable | None = None
     """(Agent) -> train_batch for host-side (Gymnasium) environments: `train_batch(stacked RunKeys,
     stacked start params, stacked masks) -> stacked TrainOutput`, the environments stepping in

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 
-from ticketlab.agents import bc, bc_host, dqn, ppo, ppo_host
+from ticketlab.agents import bc, bc_host, custom, dqn, ppo, ppo_host
 from ticketlab.agents.base import AgentDef
+from ticketlab.envs.base import EnvSpec
+from ticketlab.envs.registry import env_spec
 from ticketlab.registry import Registry
 
 AGENTS: Registry[AgentDef] = Registry("algo")
@@ -18,3 +20,11 @@ def register_agent(agent: AgentDef, *, replace: bool = False) -> AgentDef:
 register_agent(dataclasses.replace(ppo.AGENT, host_train=ppo_host.make_host_train))
 register_agent(dqn.AGENT)
 register_agent(dataclasses.replace(bc.AGENT, host_train=bc_host.make_host_train))
+register_agent(custom.AGENT)
+
+
+def run_spec(cfg) -> EnvSpec:
+    """The environment facts of a run: those its agent declares (a training function of your own),
+    else the environment cfg.env names."""
+    agent = AGENTS.get(cfg.algo)
+    return agent.spec(cfg) if agent.spec else env_spec(cfg.env)

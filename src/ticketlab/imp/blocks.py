@@ -20,6 +20,7 @@ from ticketlab import paths, store
 from ticketlab.agents.output import RunKeys
 from ticketlab.analysis.summaries import level_summary
 from ticketlab.config import from_dict
+from ticketlab.errors import MaskError
 from ticketlab.imp.completion import log_event, seed_complete
 from ticketlab.imp.experiment import Experiment, build
 from ticketlab.imp.faults import inject_faults, kill_worker_after_write
@@ -27,7 +28,7 @@ from ticketlab.imp.keys import DATA, FRESH_INIT, INIT, NEXT_LEVEL, SCORE_BATCH, 
 from ticketlab.imp.layout import Block
 from ticketlab.pruning.conditions import CONDITIONS, DENSE
 from ticketlab.pruning.magnitude import count_after_levels
-from ticketlab.pruning.masks import ones_mask, prunable_total
+from ticketlab.pruning.masks import leaf_paths, ones_mask, prunable_total
 
 
 def _stack(trees):
@@ -87,6 +88,23 @@ def derived_starts(exp: Experiment, run: Path, level: int, jobs) -> tuple[list, 
     return masks, starts
 
 
+def check_mask_respected(exp: Experiment, out, mask, where: str) -> None:
+    """Refuse a training program whose trained params hold a nonzero pruned weight (one that
+    forgot to apply the mask), naming the leaves, before anything of the block is written."""
+    def regrown(params, m):  # finite and nonzero where pruned (a run gone NaN fails as its own kind)
+        pruned = np.asarray(params)[~np.asarray(m)]
+        return bool(np.any(np.isfinite(pruned) & (pruned != 0)))
+
+    bad = [path for path, pr, m, best, final in zip(
+        leaf_paths(mask), jax.tree_util.tree_leaves(exp.prunable), jax.tree_util.tree_leaves(mask),
+        jax.tree_util.tree_leaves(out.best_params), jax.tree_util.tree_leaves(out.final_params))
+        if pr and (regrown(best, m) or regrown(final, m))]
+    if bad:
+        raise MaskError("train", f"pruned weights are nonzero after training ({where}) in {', '.join(bad)}; apply "
+                        f"the mask in the forward pass and after every optimizer step (ticketlab.apply_mask, "
+                        f"ticketlab.masked)")
+
+
 def nonfinite_reason(out) -> str | None:
     """Why a run's output cannot seed the next level (NaN or inf anywhere), or None."""
     for name, tree in (("best params", out.best_params), ("final params", out.final_params)):
@@ -144,6 +162,8 @@ def train_block(exp: Experiment, run: Path, block: Block) -> list[int]:
     inject_faults(jobs, block.level, starts)
     out = exp.train_batch(run_keys(jobs, block.level), _stack(starts), _stack(masks))
     outputs = _unstack(jax.device_get(out), len(jobs))
+    for (seed, condition), mask, output in list(zip(jobs, masks, outputs))[:len(block.jobs)]:
+        check_mask_respected(exp, output, mask, f"level {block.level}, seed {seed}, {condition}")
     seconds = time.perf_counter() - start_time
     failed = []
     for (seed, condition), mask, start, output in list(zip(jobs, masks, starts, outputs))[:len(block.jobs)]:

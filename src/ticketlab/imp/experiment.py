@@ -9,10 +9,9 @@ import jax
 import jax.numpy as jnp
 
 from ticketlab.agents.base import Agent, AgentDef
-from ticketlab.agents.registry import AGENTS
+from ticketlab.agents.registry import AGENTS, run_spec
 from ticketlab.config import ExperimentConfig
 from ticketlab.envs.base import EnvSpec
-from ticketlab.envs.registry import env_spec
 from ticketlab.errors import ConfigError
 from ticketlab.pruning.conditions import Inputs, next_level, score_name
 from ticketlab.pruning.masks import prunable_tree
@@ -34,10 +33,12 @@ class Experiment:
     _init: Any = None
 
     def init_batch(self, keys):
-        """`agent.init` of each key, stacked along a leading axis (one compiled, vmapped call)."""
+        """`agent.init` of each key, stacked along a leading axis: one compiled call per key, not a
+        vmapped one (the same values; a vmapped init with LAPACK calls, e.g. orthogonal kernels,
+        hung the process now and then on CPU with jax 0.10.2, a batched QR in XLA's threads)."""
         if self._init is None:
-            self._init = jax.jit(jax.vmap(self.agent.init))
-        return self._init(jnp.stack(keys))
+            self._init = jax.jit(self.agent.init)
+        return jax.tree_util.tree_map(lambda *xs: jnp.stack(xs), *[self._init(k) for k in keys])
 
     def derive(self, condition: str) -> Callable:
         """`(keys, scored, derivatives, prev_mask, prev_start, init, fresh, keep) -> (mask, start)`:
@@ -73,12 +74,13 @@ class Experiment:
 
 def build(cfg: ExperimentConfig, expert=None) -> Experiment:
     """The experiment of `cfg`; `expert` is the resolved teacher of agents that need one."""
-    spec = env_spec(cfg.env)
+    spec = run_spec(cfg)
     agent_def = AGENTS.get(cfg.algo)
     if agent_def.needs_expert and expert is None:
         raise ConfigError("bc.expert", "this agent needs a resolved expert; run it through ticketlab.experiments.run")
     agent = agent_def.build(cfg, spec, expert)
-    prunable = prunable_tree(jax.eval_shape(agent.init, jax.random.PRNGKey(0)), cfg.imp.scope)
+    shapes = jax.eval_shape(agent.init, jax.random.PRNGKey(0))
+    prunable = agent_def.prunable(shapes, cfg) if agent_def.prunable else prunable_tree(shapes, cfg.imp.scope)
     if spec.backend == "jax":
         train_batch = jax.jit(jax.vmap(agent.train))
     else:

@@ -13,11 +13,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from ticketlab.envs.registry import env_spec  # noqa: E402
-
-def run_spec(cfg):
-    """The environment spec of a run's config (its floor, observation names, image layout)."""
-    return env_spec(cfg.env)
+from ticketlab.agents.registry import run_spec  # noqa: E402,F401  (a run's floor, observation names, image layout)
+from ticketlab.pruning.conditions import CONDITIONS  # noqa: E402
 
 
 def chains(rows: list[dict]) -> dict[str, list[dict]]:
@@ -27,7 +24,9 @@ def chains(rows: list[dict]) -> dict[str, list[dict]]:
     for r in rows:
         if r["condition"] != "dense":
             out[r["condition"]].append(r)
-    return {c: dense + sorted(rs, key=lambda r: r["level"]) for c, rs in out.items()} or ({"dense": dense} if dense else {})
+    order = {name: i for i, name in enumerate(CONDITIONS.names())}  # legends in the registry's order
+    ordered = sorted(out, key=lambda c: (order.get(c, len(order)), c))
+    return {c: dense + sorted(out[c], key=lambda r: r["level"]) for c in ordered} or ({"dense": dense} if dense else {})
 
 
 def by_level(rows: list[dict], value) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

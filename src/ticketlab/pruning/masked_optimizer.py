@@ -1,7 +1,8 @@
-"""The second enforcement of the mask: after every optimizer step, pruned weights are set to zero.
+"""The second enforcement of the mask: an optimizer whose steps never move a pruned weight.
 
 (The first is in the forward pass: losses apply `params * mask` before calling the network, so
-pruned weights also get zero gradient.)
+pruned weights also get zero gradient.) `masked(tx, mask)` is public (`ticketlab.masked`): the
+one line a training loop of your own needs; the built-in agents step through it too.
 """
 from __future__ import annotations
 
@@ -23,7 +24,20 @@ def adam(lr, max_grad_norm: float | None = None, weight_decay: float = 0.0,
     return parts[0] if len(parts) == 1 else optax.chain(*parts)
 
 
+def masked(tx: optax.GradientTransformation, mask) -> optax.GradientTransformation:
+    """`tx` that sees zero gradients at the pruned weights (so its moments there stay exactly zero)
+    and returns zero updates there (so pruned weights that start at zero stay exactly zero, weight
+    decay included). `mask` is a bool tree of the params' structure (`True`: kept)."""
+
+    def update(updates, state, params=None):
+        updates, state = tx.update(apply_mask(updates, mask), state, params)
+        return apply_mask(updates, mask), state
+
+    return optax.GradientTransformation(tx.init, update)
+
+
 def masked_step(tx: optax.GradientTransformation, grads, opt_state, params, mask):
-    """One optimizer step whose result keeps every pruned weight exactly zero."""
-    updates, opt_state = tx.update(grads, opt_state, params)
+    """One step of `masked(tx, mask)`; the result is masked once more, so every pruned weight is
+    exactly zero after it whatever the params held before."""
+    updates, opt_state = masked(tx, mask).update(grads, opt_state, params)
     return apply_mask(optax.apply_updates(params, updates), mask), opt_state
