@@ -23,6 +23,7 @@ def local_store(tmp_path_factory):
     return out
 
 
+@pytest.mark.slow
 def test_ray_two_node_cluster_spreads_tasks_retries_and_matches_local(tmp_path, local_store, monkeypatch):
     monkeypatch.setenv("TICKETLAB_FAULT_FAIL_ONCE", str(tmp_path / "failed-once"))  # inherited by the workers
     with two_node_ray(monkeypatch):
@@ -57,6 +58,7 @@ def test_ray_task_failing_after_its_retries_is_reported(tmp_path, monkeypatch, c
     assert "failed task: seeds [0]:" in shown and "injected failure" in shown
 
 
+@pytest.mark.slow
 def test_submitit_local_cluster_matches_local(tmp_path, local_store):
     pytest.importorskip("submitit")
     out = tmp_path / "runs"
