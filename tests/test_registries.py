@@ -49,6 +49,10 @@ def test_a_new_condition_cannot_take_an_existing_id():
     with pytest.raises(ValueError, match="id 2 is taken"):
         register_condition(Condition("mine", 2, CONDITIONS.get("mask_weights").derive, "mine", "black"))
     assert "mine" not in CONDITIONS
+    with pytest.raises(ValueError, match=r"^condition source 'trained'; allowed: chain, dense, init$"):
+        register_condition(Condition("mine", 99, CONDITIONS.get("mask_weights").derive, "mine", "black",
+                                     source="trained"))
+    assert "mine" not in CONDITIONS
 
 
 def test_unknown_names_give_one_line_errors():

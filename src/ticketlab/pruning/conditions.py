@@ -106,6 +106,8 @@ def register_condition(condition: Condition, *, replace: bool = False) -> Condit
     taken = {c.id: n for n, c in CONDITIONS.items() if n != condition.name}
     if condition.id in taken or condition.id == DENSE_ID:
         raise ValueError(f"condition id {condition.id} is taken ({taken.get(condition.id, DENSE)})")
+    if condition.source not in SOURCES:
+        raise ValueError(f"condition source {condition.source!r}; allowed: {', '.join(SOURCES)}")
     return CONDITIONS.register(condition.name, condition, replace=replace)
 
 
