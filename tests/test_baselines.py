@@ -16,7 +16,7 @@ from ticketlab.plots import plot_run
 from ticketlab.pruning.conditions import CONDITIONS, Inputs, next_level, structures_kept
 from ticketlab.pruning.magnitude import count_after_levels, global_magnitude_mask
 from ticketlab.pruning.masks import prunable_total
-from ticketlab.pruning.scores import SCORES, Derivatives, loss_derivatives
+from ticketlab.pruning.scores import SCORES, loss_derivatives
 
 from conftest import tiny_config
 from test_magnitude import PRUNABLE, ones, tree
