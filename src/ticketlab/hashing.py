@@ -13,11 +13,12 @@ NOT_HASHED = ("name", "levels", "out")
 (block_seeds is hashed: which runs share a compiled call changes their numbers in the last bits.)"""
 
 
-def _flatten(d: dict, prefix: str = "") -> dict:
+def flatten(d: dict, prefix: str = "") -> dict:
+    """A nested config dict as one level of dotted keys (`init.input_scale`), tuples as lists."""
     out = {}
     for key, value in d.items():
         if isinstance(value, dict):
-            out.update(_flatten(value, f"{prefix}{key}."))
+            out.update(flatten(value, f"{prefix}{key}."))
         else:
             out[f"{prefix}{key}"] = list(value) if isinstance(value, tuple) else value
     return out
@@ -25,8 +26,8 @@ def _flatten(d: dict, prefix: str = "") -> dict:
 
 def hashed_fields(cfg: ExperimentConfig) -> dict:
     """The fields that identify a run: those that differ from the defaults, minus NOT_HASHED."""
-    defaults = _flatten(to_dict(ExperimentConfig()))
-    values = _flatten(to_dict(cfg))
+    defaults = flatten(to_dict(ExperimentConfig()))
+    values = flatten(to_dict(cfg))
     return {k: v for k, v in sorted(values.items()) if k not in NOT_HASHED and defaults.get(k) != v}
 
 

@@ -1,4 +1,5 @@
-"""Terminal output of `ticketlab run`: a progress bar over levels and a closing results table."""
+"""Terminal output of `ticketlab run`: a progress bar over levels and a closing results table
+with the statistics of the ticket effect."""
 from __future__ import annotations
 
 import statistics
@@ -8,7 +9,11 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
+from ticketlab.agents.registry import run_spec
+from ticketlab.analysis.ticket_stats import (REPS, THRESHOLD, failed_count, finished_seeds, format_retention,
+                                            sample_sd, ticket_stats, with_failures)
 from ticketlab.imp.results import load_metrics
+from ticketlab.imp.rundir import load_run_config
 from ticketlab.pruning.conditions import CONDITIONS, short_name, style
 
 console = Console(stderr=False)
@@ -49,8 +54,24 @@ class LevelProgress:
         self.progress.update(self.task, advance=1, latest=f"L{level} ({tag}): {latest}")
 
 
+def return_cell(values: list[float], failed: int, at_own: str = "") -> str:
+    """`mean ± sd` (sd with ddof = 1; none for one seed) of a cell's best returns, a failed run
+    counting as the floor return, and how many of its seeds failed: `250.0 ± 288.7, failed (2 of
+    4 seeds)`."""
+    if not values:
+        return ""
+    sd = sample_sd(values)
+    text = f"{statistics.mean(values):.1f}" + (f" ± {sd:.1f}" if sd is not None else "") + at_own
+    return text + (f", failed ({failed} of {len(values)} seeds)" if failed else "")
+
+
 def closing_table(run: Path, figures: list[Path]) -> None:
-    rows = load_metrics(run)
+    """The mean ± sd best return per level and condition, then the row `≥95% of dense at`:
+    per condition the sparsest level whose mean normalized return still reaches 95 % of dense,
+    with its 95 % bootstrap CI over seeds (`analysis.ticket_stats`). A failed chain scores the
+    floor return at its level and every later one and is counted in its cells."""
+    floor = run_spec(load_run_config(run)).return_floor
+    rows = with_failures(load_metrics(run, include_failed=True), finished_seeds(run), floor)
     present = {r["condition"] for r in rows}
     conditions = [c for c in CONDITIONS.names() if c in present] + sorted(present - set(CONDITIONS.names()) - {"dense"})
     table = Table(title=f"best evaluation return, mean ± sd over seeds  ({run})")
@@ -63,15 +84,24 @@ def closing_table(run: Path, figures: list[Path]) -> None:
         density = statistics.mode(round(r["density"], 4) for r in at)  # the IMP count's (structured chains differ)
         cells = []
         for c in ["dense", *conditions]:
-            vals = [r["best_return"] for r in at if r["condition"] == c]
-            own = statistics.mean(r["density"] for r in at if r["condition"] == c) if vals else density
+            own_rows = [r for r in at if r["condition"] == c]
+            own = statistics.mean(r["density"] for r in own_rows) if own_rows else density
             at_own = f" @ {100 * own:.1f}%" if abs(own - density) > 5e-4 else ""
-            cells.append(f"{statistics.mean(vals):.1f} ± {statistics.pstdev(vals):.1f}{at_own}" if vals else "")
+            cells.append(return_cell([r["best_return"] for r in own_rows], failed_count(own_rows), at_own))
         table.add_row(str(level), f"{100 * density:.1f}%", *cells)
+    stats = ticket_stats(rows, floor).retention if conditions else {}
+    if stats:
+        table.add_section()
+        table.add_row(f"≥{100 * THRESHOLD:.0f}%", "of dense at", "",
+                      *[format_retention(stats[c]) if c in stats else "" for c in conditions])
     table_console.print(table)
     named = [c for c in conditions if short_name(c) != c]
     if named:
         table_console.print(", ".join(f"{short_name(c)} = {style(c)[1]}" for c in named))
+    if stats:
+        table_console.print(f"≥{100 * THRESHOLD:.0f}% of dense at: the fewest weights left at which the mean over seeds of "
+                            f"(R - floor) / (dense mean - floor), floor {floor:g}, is still >= {THRESHOLD} "
+                            f"(95% CI: stratified bootstrap over seeds, {REPS:,} resamples)")
     table_console.print(f"results: {run / 'results.csv'}")
     for png in figures:
         table_console.print(f"figure:  {png}  (+ .pdf)")

@@ -11,12 +11,12 @@ from ticketlab.errors import ConfigError
 from ticketlab.imp.results import load_metrics
 from ticketlab.imp.rundir import load_run_config
 from ticketlab.plots import images
-from ticketlab.plots.common import run_spec, save_figure
+from ticketlab.plots.common import run_spec, save_figure, ticket_rows
 from ticketlab.plots.inputs import input_dimension_figure
 from ticketlab.plots.layers import layer_density_figure
 from ticketlab.plots.ticket import ticket_figure
 
-__all__ = ["plot_run", "save_figure", "ImageInput"]
+__all__ = ["plot_run", "figure_makers", "ticket_rows", "save_figure", "ImageInput"]
 
 STRUCTURED_INPUTS = "structured_inputs"
 
@@ -37,10 +37,14 @@ def plot_run(run: Path) -> list[Path]:
     if not rows:
         raise ConfigError("run", f"{run} has no finished level yet; run it first")
     out = paths.figures_dir(run)
-    written = []
-    for name, make in (("ticket", ticket_figure), *_input_figures(cfg, rows), ("layer_density", layer_density_figure)):
-        written.append(save_figure(make(rows, cfg), out / name))
-    return written
+    scored = ticket_rows(run)
+    return [save_figure(make(scored if name == "ticket" else rows, cfg), out / name)
+            for name, make in figure_makers(cfg, rows)]
+
+
+def figure_makers(cfg, rows) -> list[tuple[str, object]]:
+    """(file stem, make(rows, cfg) -> Figure) of every figure of a run, in `plot_run`'s order."""
+    return [("ticket", ticket_figure), *_input_figures(cfg, rows), ("layer_density", layer_density_figure)]
 
 
 def _input_figures(cfg, rows):

@@ -14,6 +14,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from ticketlab.agents.registry import run_spec  # noqa: E402,F401  (a run's floor, observation names, image layout)
+from ticketlab.analysis.ticket_stats import finished_seeds, with_failures  # noqa: E402
+from ticketlab.imp.results import load_metrics  # noqa: E402
+from ticketlab.imp.rundir import load_run_config  # noqa: E402
 from ticketlab.pruning.conditions import CONDITIONS  # noqa: E402
 
 
@@ -29,15 +32,24 @@ def chains(rows: list[dict]) -> dict[str, list[dict]]:
     return {c: dense + sorted(out[c], key=lambda r: r["level"]) for c in ordered} or ({"dense": dense} if dense else {})
 
 
+def ticket_rows(run: Path) -> list[dict]:
+    """The rows that return figures draw: every finished run, and a failed chain scoring the
+    floor return at its level and at every later one its seed finished (never dropped from the
+    means; analysis/ticket_stats.py)."""
+    floor = run_spec(load_run_config(run)).return_floor
+    return with_failures(load_metrics(run, include_failed=True), finished_seeds(run), floor)
+
+
 def by_level(rows: list[dict], value) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(levels, mean density, mean value, std value) over seeds for each level."""
+    """(levels, mean density, mean value, sd value) over seeds for each level (sample sd,
+    ddof = 1; 0 for a single seed)."""
     groups = defaultdict(list)
     for r in rows:
         groups[r["level"]].append(r)
     levels = np.array(sorted(groups))
     dens = np.array([np.mean([r["density"] for r in groups[lv]]) for lv in levels])
     vals = [[value(r) for r in groups[lv]] for lv in levels]
-    return levels, dens, np.array([np.mean(v) for v in vals]), np.array([np.std(v) for v in vals])
+    return levels, dens, np.array([np.mean(v) for v in vals]), np.array([np.std(v, ddof=1) if len(v) > 1 else 0.0 for v in vals])
 
 
 def save_figure(fig, stem: Path) -> Path:

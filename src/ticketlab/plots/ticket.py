@@ -4,20 +4,17 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
+from ticketlab.analysis.ticket_stats import normalizer
 from ticketlab.plots.common import by_level, chains, percent_axis, run_spec
 from ticketlab.pruning.conditions import style
 
-
-def normalizer(rows: list[dict], floor: float):
-    """R -> (R - floor) / (dense mean - floor); floor is the env's worst return (the environment
-    registry's fact: 0 for Cart-Pole, -500 for Acrobot)."""
-    dense = [r["best_return"] for r in rows if r["level"] == 0]
-    scale = (np.mean(dense) - floor) if dense else 1.0
-    scale = scale if scale != 0 else 1.0
-    return lambda r: (r["best_return"] - floor) / scale
+__all__ = ["normalizer", "ticket_figure"]
 
 
-def ticket_figure(rows: list[dict], cfg, ax=None, label_prefix: str = ""):
+def ticket_figure(rows: list[dict], cfg, ax=None, label_prefix: str = "", intervals=None):
+    """Mean normalized best return per condition against percent of weights remaining, with a
+    band of one sd over seeds; `intervals` (the `LevelStat`s of `analysis.ticket_stats`) draws
+    their mean and 95 % bootstrap CI instead."""
     spec = run_spec(cfg)
     norm = normalizer(rows, spec.return_floor)
     fig = None
@@ -26,13 +23,18 @@ def ticket_figure(rows: list[dict], cfg, ax=None, label_prefix: str = ""):
     for condition, chain in chains(rows).items():
         colour, label = style(condition)
         _, dens, mean, std = by_level(chain, norm)
-        x = 100 * dens
+        x, low, high = 100 * dens, mean - std, mean + std
+        own = [s for s in intervals or () if s.condition == condition]
+        if own:
+            x, mean = np.array([s.percent for s in own]), np.array([s.mean for s in own])
+            low, high = np.array([s.low for s in own]), np.array([s.high for s in own])
         ax.plot(x, mean, "-o", color=colour, label=label_prefix + label, ms=3)
-        ax.fill_between(x, mean - std, mean + std, color=colour, alpha=0.18, lw=0)
+        ax.fill_between(x, low, high, color=colour, alpha=0.18, lw=0)
     percent_axis(ax)
     ax.axhline(1.0, color="black", lw=0.6, ls=":")
     ax.set_ylabel("best return / dense mean")
     seeds = len({r["seed"] for r in rows})
-    ax.set_title(f"{cfg.name}: {spec.id}, {seeds} seeds (mean +- 1 sd)", fontsize=9)
+    band = "mean, 95% bootstrap CI" if intervals is not None else "mean +- 1 sd"
+    ax.set_title(f"{cfg.name}: {spec.id}, {seeds} seeds ({band})", fontsize=9)
     ax.legend(fontsize=7, frameon=False)
     return fig or ax.figure
