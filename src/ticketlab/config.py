@@ -17,7 +17,8 @@ class EnvConfig:
     name: str = "CartPole-v1"
     """Environment id: CartPole-v1, Acrobot-v1, MazeGrid-v0 (paper SI B), any gymnax id
     (Pendulum-v1, Breakout-MinAtar, ...), any Gymnasium id as gymnasium:ID (stepped on the host), or
-    an id registered with ticketlab.register_env by the module named in env.module."""
+    an id registered with ticketlab.register_env by the module named in env.module; for algo
+    supervised, the dataset: digits or mnist."""
     encoding: str = "object-map"
     """MazeGrid observation encoding: object-map (bool 6x10x20), rgb (uint8 3x10x20; the network
     sees value/255) or entangled (the object map times a fixed per-seed 1200x1200 U(-1, 1) matrix)."""
@@ -210,6 +211,25 @@ class BCConfig:
 
 
 @dataclass(frozen=True)
+class SupervisedConfig:
+    """A classifier trained on labelled images (algo supervised, the paper's figure 1 left): the
+    dataset is env.name (digits or mnist), the network network.actor-hidden, pruned as the actor."""
+
+    lr: float = 1.2e-3
+    """Adam learning rate (Frankle & Carbin 2019's LeNet-300-100: 1.2e-3)."""
+    epochs: int = 20
+    """Passes over the training set."""
+    batch_size: int = 60
+    """Samples per gradient step (Frankle & Carbin's 60); an epoch drops the last partial batch."""
+    eval_every: int = 100
+    """Gradient steps between evaluations of the test-set accuracy (the run's "return"); the
+    most accurate checkpoint is kept, as IMP keeps the best-evaluating one."""
+    test_fraction: float = 0.2
+    """Share of each class held out as the test set, fixed by the dataset alone (every fifth
+    sample of each class at 0.2; envs/datasets.py)."""
+
+
+@dataclass(frozen=True)
 class StudentConfig:
     hidden: tuple[int, ...] = (128, 128)
     """Hidden widths of the distilled student policy (behavioural cloning only); give
@@ -283,7 +303,8 @@ class ExperimentConfig:
     """Run name: the prefix of the run directory."""
     algo: str = "ppo"
     """Learning paradigm: ppo or dqn (reinforcement learning), bc (behavioural cloning by policy
-    distillation from an expert), or custom (a training function of your own, see CustomConfig)."""
+    distillation from an expert), supervised (a classifier on a labelled image dataset, see
+    SupervisedConfig), or custom (a training function of your own, see CustomConfig)."""
     seeds: int = 4
     """Independent seeds (0 .. seeds-1); a level's runs train in blocks (see block_seeds)."""
     levels: int = 10
@@ -300,6 +321,7 @@ class ExperimentConfig:
     student: StudentConfig = field(default_factory=StudentConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
     custom: CustomConfig = field(default_factory=CustomConfig)
+    supervised: SupervisedConfig = field(default_factory=SupervisedConfig)
     block_seeds: int = 0
     """Seeds per block (0: all seeds). A level's runs train in blocks, one compiled call each: at
     level 0 one per group of `block_seeds` seeds, later one per (condition, group). Blocks run in

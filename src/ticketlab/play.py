@@ -49,6 +49,8 @@ def trained_policy(run: Path, level: int, seed: int, condition: str, epsilon: fl
     if spec.backend != "jax":
         raise ConfigError("run", f"{spec.id} steps on the host; play runs gymnax environments only")
     acting = AGENTS.get(cfg.algo).acting(cfg, spec)
+    if spec.env is None:
+        raise ConfigError("run", f"{run} learnt the {spec.id} dataset (algo {cfg.algo}); play plays environments only")
     params = apply_mask(store.load_tree(best), store.load_tree(paths.tree_file(run, level, seed, condition, "mask")))
     enc = encoder_params(spec.encoder, run_key(seed, DENSE, 0, DATA))
     eps = acting.eval_epsilon if epsilon is None else epsilon

@@ -41,8 +41,9 @@ def validate(cfg: ExperimentConfig) -> ExperimentConfig:
     if spec.backend == "host" and agent.host_train is None:
         raise ConfigError("env.name", f"{spec.id} steps on the host, which algo {cfg.algo} does not support; "
                           f"allowed: {', '.join(n for n, a in AGENTS.items() if a.host_train)}")
-    if agent.spec is None:  # (an agent that declares its own facts builds no ticketlab network)
+    if agent.spec is None:  # (an agent that declares its own facts steps no environment)
         _validate_preset_actions(cfg, spec)
+    if agent.builds_network:
         _validate_network(cfg, spec, agent)
     agent.validate(cfg, spec)
     _validate_imp(cfg, agent, spec)
@@ -69,10 +70,15 @@ def _validate_preset_actions(cfg: ExperimentConfig, spec) -> None:
         return
     kind = _preset_kind(cfg.name)
     if kind != _action_kind(spec):
-        fitting = [name for name in PRESETS if _preset_kind(name) == _action_kind(spec)]
+        fitting = [name for name in _env_presets() if _preset_kind(name) == _action_kind(spec)]
         raise ConfigError("env.name", f"{cfg.name} is a {kind}-action preset and {spec.id} has {_action_kind(spec)} "
                           f"actions; allowed: {kind}-action environments, a {_action_kind(spec)}-action preset "
                           f"({', '.join(fitting)}), or --name <run name> to keep this preset's settings")
+
+
+def _env_presets() -> tuple[str, ...]:
+    """The presets whose agent steps an environment (not a dataset or a training function of yours)."""
+    return tuple(n for n in PRESETS if AGENTS.get(preset(n).algo).spec is None)
 
 
 @functools.cache
@@ -119,7 +125,7 @@ def _validate_expert(cfg: ExperimentConfig, spec) -> None:
         check_choice("bc.expert-torso", cfg.bc.expert_torso, TORSOS.names())
     if expert.endswith(".safetensors"):
         return
-    teachers = tuple(n for n in PRESETS if not AGENTS.get(preset(n).algo).needs_expert)
+    teachers = tuple(n for n in _env_presets() if not AGENTS.get(preset(n).algo).needs_expert)
     check_choice("bc.expert", expert, teachers + ("<path>.safetensors",))
     teacher = preset(expert, cfg.bc.expert_scale, cfg.bc.expert_torso or None)
     plays = canonical_id(teacher.env.name)

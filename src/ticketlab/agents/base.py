@@ -66,6 +66,9 @@ class AgentDef:
     applies_encoders: bool = False
     """Whether the agent applies an environment's agent-side encoder (MazeGrid's rgb, entangled)."""
     supports_dropout: bool = False
+    builds_network: bool = True
+    """Whether the agent trains a ticketlab network (network.* and init.* apply and are validated);
+    False for a training function of your own."""
     spec: Callable | None = None
     """cfg -> EnvSpec for agents that step no ticketlab environment (a training function of your
     own declares its facts); None: the environment cfg.env names."""

@@ -158,4 +158,5 @@ def acting(cfg, spec) -> Acting:
 
 AGENT = AgentDef(
     name=NAME, section="custom", build=build, validate=validate, acting=acting,
-    total_steps=lambda cfg: max(cfg.custom.env_steps, 1), train_curve_kind="custom", spec=spec, prunable=prunable)
+    total_steps=lambda cfg: max(cfg.custom.env_steps, 1), train_curve_kind="custom", spec=spec, prunable=prunable,
+    builds_network=False)

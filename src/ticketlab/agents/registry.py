@@ -1,10 +1,10 @@
-"""Agents by name (`algo`): PPO, DQN and behavioural cloning, and any `AgentDef` a user
-registers with `register_agent`."""
+"""Agents by name (`algo`): PPO, DQN, behavioural cloning, a supervised classifier, and any
+`AgentDef` a user registers with `register_agent`."""
 from __future__ import annotations
 
 import dataclasses
 
-from ticketlab.agents import bc, bc_host, custom, dqn, ppo, ppo_host
+from ticketlab.agents import bc, bc_host, custom, dqn, ppo, ppo_host, supervised
 from ticketlab.agents.base import AgentDef
 from ticketlab.envs.base import EnvSpec
 from ticketlab.envs.registry import env_spec
@@ -21,6 +21,7 @@ register_agent(dataclasses.replace(ppo.AGENT, host_train=ppo_host.make_host_trai
 register_agent(dqn.AGENT)
 register_agent(dataclasses.replace(bc.AGENT, host_train=bc_host.make_host_train))
 register_agent(custom.AGENT)
+register_agent(supervised.AGENT)
 
 
 def run_spec(cfg) -> EnvSpec:

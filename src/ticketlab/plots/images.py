@@ -29,21 +29,26 @@ def pixel_heatmap_figure(rows: list[dict], cfg, image, key: str = "magnitude", o
     observation's `ImageInput` (shape, layout, channel names)."""
     channels = image.channels
     chain = chains(rows).get(condition) or next(iter(chains(rows).values()))
-    levels = chosen_levels(sorted({r["level"] for r in chain}))
-    fig, axes = plt.subplots(len(levels), len(channels), figsize=(2.1 * len(channels), 1.2 * len(levels) + 0.8),
-                             squeeze=False, layout="constrained")
+    single = len(channels) == 1  # one channel (a greyscale digit): the levels side by side, six of them
+    levels = chosen_levels(sorted({r["level"] for r in chain}), 6 if single else 4)
+    grid = (1, len(levels)) if single else (len(levels), len(channels))
+    size = (1.6 * len(levels) + 1.2, 2.4) if single else (2.1 * len(channels), 1.2 * len(levels) + 0.8)
+    fig, axes = plt.subplots(*grid, figsize=size, squeeze=False, layout="constrained")
     maps = {lv: _mean_maps([r for r in chain if r["level"] == lv], image, key) for lv in levels}
     vmax = max(float(m.max()) for m in maps.values()) or 1.0
     for i, lv in enumerate(levels):
         density = np.mean([r["density"] for r in chain if r["level"] == lv])
         for c, name in enumerate(channels):
-            ax = axes[i, c]
+            ax = axes[0, i] if single else axes[i, c]
             image = ax.imshow(maps[lv][c], cmap="magma", vmin=0.0, vmax=vmax, interpolation="nearest")
             for region in outlines if outlines is not None else ():
                 for h, w in np.argwhere(region):
                     ax.add_patch(Rectangle((w - 0.5, h - 0.5), 1, 1, fill=False, ec="#00e5ff", lw=0.6))
             ax.set_xticks([])
             ax.set_yticks([])
+            if single:
+                ax.set_title(f"level {lv}: {100 * density:.1f}%", fontsize=7)
+                continue
             if i == 0:
                 ax.set_title(name, fontsize=8)
             if c == 0:
