@@ -35,7 +35,7 @@ CASES = [
     (["compare", "nowhere"], "run: nowhere is not a directory"),
     (["compare", ".", "--conditions", "lucky"], "conditions: unknown 'lucky'"),
     (["run", "cartpole-ppo", "--nope", "1"], "nope: unknown field; see ticketlab run PRESET --help"),
-    (["run", "cartpole-ppo", "--lr", "1e-3"], "lr: unknown field; did you mean --ppo.lr, --dqn.lr, --bc.lr?"),
+    (["run", "cartpole-ppo", "--lr", "1e-3"], "lr: unknown field; did you mean --ppo.lr, --dqn.lr, --bc.lr, --supervised.lr?"),
     (["run", "cartpole-ppo", "--seeds", "many"], "seeds: 'many' is not an integer"),
     (["run", "cartpole-ppo", "--ppo.lr", "fast"], "ppo.lr: 'fast' is not a number"),
     (["sweep"], "sweep: name one or more presets"),
@@ -81,6 +81,11 @@ CASES = [
     (["run", "hopper-bullet-ppo", "--imp.conditions", "mask_weights", "snip", "grasp"], "imp.conditions: snip, grasp need the agent's loss on a batch, which host-side environments do not offer; allowed: mask_weights, mask_permuted, permuted_permuted, random_reinit, mask_reinit, one_shot, random_ratios, structured_inputs, structured_units"),
     (["run", "cartpole-ppo", "--imp.permute-values", "last"], "imp.permute-values: unknown 'last'; allowed: init, previous"),
     (["run", "cartpole-ppo", "--log", "tensorbored"], "log: unknown 'tensorbored'; allowed: tensorboard, wandb"),
+    (["report"], "report: name one or more run directories"),
+    (["report", "no/such/run"], "run: no/such/run is not a directory"),
+    (["report", "."], "run: . is not a ticketlab run directory (no config.json)"),
+    (["report", ".", "--out", "report.pdf"], "out: 'report.pdf' must end in .html or .htm"),
+    (["report", ".", "--colour", "red"], "--colour: unknown option of report; allowed: --out"),
     (["frobnicate"], "command: unknown 'frobnicate'; allowed: run, sweep, status, expert, compare, plot, play, presets"),
 ]
 
@@ -140,7 +145,7 @@ def test_presets_lists_every_preset(capsys):
               for kind in ("bullet-ppo", "brax-ppo", "bullet-bc")]
     assert [l.split()[0] for l in lines] == ["cartpole-ppo", "acrobot-ppo", "cartpole-bc", "acrobot-bc", "mazegrid-dqn",
                                               "cartpole-dqn", "pendulum-ppo", "mountaincar-continuous-ppo", *bullet,
-                                              *minatar]
+                                              *minatar, "digits-mlp", "mnist-mlp"]
     starts = {len(l.split()[0]) + len(l[len(l.split()[0]):]) - len(l[len(l.split()[0]):].lstrip()) for l in lines}
     assert len(starts) == 1, f"descriptions start in {len(starts)} columns"
 

@@ -15,7 +15,8 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 PACKAGE = "ticketlab"
 # Top-level packages that may be imported inside a function, because they are optional heavy extras.
 LAZY_ALLOWED = {"ray", "submitit", "pybullet", "pybullet_envs_gymnasium", "ale_py", "brax", "torch",
-                "stable_baselines3", "tensorboardX", "wandb", "minatar", "cv2", "mujoco", "envpool"}
+                "stable_baselines3", "tensorboardX", "wandb", "minatar", "cv2", "mujoco", "envpool",
+                "sklearn", "mlxtend"}
 EXTRA_COMMENT = re.compile(r"\b(extra|optional)", re.IGNORECASE)
 FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
 
@@ -175,9 +176,9 @@ LAYERS = (
     ("agents",),
     ("analysis", "validate"),
     ("imp",),
-    ("experiments",),
-    ("plots", "progress", "status", "play", "launch", "trackers"),
-    ("tickets", "cli_args", "cli"),
+    ("experiments", "selected_inputs"),
+    ("plots", "progress", "status", "play", "launch", "trackers", "html_report"),
+    ("tickets", "cli_args", "figures", "cli"),
 )
 """Layers, bottom up: a module may import its own layer and the ones below, never one above."""
 

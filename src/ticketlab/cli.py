@@ -3,6 +3,7 @@ one line, writing nothing."""
 from __future__ import annotations
 
 import json
+import statistics
 import sys
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from ticketlab.envs.registry import make_env
 from ticketlab.envs.render import FORMATS, save_frames
 from ticketlab.errors import ConfigError, ExpertError, check_choice
 from ticketlab.experiments import run as run_experiment, train_expert
+from ticketlab.figures import FIGURES, make_figure
 from ticketlab.imp.completion import log_event
 from ticketlab.imp.rundir import prepare_run_dir
 from ticketlab.launch.backends import BACKENDS, check_ray_address, launch
@@ -24,10 +26,13 @@ from ticketlab.launch.tasks import expand_grid, make_tasks
 from ticketlab.play import play_episode, random_policy, trained_policy
 from ticketlab.plots import plot_run
 from ticketlab.plots.compare import compare_runs
+from ticketlab.plots.selected_inputs import kept_label, plot_selected_inputs
 from ticketlab.networks.torsos import TORSOS
 from ticketlab.presets import EXPERT_THRESHOLDS, PRESETS, SCALES, describe, preset
 from ticketlab.progress import LevelProgress, closing_table
+from ticketlab.html_report import write_report
 from ticketlab.pruning.conditions import CONDITIONS
+from ticketlab.selected_inputs import check_study, run_study
 from ticketlab.status import find_runs, format_status, run_status
 from ticketlab.validate import validate
 from ticketlab.trackers import Trackers, check_trackers
@@ -35,7 +40,7 @@ from ticketlab.workers import WorkerDied, check_workers
 
 
 
-COMMANDS = ("run", "sweep", "status", "expert", "compare", "plot", "play", "presets")
+COMMANDS = ("run", "sweep", "status", "expert", "compare", "plot", "play", "presets", "inputs", "report", "figure")
 
 
 def fail(message: str) -> int:
@@ -202,6 +207,63 @@ def cmd_plot(args: list[str]) -> int:
     return 0
 
 
+FIGURE_FLAGS = {"scale": "demo", "out": "runs", "only": []}
+
+
+def cmd_figure(args: list[str]) -> int:
+    """`ticketlab figure N`: run what paper figure N needs (resuming), then draw it;
+    `ticketlab figure list`: every figure, its panels and the runs they need."""
+    positional, opts = options(args, FIGURE_FLAGS, "figure")
+    if positional == ["list"]:
+        for fig in FIGURES.values():
+            print(f"figure {fig.number:2d}: {fig.caption}" + (f" [not drawn: {fig.leaves_out}]" if fig.leaves_out else ""))
+            for panel in fig.panels(opts["scale"]):
+                runs = "; ".join(" ".join(r) for r in panel.runs)
+                print(f"    {panel.key:22s} {panel.draw:17s} {runs}")
+        return 0
+    if len(positional) != 1 or not positional[0].isdigit():
+        raise ConfigError("figure", f"name one figure number or list; allowed: {', '.join(map(str, FIGURES))}")
+    png = make_figure(int(positional[0]), opts["scale"], opts["out"], tuple(opts["only"]),
+                      argv=["ticketlab", "figure", *args])
+    print(f"figure:  {png}  (+ .pdf)")
+    return 0
+
+
+INPUTS_FLAGS = {"level": "", "condition": "mask_weights"}
+
+
+def cmd_inputs(args: list[str]) -> int:
+    """`ticketlab inputs RUN --level L`: dense agents trained on the inputs the ticket kept at
+    level L, against all inputs and as many random ones (selected_inputs.py)."""
+    positional, opts = options(args, INPUTS_FLAGS, "inputs")
+    if len(positional) != 1 or not Path(positional[0]).is_dir():
+        raise ConfigError("run", "name one run directory, e.g. ticketlab inputs runs/cartpole-ppo-<hash> --level 6")
+    if not opts["level"]:
+        raise ConfigError("level", "missing; name the IMP level whose kept inputs to train on, e.g. --level 6")
+    study = check_study(Path(positional[0]), int_option(opts, "level", 1), opts["condition"])
+    result = run_study(study)
+    png = plot_selected_inputs(result, study.dir)
+    for arm in result["arms"]:
+        best = [r["best_return"] for r in result["runs"] if r["arm"] == arm]
+        sd = f" ± {statistics.stdev(best):.1f}" if len(best) > 1 else ""
+        print(f"{arm:14s} best return {statistics.mean(best):8.1f}{sd}")
+    print(kept_label(result))
+    print(f"results: {study.results}")
+    print(f"figure:  {png}  (+ .pdf)")
+    return 0
+
+
+def cmd_report(args: list[str]) -> int:
+    """`ticketlab report RUN [RUN ...] --out report.html`: one self-contained HTML page of the runs
+    (report.py); writes nothing but --out."""
+    positional, opts = options(args, {"out": "report.html"}, "report")
+    if not positional:
+        raise ConfigError("report", "name one or more run directories, e.g. ticketlab report runs/cartpole-ppo-<hash> "
+                          "--out report.html")
+    print(write_report(positional, opts["out"]))
+    return 0
+
+
 PLAY_FLAGS = {"render": "", "episodes": "1", "encoding": "object-map", "key": "0", "run": "", "level": "0",
               "seed": "0", "condition": "mask_weights"}
 
@@ -260,7 +322,9 @@ def main(argv: list[str] | None = None) -> int:
         return fail(f"command: unknown {command!r}; allowed: {', '.join(COMMANDS)}")
     try:
         handlers = {"run": cmd_run, "sweep": cmd_sweep, "status": cmd_status, "expert": cmd_expert,
-                    "compare": cmd_compare, "plot": cmd_plot, "play": cmd_play, "presets": cmd_presets}
+                    "compare": cmd_compare, "plot": cmd_plot, "play": cmd_play, "presets": cmd_presets,
+                    "inputs": cmd_inputs, "report": cmd_report,
+                    "figure": cmd_figure}
         return handlers[command](args)
     except ConfigError as err:
         return fail(str(err))

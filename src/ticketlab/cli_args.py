@@ -27,6 +27,9 @@ USAGE = """usage:
   ticketlab play ENV [--render FILE.gif|FILE.png] [--episodes N] [--encoding E] [--key K]
   ticketlab play --run RUN_DIR [--level L] [--seed S] [--condition C] [--render FILE.gif] ...
   ticketlab presets
+  ticketlab inputs RUN_DIR --level L [--condition C]     (dense agents on the inputs the ticket kept)
+  ticketlab figure N|list [--scale demo|paper] [--out DIR] [--only PANEL ...]
+  ticketlab report RUN_DIR ... [--out report.html]
 `ticketlab run PRESET --help` lists every field with its documentation."""
 
 WIDTHS = re.compile(r"^\d+(,\d+)*$")
