@@ -52,11 +52,14 @@ def resolve_expert(cfg: ExperimentConfig, in_process: bool = True) -> Expert:
 
 def expert_config(preset_name: str, out: str, seeds: int, steps: int = 0, torso: str = "",
                   scale: str = "demo") -> ExperimentConfig:
-    """The RL run (level 0 only) an expert comes from, at `scale` with the preset's `torso`
-    variant ("" its default); `steps` > 0 overrides its training steps."""
-    cfg = preset(preset_name, scale, torso or None)
+    """The RL run (level 0 only) an expert comes from: the preset at `scale`'s training budget,
+    with the preset's `torso` variant ("" its default), and the paper scale's initialization and
+    IMP settings (a demo's input rescaling or prune fraction is for its own IMP run, not for the
+    teacher it lends to students); `steps` > 0 overrides its training steps."""
+    paper = preset(preset_name, "paper", torso or None)
+    cfg = dataclasses.replace(preset(preset_name, scale, torso or None), init=paper.init, imp=paper.imp)
     agent = AGENTS.get(cfg.algo)
-    if agent.needs_expert:
+    if agent.needs_expert or agent.spec is not None:
         raise ConfigError("bc.expert", f"{preset_name!r} is not an RL preset")
     if steps:
         section = getattr(cfg, agent.section)
