@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Callable
 
 import matplotlib.pyplot as plt
+import numpy as np
 
 from ticketlab import paths
 from ticketlab.cli_args import parse_run_args
@@ -203,8 +204,8 @@ def panel_figure(panel: Panel, scale: str, out: str):
     return makers[panel.draw](rows, cfg)
 
 
-def rendered(fig) -> "object":
-    """A figure as an RGBA image (150 dpi), closing it."""
+def rendered(fig) -> np.ndarray:
+    """A figure as an RGBA image array (150 dpi), closing it."""
     buf = io.BytesIO()
     fig.savefig(buf, dpi=150, bbox_inches="tight", format="png")
     plt.close(fig)

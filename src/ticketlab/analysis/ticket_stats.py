@@ -26,7 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
-DENSE = "dense"
+from ticketlab.pruning.conditions import DENSE
+
 THRESHOLD = 0.95
 """The share of the dense return a condition must keep (`retention`)."""
 REPS = 10_000
