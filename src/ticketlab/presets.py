@@ -413,7 +413,7 @@ PRESETS = {
     "cartpole-ppo": (_cartpole_ppo, "PPO on Cart-Pole, actor pruned (paper table 3, figures 2, 8)", {"demo": (4, 20), "paper": (15, 20)}),
     "acrobot-ppo": (_acrobot_ppo, "PPO on Acrobot, actor pruned (paper table 5, figures 2, 8)", {"demo": (2, 9), "paper": (15, 20)}),
     "cartpole-bc": (_cartpole_bc, "behavioural cloning of the cartpole-ppo expert, students 128,128 or 256,256 (table 2, figures 2, 3, 11)", {"demo": (4, 20), "paper": (15, 20)}),
-    "acrobot-bc": (_acrobot_bc, "behavioural cloning of the acrobot-ppo expert, students 128,64 / 256,128 / 512,256 (table 4, figures 2, 3, 11)", {"demo": (2, 8), "paper": (15, 20)}),
+    "acrobot-bc": (_acrobot_bc, "behavioural cloning of the acrobot-ppo expert, students 128,64 / 256,128 / 512,256 (table 4, figures 2, 3, 11)", {"demo": (2, 20), "paper": (15, 20)}),
     "mazegrid-dqn": (_mazegrid_dqn, "DQN (double Q, prioritized replay) on MazeGrid, object-map encoding (table 8, figures 4, 5, 13, 14)", {"demo": (2, 5), "paper": (5, 20)}),
     "cartpole-dqn": (_cartpole_dqn, "DQN (double Q, prioritized replay) on Cart-Pole (figure 12, right)", {"demo": (2, 8), "paper": (5, 20)}),
     "pendulum-ppo": (_pendulum_ppo, "PPO, Gaussian policy, on Pendulum; not in the paper (table 7 style), actor pruned", {"demo": (2, 6), "paper": (10, 20)}),
