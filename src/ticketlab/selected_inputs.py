@@ -25,10 +25,11 @@ from ticketlab import paths, store
 from ticketlab.agents.output import RunKeys
 from ticketlab.agents.registry import AGENTS
 from ticketlab.analysis.images import input_module
+from ticketlab.analysis.summaries import input_rows
 from ticketlab.errors import ConfigError
 from ticketlab.experiments import resolve_expert
 from ticketlab.imp.completion import seed_complete
-from ticketlab.imp.experiment import build
+from ticketlab.imp.experiment import build, stack_trees
 from ticketlab.imp.keys import DATA, INPUT_CHOICE, INPUT_STUDY, run_key
 from ticketlab.imp.rundir import load_run_config
 from ticketlab.networks.network import first_layer
@@ -38,15 +39,6 @@ from ticketlab.pruning.masks import ones_mask
 ARMS = ("all_inputs", "kept_inputs", "random_inputs")
 """Every input; only the inputs the chain's mask kept; as many inputs drawn uniformly at random
 (per seed, from a key of the seed and level alone)."""
-
-
-def input_rows(kernel) -> np.ndarray:
-    """A first-layer kernel (or its mask) as [input units, connections]: dense [inputs, units]
-    as it is (flattened), conv [h, w, in channels, filters] by input channel."""
-    k = np.asarray(kernel)
-    if k.ndim == 4:
-        return np.moveaxis(k, 2, 0).reshape(k.shape[2], -1)
-    return k.reshape(-1, k.shape[-1])
 
 
 def kept_inputs(module_mask: dict) -> np.ndarray:
@@ -171,10 +163,9 @@ def train_arms(study: Study):
             jobs.append((seed, arm, arms[arm]))
             inits.append(init)
             masks.append(restrict_inputs(ones_mask(init), arms[arm]))
-    stack = lambda trees: jax.tree_util.tree_map(lambda *xs: jnp.stack([jnp.asarray(x) for x in xs]), *trees)  # noqa: E731
     keys = RunKeys(train=jnp.stack([run_key(s, DENSE, study.level, INPUT_STUDY) for s, *_ in jobs]),
                    data=jnp.stack([run_key(s, DENSE, 0, DATA) for s, *_ in jobs]))
-    return exp, jobs, jax.device_get(exp.train_batch(keys, stack(inits), stack(masks)))
+    return exp, jobs, jax.device_get(exp.train_batch(keys, stack_trees(inits), stack_trees(masks)))
 
 
 def run_study(study: Study) -> dict:

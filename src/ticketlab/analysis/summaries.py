@@ -7,6 +7,15 @@ from ticketlab.networks.network import first_layer
 from ticketlab.pruning.masks import layer_density, prunable_count, prunable_total
 
 
+def input_rows(kernel) -> np.ndarray:
+    """A first-layer kernel (or its mask) as [input units, connections]: a dense kernel [inputs,
+    units] as it is (flattened inputs), a conv kernel [h, w, in channels, filters] by input channel."""
+    k = np.asarray(kernel)
+    if k.ndim == 4:
+        return np.moveaxis(k, 2, 0).reshape(k.shape[2], -1)
+    return k.reshape(-1, k.shape[-1])
+
+
 def input_layer_summary(params, mask) -> dict:
     """For each module's first layer, how many connections of each input survive and their
     cumulative |W| (masked). A dense first layer (`dense_0`, kernel [inputs, units]) is summarized
@@ -20,12 +29,8 @@ def input_layer_summary(params, mask) -> dict:
         layer = first_layer(layers)
         if layer not in layers:
             continue
-        w = np.asarray(layers[layer]["kernel"])
-        m = np.asarray(mask[module][layer]["kernel"]).astype(bool)
-        if layer.startswith("conv"):
-            w, m = np.moveaxis(w, 2, 0).reshape(w.shape[2], -1), np.moveaxis(m, 2, 0).reshape(m.shape[2], -1)
-        else:
-            w, m = w.reshape(-1, w.shape[-1]), m.reshape(-1, m.shape[-1])
+        w = input_rows(layers[layer]["kernel"])
+        m = input_rows(mask[module][layer]["kernel"]).astype(bool)
         out[module] = {
             "layer": layer,
             "units": int(np.asarray(layers[layer]["kernel"]).shape[-1]),

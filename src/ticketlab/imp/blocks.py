@@ -22,17 +22,13 @@ from ticketlab.analysis.summaries import level_summary
 from ticketlab.config import from_dict
 from ticketlab.errors import MaskError
 from ticketlab.imp.completion import log_event, seed_complete
-from ticketlab.imp.experiment import Experiment, build
+from ticketlab.imp.experiment import Experiment, build, stack_trees
 from ticketlab.imp.faults import inject_faults, kill_worker_after_write
 from ticketlab.imp.keys import DATA, FRESH_INIT, INIT, NEXT_LEVEL, SCORE_BATCH, TRAIN, run_key
 from ticketlab.imp.layout import Block
 from ticketlab.pruning.conditions import CONDITIONS, DENSE
 from ticketlab.pruning.magnitude import count_after_levels
 from ticketlab.pruning.masks import leaf_paths, ones_mask, prunable_total
-
-
-def _stack(trees):
-    return jax.tree_util.tree_map(lambda *xs: jnp.stack([jnp.asarray(x) for x in xs]), *trees)
 
 
 def _unstack(tree, n):
@@ -69,7 +65,7 @@ def derived_starts(exp: Experiment, run: Path, level: int, jobs) -> tuple[list, 
         prev_level, prev = (level - 1, condition) if source == "chain" and level > 1 else (0, DENSE)
 
         def load(lv, cond, kind):
-            return _stack([store.load_tree(paths.tree_file(run, lv, s, cond, kind)) for s in seeds])
+            return stack_trees([store.load_tree(paths.tree_file(run, lv, s, cond, kind)) for s in seeds])
 
         init = load(0, DENSE, init_kind)
         prev_mask = load(prev_level, prev, "mask")
@@ -160,7 +156,7 @@ def train_block(exp: Experiment, run: Path, block: Block) -> list[int]:
     else:
         masks, starts = derived_starts(exp, run, block.level, jobs)
     inject_faults(jobs, block.level, starts)
-    out = exp.train_batch(run_keys(jobs, block.level), _stack(starts), _stack(masks))
+    out = exp.train_batch(run_keys(jobs, block.level), stack_trees(starts), stack_trees(masks))
     outputs = _unstack(jax.device_get(out), len(jobs))
     for (seed, condition), mask, output in list(zip(jobs, masks, outputs))[:len(block.jobs)]:
         check_mask_respected(exp, output, mask, f"level {block.level}, seed {seed}, {condition}")

@@ -18,6 +18,11 @@ from ticketlab.pruning.masks import prunable_tree
 from ticketlab.pruning.scores import SCORES, Derivatives, loss_derivatives
 
 
+def stack_trees(trees):
+    """Pytrees of one structure stacked leaf by leaf along a new leading axis (a batch of runs)."""
+    return jax.tree_util.tree_map(lambda *xs: jnp.stack([jnp.asarray(x) for x in xs]), *trees)
+
+
 @dataclasses.dataclass
 class Experiment:
     """Everything built once per config: env, agent, the compiled batched trainer."""
@@ -38,7 +43,7 @@ class Experiment:
         hung the process now and then on CPU with jax 0.10.2, a batched QR in XLA's threads)."""
         if self._init is None:
             self._init = jax.jit(self.agent.init)
-        return jax.tree_util.tree_map(lambda *xs: jnp.stack(xs), *[self._init(k) for k in keys])
+        return stack_trees([self._init(k) for k in keys])
 
     def derive(self, condition: str) -> Callable:
         """`(keys, scored, derivatives, prev_mask, prev_start, init, fresh, keep) -> (mask, start)`:
