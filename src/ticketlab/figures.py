@@ -27,7 +27,7 @@ from ticketlab.errors import ConfigError
 from ticketlab.experiments import run as run_experiment
 from ticketlab.imp.results import load_metrics
 from ticketlab.plots import figure_makers, save_figure, ticket_rows
-from ticketlab.plots.common import run_spec
+from ticketlab.plots.common import png_bytes, run_spec
 from ticketlab.plots.compare import compare_figure
 from ticketlab.plots.selected_inputs import selected_inputs_figure
 from ticketlab.presets import BULLET_TASKS, DEMO_INPUT_SCALES, SCALES
@@ -206,11 +206,7 @@ def panel_figure(panel: Panel, scale: str, out: str):
 
 def rendered(fig) -> np.ndarray:
     """A figure as an RGBA image array (150 dpi), closing it."""
-    buf = io.BytesIO()
-    fig.savefig(buf, dpi=150, bbox_inches="tight", format="png")
-    plt.close(fig)
-    buf.seek(0)
-    return plt.imread(buf)
+    return plt.imread(io.BytesIO(png_bytes(fig)))
 
 
 def tile(images: list, keys: list[str], title: str, columns: int = 3):

@@ -7,14 +7,10 @@ from __future__ import annotations
 
 import base64
 import html
-import io
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-import matplotlib.pyplot as plt
 import numpy as np
 
 from ticketlab import paths, store
@@ -27,6 +23,7 @@ from ticketlab.imp.completion import read_events
 from ticketlab.imp.results import load_metrics
 from ticketlab.imp.rundir import load_run_config
 from ticketlab.plots import figure_makers
+from ticketlab.plots.common import png_bytes
 from ticketlab.plots.ticket import ticket_figure
 from ticketlab.progress import return_cell
 from ticketlab.pruning.conditions import CONDITIONS, DENSE, style
@@ -103,10 +100,7 @@ def table(header: list[str], rows: list[list[str]], cls: str = "") -> str:
 
 def figure_img(fig, alt: str) -> str:
     """A matplotlib figure as an inline base64 PNG (the figure is closed)."""
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=FIGURE_DPI, bbox_inches="tight")
-    plt.close(fig)
-    data = base64.b64encode(buf.getvalue()).decode("ascii")
+    data = base64.b64encode(png_bytes(fig, FIGURE_DPI)).decode("ascii")
     return f'<figure><img alt="{esc(alt)}" src="data:image/png;base64,{data}"></figure>'
 
 
@@ -387,11 +381,5 @@ def write_report(runs: list[str], out: str, reps: int = REPS) -> Path:
     """Check every input, then write the page to `out` atomically (nothing else is written)."""
     path = check_out(out)
     dirs = [check_run(r) for r in runs]
-    text = render([load_run(run, reps) for run in dirs])
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".html.tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
+    store.save_text(path, render([load_run(run, reps) for run in dirs]))
     return path

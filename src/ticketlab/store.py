@@ -22,7 +22,9 @@ def path_str(path) -> str:
     return "/".join(str(getattr(k, "key", getattr(k, "idx", k))) for k in path)
 
 
-def _atomic(path: Path, write) -> None:
+def atomic_write(path: Path, write) -> None:
+    """`write(tmp)` into a temporary file beside `path`, synced, made readable (0644), then moved
+    into place: a reader sees the old file or the whole new one, never a part."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -31,6 +33,7 @@ def _atomic(path: Path, write) -> None:
         write(tmp)
         with open(tmp, "rb+") as f:
             os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
@@ -40,10 +43,10 @@ def _atomic(path: Path, write) -> None:
 
 def save_json(path: Path, data) -> None:
     def write(tmp):
-        with open(tmp, "w") as f:
+        with open(tmp, "w", encoding="utf-8") as f:
             json.dump(data, f, indent=1, sort_keys=True)
 
-    _atomic(path, write)
+    atomic_write(path, write)
 
 
 def load_json(path: Path):
@@ -53,10 +56,10 @@ def load_json(path: Path):
 
 def save_text(path: Path, text: str) -> None:
     def write(tmp):
-        with open(tmp, "w") as f:
+        with open(tmp, "w", encoding="utf-8") as f:
             f.write(text)
 
-    _atomic(path, write)
+    atomic_write(path, write)
 
 
 def flatten_tree(tree) -> dict[str, np.ndarray]:
@@ -78,7 +81,7 @@ def unflatten_tree(flat: dict[str, np.ndarray]) -> dict:
 def save_tree(path: Path, tree, metadata: dict[str, str] | None = None) -> None:
     """A pytree as safetensors, keys `actor/dense_0/kernel`; optional string metadata."""
     flat = {k: np.ascontiguousarray(v) for k, v in flatten_tree(tree).items()}
-    _atomic(path, lambda tmp: save_file(flat, tmp, metadata=metadata))
+    atomic_write(path, lambda tmp: save_file(flat, tmp, metadata=metadata))
 
 
 def load_tree(path: Path) -> dict:

@@ -2,8 +2,7 @@
 condition registry's)."""
 from __future__ import annotations
 
-import os
-import tempfile
+import io
 from collections import defaultdict
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from ticketlab.agents.registry import run_spec  # noqa: E402,F401  (a run's floo
 from ticketlab.analysis.ticket_stats import finished_seeds, with_failures  # noqa: E402
 from ticketlab.imp.results import load_metrics  # noqa: E402
 from ticketlab.imp.rundir import load_run_config  # noqa: E402
+from ticketlab.store import atomic_write  # noqa: E402
 from ticketlab.pruning.conditions import CONDITIONS  # noqa: E402
 
 
@@ -55,15 +55,18 @@ def by_level(rows: list[dict], value) -> tuple[np.ndarray, np.ndarray, np.ndarra
 def save_figure(fig, stem: Path) -> Path:
     """Save `stem`.png and `stem`.pdf atomically; return the PNG path."""
     stem = Path(stem)
-    stem.parent.mkdir(parents=True, exist_ok=True)
     for ext in ("pdf", "png"):
-        fd, tmp = tempfile.mkstemp(dir=stem.parent, suffix=f".{ext}")
-        os.close(fd)
-        fig.savefig(tmp, dpi=150, bbox_inches="tight", format=ext)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, stem.with_suffix(f".{ext}"))
+        atomic_write(stem.with_suffix(f".{ext}"), lambda tmp: fig.savefig(tmp, dpi=150, bbox_inches="tight", format=ext))
     plt.close(fig)
     return stem.with_suffix(".png")
+
+
+def png_bytes(fig, dpi: int = 150) -> bytes:
+    """A figure rendered to PNG in memory (the figure is closed)."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+    plt.close(fig)
+    return buf.getvalue()
 
 
 MAX_PERCENT_TICKS = 9

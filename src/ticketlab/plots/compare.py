@@ -22,7 +22,7 @@ X_AXES = ("percent", "weights")
 
 def run_label(cfg) -> str:
     """The paradigm and the acting network's widths: `PPO 64,64`, `BC 128,128`, `DQN 128,128`."""
-    if AGENTS.get(cfg.algo).spec is not None:  # a training function of your own: no ticketlab network
+    if not AGENTS.get(cfg.algo).builds_network:  # a training function of your own: no ticketlab network
         return cfg.name
     acting = AGENTS.get(cfg.algo).acting(cfg, run_spec(cfg))
     return f"{cfg.algo.upper()} {','.join(map(str, acting.network.hidden))}"
