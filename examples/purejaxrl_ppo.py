@@ -123,11 +123,11 @@ def make_train(config):
 
         def update(runner, index):
             params, opt_state, env_state, obs, key, best_params, best_return, curve = runner
+            masked = ticketlab.apply_mask(params, mask)  # once per rollout: params do not change in it
 
             def env_step(carry, _):
                 env_state, obs, key = carry
                 key, act_key, step_key = jax.random.split(key, 3)
-                masked = ticketlab.apply_mask(params, mask)
                 pi = policy(masked, obs)
                 action = pi.sample(seed=act_key)
                 obs2, env_state, reward, terminated, truncated, _ = jax.vmap(env.step, (0, 0, 0, None))(
@@ -137,7 +137,7 @@ def make_train(config):
                                                           pi.log_prob(action), obs)
 
             (env_state, obs, key), traj = jax.lax.scan(env_step, (env_state, obs, key), None, config["num_steps"])
-            last_value = value(ticketlab.apply_mask(params, mask), obs)
+            last_value = value(masked, obs)
 
             def gae_step(carry, t):
                 gae, next_value = carry

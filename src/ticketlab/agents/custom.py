@@ -47,8 +47,16 @@ _HELD: dict[str, Callable] = {}
 
 
 def reference(fn: Callable) -> str:
-    """`module:qualified.name` of a function."""
-    return f"{getattr(fn, '__module__', '?')}:{getattr(fn, '__qualname__', repr(fn))}"
+    """`module:qualified.name` of a function; a function made by a factory (`make_train.<locals>.
+    train`) that its module binds at top level goes by that name (`module:train`)."""
+    module, name = getattr(fn, "__module__", "?"), getattr(fn, "__qualname__", repr(fn))
+    if "<" in name and module != "__main__":
+        try:
+            bound = [k for k, v in vars(importlib.import_module(module)).items() if v is fn]
+        except ImportError:
+            bound = []
+        name = bound[0] if bound else name
+    return f"{module}:{name}"
 
 
 def importable(fn: Callable) -> bool:
@@ -63,8 +71,13 @@ def importable(fn: Callable) -> bool:
 
 
 def hold(fn: Callable) -> str:
-    """Remember `fn` in this process under its reference; return the reference."""
+    """Remember `fn` in this process under its reference; return the reference. Two different
+    functions with one reference (two closures of one factory) would share a run directory, so
+    the second is refused."""
     ref = reference(fn)
+    if _HELD.get(ref, fn) is not fn:
+        raise ConfigError("train", f"another function is already held as {ref!r} (two closures of one factory?); "
+                          f"give each its own name (define it at module level, or set its __qualname__)")
     _HELD[ref] = fn
     return ref
 
