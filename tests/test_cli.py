@@ -143,9 +143,10 @@ def test_presets_lists_every_preset(capsys):
                for algo in ("dqn", "bc")]
     bullet = [f"{task}-{kind}" for task in ("hopper", "walker2d", "halfcheetah", "ant")
               for kind in ("bullet-ppo", "brax-ppo", "bullet-bc")]
+    atari = [f"{game}-atari-ppo" for game in ("pong", "breakout", "spaceinvaders", "freeway")] + ["atari-ppo"]
     assert [l.split()[0] for l in lines] == ["cartpole-ppo", "acrobot-ppo", "cartpole-bc", "acrobot-bc", "mazegrid-dqn",
                                               "cartpole-dqn", "pendulum-ppo", "mountaincar-continuous-ppo", *bullet,
-                                              *minatar, "digits-mlp", "mnist-mlp"]
+                                              *minatar, *atari, "digits-mlp", "mnist-mlp"]
     starts = {len(l.split()[0]) + len(l[len(l.split()[0]):]) - len(l[len(l.split()[0]):].lstrip()) for l in lines}
     assert len(starts) == 1, f"descriptions start in {len(starts)} columns"
 

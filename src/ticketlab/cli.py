@@ -13,8 +13,8 @@ from ticketlab import paths
 from ticketlab.agents.registry import AGENTS, run_spec
 from ticketlab.cli_args import USAGE, int_option, options, parse_run_args, pop_option, pop_values, split_sweep
 from ticketlab.config import canonical_torso, from_dict
-from ticketlab.envs import mazegrid
-from ticketlab.envs.registry import make_env
+from ticketlab.envs import atari, mazegrid
+from ticketlab.envs.registry import env_ids, make_env
 from ticketlab.envs.render import FORMATS, save_frames
 from ticketlab.errors import ConfigError, ExpertError, check_choice
 from ticketlab.experiments import run as run_experiment, train_expert
@@ -40,7 +40,7 @@ from ticketlab.workers import WorkerDied, check_workers
 
 
 
-COMMANDS = ("run", "sweep", "status", "expert", "compare", "plot", "play", "presets", "inputs", "report", "figure")
+COMMANDS = ("run", "sweep", "status", "expert", "compare", "plot", "play", "presets", "envs", "inputs", "report", "figure")
 
 
 def fail(message: str) -> int:
@@ -287,6 +287,9 @@ def cmd_play(args: list[str]) -> int:
         if len(positional) != 1:
             raise ConfigError("play", "name one environment (e.g. mazegrid) or give --run RUN_DIR")
         spec = make_env(positional[0], opts["encoding"])
+        if spec.backend != "jax":
+            raise ConfigError("play", f"{spec.id} is not a gymnax environment ({spec.backend} backend); play runs "
+                              f"gymnax environments only")
         policy, who = random_policy(spec), "random agent"
     maze = spec.id == mazegrid.ENV_ID
     if opts["render"] and not maze:
@@ -312,6 +315,19 @@ def cmd_presets(args: list[str]) -> int:
     return 0
 
 
+def cmd_envs(args: list[str]) -> int:
+    rest = [a for a in args if a != "--atari"]
+    if rest:
+        raise ConfigError("envs", f"unknown argument {rest[0]!r}; allowed: --atari")
+    if "--atari" in args:
+        atari.require_ale(atari.PREFIX + "<Game>-v5")
+        for env_id, rom in atari.game_ids().items():
+            print(f"{env_id}  (ROM {rom})")
+    else:
+        print("\n".join(env_ids()))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] in ("-h", "--help"):
@@ -322,7 +338,7 @@ def main(argv: list[str] | None = None) -> int:
         return fail(f"command: unknown {command!r}; allowed: {', '.join(COMMANDS)}")
     try:
         handlers = {"run": cmd_run, "sweep": cmd_sweep, "status": cmd_status, "expert": cmd_expert,
-                    "compare": cmd_compare, "plot": cmd_plot, "play": cmd_play, "presets": cmd_presets,
+                    "compare": cmd_compare, "plot": cmd_plot, "play": cmd_play, "presets": cmd_presets, "envs": cmd_envs,
                     "inputs": cmd_inputs, "report": cmd_report,
                     "figure": cmd_figure}
         return handlers[command](args)

@@ -9,6 +9,7 @@ import typing
 import tyro
 
 from ticketlab.config import ExperimentConfig, canonical_torso
+from ticketlab.envs import atari
 from ticketlab.errors import ConfigError
 from ticketlab.presets import PRESETS, preset
 from ticketlab.validate import validate
@@ -27,6 +28,7 @@ USAGE = """usage:
   ticketlab play ENV [--render FILE.gif|FILE.png] [--episodes N] [--encoding E] [--key K]
   ticketlab play --run RUN_DIR [--level L] [--seed S] [--condition C] [--render FILE.gif] ...
   ticketlab presets
+  ticketlab envs [--atari]                  (environment ids; --atari: every installed ALE game)
   ticketlab inputs RUN_DIR --level L [--condition C]     (dense agents on the inputs the ticket kept)
   ticketlab figure N|list [--scale demo|paper] [--out DIR] [--only PANEL ...]
   ticketlab report RUN_DIR ... [--out report.html]
@@ -178,7 +180,19 @@ def parse_run_args(args: list[str]):
     if not any(a in ("-h", "--help") for a in rest):
         check_flags(rest)
     cfg = tyro.cli(ExperimentConfig, default=base, args=rest, prog=f"ticketlab run {name}")
-    return validate(cfg)
+    cfg = validate(cfg)
+    check_pixel_torso(cfg, torso)
+    return cfg
+
+
+def check_pixel_torso(cfg: ExperimentConfig, torso_flag: str | None) -> None:
+    """An ALE game's frames go into an MLP only when `--network.torso mlp` says so."""
+    env = cfg.env
+    if env.name.startswith(atari.PREFIX) and cfg.network.torso == "mlp" and torso_flag is None:
+        inputs = env.atari.frame_stack * env.atari.screen_size ** 2
+        raise ConfigError("network.torso", f"{env.name} observes {env.atari.frame_stack}x{env.atari.screen_size}x"
+                          f"{env.atari.screen_size} frames, which the mlp torso would flatten into {inputs:,} inputs; "
+                          f"allowed: nature-cnn (the Atari presets' network), or --network.torso mlp said explicitly")
 
 
 def options(args: list[str], flags: dict[str, str], command: str) -> tuple[list[str], dict]:

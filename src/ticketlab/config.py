@@ -13,10 +13,36 @@ from ticketlab.errors import ConfigError
 
 
 @dataclass(frozen=True)
+class AtariConfig:
+    """How an ALE game (`env.name ALE/<Game>-v5`) is stepped and preprocessed: rlpyt's AtariEnv
+    settings (the paper's framework), on ale-py's vector environment (envs/atari.py). The
+    resolution is the standard 84x84 (rlpyt crops two rows and halves 210x160 to 104x80)."""
+
+    frame_skip: int = 4
+    """Emulator frames per agent step (the action repeats; the observation is the max of the last two)."""
+    frame_stack: int = 4
+    """Grayscale frames stacked into one observation, oldest first (zeros before the first reset)."""
+    screen_size: int = 84
+    """Height and width every frame is resized to (area interpolation)."""
+    noop_max: int = 30
+    """At most this many no-op steps after each reset (drawn per episode)."""
+    episodic_life: bool = True
+    """A lost life ends the episode for learning (no bootstrap across it) while the game goes on;
+    scores and evaluation count whole games."""
+    reward_clip: bool = True
+    """Learn from the sign of each step's reward; training curves and evaluation report the game score."""
+    fire_reset: bool = True
+    """Press FIRE after a reset in games that have it (Breakout's ball needs it to start)."""
+    max_frames: int = 108_000
+    """An episode is truncated after this many emulator frames (rlpyt's horizon: 27,000 steps)."""
+
+
+@dataclass(frozen=True)
 class EnvConfig:
     name: str = "CartPole-v1"
     """Environment id: CartPole-v1, Acrobot-v1, MazeGrid-v0 (paper SI B), any gymnax id
-    (Pendulum-v1, Breakout-MinAtar, ...), any Gymnasium id as gymnasium:ID (stepped on the host), or
+    (Pendulum-v1, Breakout-MinAtar, ...), any ALE game as ALE/<Game>-v5 (the [atari] extra), any
+    Gymnasium id as gymnasium:ID (stepped on the host), or
     an id registered with ticketlab.register_env by the module named in env.module; for algo
     supervised, the dataset: digits or mnist."""
     encoding: str = "object-map"
@@ -27,12 +53,15 @@ class EnvConfig:
     yours that calls ticketlab.register_env(...) makes its ids runnable by name."""
     sticky_actions: float = -1.0
     """Probability of repeating the previous action instead of the chosen one (gymnax's
-    StickyActionWrapper; discrete gymnax environments): -1 takes the environment's own default
-    (MinAtar: 0.1, as the minatar package; others: 0); 0 turns it off."""
+    StickyActionWrapper; discrete gymnax environments; ALE's own repeat_action_probability): -1
+    takes the environment's own default (MinAtar: 0.1, as the minatar package; ALE: 0, as rlpyt,
+    where Gymnasium's ALE/*-v5 says 0.25; others: 0); 0 turns it off."""
     time_limit: str = "truncate"
     """What an episode's time limit is to the agents: truncate (they bootstrap through it, as
     Gymnasium means it) or terminate (no bootstrap, as rlpyt's PPO and DQN treat it, and as the
     paper's SI B says of MazeGrid). jitted environments only."""
+    atari: AtariConfig = field(default_factory=AtariConfig)
+    """ALE games only: frame skip and stack, screen size, no-op starts, episodic life, reward clip."""
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ from ticketlab.plots import figure_makers, save_figure, ticket_rows
 from ticketlab.plots.common import png_bytes, run_spec
 from ticketlab.plots.compare import compare_figure
 from ticketlab.plots.selected_inputs import selected_inputs_figure
-from ticketlab.presets import BULLET_TASKS, DEMO_INPUT_SCALES, SCALES
+from ticketlab.presets import ATARI_GAMES, BULLET_TASKS, DEMO_INPUT_SCALES, SCALES
 from ticketlab.progress import LevelProgress
 from ticketlab.selected_inputs import check_study, run_study, selection_level
 
@@ -102,9 +102,10 @@ FIGURES: dict[int, Figure] = {f.number: f for f in (
     Figure(3, "The four conditions in behavioural cloning", lambda s: (
         Panel("cartpole", "ticket", (("cartpole-bc",),)), Panel("acrobot", "ticket", (("acrobot-bc",),)),
         *_bullet("bc"))),
-    Figure(4, "The four conditions in on- (PPO, actor and critic pruned) and off-policy (DQN) RL", lambda s: (
-        *_bullet("ppo"), Panel("mazegrid", "ticket", (("mazegrid-dqn",),))),
-        leaves_out="the Atari panels (no Atari preset yet)"),
+    Figure(4, "The four conditions in on- (PPO; Bullet: actor and critic pruned, Atari: the actor) and off-policy "
+              "(DQN) RL", lambda s: (
+        *_bullet("ppo"), Panel("mazegrid", "ticket", (("mazegrid-dqn",),)),
+        *(Panel(game, "ticket", ((f"{game}-atari-ppo",),)) for game in ATARI_GAMES))),
     Figure(5, "MazeGrid: IMP removes the pixels the task never needs", lambda s: (
         Panel("pixels", "pixel_magnitude", (("mazegrid-dqn",),)),
         Panel("channels", "channel_density", (("mazegrid-dqn",),)),

@@ -47,7 +47,8 @@ def trained_policy(run: Path, level: int, seed: int, condition: str, epsilon: fl
                           f"{condition} ({best.name} missing)")
     spec = run_spec(cfg)
     if spec.backend != "jax":
-        raise ConfigError("run", f"{spec.id} steps on the host; play runs gymnax environments only")
+        raise ConfigError("run", f"{spec.id} is not a gymnax environment ({spec.backend} backend); play runs gymnax "
+                          f"environments only")
     acting = AGENTS.get(cfg.algo).acting(cfg, spec)
     if spec.env is None:
         raise ConfigError("run", f"{run} learnt the {spec.id} dataset (algo {cfg.algo}); play plays environments only")

@@ -10,6 +10,7 @@ import functools
 from ticketlab.agents.registry import AGENTS, run_spec
 from ticketlab.config import ExperimentConfig
 from ticketlab.agents.distill_losses import LOSSES
+from ticketlab.envs import atari
 from ticketlab.envs.registry import action_kind, canonical_id
 from ticketlab.errors import ConfigError, check_choice, check_positive
 from ticketlab.networks.init import INIT_SCHEMES
@@ -38,6 +39,9 @@ def validate(cfg: ExperimentConfig) -> ExperimentConfig:
         encoders = "/".join(n.upper() for n, a in AGENTS.items() if a.applies_encoders)
         raise ConfigError("env.encoding", f"{cfg.env.encoding} is applied by the {encoders} agent; algo "
                           f"{cfg.algo} takes object-map")
+    if spec.backend == "ale" and agent.ale_train is None:
+        raise ConfigError("algo", f"{spec.id} is an ALE game, which algo {cfg.algo} does not play; "
+                          f"allowed: {', '.join(n for n, a in AGENTS.items() if a.ale_train)}")
     if spec.backend == "host" and agent.host_train is None:
         raise ConfigError("env.name", f"{spec.id} steps on the host, which algo {cfg.algo} does not support; "
                           f"allowed: {', '.join(n for n, a in AGENTS.items() if a.host_train)}")
@@ -125,7 +129,9 @@ def _validate_expert(cfg: ExperimentConfig, spec) -> None:
         check_choice("bc.expert-torso", cfg.bc.expert_torso, TORSOS.names())
     if expert.endswith(".safetensors"):
         return
-    teachers = tuple(n for n in _env_presets() if not AGENTS.get(preset(n).algo).needs_expert)
+    plays_ale = AGENTS.get(cfg.algo).ale_train is not None
+    teachers = tuple(n for n in _env_presets() if not AGENTS.get(preset(n).algo).needs_expert
+                     and (plays_ale or not preset(n).env.name.startswith(atari.PREFIX)))
     check_choice("bc.expert", expert, teachers + ("<path>.safetensors",))
     teacher = preset(expert, cfg.bc.expert_scale, cfg.bc.expert_torso or None)
     plays = canonical_id(teacher.env.name)

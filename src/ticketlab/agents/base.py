@@ -78,3 +78,8 @@ class AgentDef:
     """(Agent) -> train_batch for host-side (Gymnasium) environments: `train_batch(stacked RunKeys,
     stacked start params, stacked masks) -> stacked TrainOutput`, the environments stepping in
     Python and the policy and updates compiled. None: the agent runs on gymnax environments only."""
+    ale_train: Callable | None = None
+    """(Agent) -> train_batch for ALE games (envs/atari.py): one compiled program per block of runs,
+    the games stepped through ale-py's XLA interface. None: the agent does not play ALE games."""
+    ale_build: Callable | None = None
+    """(cfg, spec, expert) -> Agent for ALE games, when it differs from `build` (PPO on uint8 frames)."""

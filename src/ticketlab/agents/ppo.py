@@ -72,10 +72,32 @@ def schedule(cfg: PPOConfig, rewind_steps: int = 0) -> Schedule:
 ADVANTAGE_NORMS = ("minibatch", "batch")
 
 
-def normalize_over_batch(advantages):
+def normalize_over_batch(advantages, weights=None):
     """rlpyt's whole-batch normalization: (A - mean) / max(std, 1e-6), std with Bessel's correction
-    (torch.Tensor.std), applied once to the rollout before it is split into minibatches."""
-    return (advantages - advantages.mean()) / jnp.maximum(advantages.std(ddof=1), 1e-6)
+    (torch.Tensor.std), applied once to the rollout before it is split into minibatches; over the
+    steps whose `weights` are 1 when given (see `step_mean`)."""
+    if weights is None:
+        return (advantages - advantages.mean()) / jnp.maximum(advantages.std(ddof=1), 1e-6)
+    w = weights.astype(advantages.dtype)
+    n = jnp.maximum(w.sum(), 2.0)
+    mean = (advantages * w).sum() / n
+    std = jnp.sqrt((w * (advantages - mean) ** 2).sum() / (n - 1.0))
+    return (advantages - mean) / jnp.maximum(std, 1e-6)
+
+
+def step_mean(weights):
+    """The mean over a batch's steps: plain, or over the steps whose `weights` are 1 (a rollout's
+    `valid` field: steps that are not an environment's autoreset, agents/ppo_atari.py)."""
+    if weights is None:
+        return lambda x: x.mean()
+    w = weights.astype(jnp.float32)
+    n = jnp.maximum(w.sum(), 1.0)
+    return lambda x: (x * w).sum() / n
+
+
+def step_weights(batch):
+    """The `valid` field of a rollout that has one (else None: every step counts)."""
+    return getattr(batch, "valid", None)
 
 
 def networks(cfg: ExperimentConfig, spec):
@@ -146,13 +168,19 @@ class PPO:
         dist = self.head.distribution(self.policy_out(p, batch.obs))
         log_prob = dist.log_prob(batch.action)
         value = self.value(p, batch.obs)
+        weights = step_weights(batch)
+        mean = step_mean(weights)
         if cfg.normalize_advantages and cfg.advantage_norm == "minibatch":
-            advantages = (advantages - advantages.mean()) / (advantages.std() + 1e-8)
+            if weights is None:
+                advantages = (advantages - advantages.mean()) / (advantages.std() + 1e-8)
+            else:
+                centred = advantages - mean(advantages)
+                advantages = centred / (jnp.sqrt(mean(centred ** 2)) + 1e-8)
         ratio = jnp.exp(log_prob - batch.log_prob)
         clipped = jnp.clip(ratio, 1.0 - clip_eps, 1.0 + clip_eps)
-        policy_loss = -jnp.minimum(ratio * advantages, clipped * advantages).mean()
-        value_loss = 0.5 * ((value - targets) ** 2).mean()
-        entropy = dist.entropy().mean()
+        policy_loss = -mean(jnp.minimum(ratio * advantages, clipped * advantages))
+        value_loss = 0.5 * mean((value - targets) ** 2)
+        entropy = mean(dist.entropy())
         return policy_loss + cfg.value_coef * value_loss - cfg.entropy_coef * entropy
 
     def advantages(self, params, mask, traj: Transition, final_obs, last_obs):
@@ -174,7 +202,7 @@ class PPO:
         clip_eps = self.clip_at(update_index)
         advantages, targets = self.advantages(params, mask, traj, final_obs, last_obs)
         if cfg.normalize_advantages and cfg.advantage_norm == "batch":
-            advantages = normalize_over_batch(advantages)
+            advantages = normalize_over_batch(advantages, step_weights(traj))
         n = traj.reward.shape[0] * traj.reward.shape[1]
         flat = jax.tree_util.tree_map(lambda x: x.reshape((n,) + x.shape[2:]), (traj, advantages, targets))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from ticketlab.agents import bc, bc_host, custom, dqn, ppo, ppo_host, supervised
+from ticketlab.agents import bc, bc_host, custom, dqn, ppo, ppo_atari, ppo_host, supervised
 from ticketlab.agents.base import AgentDef
 from ticketlab.envs.base import EnvSpec
 from ticketlab.envs.registry import env_spec
@@ -17,7 +17,8 @@ def register_agent(agent: AgentDef, *, replace: bool = False) -> AgentDef:
     return AGENTS.register(agent.name, agent, replace=replace)
 
 
-register_agent(dataclasses.replace(ppo.AGENT, host_train=ppo_host.make_host_train))
+register_agent(dataclasses.replace(ppo.AGENT, host_train=ppo_host.make_host_train, ale_train=ppo_atari.make_ale_train,
+                                    ale_build=ppo_atari.build))
 register_agent(dqn.AGENT)
 register_agent(dataclasses.replace(bc.AGENT, host_train=bc_host.make_host_train))
 register_agent(custom.AGENT)

@@ -1,5 +1,6 @@
 """Environments by id: `register_env(id, factory, ...)` for any gymnax-API environment (yours
-too), MazeGrid, every gymnax id, and any Gymnasium id as `gymnasium:ID` (stepped on the host).
+too), MazeGrid, every gymnax id, every ALE game as `ALE/<Game>-v5` (stepped through ale-py's XLA
+interface: envs/atari.py), and any Gymnasium id as `gymnasium:ID` (stepped on the host).
 
 A module of yours that registers environments is named by `env.module` (or exposed under the
 `ticketlab.envs` entry-point group) and imported before an id is looked up, so
@@ -13,10 +14,11 @@ from typing import Callable
 
 import gymnax
 
-from ticketlab.envs import brax_tasks, bullet, gymnax_ids, host, mazegrid
+from ticketlab.envs import atari, brax_tasks, bullet, gymnax_ids, host, mazegrid
 from ticketlab.envs.host import HOST_PREFIX
 from ticketlab.envs.base import EnvDef, EnvSpec, IMAGE_LAYOUTS, gymnax_spec
 from ticketlab.envs.wrappers import TIME_LIMITS, BinaryObservation, with_sticky_actions, with_time_limit
+from ticketlab.config import AtariConfig
 from ticketlab.errors import ConfigError, check_choice
 from ticketlab.registry import Registry
 
@@ -116,17 +118,25 @@ def canonical_id(name: str) -> str:
 def env_ids() -> tuple[str, ...]:
     extra = tuple(e for e in gymnax.registered_envs if e not in ENVS)
     return ENVS.names() + extra + (f"{brax_tasks.PREFIX}<{'|'.join(brax_tasks.TASKS)}>[:<backend>]",
-                                   f"{HOST_PREFIX}<Gymnasium id>")
+                                   f"{atari.PREFIX}<Game>-v5 (ticketlab envs --atari)", f"{HOST_PREFIX}<Gymnasium id>")
 
 
 def make_env(name: str, encoding: str = "object-map", module: str = "", sticky_actions: float = -1.0,
-             time_limit: str = "truncate") -> EnvSpec:
-    """The environment `name` (an id, an alias, or gymnasium:ID) in `encoding`, repeating its
-    previous action with probability `sticky_actions` (-1: the environment's own default), its
-    time limit a truncation or a termination (`time_limit`)."""
+             time_limit: str = "truncate", atari_settings: AtariConfig | None = None) -> EnvSpec:
+    """The environment `name` (an id, an alias, gymnasium:ID or ALE/<Game>-v5) in `encoding`,
+    repeating its previous action with probability `sticky_actions` (-1: the environment's own
+    default), its time limit a truncation or a termination (`time_limit`); ALE games stepped and
+    preprocessed as `atari_settings` say (None: `AtariConfig()`)."""
     check_choice("env.time-limit", time_limit, TIME_LIMITS)
     if sticky_actions != -1.0 and not 0.0 <= sticky_actions <= 1.0:
         raise ConfigError("env.sticky-actions", f"must be in [0, 1] (or -1: the environment's default), got {sticky_actions}")
+    if name.startswith(atari.PREFIX):
+        if module:
+            import_env_modules(module)
+        if time_limit != "truncate":
+            raise ConfigError("env.time-limit", f"{name} ends episodes after env.atari.max-frames; allowed: truncate")
+        _plain_encoding(name, encoding)
+        return atari.atari_spec(name, atari_settings or AtariConfig(), sticky_actions)
     spec = _base_spec(name, encoding, module)
     probability = spec.default_sticky_actions if sticky_actions == -1.0 else sticky_actions
     if probability and (spec.backend != "jax" or not spec.discrete):
@@ -139,16 +149,20 @@ def make_env(name: str, encoding: str = "object-map", module: str = "", sticky_a
 
 def action_kind(env_cfg) -> str:
     """discrete or continuous: the actions of the environment an `EnvConfig` names. Brax and
-    PyBullet walkers are known to be continuous without building them (and without their extras)."""
+    PyBullet walkers are known to be continuous, ALE games discrete, without building them (and
+    without their extras)."""
     name = canonical_id(env_cfg.name)
     if name.startswith(brax_tasks.PREFIX) or name in bullet.JOINTS:
         return "continuous"
+    if name.startswith(atari.PREFIX):
+        return "discrete"  # (ALE games are known to be discrete without the [atari] extra)
     return "discrete" if env_spec(env_cfg).discrete else "continuous"
 
 
 def env_spec(env_cfg) -> EnvSpec:
     """The environment an `EnvConfig` names."""
-    return make_env(env_cfg.name, env_cfg.encoding, env_cfg.module, env_cfg.sticky_actions, env_cfg.time_limit)
+    return make_env(env_cfg.name, env_cfg.encoding, env_cfg.module, env_cfg.sticky_actions, env_cfg.time_limit,
+                    env_cfg.atari)
 
 
 def _base_spec(name: str, encoding: str, module: str) -> EnvSpec:
