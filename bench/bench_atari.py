@@ -92,12 +92,12 @@ def main():
     print(f"\n{spec.id} PPO, Nature-CNN actor and critic ({paper.network.actor_hidden[0]} dense), {p.num_envs} envs x "
           f"{p.rollout_len} steps per update, {p.epochs} epochs of {p.minibatches} minibatches, frames "
           f"{spec.obs_shape}, {args.updates} updates per run; jax {jax.__version__} on {jax.devices()[0].platform}\n")
-    print(f"| {'program':48s} | {'env steps':>9s} | {'seconds':>8s} | {'steps/s':>8s} | {'compile s':>9s} |")
-    print(f"|{'-' * 50}|{'-' * 11}|{'-' * 10}|{'-' * 10}|{'-' * 11}|")
+    print(f"| {'program':52s} | {'env steps':>9s} | {'seconds':>8s} | {'steps/s':>8s} | {'compile s':>9s} |")
+    print(f"|{'-' * 54}|{'-' * 11}|{'-' * 10}|{'-' * 10}|{'-' * 11}|")
     for name, steps, sec, comp, _ in rows:
-        print(f"| {name:48s} | {steps:9,d} | {sec:8.1f} | {steps / sec:8,.1f} | {comp:9.1f} |")
+        print(f"| {name:52s} | {steps:9,d} | {sec:8.1f} | {steps / sec:8,.1f} | {comp:9.1f} |")
     emulator = emulator_rate(spec, p.num_envs)
-    print(f"| {'emulator + preprocessing alone, random actions':48s} | {'':9s} | {'':8s} | {emulator:8,.0f} | {'':9s} |")
+    print(f"| {'emulator + preprocessing alone, random actions':52s} | {'':9s} | {'':8s} | {emulator:8,.0f} | {'':9s} |")
     workers_rate, vmapped_rate, single_rate = (rows[i][1] / rows[i][2] for i in range(3))
     print(f"\nratios: workers / one run at a time {workers_rate / single_rate:.2f}x; vmapped block / one at a time "
           f"{vmapped_rate / single_rate:.2f}x; the program runs at {single_rate / emulator:.1%} of the emulator's rate")

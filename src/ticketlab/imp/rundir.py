@@ -16,15 +16,18 @@ from ticketlab.hashing import config_hash, hashed_fields
 from ticketlab.errors import ConfigError
 
 PACKAGES = ("ticketlab", "jax", "jaxlib", "flax", "optax", "distrax", "gymnax", "flashbax", "numpy")
+ENVIRONMENT_PACKAGES = ("gymnasium", "ale-py", "brax", "mujoco", "pybullet", "minatar")
+"""Recorded too where installed (the extras that step environments)."""
 
 
 def provenance(argv: list[str] | None) -> dict:
     versions = {}
-    for name in PACKAGES:
+    for name in PACKAGES + ENVIRONMENT_PACKAGES:
         try:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
-            versions[name] = None
+            if name in PACKAGES:
+                versions[name] = None
     return {
         "versions": versions,
         "python": sys.version.split()[0],
