@@ -147,6 +147,8 @@ def test_the_loss_over_valid_steps_is_the_loss_of_those_steps_alone():
 @pytest.mark.parametrize("args,message", [
     (["pong-atari-ppo", "--env.name", "ALE/Pongg-v5"], "env.name: unknown ALE game 'ALE/Pongg-v5'"),
     (["pong-atari-ppo", "--env.atari.frame-stack", "0"], "env.atari.frame-stack: must be >= 1, got 0"),
+    (["pong-atari-ppo", "--env.atari.screen-size", "30"],
+     "network.torso: nature-cnn needs images of at least 36x36; ALE/Pong-v5 has 30x30 (env.atari.screen-size)"),
     (["cartpole-ppo", "--env.name", "ALE/Pong-v5"], "network.torso: ALE/Pong-v5 observes 4x84x84 frames"),
     (["pong-atari-ppo", "--algo", "dqn"], "algo: ALE/Pong-v5 is an ALE game, which algo dqn does not play; allowed: ppo"),
     (["pong-atari-ppo", "--env.time-limit", "terminate"], "env.time-limit: ALE/Pong-v5 ends episodes after"),

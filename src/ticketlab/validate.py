@@ -91,6 +91,18 @@ def _preset_kind(name: str) -> str:
     return action_kind(preset(name).env)
 
 
+def _validate_conv_sizes(torso: str, spec) -> None:
+    """Every conv layer of the torso must see at least one kernel's worth of image."""
+    c, h, w = spec.obs_shape if spec.image_layout == "CHW" else (spec.obs_shape[2], *spec.obs_shape[:2])
+    side, smallest = min(h, w), 1
+    for _, size, stride in reversed(TORSOS.get(torso)):
+        smallest = (smallest - 1) * stride + size
+    if side < smallest:
+        hint = " (env.atari.screen-size)" if spec.backend == "ale" else ""
+        raise ConfigError("network.torso", f"{torso} needs images of at least {smallest}x{smallest}; {spec.id} has "
+                          f"{h}x{w}{hint}")
+
+
 def _validate_network(cfg: ExperimentConfig, spec, agent) -> None:
     check_choice("init.scheme", cfg.init.scheme, INIT_SCHEMES.names())
     check_positive("init.input-scale", cfg.init.input_scale)
@@ -107,6 +119,8 @@ def _validate_network(cfg: ExperimentConfig, spec, agent) -> None:
     if TORSOS.get(cfg.network.torso) and spec.image_layout is None:
         raise ConfigError("network.torso", f"{cfg.network.torso} needs image observations; {spec.id} has shape "
                           f"{spec.obs_shape}; allowed: mlp")
+    if TORSOS.get(cfg.network.torso):
+        _validate_conv_sizes(cfg.network.torso, spec)
     if not 0.0 <= cfg.network.dropout < 1.0:
         raise ConfigError("network.dropout", f"must be in [0, 1), got {cfg.network.dropout}")
     if cfg.network.dropout and not agent.supports_dropout:

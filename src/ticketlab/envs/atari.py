@@ -84,9 +84,6 @@ def check_settings(settings) -> None:
             raise ConfigError(f"env.atari.{field.replace('_', '-')}", f"must be >= 1, got {value}")
     if settings.noop_max < 0:
         raise ConfigError("env.atari.noop-max", f"must be >= 0, got {settings.noop_max}")
-    if settings.screen_size < 36:
-        raise ConfigError("env.atari.screen-size", f"must be >= 36 (the Nature CNN's smallest input), "
-                          f"got {settings.screen_size}")
 
 
 def frame_names(stack: int) -> tuple[str, ...]:
