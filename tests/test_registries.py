@@ -80,6 +80,7 @@ def test_a_user_environment_runs_by_id_through_the_python_api(tmp_path, monkeypa
     assert run / "figures" / "input_dimensions.png" in plot_run(run)
 
 
+@pytest.mark.slow  # end to end through the CLI; test_a_user_environment_runs_by_id_through_the_python_api keeps the registry path fast
 def test_a_user_environment_runs_from_the_command_line(tmp_path):
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(USER_ENVS), os.environ.get("PYTHONPATH", "")]))
     args = [sys.executable, "-m", "ticketlab.cli", "run", "cartpole-ppo", "--env.module", "corridor",
