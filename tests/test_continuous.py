@@ -95,6 +95,7 @@ def random_return(spec, episodes: int = 64) -> float:
     return float(jax.jit(lambda k: evaluate_episodes(k, act, spec, episodes))(jax.random.PRNGKey(123)))
 
 
+@pytest.mark.slow  # a learning run; the Gaussian head's unit tests stay fast
 def test_ppo_learns_pendulum_far_past_random():
     # 2 seeds x 200k steps (the pendulum-ppo preset, shortened from 300k): ~20 s on one CPU core
     # with compilation (under the 30 s that would make it a slow test). These two seeds reach -177
