@@ -2,6 +2,7 @@
 max_episode_steps would."""
 import jax
 import jax.numpy as jnp
+import pytest
 
 from ticketlab.agents.evaluate import epsilon_greedy_actor, evaluate_episodes
 from ticketlab.envs.registry import make_env
@@ -25,6 +26,7 @@ def full_length(key, act, spec, num_episodes):
     return total.mean()
 
 
+@pytest.mark.slow  # long evaluation loops compiled twice
 def test_early_stop_matches_the_full_length_loop():
     for name, eps in (("CartPole-v1", 1.0), ("CartPole-v1", 0.3), ("Acrobot-v1", 0.5)):
         spec = make_env(name)
