@@ -168,7 +168,7 @@ def test_lazy_imports_only_for_optional_extras():
 
 
 LAYERS = (
-    ("errors", "registry", "config", "hashing", "paths", "presets", "workers"),
+    ("errors", "registry", "config", "hashing", "paths", "presets", "workers", "threefry_cpu"),
     ("store",),
     ("envs",),
     ("networks",),

@@ -7,19 +7,23 @@ The registries are the public way to extend it; each addition is one entry:
 `find_tickets(init=, train=, ...)` runs IMP on a training function of your own (`TrainResult`,
 `apply_mask`, `masked`), through the same engine; `plot(run)` and `report(run)` read any run.
 """
-from ticketlab.agents.custom import TrainResult
-from ticketlab.agents.registry import AGENTS, register_agent
-from ticketlab.config import ExperimentConfig
-from ticketlab.envs.registry import ENVS, make_env, register_env
-from ticketlab.experiments import run
-from ticketlab.networks.init import INIT_SCHEMES, register_init
-from ticketlab.networks.torsos import TORSOS, register_torso
-from ticketlab.presets import preset
-from ticketlab.pruning.conditions import CONDITIONS, PAPER_CONDITIONS, Condition, register_condition
-from ticketlab.pruning.masked_optimizer import masked
-from ticketlab.pruning.masks import apply_mask
-from ticketlab.pruning.scores import SCORES, Score, register_score
-from ticketlab.tickets import find_tickets, plot, report
+from ticketlab.threefry_cpu import use_unrolled_threefry
+
+use_unrolled_threefry()  # same bits as JAX's rolled CPU loop, compiled faster (see threefry_cpu)
+
+from ticketlab.agents.custom import TrainResult  # noqa: E402
+from ticketlab.agents.registry import AGENTS, register_agent  # noqa: E402
+from ticketlab.config import ExperimentConfig  # noqa: E402
+from ticketlab.envs.registry import ENVS, make_env, register_env  # noqa: E402
+from ticketlab.experiments import run  # noqa: E402
+from ticketlab.networks.init import INIT_SCHEMES, register_init  # noqa: E402
+from ticketlab.networks.torsos import TORSOS, register_torso  # noqa: E402
+from ticketlab.presets import preset  # noqa: E402
+from ticketlab.pruning.conditions import CONDITIONS, PAPER_CONDITIONS, Condition, register_condition  # noqa: E402
+from ticketlab.pruning.masked_optimizer import masked  # noqa: E402
+from ticketlab.pruning.masks import apply_mask  # noqa: E402
+from ticketlab.pruning.scores import SCORES, Score, register_score  # noqa: E402
+from ticketlab.tickets import find_tickets, plot, report  # noqa: E402
 
 __all__ = [
     "AGENTS", "CONDITIONS", "Condition", "ENVS", "ExperimentConfig", "INIT_SCHEMES", "PAPER_CONDITIONS", "SCORES",
