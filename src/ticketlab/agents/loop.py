@@ -93,13 +93,20 @@ def track_evaluation(tracking: Tracking, params, ret, slot) -> Tracking:
     )
 
 
+def capture_rewind(tracking: Tracking, params, step_index, cadence: Cadence) -> Tracking:
+    """Keep `params` as the rewind point if step `step_index` is the rewind step. Without late
+    rewinding (static) it returns `tracking` as is: nothing is copied on the hot path."""
+    if cadence.rewind_step == 0:
+        return tracking
+    captured = cadence.captures_after(step_index)
+    return tracking.replace(rewind_params=jax.tree_util.tree_map(
+        lambda new, old: jnp.where(captured, new, old), params, tracking.rewind_params))
+
+
 def after_step(carry, step_index, cadence: Cadence, evaluate: Callable):
     """Rewind capture and evaluation after step `step_index` (0-based; the scan's unbatched
     input, so under vmap the evaluation stays a real branch). `evaluate(key, carry) -> return`."""
-    if cadence.rewind_step > 0:  # static: without late rewinding nothing is copied on the hot path
-        rewind = jax.tree_util.tree_map(lambda new, old: jnp.where(cadence.captures_after(step_index), new, old),
-                                        carry.params, carry.tracking.rewind_params)
-        carry = carry.replace(tracking=carry.tracking.replace(rewind_params=rewind))
+    carry = carry.replace(tracking=capture_rewind(carry.tracking, carry.params, step_index, cadence))
 
     def run_evaluation(carry):
         key, k_eval = jax.random.split(carry.key)

@@ -25,7 +25,7 @@ from flax import struct
 from ticketlab.agents.base import Agent
 from ticketlab.agents.evaluate import policy_actor
 from ticketlab.agents.gae import gae
-from ticketlab.agents.loop import Tracking, fresh_tracking, record, track_evaluation, train_output
+from ticketlab.agents.loop import Tracking, capture_rewind, fresh_tracking, record, track_evaluation, train_output
 from ticketlab.agents.output import RunKeys, TrainOutput
 from ticketlab.agents.ppo import PPO, Transition
 from ticketlab.envs.atari import reset_steps, vector_env
@@ -127,10 +127,7 @@ class AtariProgram:
             tracking = _runs(record, block.tracking, total, count)
             params, opt_state, key = learn(block.params, block.opt_state, block.key, masks, traj, None, games.obs,
                                            index)
-            if cadence.rewind_step > 0:  # static: nothing is copied when there is no late rewinding
-                captured = cadence.captures_after(index)
-                tracking = tracking.replace(rewind_params=jax.tree_util.tree_map(
-                    lambda new, old: jnp.where(captured, new, old), params, tracking.rewind_params))
+            tracking = capture_rewind(tracking, params, index, cadence)
             block = Block(params=params, opt_state=opt_state, key=key, tracking=tracking)
 
             def run_evaluation(operand):
