@@ -206,6 +206,7 @@ def _tiny(cfg, out):
                                imp=dataclasses.replace(cfg.imp, conditions=("mask_weights", "random_reinit")))
 
 
+@pytest.mark.slow  # about 22 s: a whole MinAtar DQN preset run; CI runs it in its second step
 def test_a_minatar_dqn_preset_runs_imp_and_draws_pixel_maps_per_channel(tmp_path):
     from ticketlab.experiments import run
     from ticketlab.imp.results import load_metrics

@@ -66,6 +66,7 @@ def test_layout_is_the_configs():
     assert to_dict(from_dict({**to_dict(cfg), "max_batch": 8})) == to_dict(cfg)  # an older config.json still loads
 
 
+@pytest.mark.slow  # about 37 s: three runs of the same config; CI runs it in its second step
 def test_one_and_two_workers_write_identical_stores(tmp_path, one_worker):
     out = tmp_path / "runs"
     run(config(out), workers=2)
