@@ -186,6 +186,7 @@ def test_structured_units_removes_a_hidden_unit_in_and_out():
 BASELINES = ("mask_weights", "one_shot", "snip", "grasp", "random_ratios", "structured_inputs", "structured_units")
 
 
+@pytest.mark.slow  # about 18 s: every baseline's chain; CI runs it in its second step
 def test_every_baseline_runs_as_its_own_chain_on_the_same_store(tmp_path):
     base = tiny_config(tmp_path / "runs", seeds=1, levels=3)
     cfg = dataclasses.replace(base, imp=dataclasses.replace(base.imp, conditions=BASELINES))

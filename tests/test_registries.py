@@ -104,6 +104,7 @@ def test_snip_scores_are_the_product_of_gradient_and_weight():
                                [[0.5, -1.0], [-0.3, 2.0]])
 
 
+@pytest.mark.slow  # about 21 s: two IMP runs; CI runs it in its second step
 def test_a_snip_run_prunes_by_its_own_score(tmp_path):
     base = tiny_config(tmp_path / "runs", seeds=1, levels=2, imp=dataclasses.replace(
         tiny_config(tmp_path).imp, conditions=("mask_weights",)))

@@ -46,6 +46,7 @@ def test_random_inputs_draw_the_count_from_the_key():
     assert [int(arms[a].sum()) for a in ("all_inputs", "kept_inputs", "random_inputs")] == [3, 2, 2]
 
 
+@pytest.mark.slow  # about 18 s: three dense arms trained; CI runs it in its second step
 def test_each_arm_trains_on_its_inputs_alone(tmp_path):
     """On a real run: the kept arm sees the rows the ticket kept, and the cut rows of both first
     layers (actor and critic: the critic's are not prunable under actor-only pruning, so the IMP

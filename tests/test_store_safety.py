@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 from safetensors.numpy import load_file
 
 from ticketlab import paths
@@ -22,6 +23,7 @@ def arrays(run):
             if ".corrupt" not in str(p)}
 
 
+@pytest.mark.slow  # about 24 s: a run, three of its files damaged, resumed; CI runs it in its second step
 def test_truncated_and_corrupted_files_are_recomputed(tmp_path, capsys):
     cfg = tiny_config(tmp_path / "runs", levels=3)
     run = run_experiment(cfg)
