@@ -42,7 +42,7 @@ def test_ray_task_failing_after_its_retries_is_reported(tmp_path, monkeypatch, c
     from ticketlab.cli import main
 
     monkeypatch.setenv("TICKETLAB_FAULT_FAIL_ONCE", str(tmp_path / "marker"))
-    ray.init(num_cpus=1, include_dashboard=False, log_to_driver=False)
+    ray.init(address="local", num_cpus=1, include_dashboard=False, log_to_driver=False)  # a new cluster, never a stale one
     try:
         out = tmp_path / "runs"
         code = main(["sweep", "cartpole-ppo", "--seeds", "1", "--levels", "1", "--backend", "ray", "--retries", "0",
