@@ -1,7 +1,7 @@
 """Threefry on the CPU with its rounds unrolled, as JAX already lowers it on GPUs and TPUs.
 
 JAX lowers its default PRNG, Threefry-2x32, to a rolled `fori_loop` of 5 x 4 rounds on the CPU
-(to keep compile times down for programs with few random calls). Our training programs draw keys
+(`jax._src.random.threefry2x32`, its CPU rule). Our training programs draw keys
 and random bits at every env step, minibatch and evaluation, so a compiled program holds dozens of
 these small while loops: each is compiled as its own computation and run as a loop of tiny kernels.
 Lowering them unrolled, with JAX's own rule for other platforms, gives the same bits (the same 20
