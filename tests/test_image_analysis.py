@@ -69,7 +69,7 @@ def _tiny_dqn(out, **env):
     )
 
 
-@pytest.mark.slow  # end to end; the MinAtar preset test keeps per-channel pixel maps in the fast suite
+@pytest.mark.slow  # end to end; test_other_encodings_get_their_figures keeps per-channel pixel maps in the fast suite
 def test_an_image_run_gets_pixel_heatmaps_and_play_replays_it(tmp_path, capsys):
     from ticketlab.cli import main
     from ticketlab.experiments import run as run_experiment
