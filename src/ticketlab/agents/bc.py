@@ -24,6 +24,7 @@ from ticketlab.agents.heads import EVAL_POLICIES, head_for
 from ticketlab.agents.loop import Cadence, Tracking, after_step, fresh_tracking, record, train_output
 from ticketlab.agents.output import RunKeys, TrainOutput
 from ticketlab.agents.replay import observation_compactor
+from ticketlab.agents.shuffle import permutation
 from ticketlab.config import BCConfig, ExperimentConfig
 from ticketlab.errors import ConfigError, check_fields_positive
 from ticketlab.networks.network import make_network
@@ -169,7 +170,7 @@ class BC:
         """(key, [batches_per_epoch, batch_size] sample indices): one epoch's shuffled batches."""
         key, k_perm = jax.random.split(key)
         used = self.sizes.batches_per_epoch * self.cfg.batch_size
-        order = jax.random.permutation(k_perm, num_samples)[:used]
+        order = permutation(k_perm, num_samples)[:used]
         return key, order.reshape(self.sizes.batches_per_epoch, self.cfg.batch_size)
 
     def learn_batch(self, c: Carry, mask, obs, teacher_out, idx) -> Carry:

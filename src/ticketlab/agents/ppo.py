@@ -23,6 +23,7 @@ from ticketlab.agents.gae import gae
 from ticketlab.agents.heads import EVAL_POLICIES, head_for
 from ticketlab.agents.loop import Cadence, Tracking, after_step, count_episodes, fresh_tracking, train_output
 from ticketlab.agents.output import RunKeys, TrainOutput
+from ticketlab.agents.shuffle import permutation
 from ticketlab.config import ExperimentConfig, PPOConfig
 from ticketlab.errors import ConfigError, check_choice, check_fields_positive, check_positive
 from ticketlab.networks.network import make_network
@@ -209,7 +210,7 @@ class PPO:
         def epoch(carry, _):
             params, opt_state, key = carry
             key, k_perm = jax.random.split(key)
-            perm = jax.random.permutation(k_perm, n)
+            perm = permutation(k_perm, n)
             shuffled = jax.tree_util.tree_map(lambda x: x[perm].reshape((cfg.minibatches, mb_size) + x.shape[1:]), flat)
 
             def minibatch(carry, mb):
