@@ -23,7 +23,7 @@ from common import bench_blocks, bench_host
 
 from ticketlab.envs.atari import vector_env
 from ticketlab.envs.registry import env_spec
-from ticketlab.networks.torsos import TORSOS
+from ticketlab.networks.torsos import image_hwc, torso_forward
 from ticketlab.presets import preset
 from ticketlab.workers import worker_count
 
@@ -53,13 +53,8 @@ def emulator_rate(spec, num_envs: int, steps: int = 200) -> float:
 
 def forward_flops(cfg, spec) -> float:
     """FLOPs of one Nature-CNN forward pass on one observation (conv and dense layers, 2 per MAC)."""
-    c, h, w = spec.obs_shape
-    flops = 0
-    for filters, k, stride in TORSOS.get(cfg.network.torso):
-        h, w = (h - k) // stride + 1, (w - k) // stride + 1
-        flops += 2 * k * k * c * filters * h * w
-        c = filters
-    sizes = [h * w * c] + list(cfg.network.actor_hidden) + [spec.num_actions]
+    flops, features = torso_forward(cfg.network.torso, image_hwc(spec.obs_shape, spec.image_layout))
+    sizes = [features] + list(cfg.network.actor_hidden) + [spec.num_actions]
     return flops + sum(2 * a * b for a, b in zip(sizes[:-1], sizes[1:]))
 
 

@@ -24,7 +24,7 @@ from ticketlab.agents.dqn import schedule
 from ticketlab.agents.replay import bytes_per_transition
 from ticketlab.agents.evaluate import epsilon_greedy_actor, evaluate_episodes
 from ticketlab.envs.registry import env_spec
-from ticketlab.networks.torsos import TORSOS
+from ticketlab.networks.torsos import image_hwc, torso_forward
 from ticketlab.imp.experiment import build
 from ticketlab.presets import preset
 from ticketlab.workers import worker_count
@@ -43,15 +43,10 @@ def update_flops(cfg, spec) -> float:
     """FLOPs of one DQN update's conv and dense layers: forward of the online network on obs and
     next obs (double Q), the target network on next obs, and the backward pass (about twice a
     forward) of the online network on obs."""
-    forward, shape = 0, spec.obs_shape
-    flat = math.prod(shape)
-    if TORSOS.get(cfg.network.torso):
-        h, w, c = shape if spec.image_layout == "HWC" else (shape[1], shape[2], shape[0])
-        for filters, k, stride in TORSOS.get(cfg.network.torso):
-            h, w = (h - k) // stride + 1, (w - k) // stride + 1
-            forward += 2 * k * k * c * filters * h * w
-            c = filters
-        flat = h * w * c
+    if spec.image_layout:
+        forward, flat = torso_forward(cfg.network.torso, image_hwc(spec.obs_shape, spec.image_layout))
+    else:
+        forward, flat = 0, math.prod(spec.obs_shape)
     sizes = [flat] + list(cfg.network.q_hidden) + [spec.num_actions]
     forward += sum(2 * a * b for a, b in zip(sizes[:-1], sizes[1:]))
     return forward * cfg.dqn.batch_size * (3 + 2)

@@ -15,6 +15,7 @@ from ticketlab.analysis.summaries import input_layer_summary, level_summary
 from ticketlab.envs.registry import make_env
 from ticketlab.networks.init import INIT_SCHEMES, layer_initializers
 from ticketlab.networks.network import make_network
+from ticketlab.networks.torsos import conv_layers, image_hwc, smallest_image, torso_forward
 from ticketlab.pruning.magnitude import random_global_mask
 from ticketlab.pruning.masks import prunable_tree
 
@@ -217,6 +218,32 @@ def test_nature_cnn_layer_names_and_shapes():
 def test_a_cnn_torso_needs_an_image_layout():
     with pytest.raises(ValueError):
         make_network(hidden=(8,), out=2, obs_shape=(4,), torso="minatar-cnn")
+
+
+@pytest.mark.parametrize("torso,hwc", [("nature-cnn", (84, 84, 4)), ("nature-cnn", (44, 52, 2)),
+                                       ("minatar-cnn", (10, 10, 7)), ("mlp", (10, 10, 7))])
+def test_torso_arithmetic_matches_the_network(torso, hwc):
+    # the features the conv layers flatten are what the network's first dense layer takes in
+    net = make_network(hidden=(8,), out=2, obs_shape=hwc, torso=torso, image_layout="HWC")
+    p = jax.eval_shape(lambda: _init(net, hwc))
+    flops, features = torso_forward(torso, hwc)
+    assert p["dense_0"]["kernel"].shape[0] == features
+    assert image_hwc((hwc[2], hwc[0], hwc[1]), "CHW") == image_hwc(hwc, "HWC") == hwc
+    if torso == "mlp":
+        assert flops == 0 and smallest_image(torso) == 1
+    else:  # 2 FLOPs per multiply-add of each conv kernel: the kernel's size times each output pixel
+        convs = [v["kernel"].shape for k, v in sorted(p.items()) if k.startswith("conv")]
+        outputs = [(h, w) for *_, h, w in conv_layers(torso, hwc)]
+        assert flops == sum(2 * math.prod(k) * h * w for k, (h, w) in zip(convs, outputs))
+    if torso == "nature-cnn" and hwc == (84, 84, 4):
+        assert features == 3136 and flops == 15_474_688
+
+
+def test_smallest_image_is_the_smallest_side_the_network_accepts():
+    side = smallest_image("nature-cnn")
+    assert side == 36  # (((1 - 1) * 1 + 3 - 1) * 2 + 4 - 1) * 4 + 8
+    assert conv_layers("nature-cnn", (side, side, 1))[-1][3:] == (1, 1)
+    assert conv_layers("nature-cnn", (side - 1, side - 1, 1))[-1][3:] == (0, 0)
 
 
 # -- 3. layout -----------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from ticketlab.envs.registry import action_kind, canonical_id
 from ticketlab.errors import ConfigError, check_choice, check_positive
 from ticketlab.networks.init import INIT_SCHEMES
 from ticketlab.networks.network import ACTIVATIONS, MEAN_ACTIVATIONS
-from ticketlab.networks.torsos import TORSOS
+from ticketlab.networks.torsos import TORSOS, image_hwc, smallest_image
 from ticketlab.presets import PRESETS, SCALES, preset
 from ticketlab.pruning.conditions import CONDITIONS, PERMUTE_VALUES, score_name
 from ticketlab.pruning.magnitude import PRUNE_COUNTS
@@ -93,11 +93,9 @@ def _preset_kind(name: str) -> str:
 
 def _validate_conv_sizes(torso: str, spec) -> None:
     """Every conv layer of the torso must see at least one kernel's worth of image."""
-    c, h, w = spec.obs_shape if spec.image_layout == "CHW" else (spec.obs_shape[2], *spec.obs_shape[:2])
-    side, smallest = min(h, w), 1
-    for _, size, stride in reversed(TORSOS.get(torso)):
-        smallest = (smallest - 1) * stride + size
-    if side < smallest:
+    h, w, _ = image_hwc(spec.obs_shape, spec.image_layout)
+    smallest = smallest_image(torso)
+    if min(h, w) < smallest:
         hint = " (env.atari.screen-size)" if spec.backend == "ale" else ""
         raise ConfigError("network.torso", f"{torso} needs images of at least {smallest}x{smallest}; {spec.id} has "
                           f"{h}x{w}{hint}")

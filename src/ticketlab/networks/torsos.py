@@ -19,3 +19,43 @@ TORSOS.register("nature-cnn", ((32, 8, 4), (64, 4, 2), (64, 3, 1)))
 def register_torso(name: str, convs: tuple[tuple[int, int, int], ...], *, replace: bool = False):
     return TORSOS.register(name, tuple(tuple(c) for c in convs), replace=replace)
 
+
+
+def image_hwc(obs_shape, image_layout: str) -> tuple[int, int, int]:
+    """(height, width, channels) of an image observation stored as `image_layout` (HWC or CHW)."""
+    if image_layout == "CHW":
+        c, h, w = obs_shape
+        return h, w, c
+    h, w, c = obs_shape
+    return h, w, c
+
+
+def conv_layers(torso: str, hwc: tuple[int, int, int]) -> list[tuple[int, int, int, int, int]]:
+    """(in channels, filters, kernel size, output height, output width) of each conv layer of
+    `torso` on an image of shape `hwc` (no padding)."""
+    h, w, c = hwc
+    layers = []
+    for filters, size, stride in TORSOS.get(torso):
+        h, w = (h - size) // stride + 1, (w - size) // stride + 1
+        layers.append((c, filters, size, h, w))
+        c = filters
+    return layers
+
+
+def smallest_image(torso: str) -> int:
+    """The smallest square image side on which every conv layer of `torso` sees one whole kernel."""
+    side = 1
+    for _, size, stride in reversed(TORSOS.get(torso)):
+        side = (side - 1) * stride + size
+    return side
+
+
+def torso_forward(torso: str, hwc: tuple[int, int, int]) -> tuple[int, int]:
+    """(FLOPs of one forward pass of the conv layers on one image, 2 per multiply-add; features
+    they flatten into the dense layers). `mlp`: (0, the image's size)."""
+    layers = conv_layers(torso, hwc)
+    if not layers:
+        return 0, hwc[0] * hwc[1] * hwc[2]
+    flops = sum(2 * size * size * c_in * filters * h * w for c_in, filters, size, h, w in layers)
+    _, filters, _, h, w = layers[-1]
+    return flops, h * w * filters
