@@ -19,24 +19,38 @@ def evaluate_episodes(key, act, spec, num_episodes: int):
     obs, state = jax.vmap(env.reset, in_axes=(0, None))(jax.random.split(k_reset, num_episodes), env_params)
     step_keys = jax.random.split(k_steps, spec.max_episode_steps)
 
-    def step(carry):
-        t, obs, state, alive, total = carry
+    def step(t, env_carry):
+        obs, state = env_carry
         action, step_key = act(step_keys[t], obs)
         keys = jax.random.split(step_key, num_episodes)
         obs, state, reward, terminated, truncated, _ = jax.vmap(env.step, in_axes=(0, 0, 0, None))(
             keys, state, action, env_params
         )
-        total = total + reward * alive
-        alive = alive * (1.0 - jnp.logical_or(terminated, truncated))
-        return t + 1, obs, state, alive, total
+        return (obs, state), reward, jnp.logical_or(terminated, truncated)
+
+    _, total = episode_returns(step, (obs, state), spec.max_episode_steps, (num_episodes,))
+    return total.mean()
+
+
+def episode_returns(step, env_carry, max_steps: int, shape):
+    """(env_carry, undiscounted returns [shape]) of episodes stepped together until each has ended
+    or `max_steps` steps have passed; rewards after an episode's first end are ignored.
+    `step(t, env_carry) -> (env_carry, reward [shape], ended [shape])` steps every episode once."""
+
+    def body(carry):
+        t, env_carry, alive, total = carry
+        env_carry, reward, ended = step(t, env_carry)
+        total = total + reward.astype(jnp.float32) * alive
+        alive = alive * (1.0 - ended.astype(jnp.float32))
+        return t + 1, env_carry, alive, total
 
     def running(carry):
-        t, _, _, alive, _ = carry
-        return jnp.logical_and(t < spec.max_episode_steps, jnp.any(alive > 0))
+        t, _, alive, _ = carry
+        return jnp.logical_and(t < max_steps, jnp.any(alive > 0))
 
-    init = (jnp.zeros((), jnp.int32), obs, state, jnp.ones(num_episodes), jnp.zeros(num_episodes))
-    *_, total = jax.lax.while_loop(running, step, init)
-    return total.mean()
+    init = (jnp.zeros((), jnp.int32), env_carry, jnp.ones(shape), jnp.zeros(shape))
+    _, env_carry, _, total = jax.lax.while_loop(running, body, init)
+    return env_carry, total
 
 
 def policy_actor(head, out_fn, policy: str):

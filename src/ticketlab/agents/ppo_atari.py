@@ -23,7 +23,7 @@ import jax.numpy as jnp
 from flax import struct
 
 from ticketlab.agents.base import Agent
-from ticketlab.agents.evaluate import policy_actor
+from ticketlab.agents.evaluate import episode_returns, policy_actor
 from ticketlab.agents.gae import gae
 from ticketlab.agents.loop import Tracking, capture_rewind, fresh_tracking, record, track_evaluation, train_output
 from ticketlab.agents.output import RunKeys, TrainOutput
@@ -191,21 +191,14 @@ class AtariProgram:
         def act(p_run, step_key, obs_run):
             return policy_actor(ppo.head, lambda o: ppo.policy_out(p_run, o), ppo.eval_policy)(step_key, obs_run)[0]
 
-        def step(carry):
-            t, handle, obs, alive, total = carry
+        def step(t, env_carry):
+            handle, obs = env_carry
             step_keys = _runs(lambda k: jax.random.fold_in(k, t), k_act)
             action = jax.vmap(act)(p, step_keys, obs)
             handle, (obs, reward, terminated, truncated, _) = env.step(handle, action.reshape(runs * n).astype(jnp.int32))
-            total = total + _by_run(reward, runs).astype(jnp.float32) * alive
-            alive = alive * (1.0 - _by_run(terminated | truncated, runs))
-            return t + 1, handle, _by_run(obs, runs), alive, total
+            return (handle, _by_run(obs, runs)), _by_run(reward, runs), _by_run(terminated | truncated, runs)
 
-        def running(carry):
-            t, _, _, alive, _ = carry
-            return jnp.logical_and(t < self.max_eval_steps, jnp.any(alive > 0))
-
-        init = (jnp.zeros((), jnp.int32), handle, _by_run(obs, runs), jnp.ones((runs, n)), jnp.zeros((runs, n)))
-        _, handle, _, _, total = jax.lax.while_loop(running, step, init)
+        (handle, _), total = episode_returns(step, (handle, _by_run(obs, runs)), self.max_eval_steps, (runs, n))
         return handle, total.mean(axis=1)
 
 
