@@ -21,8 +21,8 @@ from ticketlab.pruning.magnitude import count_after_levels
 SIZES = {"hopper": (11, 3), "walker2d": (17, 6), "halfcheetah": (17, 6), "ant": (27, 8)}
 
 
-@pytest.mark.parametrize("task", list(SIZES))
-def test_ids_and_names(task):
+@pytest.mark.parametrize("task", [t if t == "hopper" else pytest.param(t, marks=pytest.mark.slow) for t in SIZES])
+def test_ids_and_names(task):  # each task's model loads for seconds: one in the fast suite
     spec = make_env(f"{task}-brax")
     assert spec.id == canonical_id(f"brax:{task}") == f"brax:{task}:spring" and spec.backend == "jax"
     assert (spec.obs_shape[0], spec.action_dim) == SIZES[task]
@@ -32,6 +32,7 @@ def test_ids_and_names(task):
     assert spec.return_floor == brax_tasks.RANDOM_RETURNS[task]
 
 
+@pytest.mark.slow  # compiles Brax's reset and step
 def test_hopper_observation_is_named_qpos_then_qvel():
     spec = make_env("brax:hopper")
     assert spec.obs_names == ("torso z (world)", "qpos rooty", "qpos thigh_joint", "qpos leg_joint", "qpos foot_joint",

@@ -144,7 +144,7 @@ def test_orthogonal_matches_torch_orthogonal(kind, is_output, is_policy, gain):
 
 
 def _init(net, obs_shape, seed=0):
-    return net.init(jax.random.PRNGKey(seed), jnp.zeros((1,) + tuple(obs_shape)))["params"]
+    return jax.jit(net.init)(jax.random.PRNGKey(seed), jnp.zeros((1,) + tuple(obs_shape)))["params"]
 
 
 def test_minatar_cnn_conv_0_has_torch_default_bounds_from_kernel_fan_in():
@@ -256,15 +256,16 @@ def test_hwc_and_chw_inputs_give_identical_outputs(torso, hwc):
     net_hwc = make_network(hidden=(16,), out=5, obs_shape=hwc, torso=torso, image_layout="HWC")
     net_chw = make_network(hidden=(16,), out=5, obs_shape=chw, torso=torso, image_layout="CHW")
     params = _init(net_hwc, hwc)
-    assert jax.tree_util.tree_map(jnp.shape, _init(net_chw, chw)) == jax.tree_util.tree_map(jnp.shape, params)
+    assert jax.tree_util.tree_map(jnp.shape, jax.eval_shape(lambda: _init(net_chw, chw))) == \
+        jax.tree_util.tree_map(jnp.shape, params)
     obs = jax.random.normal(jax.random.PRNGKey(3), (2, 3) + hwc)  # two batch dimensions
-    out_hwc = net_hwc.apply({"params": params}, obs)
-    out_chw = net_chw.apply({"params": params}, jnp.moveaxis(obs, -1, -3))
+    out_hwc = jax.jit(net_hwc.apply)({"params": params}, obs)
+    out_chw = jax.jit(net_chw.apply)({"params": params}, jnp.moveaxis(obs, -1, -3))
     assert out_hwc.shape == out_chw.shape == (2, 3, 5)
     np.testing.assert_allclose(np.asarray(out_chw), np.asarray(out_hwc), rtol=1e-5, atol=1e-6)
     # and the comparison has teeth: a spatially transposed image changes the output
     if hwc[0] == hwc[1]:
-        swapped = net_hwc.apply({"params": params}, jnp.swapaxes(obs, -3, -2))
+        swapped = jax.jit(net_hwc.apply)({"params": params}, jnp.swapaxes(obs, -3, -2))
         assert not np.allclose(np.asarray(swapped), np.asarray(out_hwc), atol=1e-4)
 
 

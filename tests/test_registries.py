@@ -132,12 +132,17 @@ def test_the_batch_loss_treats_its_rollout_as_data():
     params = ppo.init(jax.random.PRNGKey(0))
     mask = ones_mask(params)
     key, data_key = jax.random.PRNGKey(1), jax.random.PRNGKey(2)
-    got = jax.grad(ppo.batch_loss, argnums=2)(key, data_key, params, mask)
-    runner = ppo.first_runner(RunKeys(train=key, data=data_key), params, mask)
-    runner, (traj, final_obs) = ppo.rollout(runner, mask)
-    advantages, targets = ppo.advantages(params, mask, traj, final_obs, runner.obs)
-    flat = jax.tree_util.tree_map(lambda x: x.reshape((-1,) + x.shape[2:]), (traj, advantages, targets))
-    want = jax.grad(ppo.loss)(params, mask, *flat)
+    got = jax.jit(jax.grad(ppo.batch_loss, argnums=2))(key, data_key, params, mask)
+
+    @jax.jit
+    def want_grad(params):  # the loss's gradient with the rollout computed apart, as data
+        runner = ppo.first_runner(RunKeys(train=key, data=data_key), params, mask)
+        runner, (traj, final_obs) = ppo.rollout(runner, mask)
+        advantages, targets = ppo.advantages(params, mask, traj, final_obs, runner.obs)
+        flat = jax.tree_util.tree_map(lambda x: x.reshape((-1,) + x.shape[2:]), (traj, advantages, targets))
+        return jax.grad(ppo.loss)(params, mask, *flat)
+
+    want = want_grad(params)
     for a, b in zip(jax.tree_util.tree_leaves(got), jax.tree_util.tree_leaves(want)):
         np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-5, atol=1e-7)
 
