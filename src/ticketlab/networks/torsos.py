@@ -20,7 +20,6 @@ def register_torso(name: str, convs: tuple[tuple[int, int, int], ...], *, replac
     return TORSOS.register(name, tuple(tuple(c) for c in convs), replace=replace)
 
 
-
 def image_hwc(obs_shape, image_layout: str) -> tuple[int, int, int]:
     """(height, width, channels) of an image observation stored as `image_layout` (HWC or CHW)."""
     if image_layout == "CHW":
