@@ -25,7 +25,7 @@ from ticketlab.envs.atari import vector_env
 from ticketlab.envs.registry import env_spec
 from ticketlab.networks.torsos import image_hwc, torso_forward
 from ticketlab.presets import preset
-from ticketlab.workers import worker_count
+from ticketlab.runtime.workers import worker_count
 
 
 def emulator_rate(spec, num_envs: int, steps: int = 200) -> float:

@@ -1,6 +1,6 @@
 """Compile time and speed of the training programs under the two CPU lowerings of Threefry, in one
 process: JAX's rolled loop (its CPU default) and the unrolled rounds ticketlab installs on import
-(`ticketlab.threefry_cpu`). Each row compiles one level's vmapped program of a preset, shortened,
+(`ticketlab.runtime.threefry_cpu`). Each row compiles one level's vmapped program of a preset, shortened,
 under each lowering (caches cleared in between), runs it, and checks the two outputs are
 bit-identical. Ratios are rolled / unrolled, so above 1 means the unrolled lowering is faster.
 
@@ -16,9 +16,9 @@ import jax
 import numpy as np
 from common import batch_inputs, timed
 
-from ticketlab.imp.experiment import build
+from ticketlab.imp.program import build
 from ticketlab.presets import preset
-from ticketlab.threefry_cpu import use_rolled_threefry, use_unrolled_threefry
+from ticketlab.runtime.threefry_cpu import use_rolled_threefry, use_unrolled_threefry
 
 SHORT_STEPS = 20_000
 """Env steps per run of each timed program (its compile time does not depend on them)."""

@@ -27,7 +27,7 @@ from ticketlab.envs.host import HostVectorEnv
 from ticketlab.envs.registry import env_spec
 from ticketlab.pruning.masks import apply_mask, ones_mask
 from ticketlab.presets import preset
-from ticketlab.workers import usable_cores, worker_count
+from ticketlab.runtime.workers import usable_cores, worker_count
 
 
 def bench_envs(cfg, num_envs: int, seconds: float = 5.0):

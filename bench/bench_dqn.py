@@ -25,9 +25,9 @@ from ticketlab.agents.replay import bytes_per_transition
 from ticketlab.agents.evaluate import epsilon_greedy_actor, evaluate_episodes
 from ticketlab.envs.registry import env_spec
 from ticketlab.networks.torsos import image_hwc, torso_forward
-from ticketlab.imp.experiment import build
+from ticketlab.imp.program import build
 from ticketlab.presets import preset
-from ticketlab.workers import worker_count
+from ticketlab.runtime.workers import worker_count
 
 
 PEAK_PER_CORE_GFLOPS = 2 * 16 * 2 * 3.0

@@ -24,10 +24,10 @@ import jax
 import jax.numpy as jnp
 from common import bench_blocks, bench_host, bench_single, bench_vmapped
 
-from ticketlab.experiments import resolve_expert
-from ticketlab.imp.experiment import build
+from ticketlab.experiments.experts import resolve_expert
+from ticketlab.imp.program import build
 from ticketlab.presets import preset
-from ticketlab.workers import usable_cores, worker_count
+from ticketlab.runtime.workers import usable_cores, worker_count
 
 
 def bench_sb3(cfg, steps: int):

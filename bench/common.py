@@ -8,11 +8,11 @@ import time
 import jax
 import jax.numpy as jnp
 
-from ticketlab.config import from_dict, to_dict
-from ticketlab.workers import WorkerPool
+from ticketlab.core.config import from_dict, to_dict
+from ticketlab.runtime.workers import WorkerPool
 
 from ticketlab.agents.output import RunKeys
-from ticketlab.imp.experiment import build
+from ticketlab.imp.program import build
 from ticketlab.imp.keys import DATA, INIT, TRAIN, run_key
 from ticketlab.pruning.masks import ones_mask
 

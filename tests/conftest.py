@@ -6,7 +6,7 @@ import pytest
 
 os.environ.setdefault("XLA_FLAGS", "--xla_force_host_platform_device_count=1")
 
-from ticketlab.config import ExperimentConfig, IMPConfig, PPOConfig  # noqa: E402
+from ticketlab.core.config import ExperimentConfig, IMPConfig, PPOConfig  # noqa: E402
 from ticketlab.presets import preset  # noqa: E402
 
 

@@ -12,15 +12,16 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from ticketlab import paths, store
+from ticketlab.store import files, paths
 from ticketlab.agents.ppo import PPO, Transition, normalize_over_batch
 from ticketlab.agents.ppo_atari import PixelTransition
-from ticketlab.cli import main
-from ticketlab.cli_args import parse_run_args
-from ticketlab.config import AtariConfig
+from ticketlab.cli.main import main
+from ticketlab.experiments.configure import parse_run_args
+from ticketlab.core.config import AtariConfig
 from ticketlab.envs.atari import RANDOM_SCORES, reset_steps, vector_env
 from ticketlab.envs.registry import make_env
-from ticketlab.presets import ATARI_GAMES, preset
+from ticketlab.presets import preset
+from ticketlab.presets.atari import GAMES as ATARI_GAMES
 
 ale_py = pytest.importorskip("ale_py")
 
@@ -172,7 +173,7 @@ def test_without_the_atari_extra_the_error_says_how_to_install_it(tmp_path):
     shadow = tmp_path / "shadow" / "ale_py"
     shadow.mkdir(parents=True)
     (shadow / "__init__.py").write_text("raise ImportError(\"No module named 'ale_py'\")\n")
-    code = ("import sys; from ticketlab.cli import main; "
+    code = ("import sys; from ticketlab.cli.main import main; "
             f"sys.exit(main(['run', 'pong-atari-ppo', '--out', {str(tmp_path / 'runs')!r}]))")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           env={"PYTHONPATH": str(tmp_path / "shadow"), "PATH": "/usr/bin:/bin"})
@@ -184,9 +185,9 @@ def test_without_the_atari_extra_the_error_says_how_to_install_it(tmp_path):
 
 @pytest.mark.slow
 def test_pong_imp_trains_pruned_cnns_in_one_program_and_resumes_identically(tmp_path):
-    from ticketlab.experiments import run
-    from ticketlab.imp.results import load_metrics
-    from ticketlab.plots import plot_run
+    from ticketlab.experiments.experiment import run
+    from ticketlab.store.results import load_metrics
+    from ticketlab.reporting.plots import plot_run
     from ticketlab.pruning.conditions import DENSE, PAPER_CONDITIONS
 
     base = preset("pong-atari-ppo")
@@ -198,8 +199,8 @@ def test_pong_imp_trains_pruned_cnns_in_one_program_and_resumes_identically(tmp_
     assert set(rows) == {(s, 0, DENSE) for s in (0, 1)} | {(s, 1, c) for s in (0, 1) for c in PAPER_CONDITIONS}
     for (seed, level, condition), row in rows.items():
         assert row["env_steps"] == 1280 and -21 <= row["best_return"] <= 21
-        mask = store.load_tree(paths.tree_file(run_dir, level, seed, condition, "mask"))
-        best = store.load_tree(paths.tree_file(run_dir, level, seed, condition, "best"))
+        mask = files.load_tree(paths.tree_file(run_dir, level, seed, condition, "mask"))
+        best = files.load_tree(paths.tree_file(run_dir, level, seed, condition, "best"))
         for module in ("actor", "critic"):
             for layer, leaves in mask[module].items():
                 m, w = np.asarray(leaves["kernel"]), np.asarray(best[module][layer]["kernel"])
@@ -213,11 +214,11 @@ def test_pong_imp_trains_pruned_cnns_in_one_program_and_resumes_identically(tmp_
     figures = {p.name for p in plot_run(run_dir)}
     assert {"ticket.png", "channel_density.png"} <= figures
     before = {k: (r["best_return"], r["final_return"]) for k, r in rows.items()}
-    best = store.load_tree(paths.tree_file(run_dir, 1, 1, "mask_weights", "best"))
+    best = files.load_tree(paths.tree_file(run_dir, 1, 1, "mask_weights", "best"))
     shutil.rmtree(run_dir / "levels" / "level_01")  # as if killed before level 1 finished
     run(cfg, workers=1)
     after = {(r["seed"], r["level"], r["condition"]): (r["best_return"], r["final_return"]) for r in load_metrics(run_dir)}
     assert after == before
-    again = store.load_tree(paths.tree_file(run_dir, 1, 1, "mask_weights", "best"))
+    again = files.load_tree(paths.tree_file(run_dir, 1, 1, "mask_weights", "best"))
     for a, b in zip(jax.tree_util.tree_leaves(best), jax.tree_util.tree_leaves(again)):
         np.testing.assert_array_equal(np.asarray(a), np.asarray(b))

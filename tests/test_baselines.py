@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 import ticketlab
-from ticketlab import paths, store
-from ticketlab.imp.results import load_metrics
-from ticketlab.plots import plot_run
+from ticketlab.store import files, paths
+from ticketlab.store.results import load_metrics
+from ticketlab.reporting.plots import plot_run
 from ticketlab.pruning.conditions import CONDITIONS, Inputs, next_level, structures_kept
 from ticketlab.pruning.magnitude import count_after_levels, global_magnitude_mask
 from ticketlab.pruning.masks import prunable_total
@@ -193,7 +193,7 @@ def test_every_baseline_runs_as_its_own_chain_on_the_same_store(tmp_path):
     run = ticketlab.run(cfg)
 
     def load(level, condition, kind):
-        return store.load_tree(paths.tree_file(run, level, 0, condition, kind))
+        return files.load_tree(paths.tree_file(run, level, 0, condition, kind))
 
     prunable = {"actor": {n: {"kernel": True, "bias": False} for n in ("dense_0", "dense_1", "dense_2")},
                 "critic": {n: {"kernel": False, "bias": False} for n in ("dense_0", "dense_1", "dense_2")}}
@@ -238,7 +238,7 @@ def test_permute_values_previous_permutes_the_chains_own_previous_start(tmp_path
     run = ticketlab.run(cfg)
 
     def load(level, condition, kind):
-        return store.load_tree(paths.tree_file(run, level, 0, condition, kind))
+        return files.load_tree(paths.tree_file(run, level, 0, condition, kind))
 
     init, start1, start2, mask2 = (load(0, "dense", "start"), load(1, "mask_permuted", "start"),
                                    load(2, "mask_permuted", "start"), load(2, "mask_permuted", "mask"))

@@ -6,13 +6,14 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from ticketlab import paths
+from ticketlab.store import paths
 from ticketlab.agents import bc
 from ticketlab.agents.distill_losses import cross_entropy, huber_value, kl_gaussian
 from ticketlab.agents.output import RunKeys
-from ticketlab.config import BCConfig, StudentConfig
+from ticketlab.core.config import BCConfig, StudentConfig
 from ticketlab.envs.registry import make_env
-from ticketlab.experiments import run as run_experiment, train_expert
+from ticketlab.experiments.experiment import run as run_experiment
+from ticketlab.experiments.experts import train_expert
 from ticketlab.presets import preset
 
 
@@ -110,7 +111,7 @@ def test_distilled_dense_student_learns_cartpole(expert):
 
 def test_bc_run_through_the_engine(expert, tmp_path):
     """IMP over students: same driver, store and conditions as RL; the expert comes from the cache."""
-    from ticketlab.imp.results import load_metrics
+    from ticketlab.store.results import load_metrics
 
     out, first, *_ = expert
     base = preset("cartpole-bc")

@@ -11,9 +11,9 @@ import ticketlab
 from ticketlab.agents import bc
 from ticketlab.agents.experts import load_expert, save_expert
 from ticketlab.agents.output import RunKeys
-from ticketlab.config import BCConfig, StudentConfig
+from ticketlab.core.config import BCConfig, StudentConfig
 from ticketlab.envs.registry import make_env
-from ticketlab.imp.results import load_metrics
+from ticketlab.store.results import load_metrics
 from ticketlab.networks.network import make_network
 from ticketlab.pruning.masks import ones_mask
 from ticketlab.presets import preset
@@ -65,16 +65,16 @@ def test_a_student_distils_its_teacher(tmp_path, env_id, kind, loss):
 
 def test_a_loss_must_fit_the_teacher_and_the_action_space(tmp_path):
     path = _teacher_file(tmp_path, "CartPole-v1", "q")
-    with pytest.raises(ticketlab.errors.ConfigError, match=r"^bc.loss: cross_entropy distils a categorical teacher; "
+    with pytest.raises(ticketlab.core.errors.ConfigError, match=r"^bc.loss: cross_entropy distils a categorical teacher; "
                                                            r"this expert is q \(allowed: huber_value\)$"):
         bc.build(_config("CartPole-v1", "cross_entropy", path), make_env("CartPole-v1"), load_expert(path))
     cfg = dataclasses.replace(_config("CartPole-v1", "cross_entropy", path), out=str(tmp_path / "runs"))
-    with pytest.raises(ticketlab.errors.ConfigError, match="^bc.loss: cross_entropy distils a categorical teacher"):
+    with pytest.raises(ticketlab.core.errors.ConfigError, match="^bc.loss: cross_entropy distils a categorical teacher"):
         ticketlab.run(cfg)
     assert not (tmp_path / "runs").exists()  # refused before anything was written
-    from ticketlab.validate import validate
+    from ticketlab.experiments.validate import validate
 
-    with pytest.raises(ticketlab.errors.ConfigError, match="^bc.loss: 'cross_entropy' does not fit Pendulum-v1's"):
+    with pytest.raises(ticketlab.core.errors.ConfigError, match="^bc.loss: 'cross_entropy' does not fit Pendulum-v1's"):
         validate(_config("Pendulum-v1", "cross_entropy", path))
 
 

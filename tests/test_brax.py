@@ -8,12 +8,12 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from ticketlab import paths, store
-from ticketlab.cli import main
+from ticketlab.store import files, paths
+from ticketlab.cli.main import main
 from ticketlab.envs import brax_tasks
 from ticketlab.envs.registry import canonical_id, make_env
-from ticketlab.experiments import run
-from ticketlab.imp.results import load_metrics
+from ticketlab.experiments.experiment import run
+from ticketlab.store.results import load_metrics
 from ticketlab.presets import preset
 from ticketlab.pruning.conditions import DENSE, PAPER_CONDITIONS
 from ticketlab.pruning.magnitude import count_after_levels
@@ -101,8 +101,8 @@ def test_hopper_brax_imp_is_one_compiled_program(tmp_path):
     total = (11 * 64 + 64 * 64) * 2 + 64 * 3 + 64 * 1
     for (level, condition), row in rows.items():
         assert np.isfinite(row["best_return"]) and row["env_steps"] == 5120
-        mask = store.load_tree(paths.tree_file(run_dir, level, 0, condition, "mask"))
-        best = store.load_tree(paths.tree_file(run_dir, level, 0, condition, "best"))
+        mask = files.load_tree(paths.tree_file(run_dir, level, 0, condition, "mask"))
+        best = files.load_tree(paths.tree_file(run_dir, level, 0, condition, "best"))
         kept = 0
         for (path, m), w in zip(jax.tree_util.tree_leaves_with_path(mask), jax.tree_util.tree_leaves(best)):
             m, w = np.asarray(m), np.asarray(w)

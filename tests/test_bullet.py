@@ -9,14 +9,15 @@ import jax
 import numpy as np
 import pytest
 
-from ticketlab import paths, store
-from ticketlab.cli import main
+from ticketlab.store import files, paths
+from ticketlab.cli.main import main
 from ticketlab.envs import bullet
 from ticketlab.envs.host import quiet_native_output
 from ticketlab.envs.registry import make_env
-from ticketlab.experiments import run
-from ticketlab.imp.results import load_metrics
-from ticketlab.presets import BULLET_TASKS, preset
+from ticketlab.experiments.experiment import run
+from ticketlab.store.results import load_metrics
+from ticketlab.presets import preset
+from ticketlab.presets.continuous import BULLET_TASKS
 from ticketlab.pruning.conditions import DENSE, PAPER_CONDITIONS
 from ticketlab.pruning.magnitude import count_after_levels
 
@@ -128,10 +129,10 @@ def test_hopper_imp_prunes_actor_and_critic_through_the_host_path(tmp_path):
     total = sum(a * b for a, b in [(15, 64), (64, 64)]) * 2 + 64 * 3 + 64 * 1  # actor and critic kernels
     for (level, condition), row in rows.items():
         assert np.isfinite(row["best_return"]) and row["env_steps"] == 5120
-        mask = store.load_tree(paths.tree_file(run_dir, level, 0, condition, "mask"))
+        mask = files.load_tree(paths.tree_file(run_dir, level, 0, condition, "mask"))
         kept_per_input = np.asarray(mask["actor"]["dense_0"]["kernel"]).sum(axis=1)
         np.testing.assert_array_equal(row["input_layer"]["actor"]["kept"], kept_per_input)  # 15 named inputs
-        best = store.load_tree(paths.tree_file(run_dir, level, 0, condition, "best"))
+        best = files.load_tree(paths.tree_file(run_dir, level, 0, condition, "best"))
         kept = 0
         for m, w, path in zip(jax.tree_util.tree_leaves(mask), jax.tree_util.tree_leaves(best),
                               [jax.tree_util.keystr(k) for k, _ in jax.tree_util.tree_leaves_with_path(mask)]):

@@ -4,7 +4,7 @@ import sys
 
 import pytest
 
-from ticketlab.cli import main
+from ticketlab.cli.main import main
 
 CASES = [
     (["run", "no-such-preset"], "preset: unknown 'no-such-preset'; allowed: cartpole-ppo, acrobot-ppo"),
@@ -22,8 +22,8 @@ CASES = [
     (["run", "cartpole-ppo", "--algo", "evolution"], "algo: unknown 'evolution'; allowed: ppo, dqn, bc, custom"),
     (["run", "cartpole-bc", "--bc.loss", "mse"], "bc.loss: unknown 'mse'; allowed: cross_entropy, kl_gaussian, huber_value"),
     (["run", "cartpole-bc", "--bc.loss", "kl_gaussian"], "bc.loss: 'kl_gaussian' does not fit CartPole-v1's discrete actions; allowed: cross_entropy, huber_value"),
-    (["run", "cartpole-bc", "--bc.expert", "nope"], "bc.expert: unknown 'nope'; allowed: cartpole-ppo, acrobot-ppo, mazegrid-dqn, cartpole-dqn, pendulum-ppo, "
-     "mountaincar-continuous-ppo, hopper-bullet-ppo, hopper-brax-ppo, walker2d-bullet-ppo, walker2d-brax-ppo, "
+    (["run", "cartpole-bc", "--bc.expert", "nope"], "bc.expert: unknown 'nope'; allowed: cartpole-ppo, acrobot-ppo, cartpole-dqn, pendulum-ppo, "
+     "mountaincar-continuous-ppo, mazegrid-dqn, hopper-bullet-ppo, hopper-brax-ppo, walker2d-bullet-ppo, walker2d-brax-ppo, "
      "halfcheetah-bullet-ppo, halfcheetah-brax-ppo, ant-bullet-ppo, ant-brax-ppo, breakout-minatar-dqn, spaceinvaders-minatar-dqn, freeway-minatar-dqn, "
      "asterix-minatar-dqn, seaquest-minatar-dqn, <path>.safetensors"),
     (["run", "cartpole-bc", "--student.hidden", "0,5"], "student.hidden: widths must be >= 1"),
@@ -113,7 +113,7 @@ def test_status_refuses_a_directory_without_runs(tmp_path, capsys):
 def test_a_config_that_disagrees_with_the_one_on_disk(tmp_path, capsys):
     import json
 
-    from ticketlab.experiments import run as run_experiment
+    from ticketlab.experiments.experiment import run as run_experiment
 
     from conftest import tiny_config
 
@@ -144,15 +144,15 @@ def test_presets_lists_every_preset(capsys):
     bullet = [f"{task}-{kind}" for task in ("hopper", "walker2d", "halfcheetah", "ant")
               for kind in ("bullet-ppo", "brax-ppo", "bullet-bc")]
     atari = [f"{game}-atari-ppo" for game in ("pong", "breakout", "spaceinvaders", "freeway")] + ["atari-ppo"]
-    assert [l.split()[0] for l in lines] == ["cartpole-ppo", "acrobot-ppo", "cartpole-bc", "acrobot-bc", "mazegrid-dqn",
-                                              "cartpole-dqn", "pendulum-ppo", "mountaincar-continuous-ppo", *bullet,
+    assert [l.split()[0] for l in lines] == ["cartpole-ppo", "acrobot-ppo", "cartpole-bc", "acrobot-bc", "cartpole-dqn",
+                                              "pendulum-ppo", "mountaincar-continuous-ppo", "mazegrid-dqn", *bullet,
                                               *minatar, *atari, "digits-mlp", "mnist-mlp"]
     starts = {len(l.split()[0]) + len(l[len(l.split()[0]):]) - len(l[len(l.split()[0]):].lstrip()) for l in lines}
     assert len(starts) == 1, f"descriptions start in {len(starts)} columns"
 
 
 def test_size_sweep_splits_into_one_run_per_size():
-    from ticketlab.cli_args import parse_run_args, split_sweep
+    from ticketlab.experiments.configure import parse_run_args, split_sweep
 
     argsets = split_sweep(["cartpole-bc", "--student.hidden", "128,128", "256,256", "--seeds", "2"])
     assert argsets == [["cartpole-bc", "--student.hidden", "128", "128", "--seeds", "2"],

@@ -10,8 +10,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from ticketlab.analysis.images import channel_density, channel_magnitude, pixel_maps, to_chw
-from ticketlab.analysis.summaries import input_layer_summary, level_summary
+from ticketlab.reporting.analysis.images import channel_density, channel_magnitude, pixel_maps, to_chw
+from ticketlab.pruning.summaries import input_layer_summary, level_summary
 from ticketlab.envs.registry import make_env
 from ticketlab.networks.init import INIT_SCHEMES, layer_initializers
 from ticketlab.networks.network import make_network
@@ -377,9 +377,9 @@ def _breakout_cnn(out):
 
 @pytest.mark.slow  # about 80 s on a shared 2-core CPU, mostly compilation; run with -m slow
 def test_imp_on_breakout_with_the_minatar_cnn(tmp_path):
-    from ticketlab.experiments import run
-    from ticketlab.imp.results import load_metrics
-    from ticketlab.plots import plot_run
+    from ticketlab.experiments.experiment import run
+    from ticketlab.store.results import load_metrics
+    from ticketlab.reporting.plots import plot_run
 
     start = time.monotonic()
     run_dir = run(_breakout_cnn(tmp_path / "runs"))

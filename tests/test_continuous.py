@@ -8,15 +8,15 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from ticketlab import paths, store
+from ticketlab.store import files, paths
 from ticketlab.agents.evaluate import evaluate_episodes, policy_actor
 from ticketlab.agents.heads import Gaussian, head_for
 from ticketlab.agents.output import RunKeys
 from ticketlab.agents.ppo import PPO
-from ticketlab.config import EvalConfig
+from ticketlab.core.config import EvalConfig
 from ticketlab.envs.registry import make_env
-from ticketlab.experiments import run
-from ticketlab.imp.results import load_metrics
+from ticketlab.experiments.experiment import run
+from ticketlab.store.results import load_metrics
 from ticketlab.pruning.conditions import DENSE
 from ticketlab.pruning.magnitude import count_after_levels
 from ticketlab.pruning.masks import leaf_paths, ones_mask, prunable_tree
@@ -142,7 +142,7 @@ def chains(cfg):
 
 
 def tree(run_dir, level, condition, kind):
-    return store.load_tree(paths.tree_file(run_dir, level, 0, condition, kind))
+    return files.load_tree(paths.tree_file(run_dir, level, 0, condition, kind))
 
 
 def test_imp_runs_every_condition_on_pendulum(pendulum_imp):

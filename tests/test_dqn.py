@@ -9,7 +9,7 @@ import optax
 from ticketlab.agents import dqn
 from ticketlab.agents.output import RunKeys
 from ticketlab.agents.replay import Transition, compactor, importance_weights, make_buffer, new_priorities
-from ticketlab.config import DQNConfig
+from ticketlab.core.config import DQNConfig
 from ticketlab.pruning.masked_optimizer import adam
 
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from ticketlab import cli
-from ticketlab.figures import FIGURES, Figure, Panel, make_figure, panel_configs, panels_of
+from ticketlab.reporting.paper_figures import FIGURES, Figure, Panel, make_figure, panel_configs, panels_of
 from ticketlab.presets import SCALES
 
 

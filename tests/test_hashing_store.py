@@ -3,10 +3,10 @@ import json
 
 import numpy as np
 
-from ticketlab.config import ExperimentConfig, from_dict, to_dict
-from ticketlab.hashing import config_hash, hashed_fields
+from ticketlab.core.config import ExperimentConfig, from_dict, to_dict
+from ticketlab.core.hashing import config_hash, hashed_fields
 from ticketlab.presets import preset
-from ticketlab.store import load_tree, save_tree
+from ticketlab.store.files import load_tree, save_tree
 
 
 def test_known_hashes_are_pinned():

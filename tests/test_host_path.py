@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 
 import ticketlab
-from ticketlab import store
+from ticketlab.store import files
 from ticketlab.agents.ppo import PPO, Transition
 from ticketlab.agents.ppo_host import HostPPO
 from ticketlab.envs.host import HostVectorEnv
 from ticketlab.envs.registry import make_env
-from ticketlab.imp.results import load_metrics
+from ticketlab.store.results import load_metrics
 from ticketlab.pruning.masks import ones_mask
 
 from conftest import tiny_config
@@ -77,7 +77,7 @@ def test_gymnasium_cartpole_learns_through_the_host_path_and_resumes_identically
     # the same config elsewhere computes the same numbers (seeds come from run identity)
     again = ticketlab.run(dataclasses.replace(cfg, out=str(tmp_path / "b"), levels=1))
     for seed in (0, 1):
-        a = store.load_tree(run / "levels" / "level_00" / f"seed_{seed}" / "dense" / "best.safetensors")
-        b = store.load_tree(again / "levels" / "level_00" / f"seed_{seed}" / "dense" / "best.safetensors")
+        a = files.load_tree(run / "levels" / "level_00" / f"seed_{seed}" / "dense" / "best.safetensors")
+        b = files.load_tree(again / "levels" / "level_00" / f"seed_{seed}" / "dense" / "best.safetensors")
         for x, y in zip(jax.tree_util.tree_leaves(a), jax.tree_util.tree_leaves(b)):
             np.testing.assert_array_equal(x, y)

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from ticketlab.agents.dqn import q_network
-from ticketlab.analysis.images import channel_density, channel_magnitude, pixel_maps
-from ticketlab.analysis.summaries import level_summary
+from ticketlab.reporting.analysis.images import channel_density, channel_magnitude, pixel_maps
+from ticketlab.pruning.summaries import level_summary
 from ticketlab.envs.registry import make_env
 from ticketlab.presets import preset
 from ticketlab.pruning.magnitude import random_global_mask
@@ -71,11 +71,11 @@ def _tiny_dqn(out, **env):
 
 @pytest.mark.slow  # end to end; test_other_encodings_get_their_figures keeps per-channel pixel maps in the fast suite
 def test_an_image_run_gets_pixel_heatmaps_and_play_replays_it(tmp_path, capsys):
-    from ticketlab.cli import main
-    from ticketlab.experiments import run as run_experiment
-    from ticketlab.plots import plot_run
+    from ticketlab.cli.main import main
+    from ticketlab.experiments.experiment import run as run_experiment
+    from ticketlab.reporting.plots import plot_run
 
-    from ticketlab import paths
+    from ticketlab.store import paths
 
     cfg = _tiny_dqn(tmp_path / "runs")
     run = run_experiment(cfg)
@@ -100,8 +100,8 @@ def test_an_image_run_gets_pixel_heatmaps_and_play_replays_it(tmp_path, capsys):
     ("rgb", ["channel_density", "layer_density", "pixel_kept", "pixel_magnitude", "ticket"]),
 ])
 def test_other_encodings_get_their_figures(tmp_path, encoding, figures):
-    from ticketlab.experiments import run as run_experiment
-    from ticketlab.plots import plot_run
+    from ticketlab.experiments.experiment import run as run_experiment
+    from ticketlab.reporting.plots import plot_run
 
     run = run_experiment(_tiny_dqn(tmp_path / "runs", encoding=encoding))
     assert sorted(p.stem for p in plot_run(run)) == figures

@@ -6,8 +6,8 @@ import jax
 import numpy as np
 import pytest
 
-from ticketlab import paths, store
-from ticketlab.experiments import run as run_experiment
+from ticketlab.store import files, paths
+from ticketlab.experiments.experiment import run as run_experiment
 from ticketlab.pruning.conditions import DENSE
 from ticketlab.pruning.magnitude import count_after_levels
 
@@ -25,7 +25,7 @@ def finished(tmp_path_factory):
 
 
 def tree(run, level, seed, condition, kind):
-    return store.load_tree(paths.tree_file(run, level, seed, condition, kind))
+    return files.load_tree(paths.tree_file(run, level, seed, condition, kind))
 
 
 def leaves(t):
@@ -109,7 +109,7 @@ def test_results_csv_and_metrics(finished):
         rows = list(csv.DictReader(f))
     assert len(rows) == cfg.seeds * (1 + len(CONDITIONS) * (cfg.levels - 1))
     assert {r["condition"] for r in rows} == {DENSE, *CONDITIONS}
-    m = store.load_json(paths.metrics_file(run, 2, 1, "mask_weights"))
+    m = files.load_json(paths.metrics_file(run, 2, 1, "mask_weights"))
     assert len(m["input_layer"]["actor"]["kept"]) == 4
     w = tree(run, 2, 1, "mask_weights", "best")["actor"]["dense_0"]["kernel"]
     np.testing.assert_allclose(m["input_layer"]["actor"]["magnitude"], np.abs(w).sum(axis=1), rtol=1e-5)
@@ -129,7 +129,7 @@ def test_late_rewinding_starts_from_rewind_point(tmp_path):
 
 
 def test_figures_come_from_the_store_alone(finished):
-    from ticketlab.plots import plot_run
+    from ticketlab.reporting.plots import plot_run
 
     _, run = finished
     pngs = plot_run(run)
@@ -139,7 +139,7 @@ def test_figures_come_from_the_store_alone(finished):
 
 
 def test_compare_overlays_runs_in_percent_and_absolute_weights(finished, tmp_path):
-    from ticketlab.plots.compare import compare_runs
+    from ticketlab.reporting.plots.compare import compare_runs
 
     _, run = finished
     for x in ("percent", "weights"):

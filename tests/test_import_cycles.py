@@ -5,11 +5,16 @@ from __future__ import annotations
 
 import ast
 import io
+import json
 import re
+import subprocess
+import sys
 import tokenize
 from pathlib import Path
 
 import pytest
+
+import ticketlab
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 PACKAGE = "ticketlab"
@@ -167,35 +172,66 @@ def test_lazy_imports_only_for_optional_extras():
         f"extras of {sorted(LAZY_ALLOWED)}:\n" + "\n".join(violations)
 
 
-LAYERS = (
-    ("errors", "registry", "config", "hashing", "paths", "presets", "workers", "threefry_cpu"),
-    ("store",),
-    ("envs",),
-    ("networks",),
-    ("pruning",),
-    ("agents",),
-    ("analysis", "validate"),
-    ("imp",),
-    ("experiments", "selected_inputs"),
-    ("plots", "progress", "status", "play", "launch", "trackers", "html_report"),
-    ("tickets", "cli_args", "figures", "cli"),
-)
-"""Layers, bottom up: a module may import its own layer and the ones below, never one above."""
+LAYERS = ticketlab.LAYERS
 
 
 def layer_of(module: str) -> int:
+    """The rank of a module's folder in `ticketlab.LAYERS` (the package root: above every layer)."""
     parts = module.split(".")
-    if len(parts) == 1:
-        return len(LAYERS)  # the package's __init__: the public API, above everything
-    for rank, names in enumerate(LAYERS):
-        if parts[1] in names:
-            return rank
-    raise AssertionError(f"{module} is in no layer; add it to LAYERS")
+    return len(LAYERS) if len(parts) == 1 else LAYERS.index(parts[1])
+
+
+def test_the_folders_are_the_layers():
+    """Every module lives in a layer folder and every folder is a layer: nothing loose at the top."""
+    folders = {p.name for p in (SRC / PACKAGE).iterdir() if (p / "__init__.py").exists()}
+    loose = sorted(p.name for p in (SRC / PACKAGE).glob("*.py") if p.name != "__init__.py")
+    assert folders == set(LAYERS), f"folders {sorted(folders)} against LAYERS {LAYERS}"
+    assert not loose, f"modules outside a layer folder: {loose}"
 
 
 def test_layers_point_down():
     graph = import_graph(SRC, PACKAGE)
-    upward = sorted(f"{a} (layer {layer_of(a)}) imports {b} (layer {layer_of(b)})"
+    upward = sorted(f"{a} ({LAYERS[layer_of(a)]}) imports {b} ({LAYERS[layer_of(b)]})"
                     for a, targets in graph.items() for b in targets
-                    if b != PACKAGE and layer_of(b) > layer_of(a))
+                    if PACKAGE not in (a, b) and layer_of(b) > layer_of(a))
     assert not upward, "imports that point up:\n  " + "\n  ".join(upward)
+
+
+RUNTIME_CHECK = """
+import importlib, json, sys
+layers, modules = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+leaks, heavy = [], {}
+for rank, layer in enumerate(layers):
+    for module in modules[layer]:
+        importlib.import_module(module)
+    loaded = [m for m in sys.modules if m.startswith("ticketlab.") and m.split(".")[1] in layers[rank + 1:]]
+    leaks += [f"importing the {layer} layer loaded {m}" for m in sorted(loaded)]
+    heavy[layer] = [m for m in ("jax", "matplotlib") if m in sys.modules]
+print(json.dumps({"leaks": leaks, "heavy": heavy}))
+"""
+
+
+def test_importing_a_layer_loads_nothing_above_it():
+    """At run time, not only in the source: one interpreter imports every module layer by layer,
+    bottom up, and after each layer no module of a higher one is loaded (a package `__init__` that
+    imports upward would show here); the core loads neither JAX nor matplotlib, and the layers below
+    the environments no matplotlib (gymnax's own import loads it)."""
+    modules = {layer: [] for layer in LAYERS}
+    for module in module_files(SRC, PACKAGE):
+        if module != PACKAGE and not module.endswith(".__main__"):  # (running it would run the command line)
+            modules[module.split(".")[1]].append(module)
+    done = subprocess.run([sys.executable, "-c", RUNTIME_CHECK, json.dumps(LAYERS), json.dumps(modules)],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert not result["leaks"], "\n".join(result["leaks"])
+    assert result["heavy"]["core"] == []
+    below = LAYERS[:LAYERS.index("envs")]
+    assert all("matplotlib" not in result["heavy"][layer] for layer in below), result["heavy"]
+
+
+def test_the_package_root_loads_nothing():
+    """`import ticketlab` resolves its public names on first use (PEP 562)."""
+    code = "import sys, ticketlab; print(sorted(m for m in sys.modules if m.startswith(('ticketlab.', 'jax'))))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == "[]", done.stdout + done.stderr

@@ -3,7 +3,7 @@ submitit's local cluster; both write the same store, bit for bit, as the local b
 
 import pytest
 
-from ticketlab.imp.completion import read_events
+from ticketlab.store.completion import read_events
 from ticketlab.launch.backends import launch
 from ticketlab.launch.tasks import make_tasks
 
@@ -39,7 +39,7 @@ def test_ray_two_node_cluster_spreads_tasks_retries_and_matches_local(tmp_path, 
 
 def test_ray_task_failing_after_its_retries_is_reported(tmp_path, monkeypatch, capsys):
     ray = pytest.importorskip("ray")
-    from ticketlab.cli import main
+    from ticketlab.cli.main import main
 
     monkeypatch.setenv("TICKETLAB_FAULT_FAIL_ONCE", str(tmp_path / "marker"))
     ray.init(address="local", num_cpus=1, include_dashboard=False, log_to_driver=False)  # a new cluster, never a stale one

@@ -15,9 +15,9 @@ import optax
 import pytest
 
 import ticketlab
-from ticketlab import paths, store
-from ticketlab.errors import ConfigError, MaskError
-from ticketlab.imp.results import load_metrics
+from ticketlab.store import files, paths
+from ticketlab.core.errors import ConfigError, MaskError
+from ticketlab.store.results import load_metrics
 from ticketlab.pruning.magnitude import count_after_levels
 
 from user_train import regression
@@ -68,13 +68,13 @@ def test_find_tickets_runs_the_engines_conditions_on_the_same_store(tmp_path, ca
     total = 4 * 16 + 16 * 2
     for level in (1, 2):
         for condition in ticketlab.PAPER_CONDITIONS:
-            mask = store.load_tree(paths.tree_file(run, level, 0, condition, "mask"))
+            mask = files.load_tree(paths.tree_file(run, level, 0, condition, "mask"))
             kernels = [mask["actor"][n]["kernel"] for n in ("dense_0", "dense_1")]
             assert sum(int(k.sum()) for k in kernels) == count_after_levels(total, 0.2, level)
             assert all(np.all(mask["actor"][n]["bias"]) for n in ("dense_0", "dense_1"))  # biases are not pruned
-    init = store.load_tree(paths.tree_file(run, 0, 0, "dense", "start"))
-    mask = store.load_tree(paths.tree_file(run, 2, 0, "mask_weights", "mask"))
-    start = store.load_tree(paths.tree_file(run, 2, 0, "mask_weights", "start"))
+    init = files.load_tree(paths.tree_file(run, 0, 0, "dense", "start"))
+    mask = files.load_tree(paths.tree_file(run, 2, 0, "mask_weights", "mask"))
+    start = files.load_tree(paths.tree_file(run, 2, 0, "mask_weights", "start"))
     for s, i, m in zip(leaves(start), leaves(init), leaves(mask)):
         np.testing.assert_array_equal(s, np.where(m, i, 0.0))
     assert rows[0]["input_layer"]["actor"]["kept"] == [16, 16, 16, 16]
@@ -112,7 +112,7 @@ def test_a_train_that_forgets_the_mask_is_refused_naming_the_leaves(tmp_path):
 
 def test_snip_and_grasp_differentiate_the_users_loss(tmp_path):
     run = find(tmp_path, loss=regression.loss, conditions=["mask_weights", "snip", "grasp"], seeds=1)
-    masks = [store.load_tree(paths.tree_file(run, 2, 0, c, "mask")) for c in ("mask_weights", "snip", "grasp")]
+    masks = [files.load_tree(paths.tree_file(run, 2, 0, c, "mask")) for c in ("mask_weights", "snip", "grasp")]
     assert len({tuple(np.concatenate([m.ravel() for m in leaves(x)])) for x in masks}) == 3
 
 
@@ -122,7 +122,7 @@ def test_workers_import_the_users_functions_and_give_the_same_bits(tmp_path):
     two = find(tmp_path / "two", workers=2)
     for a in sorted(one.rglob("*.safetensors")):
         b = two / a.relative_to(one)
-        for x, y in zip(leaves(store.load_tree(a)), leaves(store.load_tree(b))):
+        for x, y in zip(leaves(files.load_tree(a)), leaves(files.load_tree(b))):
             np.testing.assert_array_equal(x, y)
 
 
@@ -180,7 +180,7 @@ def test_inits_one_call_per_key_equal_the_vmapped_init(scheme):
     """init_batch compiles one init per key (a vmapped init with LAPACK calls could hang, so the
     orthogonal scheme is not run vmapped here); the values, and so every stored run, are those of
     the vmapped init it replaced."""
-    from ticketlab.imp.experiment import build
+    from ticketlab.imp.program import build
 
     cfg = ticketlab.preset("cartpole-ppo")
     cfg = dataclasses.replace(cfg, init=dataclasses.replace(cfg.init, scheme=scheme))

@@ -7,7 +7,7 @@ import numpy as np
 
 from ticketlab.agents.output import RunKeys
 from ticketlab.agents.ppo import PPO
-from ticketlab.config import ExperimentConfig, PPOConfig
+from ticketlab.core.config import ExperimentConfig, PPOConfig
 from ticketlab.envs.registry import make_env
 from ticketlab.pruning.magnitude import random_global_mask
 from ticketlab.pruning.masks import prunable_tree

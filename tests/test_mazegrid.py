@@ -189,7 +189,7 @@ def test_entangled_matrix_is_fixed_per_seed_across_levels_and_differs_across_see
 
 
 def test_unknown_encoding_names_the_field():
-    from ticketlab.errors import ConfigError
+    from ticketlab.core.errors import ConfigError
 
     with pytest.raises(ConfigError, match="env.encoding: unknown 'grey'; allowed: object-map, rgb, entangled"):
         make_env("MazeGrid-v0", "grey")
@@ -199,7 +199,7 @@ def test_render_gif_and_png(tmp_path):
     from PIL import Image
 
     from ticketlab.envs.render import save_frames
-    from ticketlab.play import play_episode, random_policy
+    from ticketlab.cli.play import play_episode, random_policy
 
     spec = make_env("mazegrid")
     episode = play_episode(jax.random.PRNGKey(4), spec, random_policy(spec))
@@ -236,7 +236,7 @@ def test_time_limit_as_termination_reports_the_200th_step_terminated():
     assert flags["truncate"][:-1] == flags["terminate"][:-1]  # nothing else changes
     import pytest
 
-    from ticketlab.errors import ConfigError
+    from ticketlab.core.errors import ConfigError
 
     with pytest.raises(ConfigError, match="env.time-limit"):
         make_env("MazeGrid-v0", time_limit="stop")

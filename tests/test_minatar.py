@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 
 from ticketlab.agents.replay import bytes_per_transition, observation_compactor
-from ticketlab.cli import main
-from ticketlab.cli_args import parse_run_args
+from ticketlab.cli.main import main
+from ticketlab.experiments.configure import parse_run_args
 from ticketlab.envs.registry import make_env
-from ticketlab.errors import ConfigError
+from ticketlab.core.errors import ConfigError
 from ticketlab.presets import preset
 
 minatar = pytest.importorskip("minatar")  # a test-extra dependency: the reference implementation
@@ -166,7 +166,7 @@ def test_bc_presets_follow_table_10():
     cnn = preset("spaceinvaders-minatar-bc", "paper", "minatar-cnn")
     assert cnn.network.torso == "minatar-cnn" and cnn.student.hidden == (128, 64) and cnn.bc.total_steps == 5_000_000
     assert cnn.bc.expert_torso == "minatar-cnn"
-    from ticketlab.experiments import expert_config
+    from ticketlab.experiments.experts import expert_config
 
     teacher = expert_config(cnn.bc.expert, "runs", 2, torso=cnn.bc.expert_torso, scale="paper")
     assert teacher.network.torso == "minatar-cnn" and teacher.network.q_hidden == (128, 64)
@@ -211,9 +211,9 @@ def _tiny(cfg, out):
 
 @pytest.mark.slow  # about 22 s: a whole MinAtar DQN preset run; CI runs it in its second step
 def test_a_minatar_dqn_preset_runs_imp_and_draws_pixel_maps_per_channel(tmp_path):
-    from ticketlab.experiments import run
-    from ticketlab.imp.results import load_metrics
-    from ticketlab.plots import plot_run
+    from ticketlab.experiments.experiment import run
+    from ticketlab.store.results import load_metrics
+    from ticketlab.reporting.plots import plot_run
 
     run_dir = run(_tiny(preset("freeway-minatar-dqn"), tmp_path / "runs"))
     rows = load_metrics(run_dir)
@@ -227,8 +227,9 @@ def test_a_minatar_dqn_preset_runs_imp_and_draws_pixel_maps_per_channel(tmp_path
 @pytest.mark.slow  # trains a (tiny) CNN DQN expert, then distils it: about a minute, mostly compilation
 def test_q_value_students_distil_a_cached_cnn_expert_of_the_same_game(tmp_path):
     from ticketlab.agents import bc
-    from ticketlab.experiments import run, train_expert
-    from ticketlab.imp.results import load_metrics
+    from ticketlab.experiments.experiment import run
+    from ticketlab.experiments.experts import train_expert
+    from ticketlab.store.results import load_metrics
 
     out = tmp_path / "runs"
     base = preset("breakout-minatar-bc", "demo", "cnn")

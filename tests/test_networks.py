@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from ticketlab.agents.ppo import PPO
-from ticketlab.config import ExperimentConfig, InitConfig, NetworkConfig
+from ticketlab.core.config import ExperimentConfig, InitConfig, NetworkConfig
 from ticketlab.envs.registry import make_env
 from ticketlab.networks.init import INIT_SCHEMES
 from ticketlab.pruning.masks import leaf_paths
@@ -59,7 +59,7 @@ def test_kaiming_and_xavier_scales():
 def test_input_scale_reaches_the_critic_only_when_asked():
     """`init.input-scale-modules pruned`: under actor-only pruning the critic's first layer keeps
     its plain init; `all` (the default) rescales both modules."""
-    from ticketlab.config import IMPConfig
+    from ticketlab.core.config import IMPConfig
 
     def first_kernels(**init):
         cfg = ExperimentConfig(init=InitConfig(**init))

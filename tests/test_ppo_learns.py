@@ -4,7 +4,7 @@ import numpy as np
 
 from ticketlab.agents.output import RunKeys
 from ticketlab.agents.ppo import PPO
-from ticketlab.config import ExperimentConfig, PPOConfig
+from ticketlab.core.config import ExperimentConfig, PPOConfig
 from ticketlab.envs.registry import make_env
 from ticketlab.pruning.masks import ones_mask
 

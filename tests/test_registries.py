@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 
 import ticketlab
-from ticketlab.errors import ConfigError
+from ticketlab.core.errors import ConfigError
 from ticketlab.imp.keys import TRAIN, run_key
-from ticketlab.imp.results import load_metrics
-from ticketlab.plots import plot_run
+from ticketlab.store.results import load_metrics
+from ticketlab.reporting.plots import plot_run
 from ticketlab.pruning.conditions import CONDITIONS, Condition, register_condition
 from ticketlab.pruning.scores import SCORES, Derivatives
 
@@ -110,10 +110,10 @@ def test_a_snip_run_prunes_by_its_own_score(tmp_path):
         tiny_config(tmp_path).imp, conditions=("mask_weights",)))
     snip = dataclasses.replace(base, imp=dataclasses.replace(base.imp, score="snip"))
     runs = [ticketlab.run(cfg) for cfg in (base, snip)]
-    from ticketlab import store
+    from ticketlab.store import files
 
-    masks = [store.load_tree(r / "levels" / "level_01" / "seed_0" / "mask_weights" / "mask.safetensors") for r in runs]
-    dense = [store.load_tree(r / "levels" / "level_00" / "seed_0" / "dense" / "best.safetensors") for r in runs]
+    masks = [files.load_tree(r / "levels" / "level_01" / "seed_0" / "mask_weights" / "mask.safetensors") for r in runs]
+    dense = [files.load_tree(r / "levels" / "level_00" / "seed_0" / "dense" / "best.safetensors") for r in runs]
     for a, b in zip(jax.tree_util.tree_leaves(dense[0]), jax.tree_util.tree_leaves(dense[1])):
         np.testing.assert_array_equal(a, b)  # the same dense run
     kept = [sum(int(np.sum(m["actor"][k]["kernel"])) for k in m["actor"]) for m in masks]
@@ -149,8 +149,8 @@ def test_the_batch_loss_treats_its_rollout_as_data():
 
 def test_the_plot_floor_comes_from_the_registry_under_any_alias():
     """`--env.name acrobot` is Acrobot-v1: a failed agent (-500) must plot at 0, not at 6.25x dense."""
-    from ticketlab.plots.common import run_spec
-    from ticketlab.plots.ticket import normalizer
+    from ticketlab.reporting.plots.common import run_spec
+    from ticketlab.reporting.plots.ticket import normalizer
 
     rows = [{"level": 0, "best_return": -80.0}, {"level": 1, "best_return": -500.0}]
     for name in ("acrobot", "Acrobot-v1"):

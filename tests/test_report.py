@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from ticketlab.cli import main
-from ticketlab.cli_args import parse_run_args
-from ticketlab.experiments import run as run_experiment
-from ticketlab.plots.compare import differing_fields, run_label, run_labels
-from ticketlab.progress import closing_table
+from ticketlab.cli.main import main
+from ticketlab.experiments.configure import parse_run_args
+from ticketlab.experiments.experiment import run as run_experiment
+from ticketlab.reporting.plots.compare import differing_fields, run_label, run_labels
+from ticketlab.reporting.progress import closing_table
 
 from conftest import tiny_config
 

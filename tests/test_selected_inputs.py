@@ -6,10 +6,11 @@ import numpy as np
 import pytest
 
 from conftest import tiny_config
-from ticketlab import cli, paths, store
-from ticketlab.experiments import run
-from ticketlab.imp.rundir import prepare_run_dir
-from ticketlab.selected_inputs import (ARMS, arm_inputs, check_study, kept_inputs, random_inputs, restrict_inputs,
+from ticketlab import cli
+from ticketlab.store import files, paths
+from ticketlab.experiments.experiment import run
+from ticketlab.store.rundir import prepare_run_dir
+from ticketlab.experiments.inputs_study import (ARMS, arm_inputs, check_study, kept_inputs, random_inputs, restrict_inputs,
                                        train_arms)
 
 
@@ -57,7 +58,7 @@ def test_each_arm_trains_on_its_inputs_alone(tmp_path):
     _, jobs, out = train_arms(study)
     assert [(s, a) for s, a, _ in jobs] == [(s, a) for s in (0, 1) for a in ARMS]
     for i, (seed, arm, keep) in enumerate(jobs):
-        ticket = kept_inputs(store.load_tree(paths.tree_file(run_dir, 1, seed, "mask_weights", "mask"))["actor"])
+        ticket = kept_inputs(files.load_tree(paths.tree_file(run_dir, 1, seed, "mask_weights", "mask"))["actor"])
         assert keep.sum() == (4 if arm == "all_inputs" else ticket.sum())
         if arm == "kept_inputs":
             assert keep.tolist() == ticket.tolist()

@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 from safetensors.numpy import load_file
 
-from ticketlab import paths
-from ticketlab.imp.completion import read_events
-from ticketlab.experiments import run as run_experiment
-from ticketlab.imp.lock import seed_locks
-from ticketlab.imp.results import load_metrics
-from ticketlab.status import format_status, run_status
+from ticketlab.store import paths
+from ticketlab.store.completion import read_events
+from ticketlab.experiments.experiment import run as run_experiment
+from ticketlab.store.lock import seed_locks
+from ticketlab.store.results import load_metrics
+from ticketlab.reporting.status import format_status, run_status
 
 from conftest import tiny_config
 

@@ -11,16 +11,16 @@ import pytest
 
 pytest.importorskip("sklearn")  # the [supervised] extra (part of [test])
 
-from ticketlab import paths, store  # noqa: E402
+from ticketlab.store import files, paths  # noqa: E402
 from ticketlab.agents.supervised import accuracy, label_cross_entropy  # noqa: E402
-from ticketlab.analysis.images import pixel_maps  # noqa: E402
+from ticketlab.reporting.analysis.images import pixel_maps  # noqa: E402
 from ticketlab.envs.datasets import DATASETS, Dataset, held_out_indices, load_split, require, split  # noqa: E402
-from ticketlab.errors import ConfigError  # noqa: E402
-from ticketlab.experiments import run as run_experiment  # noqa: E402
-from ticketlab.imp.results import load_metrics  # noqa: E402
-from ticketlab.play import trained_policy  # noqa: E402
+from ticketlab.core.errors import ConfigError  # noqa: E402
+from ticketlab.experiments.experiment import run as run_experiment  # noqa: E402
+from ticketlab.store.results import load_metrics  # noqa: E402
+from ticketlab.cli.play import trained_policy  # noqa: E402
 from ticketlab.presets import preset  # noqa: E402
-from ticketlab.validate import validate  # noqa: E402
+from ticketlab.experiments.validate import validate  # noqa: E402
 
 
 def test_accuracy_and_loss_match_a_hand_computation():
@@ -72,8 +72,8 @@ def test_tiny_imp_run_writes_binary_masks_and_exact_zeros(tmp_path):
     for r in rows:
         if r["level"] == 0:
             continue
-        mask = store.load_tree(paths.tree_file(run, r["level"], r["seed"], r["condition"], "mask"))
-        best = store.load_tree(paths.tree_file(run, r["level"], r["seed"], r["condition"], "best"))
+        mask = files.load_tree(paths.tree_file(run, r["level"], r["seed"], r["condition"], "mask"))
+        best = files.load_tree(paths.tree_file(run, r["level"], r["seed"], r["condition"], "best"))
         for name in ("dense_0", "dense_1", "dense_2"):
             m, w = np.asarray(mask["actor"][name]["kernel"]), np.asarray(best["actor"][name]["kernel"])
             assert m.dtype == np.bool_ or set(np.unique(m)) <= {0, 1}

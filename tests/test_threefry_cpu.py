@@ -11,7 +11,7 @@ import jax.numpy as jnp
 import numpy as np
 
 import ticketlab  # noqa: F401  (installs the unrolled lowering unless told not to)
-from ticketlab.threefry_cpu import ROLLED_ENV, use_unrolled_threefry
+from ticketlab.runtime.threefry_cpu import ROLLED_ENV, use_unrolled_threefry
 
 
 def draws(seed: int) -> dict:

@@ -5,10 +5,10 @@ import math
 import numpy as np
 import pytest
 
-from ticketlab.analysis.ticket_stats import (bootstrap_interval, chain_matrices, failed_count, format_retention,
+from ticketlab.reporting.analysis.ticket_stats import (bootstrap_interval, chain_matrices, failed_count, format_retention,
                                             sample_sd, sparsest_reaching, stratified_resamples, ticket_stats,
                                             with_failures, _run_mean)
-from ticketlab.progress import return_cell
+from ticketlab.reporting.progress import return_cell
 
 DENSITIES = (1.0, 0.8, 0.64, 0.512, 0.4096)
 

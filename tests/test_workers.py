@@ -10,14 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from ticketlab.cli import main
-from ticketlab.config import from_dict, to_dict
-from ticketlab.errors import ConfigError
-from ticketlab.experiments import run
+from ticketlab.cli.main import main
+from ticketlab.core.config import from_dict, to_dict
+from ticketlab.core.errors import ConfigError
+from ticketlab.experiments.experiment import run
 from ticketlab.imp.chains import Chains
 from ticketlab.imp.layout import Block, level_blocks, seed_groups, whole_groups
-from ticketlab.imp.results import load_metrics
-from ticketlab.workers import check_workers, worker_count
+from ticketlab.store.results import load_metrics
+from ticketlab.runtime.workers import check_workers, worker_count
 
 from conftest import tiny_config
 

@@ -1,33 +1,53 @@
 """ticketlab: lottery tickets and minimal task representations in deep RL, in JAX.
 
-The registries are the public way to extend it; each addition is one entry:
-`register_env` (a gymnax-API environment), `register_agent`, `register_condition`,
-`register_score` (a pruning score), `register_init` (an init scheme), `register_torso`.
+The registries are the public way to extend it; each addition is one entry: `register_env` (a
+gymnax-API environment), `register_family` (ids resolved by pattern), `register_backend` (how a
+training program steps an environment), `register_agent`, `register_condition`, `register_score`
+(a pruning score), `register_init` (an init scheme), `register_torso`, `register_preset`.
 `run(cfg)` runs (or resumes) an experiment; `preset(name)` gives the paper's configs.
 `find_tickets(init=, train=, ...)` runs IMP on a training function of your own (`TrainResult`,
 `apply_mask`, `masked`), through the same engine; `plot(run)` and `report(run)` read any run.
+
+The package's folders are its layers, bottom up (`LAYERS`): a module imports its own layer and the
+ones below. Public names resolve on first use (PEP 562), so `import ticketlab.core.errors` loads
+neither JAX nor matplotlib.
 """
-from ticketlab.threefry_cpu import use_unrolled_threefry
+from __future__ import annotations
 
-use_unrolled_threefry()  # same bits as JAX's rolled CPU loop, compiled faster (see threefry_cpu)
+import importlib
 
-from ticketlab.agents.custom import TrainResult  # noqa: E402
-from ticketlab.agents.registry import AGENTS, register_agent  # noqa: E402
-from ticketlab.config import ExperimentConfig  # noqa: E402
-from ticketlab.envs.registry import ENVS, make_env, register_env  # noqa: E402
-from ticketlab.experiments import run  # noqa: E402
-from ticketlab.networks.init import INIT_SCHEMES, register_init  # noqa: E402
-from ticketlab.networks.torsos import TORSOS, register_torso  # noqa: E402
-from ticketlab.presets import preset  # noqa: E402
-from ticketlab.pruning.conditions import CONDITIONS, PAPER_CONDITIONS, Condition, register_condition  # noqa: E402
-from ticketlab.pruning.masked_optimizer import masked  # noqa: E402
-from ticketlab.pruning.masks import apply_mask  # noqa: E402
-from ticketlab.pruning.scores import SCORES, Score, register_score  # noqa: E402
-from ticketlab.tickets import find_tickets, plot, report  # noqa: E402
+LAYERS = ("core", "store", "runtime", "presets", "envs", "networks", "pruning", "agents", "imp", "experiments",
+          "launch", "reporting", "cli")
+"""The package's folders, bottom up: what each may import (its own and those before it)."""
 
-__all__ = [
-    "AGENTS", "CONDITIONS", "Condition", "ENVS", "ExperimentConfig", "INIT_SCHEMES", "PAPER_CONDITIONS", "SCORES",
-    "Score", "TORSOS", "make_env", "preset", "register_agent", "register_condition", "register_env",
-    "register_init", "register_score", "register_torso", "run", "find_tickets", "TrainResult", "apply_mask",
-    "masked", "plot", "report",
-]
+_PUBLIC = {
+    "AGENTS": "ticketlab.agents.registry", "register_agent": "ticketlab.agents.registry",
+    "TrainResult": "ticketlab.agents.custom",
+    "BACKENDS": "ticketlab.envs.backends", "register_backend": "ticketlab.envs.backends",
+    "ENVS": "ticketlab.envs.registry", "FAMILIES": "ticketlab.envs.registry", "make_env": "ticketlab.envs.registry",
+    "register_env": "ticketlab.envs.registry", "register_family": "ticketlab.envs.registry",
+    "ExperimentConfig": "ticketlab.core.config", "ConfigError": "ticketlab.core.errors",
+    "INIT_SCHEMES": "ticketlab.networks.init", "register_init": "ticketlab.networks.init",
+    "TORSOS": "ticketlab.networks.torsos", "register_torso": "ticketlab.networks.torsos",
+    "PRESETS": "ticketlab.presets", "preset": "ticketlab.presets", "register_preset": "ticketlab.presets",
+    "CONDITIONS": "ticketlab.pruning.conditions", "PAPER_CONDITIONS": "ticketlab.pruning.conditions",
+    "Condition": "ticketlab.pruning.conditions", "register_condition": "ticketlab.pruning.conditions",
+    "masked": "ticketlab.pruning.masked_optimizer", "apply_mask": "ticketlab.pruning.masks",
+    "SCORES": "ticketlab.pruning.scores", "Score": "ticketlab.pruning.scores", "register_score": "ticketlab.pruning.scores",
+    "run": "ticketlab.experiments.experiment", "find_tickets": "ticketlab.experiments.tickets",
+    "plot": "ticketlab.reporting.plots", "report": "ticketlab.reporting.progress",
+}
+
+__all__ = sorted(_PUBLIC)
+
+
+def __getattr__(name: str):
+    if name not in _PUBLIC:
+        raise AttributeError(f"module 'ticketlab' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_PUBLIC[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_PUBLIC))

@@ -25,8 +25,8 @@ from ticketlab.agents.loop import Cadence, Tracking, after_step, fresh_tracking,
 from ticketlab.agents.output import RunKeys, TrainOutput
 from ticketlab.agents.replay import observation_compactor
 from ticketlab.agents.shuffle import permutation
-from ticketlab.config import BCConfig, ExperimentConfig
-from ticketlab.errors import ConfigError, check_fields_positive
+from ticketlab.core.config import BCConfig, ExperimentConfig
+from ticketlab.core.errors import ConfigError, check_fields_positive
 from ticketlab.networks.network import make_network
 from ticketlab.pruning.masked_optimizer import adam, masked_step
 from ticketlab.pruning.masks import apply_mask

@@ -19,7 +19,7 @@ from flax import struct
 from ticketlab.agents.base import Acting, Agent, AgentDef
 from ticketlab.agents.output import TrainOutput
 from ticketlab.envs.base import EnvSpec
-from ticketlab.errors import ConfigError
+from ticketlab.core.errors import ConfigError
 from ticketlab.pruning.conditions import CONDITIONS, score_name
 from ticketlab.pruning.scores import SCORES
 

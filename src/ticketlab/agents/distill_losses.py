@@ -10,7 +10,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from ticketlab.registry import Registry
+from ticketlab.core.registry import Registry
 
 
 def cross_entropy(teacher_logits, student_logits):

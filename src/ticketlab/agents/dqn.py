@@ -26,9 +26,9 @@ from ticketlab.agents.evaluate import epsilon_greedy_actor, evaluate_episodes
 from ticketlab.agents.loop import Cadence, Tracking, after_step, count_episodes, fresh_tracking, train_output
 from ticketlab.agents.output import RunKeys, TrainOutput
 from ticketlab.agents.replay import Transition, importance_weights, make_buffer, new_priorities, observation_compactor
-from ticketlab.config import DQNConfig, ExperimentConfig
+from ticketlab.core.config import DQNConfig, ExperimentConfig
 from ticketlab.envs.encodings import encode, encoder_params
-from ticketlab.errors import ConfigError, check_choice, check_fields_positive
+from ticketlab.core.errors import ConfigError, check_choice, check_fields_positive
 from ticketlab.networks.network import make_network
 from ticketlab.pruning.masked_optimizer import adam, masked_step
 from ticketlab.pruning.masks import apply_mask

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from safetensors import safe_open
 
-from ticketlab import store
-from ticketlab.errors import ConfigError
+from ticketlab.store import files
+from ticketlab.core.errors import ConfigError
 from ticketlab.networks.network import make_network
 
 KINDS = ("categorical", "gaussian", "q")
@@ -48,7 +48,7 @@ class Expert:
 
 def save_expert(path: Path, params: dict, *, env: str, kind: str, hidden, activation: str, torso: str,
                 mean_return: float, source: str, epsilon: float = 0.0, mean_activation: str = "none") -> None:
-    store.save_tree(path, params, metadata={
+    files.save_tree(path, params, metadata={
         "env": env, "kind": kind, "hidden": ",".join(map(str, hidden)), "activation": activation, "torso": torso,
         "mean_return": repr(float(mean_return)), "source": source, "epsilon": repr(float(epsilon)),
         "mean_activation": mean_activation,
@@ -62,7 +62,7 @@ def load_expert(path: Path, trained_now: bool = False) -> Expert:
     with safe_open(str(path), "np") as f:
         meta = f.metadata() or {}
         flat = {k: f.get_tensor(k) for k in f.keys()}
-    params = store.unflatten_tree(flat)
+    params = files.unflatten_tree(flat)
     if meta.get("kind", "categorical") not in KINDS:
         raise ConfigError("bc.expert", f"{path} has kind {meta['kind']!r}; allowed: {', '.join(KINDS)}")
     if "env" not in meta:

@@ -24,8 +24,8 @@ from ticketlab.agents.heads import EVAL_POLICIES, head_for
 from ticketlab.agents.loop import Cadence, Tracking, after_step, count_episodes, fresh_tracking, train_output
 from ticketlab.agents.output import RunKeys, TrainOutput
 from ticketlab.agents.shuffle import permutation
-from ticketlab.config import ExperimentConfig, PPOConfig
-from ticketlab.errors import ConfigError, check_choice, check_fields_positive, check_positive
+from ticketlab.core.config import ExperimentConfig, PPOConfig
+from ticketlab.core.errors import ConfigError, check_choice, check_fields_positive, check_positive
 from ticketlab.networks.network import make_network
 from ticketlab.pruning.masked_optimizer import adam, masked_step
 from ticketlab.pruning.masks import apply_mask

@@ -8,7 +8,7 @@ from ticketlab.agents import bc, bc_host, custom, dqn, ppo, ppo_atari, ppo_host,
 from ticketlab.agents.base import AgentDef
 from ticketlab.envs.base import EnvSpec
 from ticketlab.envs.registry import env_spec
-from ticketlab.registry import Registry
+from ticketlab.core.registry import Registry
 
 AGENTS: Registry[AgentDef] = Registry("algo")
 

@@ -18,9 +18,9 @@ import optax
 from ticketlab.agents.base import Acting, Agent, AgentDef
 from ticketlab.agents.bc import BC, Schedule
 from ticketlab.agents.loop import Cadence
-from ticketlab.config import ExperimentConfig, SupervisedConfig
+from ticketlab.core.config import ExperimentConfig, SupervisedConfig
 from ticketlab.envs.datasets import DATASETS, Split, dataset_spec, load_split, require
-from ticketlab.errors import ConfigError, check_fields_positive
+from ticketlab.core.errors import ConfigError, check_fields_positive
 from ticketlab.networks.network import make_network
 from ticketlab.pruning.masked_optimizer import adam
 from ticketlab.pruning.masks import apply_mask

@@ -32,7 +32,7 @@ import gymnasium
 
 from ticketlab.envs.base import EnvSpec, image_input_names
 from ticketlab.envs.host import one_line, quiet_native_output
-from ticketlab.errors import ConfigError
+from ticketlab.core.errors import ConfigError
 
 PREFIX = "ALE/"
 INSTALL = 'pip install -e ".[atari]"'

@@ -27,7 +27,7 @@ from flax import struct
 from gymnax.environments import environment, spaces
 
 from ticketlab.envs.host import one_line, quiet_native_output
-from ticketlab.errors import ConfigError
+from ticketlab.core.errors import ConfigError
 
 PREFIX = "brax:"
 TASKS = ("hopper", "walker2d", "halfcheetah", "ant")

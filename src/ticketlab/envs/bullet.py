@@ -17,7 +17,7 @@ from __future__ import annotations
 import importlib
 
 from ticketlab.envs.host import NOISY_NATIVE_MODULES, one_line, quiet_native_output
-from ticketlab.errors import ConfigError
+from ticketlab.core.errors import ConfigError
 
 MODULE = "pybullet_envs_gymnasium"
 """The module whose import registers the ids with Gymnasium."""

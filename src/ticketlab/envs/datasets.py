@@ -23,8 +23,8 @@ from typing import Callable
 import numpy as np
 
 from ticketlab.envs.base import EnvSpec, image_input_names
-from ticketlab.errors import ConfigError
-from ticketlab.registry import Registry
+from ticketlab.core.errors import ConfigError
+from ticketlab.core.registry import Registry
 
 INSTALL = 'pip install -e ".[supervised]"'
 

@@ -24,7 +24,7 @@ from gymnax.environments import environment, spaces
 
 from ticketlab.envs.base import EnvDef, EnvSpec, image_input_names
 from ticketlab.envs.encodings import entangled, scaled
-from ticketlab.errors import check_choice
+from ticketlab.core.errors import check_choice
 
 LAYOUT = (
     "####################",

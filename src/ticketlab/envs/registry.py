@@ -18,9 +18,9 @@ from ticketlab.envs import atari, brax_tasks, bullet, gymnax_ids, host, mazegrid
 from ticketlab.envs.host import HOST_PREFIX
 from ticketlab.envs.base import EnvDef, EnvSpec, IMAGE_LAYOUTS, gymnax_spec
 from ticketlab.envs.wrappers import TIME_LIMITS, BinaryObservation, with_sticky_actions, with_time_limit
-from ticketlab.config import AtariConfig
-from ticketlab.errors import ConfigError, check_choice
-from ticketlab.registry import Registry
+from ticketlab.core.config import AtariConfig
+from ticketlab.core.errors import ConfigError, check_choice
+from ticketlab.core.registry import Registry
 
 ENVS: Registry[EnvDef] = Registry("env.name")
 _ALIASES: dict[str, str] = {}

@@ -9,7 +9,7 @@ import numpy as np
 from PIL import Image
 
 from ticketlab.envs import mazegrid
-from ticketlab.errors import ConfigError
+from ticketlab.core.errors import ConfigError
 
 FORMATS = (".gif", ".png")
 

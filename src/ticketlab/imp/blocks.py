@@ -16,13 +16,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ticketlab import paths, store
+from ticketlab.store import files, paths
 from ticketlab.agents.output import RunKeys
-from ticketlab.analysis.summaries import level_summary
-from ticketlab.config import from_dict
-from ticketlab.errors import MaskError
-from ticketlab.imp.completion import log_event, seed_complete
-from ticketlab.imp.experiment import Experiment, build, stack_trees
+from ticketlab.pruning.summaries import level_summary
+from ticketlab.core.config import from_dict
+from ticketlab.core.errors import MaskError
+from ticketlab.store.completion import log_event, seed_complete
+from ticketlab.imp.program import Experiment, build, stack_trees
 from ticketlab.imp.faults import inject_faults, kill_worker_after_write
 from ticketlab.imp.keys import DATA, FRESH_INIT, INIT, NEXT_LEVEL, SCORE_BATCH, TRAIN, run_key
 from ticketlab.imp.layout import Block
@@ -65,7 +65,7 @@ def derived_starts(exp: Experiment, run: Path, level: int, jobs) -> tuple[list, 
         prev_level, prev = (level - 1, condition) if source == "chain" and level > 1 else (0, DENSE)
 
         def load(lv, cond, kind):
-            return stack_trees([store.load_tree(paths.tree_file(run, lv, s, cond, kind)) for s in seeds])
+            return stack_trees([files.load_tree(paths.tree_file(run, lv, s, cond, kind)) for s in seeds])
 
         init = load(0, DENSE, init_kind)
         prev_mask = load(prev_level, prev, "mask")
@@ -120,12 +120,12 @@ def write_chain(exp: Experiment, run: Path, level: int, seed: int, condition: st
     """Write one run's mask, start, best (and rewind) params and metrics; return why it failed,
     or None."""
     failed = nonfinite_reason(out)
-    store.save_tree(paths.tree_file(run, level, seed, condition, "mask"), mask)
-    store.save_tree(paths.tree_file(run, level, seed, condition, "start"), start)
+    files.save_tree(paths.tree_file(run, level, seed, condition, "mask"), mask)
+    files.save_tree(paths.tree_file(run, level, seed, condition, "start"), start)
     if not failed:
-        store.save_tree(paths.tree_file(run, level, seed, condition, "best"), out.best_params)
+        files.save_tree(paths.tree_file(run, level, seed, condition, "best"), out.best_params)
         if level == 0 and exp.agent.rewind_update > 0:
-            store.save_tree(paths.tree_file(run, level, seed, condition, "rewind"), out.rewind_params)
+            files.save_tree(paths.tree_file(run, level, seed, condition, "rewind"), out.rewind_params)
     metrics = {
         "seed": seed,
         "condition": condition,
@@ -143,7 +143,7 @@ def write_chain(exp: Experiment, run: Path, level: int, seed: int, condition: st
     if failed:
         metrics["failure"] = failed
         log_event(run, "chain_failed", level=level, seed=seed, condition=condition, reason=failed)
-    store.save_json(paths.metrics_file(run, level, seed, condition), metrics)
+    files.save_json(paths.metrics_file(run, level, seed, condition), metrics)
     return failed
 
 

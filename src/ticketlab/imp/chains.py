@@ -7,7 +7,7 @@ the group has passed that level; a level is finished once every group has.
 """
 from __future__ import annotations
 
-from ticketlab.config import ExperimentConfig
+from ticketlab.core.config import ExperimentConfig
 from ticketlab.imp.layout import Block, level_blocks
 
 Group = tuple[int, ...]

@@ -14,26 +14,25 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable
 
-from ticketlab import paths, store
-from ticketlab.config import ExperimentConfig, to_dict
-from ticketlab.errors import ConfigError
+from ticketlab.store import files, paths
+from ticketlab.core.config import ExperimentConfig, to_dict
+from ticketlab.core.errors import ConfigError
 from ticketlab.imp.blocks import BlockTask, run_block, train_block
 from ticketlab.imp.chains import Chains
-from ticketlab.imp.completion import mark_seed_complete, repair, seed_complete
-from ticketlab.imp.experiment import Experiment, build
+from ticketlab.store.completion import mark_seed_complete, repair, seed_complete
+from ticketlab.imp.program import Experiment, build
 from ticketlab.imp.layout import Block, blocks_per_level, whole_groups
-from ticketlab.imp.lock import seed_locks
-from ticketlab.imp.results import append_results, write_results_csv
-from ticketlab.imp.rundir import prepare_run_dir
-from ticketlab.validate import validate
-from ticketlab.workers import WorkerPool, one_xla_thread, worker_count
+from ticketlab.store.lock import seed_locks
+from ticketlab.store.results import append_results, write_results_csv
+from ticketlab.store.rundir import prepare_run_dir
+from ticketlab.runtime.workers import WorkerPool, one_xla_thread, worker_count
 
 def failures_at(run: Path, seeds: list[int], level: int) -> set[tuple[int, str]]:
     """(seed, condition) chains that failed at `level` ("*": the dense level 0, every condition)."""
     out = set()
     for seed in seeds:
         for path in paths.seed_dir(run, level, seed).glob("*/metrics.json"):
-            m = store.load_json(path)
+            m = files.load_json(path)
             if m.get("status") == "failed":
                 out.add((seed, m["condition"] if level > 0 else "*"))
     return out
@@ -58,7 +57,7 @@ class _InProcess:
 
 
 class _InWorkers:
-    """Blocks in pinned worker processes (see ticketlab.workers)."""
+    """Blocks in pinned worker processes (see ticketlab.runtime.workers)."""
 
     def __init__(self, workers: int):
         self.pool, self.blocks = WorkerPool(workers), {}
@@ -96,9 +95,8 @@ def run_experiment(
     Finished (level, seed) pieces are verified against their checksums and skipped; corrupted ones
     are moved aside and recomputed. `on_level(level, rows, resumed)` is called once per level, in
     order, when every seed has finished it. `expert` is the resolved teacher of agents that need
-    one (`ticketlab.experiments.run` resolves it).
+    one (`ticketlab.run` resolves it). The config must be valid (`ticketlab.run` validates it).
     """
-    validate(cfg)
     run = paths.run_dir(cfg)
     block = list(range(cfg.seeds)) if seeds is None else sorted(seeds)
     bad = [s for s in block if not 0 <= s < cfg.seeds]
@@ -151,5 +149,5 @@ def run_experiment(
 def _load_metrics(run: Path, level: int, seeds) -> list[dict]:
     rows = []
     for seed in seeds:
-        rows.extend(store.load_json(p) for p in sorted(paths.seed_dir(run, level, seed).glob("*/metrics.json")))
+        rows.extend(files.load_json(p) for p in sorted(paths.seed_dir(run, level, seed).glob("*/metrics.json")))
     return [r for r in rows if r.get("status", "ok") == "ok"]

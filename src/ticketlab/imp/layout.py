@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ticketlab.config import ExperimentConfig
-from ticketlab.errors import ConfigError
+from ticketlab.core.config import ExperimentConfig
+from ticketlab.core.errors import ConfigError
 from ticketlab.pruning.conditions import DENSE
 
 

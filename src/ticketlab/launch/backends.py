@@ -7,8 +7,8 @@ import socket
 from pathlib import Path
 
 from ticketlab.launch.tasks import Task, run_task
-from ticketlab.errors import ConfigError
-from ticketlab.workers import WorkerPool, one_thread_xla_flags, worker_count
+from ticketlab.core.errors import ConfigError
+from ticketlab.runtime.workers import WorkerPool, one_thread_xla_flags, worker_count
 
 BACKENDS = ("local", "ray", "submitit")
 ANSI = re.compile(r"\x1b\[[0-9;]*m")

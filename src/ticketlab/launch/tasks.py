@@ -7,11 +7,11 @@ import os
 import socket
 import time
 
-from ticketlab.config import ExperimentConfig, from_dict, to_dict
-from ticketlab.experiments import run as run_experiment
+from ticketlab.core.config import ExperimentConfig, from_dict, to_dict
+from ticketlab.experiments.experiment import run as run_experiment
 from ticketlab.imp.faults import fail_once
 from ticketlab.imp.layout import seed_groups
-from ticketlab.errors import ConfigError
+from ticketlab.core.errors import ConfigError
 
 
 @dataclasses.dataclass(frozen=True)

@@ -17,7 +17,7 @@ import jax
 import jax.numpy as jnp
 from flax import linen as nn
 
-from ticketlab.registry import Registry
+from ticketlab.core.registry import Registry
 
 INIT_SCHEMES: Registry[Callable] = Registry("init.scheme")
 

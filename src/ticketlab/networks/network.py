@@ -15,7 +15,7 @@ from flax import linen as nn
 
 from ticketlab.networks.init import layer_initializers
 from ticketlab.networks.torsos import TORSOS
-from ticketlab.registry import Registry
+from ticketlab.core.registry import Registry
 
 ACTIVATIONS: Registry[Callable] = Registry("network.activation")
 ACTIVATIONS.register("tanh", jnp.tanh)

@@ -6,7 +6,7 @@ layers. `mlp` has no conv layer: the observation is flattened as it is.
 """
 from __future__ import annotations
 
-from ticketlab.registry import Registry
+from ticketlab.core.registry import Registry
 
 TORSOS: Registry[tuple[tuple[int, int, int], ...]] = Registry("network.torso")
 TORSOS.register("mlp", ())

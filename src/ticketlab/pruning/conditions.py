@@ -48,7 +48,7 @@ import jax.numpy as jnp
 
 from ticketlab.pruning.magnitude import global_score_mask, keep_largest, prune_count, random_global_mask
 from ticketlab.pruning.masks import apply_mask
-from ticketlab.registry import Registry
+from ticketlab.core.registry import Registry
 
 DENSE = "dense"
 """Level 0 is dense and shared by all conditions; its files sit under this condition name."""

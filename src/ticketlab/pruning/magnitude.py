@@ -13,7 +13,7 @@ import math
 import jax
 import jax.numpy as jnp
 
-from ticketlab.registry import Registry
+from ticketlab.core.registry import Registry
 
 PRUNE_COUNTS: Registry = Registry("imp.prune-count")
 PRUNE_COUNTS.register("ceil", math.ceil)

@@ -9,7 +9,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ticketlab.store import path_str
+from ticketlab.store.files import path_str
 
 SCOPES = {"actor": ("actor", "q"), "actor_critic": ("actor", "critic")}
 """`actor`: the network that acts (PPO's actor, a BC student, DQN's Q-network `q`)."""

@@ -15,7 +15,7 @@ from typing import Callable
 import jax
 import jax.numpy as jnp
 
-from ticketlab.registry import Registry
+from ticketlab.core.registry import Registry
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,3 @@
+from ticketlab.cli.main import main
+
+raise SystemExit(main())

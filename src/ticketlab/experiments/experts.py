@@ -1,0 +1,96 @@
+"""Behavioural-cloning experts: resolved from a config (a file of your own, or an RL preset trained
+once and cached), trained as ordinary level-0 runs of that preset, stored content-addressed by its
+config hash under <out>/experts/ and reused: a second request trains nothing.
+"""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import jax
+
+from ticketlab.agents.evaluate import epsilon_greedy_actor, evaluate_episodes, policy_actor
+from ticketlab.agents.experts import Expert, load_expert, save_expert
+from ticketlab.agents.heads import head_for
+from ticketlab.agents.host_runs import host_returns
+from ticketlab.agents.registry import AGENTS, run_spec
+from ticketlab.core.config import ExperimentConfig
+from ticketlab.core.errors import ConfigError, ExpertError
+from ticketlab.experiments.validate import validate
+from ticketlab.imp.driver import run_experiment
+from ticketlab.presets import preset
+from ticketlab.store import files, paths
+from ticketlab.store.results import load_metrics
+
+REEVALUATION_EPISODES = 64
+
+
+def resolve_expert(cfg: ExperimentConfig, in_process: bool = True) -> Expert:
+    b = cfg.bc
+    if b.expert.endswith(".safetensors"):
+        return load_expert(Path(b.expert))
+    return train_expert(b.expert, cfg.out, b.expert_threshold, b.expert_seeds, b.expert_steps,
+                        torso=b.expert_torso, scale=b.expert_scale, in_process=in_process)
+
+
+def expert_config(preset_name: str, out: str, seeds: int, steps: int = 0, torso: str = "",
+                  scale: str = "demo") -> ExperimentConfig:
+    """The RL run (level 0 only) an expert comes from: the preset at `scale`'s training budget,
+    with the preset's `torso` variant ("" its default), and the paper scale's initialization and
+    IMP settings (a demo's input rescaling or prune fraction is for its own IMP run, not for the
+    teacher it lends to students); `steps` > 0 overrides its training steps."""
+    paper = preset(preset_name, "paper", torso or None)
+    cfg = dataclasses.replace(preset(preset_name, scale, torso or None), init=paper.init, imp=paper.imp)
+    agent = AGENTS.get(cfg.algo)
+    if agent.needs_expert or agent.spec is not None:
+        raise ConfigError("bc.expert", f"{preset_name!r} is not an RL preset")
+    if steps:
+        section = getattr(cfg, agent.section)
+        cfg = dataclasses.replace(cfg, **{agent.section: dataclasses.replace(section, total_steps=steps)})
+    return dataclasses.replace(cfg, seeds=seeds, levels=1, out=str(Path(out) / "experts"))
+
+
+def train_expert(preset_name: str, out: str, threshold: float, seeds: int, steps: int = 0, torso: str = "",
+                 scale: str = "demo", in_process: bool = True) -> Expert:
+    """The cached expert of RL preset `preset_name`, training it once if needed."""
+    cfg = expert_config(preset_name, out, seeds, steps, torso, scale)
+    run_dir = paths.run_dir(cfg)
+    path = paths.expert_file(run_dir)
+    if path.exists():
+        return load_expert(path)
+    run_experiment(validate(cfg), in_process=in_process)
+    rows = [r for r in load_metrics(run_dir) if r["level"] == 0]
+    if not rows:
+        raise ExpertError(f"every candidate expert of {preset_name!r} failed (NaN or inf); see ticketlab status {run_dir}")
+    best = max(rows, key=lambda r: r["best_return"])
+    total = AGENTS.get(cfg.algo).total_steps(cfg)
+    if best["best_return"] < threshold:
+        raise ExpertError(
+            f"expert {preset_name!r} reached a best mean evaluation return of {best['best_return']:.1f} < threshold "
+            f"{threshold:g} in {total:,} steps over {seeds} seeds ({run_dir}); train longer "
+            f"(--bc.expert-steps), add --bc.expert-seeds, or lower --bc.expert-threshold"
+        )
+    spec = run_spec(cfg)
+    acting = AGENTS.get(cfg.algo).acting(cfg, spec)
+    params = files.load_tree(paths.tree_file(run_dir, 0, best["seed"], "dense", "best"))[acting.module]
+    mean_return = reevaluate(spec, acting, params, seed=best["seed"])
+    net = acting.network
+    save_expert(path, params, env=spec.id, kind=acting.kind, hidden=net.hidden, activation=net.activation,
+                torso=cfg.network.torso, mean_return=mean_return, source=f"{run_dir.name} seed {best['seed']}",
+                epsilon=acting.data_epsilon, mean_activation=net.mean_activation)
+    return dataclasses.replace(load_expert(path), trained_now=True)
+
+
+def reevaluate(spec, acting, params: dict, seed: int) -> float:
+    """Mean return of fresh evaluation episodes of an acting network (greedy; Q-networks with
+    their evaluation epsilon)."""
+    out = lambda o: acting.network.apply({"params": params}, o)  # noqa: E731
+    if acting.kind == "q":
+        act = epsilon_greedy_actor(out, spec.num_actions, acting.eval_epsilon)
+    else:
+        act = policy_actor(head_for(spec), out, "greedy")
+    key = jax.random.fold_in(jax.random.PRNGKey(seed), 777)
+    if spec.backend == "host":
+        policy = jax.jit(lambda k, o: act(k, o)[0])
+        return float(host_returns(spec.host_id, policy, key, REEVALUATION_EPISODES).mean())
+    return float(jax.jit(lambda k: evaluate_episodes(k, act, spec, REEVALUATION_EPISODES))(key))

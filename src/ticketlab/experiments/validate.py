@@ -1,0 +1,184 @@
+"""Validation of a whole config before anything is written: one line per error, exit status 2.
+
+Each registry entry checks what is its own (an agent its config section, an environment its id
+and encoding); this module only asks them and checks what spans sections.
+"""
+from __future__ import annotations
+
+import functools
+
+from ticketlab.agents.registry import AGENTS, run_spec
+from ticketlab.core.config import ExperimentConfig
+from ticketlab.agents.distill_losses import LOSSES
+from ticketlab.envs import atari
+from ticketlab.envs.registry import action_kind, canonical_id
+from ticketlab.core.errors import ConfigError, check_choice, check_positive
+from ticketlab.networks.init import INIT_SCHEMES
+from ticketlab.networks.network import ACTIVATIONS, MEAN_ACTIVATIONS
+from ticketlab.networks.torsos import TORSOS, image_hwc, smallest_image
+from ticketlab.presets import PRESETS, SCALES, preset
+from ticketlab.pruning.conditions import CONDITIONS, PERMUTE_VALUES, score_name
+from ticketlab.pruning.magnitude import PRUNE_COUNTS
+from ticketlab.pruning.masks import SCOPES
+from ticketlab.pruning.scores import SCORES
+
+
+def validate(cfg: ExperimentConfig) -> ExperimentConfig:
+    """Raise ConfigError on the first bad field; return the config unchanged when it is valid."""
+    if cfg.seeds < 1:
+        raise ConfigError("seeds", f"must be >= 1, got {cfg.seeds}")
+    if cfg.levels < 1:
+        raise ConfigError("levels", f"must be >= 1 (level 0 is the dense run), got {cfg.levels}")
+    if not 0 <= cfg.block_seeds <= cfg.seeds:
+        raise ConfigError("block-seeds", f"must be in 0 .. seeds = {cfg.seeds} (0: all seeds in one block), got {cfg.block_seeds}")
+    if not cfg.name or "/" in cfg.name:
+        raise ConfigError("name", f"must be a non-empty name without '/', got {cfg.name!r}")
+    agent = AGENTS.get(cfg.algo)
+    spec = run_spec(cfg)
+    if spec.encoder is not None and not agent.applies_encoders:
+        encoders = "/".join(n.upper() for n, a in AGENTS.items() if a.applies_encoders)
+        raise ConfigError("env.encoding", f"{cfg.env.encoding} is applied by the {encoders} agent; algo "
+                          f"{cfg.algo} takes object-map")
+    if spec.backend == "ale" and agent.ale_train is None:
+        raise ConfigError("algo", f"{spec.id} is an ALE game, which algo {cfg.algo} does not play; "
+                          f"allowed: {', '.join(n for n, a in AGENTS.items() if a.ale_train)}")
+    if spec.backend == "host" and agent.host_train is None:
+        raise ConfigError("env.name", f"{spec.id} steps on the host, which algo {cfg.algo} does not support; "
+                          f"allowed: {', '.join(n for n, a in AGENTS.items() if a.host_train)}")
+    if agent.spec is None:  # (an agent that declares its own facts steps no environment)
+        _validate_preset_actions(cfg, spec)
+    if agent.builds_network:
+        _validate_network(cfg, spec, agent)
+    agent.validate(cfg, spec)
+    _validate_imp(cfg, agent, spec)
+    if agent.needs_expert:
+        _validate_expert(cfg, spec)
+    check_choice("eval.policy", cfg.eval.policy, agent.eval_policies)
+    total = agent.total_steps(cfg)
+    if cfg.imp.rewind_steps < 0 or cfg.imp.rewind_steps >= total:
+        raise ConfigError("imp.rewind-steps", f"must be in [0, {agent.section}.total-steps), got {cfg.imp.rewind_steps}")
+    return cfg
+
+
+def _action_kind(spec) -> str:
+    return "discrete" if spec.discrete else "continuous"
+
+
+def _validate_preset_actions(cfg: ExperimentConfig, spec) -> None:
+    """A preset tuned for one kind of action (its environment's) refuses an environment of the
+    other kind: its settings (a Gaussian head's tanh mean, a categorical expert) would not fit."""
+    if cfg.name not in PRESETS:
+        return
+    home = preset(cfg.name).env
+    if canonical_id(home.name) == spec.id:
+        return
+    kind = _preset_kind(cfg.name)
+    if kind != _action_kind(spec):
+        fitting = [name for name in _env_presets() if _preset_kind(name) == _action_kind(spec)]
+        raise ConfigError("env.name", f"{cfg.name} is a {kind}-action preset and {spec.id} has {_action_kind(spec)} "
+                          f"actions; allowed: {kind}-action environments, a {_action_kind(spec)}-action preset "
+                          f"({', '.join(fitting)}), or --name <run name> to keep this preset's settings")
+
+
+def _env_presets() -> tuple[str, ...]:
+    """The presets whose agent steps an environment (not a dataset or a training function of yours)."""
+    return tuple(n for n in PRESETS if AGENTS.get(preset(n).algo).spec is None)
+
+
+@functools.cache
+def _preset_kind(name: str) -> str:
+    """discrete or continuous: the actions of the preset's own environment."""
+    return action_kind(preset(name).env)
+
+
+def _validate_conv_sizes(torso: str, spec) -> None:
+    """Every conv layer of the torso must see at least one kernel's worth of image."""
+    h, w, _ = image_hwc(spec.obs_shape, spec.image_layout)
+    smallest = smallest_image(torso)
+    if min(h, w) < smallest:
+        hint = " (env.atari.screen-size)" if spec.backend == "ale" else ""
+        raise ConfigError("network.torso", f"{torso} needs images of at least {smallest}x{smallest}; {spec.id} has "
+                          f"{h}x{w}{hint}")
+
+
+def _validate_network(cfg: ExperimentConfig, spec, agent) -> None:
+    check_choice("init.scheme", cfg.init.scheme, INIT_SCHEMES.names())
+    check_positive("init.input-scale", cfg.init.input_scale)
+    check_choice("init.input-scale-modules", cfg.init.input_scale_modules, ("all", "pruned"))
+    check_choice("network.activation", cfg.network.activation, ACTIVATIONS.names())
+    check_choice("network.mean-activation", cfg.network.mean_activation, MEAN_ACTIVATIONS)
+    if cfg.network.mean_activation != "none":
+        bounds = set(spec.action_low) | set(spec.action_high)
+        if spec.discrete or bounds != {-1.0, 1.0}:
+            what = "discrete actions" if spec.discrete else f"actions in [{min(spec.action_low):g}, {max(spec.action_high):g}]"
+            raise ConfigError("network.mean-activation", f"tanh squashes a Gaussian mean into [-1, 1]; {spec.id} has "
+                              f"{what}; allowed: none")
+    check_choice("network.torso", cfg.network.torso, TORSOS.names())
+    if TORSOS.get(cfg.network.torso) and spec.image_layout is None:
+        raise ConfigError("network.torso", f"{cfg.network.torso} needs image observations; {spec.id} has shape "
+                          f"{spec.obs_shape}; allowed: mlp")
+    if TORSOS.get(cfg.network.torso):
+        _validate_conv_sizes(cfg.network.torso, spec)
+    if not 0.0 <= cfg.network.dropout < 1.0:
+        raise ConfigError("network.dropout", f"must be in [0, 1), got {cfg.network.dropout}")
+    if cfg.network.dropout and not agent.supports_dropout:
+        allowed = ", ".join(n for n, a in AGENTS.items() if a.supports_dropout)
+        raise ConfigError("network.dropout", f"dropout is implemented for algo {allowed}; {cfg.algo} allows only 0")
+    if cfg.network.weight_decay < 0:
+        raise ConfigError("network.weight-decay", f"must be >= 0, got {cfg.network.weight_decay}")
+    for field in ("actor_hidden", "critic_hidden", "q_hidden"):
+        widths = getattr(cfg.network, field)
+        if any(w < 1 for w in widths):
+            raise ConfigError(f"network.{field.replace('_', '-')}", f"widths must be >= 1, got {widths}")
+
+
+def _validate_expert(cfg: ExperimentConfig, spec) -> None:
+    """A preset teacher must play this run's environment and be of the kind its loss distils,
+    checked from the configs alone, before any expert trains."""
+    expert = cfg.bc.expert
+    check_choice("bc.expert-scale", cfg.bc.expert_scale, SCALES)
+    if cfg.bc.expert_torso:
+        check_choice("bc.expert-torso", cfg.bc.expert_torso, TORSOS.names())
+    if expert.endswith(".safetensors"):
+        return
+    plays_ale = AGENTS.get(cfg.algo).ale_train is not None
+    teachers = tuple(n for n in _env_presets() if not AGENTS.get(preset(n).algo).needs_expert
+                     and (plays_ale or not preset(n).env.name.startswith(atari.PREFIX)))
+    check_choice("bc.expert", expert, teachers + ("<path>.safetensors",))
+    teacher = preset(expert, cfg.bc.expert_scale, cfg.bc.expert_torso or None)
+    plays = canonical_id(teacher.env.name)
+    if plays != spec.id:
+        same = [n for n in teachers if canonical_id(preset(n).env.name) == spec.id]
+        raise ConfigError("bc.expert", f"{expert} plays {plays}, this run {spec.id}; allowed: "
+                          f"{', '.join(same) or 'an expert .safetensors of ' + spec.id}")
+    kind = AGENTS.get(teacher.algo).acting(teacher, spec).kind
+    wanted = LOSSES.get(cfg.bc.loss).kind
+    if kind != wanted:
+        raise ConfigError("bc.expert", f"bc.loss {cfg.bc.loss} distils a {wanted} teacher; {expert} is a {kind} "
+                          f"expert (a {teacher.algo} agent); allowed: "
+                          f"{', '.join(n for n, e in LOSSES.items() if e.kind == kind)} as bc.loss")
+
+
+def _validate_imp(cfg: ExperimentConfig, agent, spec) -> None:
+    imp = cfg.imp
+    if not 0.0 < imp.prune_fraction < 1.0:
+        raise ConfigError("imp.prune-fraction", f"must be in the open interval (0, 1), got {imp.prune_fraction}")
+    check_choice("imp.prune-count", imp.prune_count, PRUNE_COUNTS.names())
+    check_choice("imp.scope", imp.scope, tuple(s for s in SCOPES if s in agent.scopes))
+    if not imp.conditions:
+        raise ConfigError("imp.conditions", f"must name at least one of: {', '.join(CONDITIONS)}")
+    for c in imp.conditions:
+        check_choice("imp.conditions", c, CONDITIONS.names())
+    if len(set(imp.conditions)) != len(imp.conditions):
+        raise ConfigError("imp.conditions", f"each condition at most once, got {', '.join(imp.conditions)}")
+    check_choice("imp.score", imp.score, SCORES.names())
+    check_choice("imp.permute-values", imp.permute_values, PERMUTE_VALUES)
+    if SCORES.get(imp.score).needs_grads and spec.backend != "jax":
+        raise ConfigError("imp.score", f"{imp.score} needs the agent's loss on a batch, which host-side "
+                          f"environments do not offer; allowed: magnitude")
+    if spec.backend != "jax":
+        needy = [c for c in imp.conditions if SCORES.get(score_name(c, imp.score)).needs_grads]
+        if needy:
+            raise ConfigError("imp.conditions", f"{', '.join(needy)} need the agent's loss on a batch, which "
+                              f"host-side environments do not offer; allowed: "
+                              f"{', '.join(c for c in CONDITIONS.names() if c not in needy)}")

@@ -1,0 +1,96 @@
+"""Everything built once per config: the environment, the agent, its compiled batched trainer,
+and the per-condition derivation of a level's (mask, start) from the previous level's results."""
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Callable
+
+import jax
+import jax.numpy as jnp
+
+from ticketlab.agents.base import Agent, AgentDef
+from ticketlab.agents.registry import AGENTS, run_spec
+from ticketlab.core.config import ExperimentConfig
+from ticketlab.envs.base import EnvSpec
+from ticketlab.core.errors import ConfigError
+from ticketlab.pruning.conditions import Inputs, next_level, score_name
+from ticketlab.pruning.masks import prunable_tree
+from ticketlab.pruning.scores import SCORES, Derivatives, loss_derivatives
+
+
+def stack_trees(trees):
+    """Pytrees of one structure stacked leaf by leaf along a new leading axis (a batch of runs)."""
+    return jax.tree_util.tree_map(lambda *xs: jnp.stack([jnp.asarray(x) for x in xs]), *trees)
+
+
+@dataclasses.dataclass
+class Experiment:
+    """Everything built once per config: env, agent, the compiled batched trainer."""
+
+    cfg: ExperimentConfig
+    spec: EnvSpec
+    agent_def: AgentDef
+    agent: Agent
+    prunable: dict
+    train_batch: Callable
+    _derive: dict = dataclasses.field(default_factory=dict)
+    _grads: dict = dataclasses.field(default_factory=dict)
+    _init: Any = None
+
+    def init_batch(self, keys):
+        """`agent.init` of each key, stacked along a leading axis: one compiled call per key, not a
+        vmapped one (the same values; a vmapped init with LAPACK calls, e.g. orthogonal kernels,
+        hung the process now and then on CPU with jax 0.10.2, a batched QR in XLA's threads)."""
+        if self._init is None:
+            self._init = jax.jit(self.agent.init)
+        return stack_trees([self._init(k) for k in keys])
+
+    def derive(self, condition: str) -> Callable:
+        """`(keys, scored, derivatives, prev_mask, prev_start, init, fresh, keep) -> (mask, start)`:
+        the condition's next level from the score of its source params (see conditions.py);
+        compiled once per condition and vmapped over seeds."""
+        if condition not in self._derive:
+            score = SCORES.get(score_name(condition, self.cfg.imp.score))
+            imp = self.cfg.imp
+
+            def one(key, scored, derivatives, prev_mask, prev_start, init, fresh, keep):
+                return next_level(condition, Inputs(
+                    key=key, scores=score.fn(scored, derivatives), prev_mask=prev_mask, init=init, fresh=fresh,
+                    prunable=self.prunable, keep=keep, prev_start=prev_start, fraction=imp.prune_fraction,
+                    rounding=imp.prune_count, permute_values=imp.permute_values))
+
+            self._derive[condition] = jax.jit(jax.vmap(one, in_axes=(0, 0, 0, 0, 0, 0, 0, None)))
+        return self._derive[condition]
+
+    def score_derivatives(self, condition: str, keys, data_keys, params, mask) -> Derivatives:
+        """Derivatives of the agent's own batch loss at each run's scored params (vmapped), as the
+        condition's score needs them (none for magnitude: no batch is drawn)."""
+        score = SCORES.get(score_name(condition, self.cfg.imp.score))
+        if not score.needs_grads:
+            return Derivatives()
+        hessian = score.needs_hessian_grad
+        if hessian not in self._grads:
+            def one(key, data_key, p, m):
+                return loss_derivatives(lambda q: self.agent.batch_loss(key, data_key, q, m), p, self.prunable, hessian)
+
+            self._grads[hessian] = jax.jit(jax.vmap(one))
+        return self._grads[hessian](keys, data_keys, params, mask)
+
+
+def build(cfg: ExperimentConfig, expert=None) -> Experiment:
+    """The experiment of `cfg`; `expert` is the resolved teacher of agents that need one."""
+    spec = run_spec(cfg)
+    agent_def = AGENTS.get(cfg.algo)
+    if agent_def.needs_expert and expert is None:
+        raise ConfigError("bc.expert", "this agent needs a resolved expert; run it through ticketlab.run")
+    agent = (agent_def.ale_build if spec.backend == "ale" and agent_def.ale_build else agent_def.build)(cfg, spec, expert)
+    shapes = jax.eval_shape(agent.init, jax.random.PRNGKey(0))
+    prunable = agent_def.prunable(shapes, cfg) if agent_def.prunable else prunable_tree(shapes, cfg.imp.scope)
+    if spec.backend == "jax":
+        train_batch = jax.jit(jax.vmap(agent.train))
+    elif spec.backend == "ale":
+        train_batch = agent_def.ale_train(agent)
+    else:
+        train_batch = agent_def.host_train(agent)
+    return Experiment(cfg=cfg, spec=spec, agent_def=agent_def, agent=agent, prunable=prunable,
+                      train_batch=train_batch)

@@ -1,0 +1,112 @@
+"""Terminal output of `ticketlab run`: a progress bar over levels and a closing results table
+with the statistics of the ticket effect."""
+from __future__ import annotations
+
+import statistics
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+from ticketlab.agents.registry import run_spec
+from ticketlab.reporting.analysis.ticket_stats import (REPS, THRESHOLD, failed_count, finished_seeds, format_retention,
+                                            sample_sd, ticket_stats, with_failures)
+from ticketlab.store.results import load_metrics
+from ticketlab.store.rundir import load_run_config
+from ticketlab.pruning.conditions import CONDITIONS, short_name, style
+
+console = Console(stderr=False)
+table_console = Console(width=None if console.is_terminal else 110)
+
+
+class LevelProgress:
+    """Progress over IMP levels: elapsed, ETA, and the latest mean best return per condition."""
+
+    def __init__(self, cfg):
+        self.cfg = cfg
+        self.progress = Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("levels"),
+            TimeElapsedColumn(),
+            TextColumn("eta"),
+            TimeRemainingColumn(),
+            TextColumn("{task.fields[latest]}"),
+            console=console,
+        )
+
+    def __enter__(self):
+        self.progress.__enter__()
+        self.task = self.progress.add_task(self.cfg.name, total=self.cfg.levels, latest="compiling ...")
+        return self
+
+    def __exit__(self, *exc):
+        return self.progress.__exit__(*exc)
+
+    def on_level(self, level: int, rows: list[dict], resumed: bool) -> None:
+        by_condition: dict[str, list[float]] = {}
+        for r in rows:
+            by_condition.setdefault(r["condition"], []).append(r["best_return"])
+        latest = "  ".join(f"{short_name(c)} {statistics.mean(v):.1f}" for c, v in by_condition.items())
+        tag = "resumed" if resumed or not rows else f"{rows[0]['seconds']:.1f}s"
+        self.progress.update(self.task, advance=1, latest=f"L{level} ({tag}): {latest}")
+
+
+def return_cell(values: list[float], failed: int, at_own: str = "") -> str:
+    """`mean ± sd` (sd with ddof = 1; none for one seed) of a cell's best returns, a failed run
+    counting as the floor return, and how many of its seeds failed: `250.0 ± 288.7, failed (2 of
+    4 seeds)`."""
+    if not values:
+        return ""
+    sd = sample_sd(values)
+    text = f"{statistics.mean(values):.1f}" + (f" ± {sd:.1f}" if sd is not None else "") + at_own
+    return text + (f", failed ({failed} of {len(values)} seeds)" if failed else "")
+
+
+def closing_table(run: Path, figures: list[Path]) -> None:
+    """The mean ± sd best return per level and condition, then the row `≥95% of dense at`:
+    per condition the sparsest level whose mean normalized return still reaches 95 % of dense,
+    with its 95 % bootstrap CI over seeds (`analysis.ticket_stats`). A failed chain scores the
+    floor return at its level and every later one and is counted in its cells."""
+    floor = run_spec(load_run_config(run)).return_floor
+    rows = with_failures(load_metrics(run, include_failed=True), finished_seeds(run), floor)
+    present = {r["condition"] for r in rows}
+    conditions = [c for c in CONDITIONS.names() if c in present] + sorted(present - set(CONDITIONS.names()) - {"dense"})
+    table = Table(title=f"best evaluation return, mean ± sd over seeds  ({run})")
+    table.add_column("level", justify="right")
+    table.add_column("weights left", justify="right")
+    for c in ["dense", *conditions]:
+        table.add_column(short_name(c), justify="right")
+    for level in sorted({r["level"] for r in rows}):
+        at = [r for r in rows if r["level"] == level]
+        density = statistics.mode(round(r["density"], 4) for r in at)  # the IMP count's (structured chains differ)
+        cells = []
+        for c in ["dense", *conditions]:
+            own_rows = [r for r in at if r["condition"] == c]
+            own = statistics.mean(r["density"] for r in own_rows) if own_rows else density
+            at_own = f" @ {100 * own:.1f}%" if abs(own - density) > 5e-4 else ""
+            cells.append(return_cell([r["best_return"] for r in own_rows], failed_count(own_rows), at_own))
+        table.add_row(str(level), f"{100 * density:.1f}%", *cells)
+    stats = ticket_stats(rows, floor).retention if conditions else {}
+    if stats:
+        table.add_section()
+        table.add_row(f"≥{100 * THRESHOLD:.0f}%", "of dense at", "",
+                      *[format_retention(stats[c]) if c in stats else "" for c in conditions])
+    table_console.print(table)
+    named = [c for c in conditions if short_name(c) != c]
+    if named:
+        table_console.print(", ".join(f"{short_name(c)} = {style(c)[1]}" for c in named))
+    if stats:
+        table_console.print(f"≥{100 * THRESHOLD:.0f}% of dense at: the fewest weights left at which the mean over seeds of "
+                            f"(R - floor) / (dense mean - floor), floor {floor:g}, is still >= {THRESHOLD} "
+                            f"(95% CI: stratified bootstrap over seeds, {REPS:,} resamples)")
+    table_console.print(f"results: {run / 'results.csv'}")
+    for png in figures:
+        table_console.print(f"figure:  {png}  (+ .pdf)")
+
+
+def report(run) -> None:
+    """Print the run's table: mean +- sd of the best return per level and condition (`ticketlab.report`)."""
+    closing_table(Path(run), [])

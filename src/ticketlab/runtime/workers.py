@@ -1,0 +1,215 @@
+"""Worker processes, one per core: each pinned to its core and given one XLA CPU thread.
+
+Small vmapped programs (an IMP block is tens of runs of 64-unit networks) do not profit from
+XLA's intra-op threads; two processes pinned one per core run about twice the env steps per
+second of one unpinned process. `WorkerPool.submit(fn, item)` queues `fn(item)` for the workers and
+`next_result()` returns whichever item ends next (`map` does both for a list). A worker that dies (killed, out of memory) fails the call with one
+line naming the item it was running; nothing it finished is lost, since what a worker computes it
+writes to the store itself.
+
+The XLA flags must be in a process's environment before it starts (JAX reads them once, when its
+CPU backend starts), so the workers are started with them; spawn, not fork: JAX is not fork-safe.
+"""
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import multiprocessing
+import os
+import queue
+import signal
+import traceback
+from typing import Any, Callable, Iterator
+
+from ticketlab.core.errors import ConfigError
+
+PR_SET_PDEATHSIG = 1
+ONE_XLA_THREAD = ("--xla_cpu_multi_thread_eigen=false", "intra_op_parallelism_threads=1")
+
+
+class WorkerDied(RuntimeError):
+    """A worker process exited while it ran an item."""
+
+
+def usable_cores() -> list[int]:
+    """The CPU ids this process may run on (its affinity mask, e.g. a cgroup or taskset limit)."""
+    return sorted(os.sched_getaffinity(0))
+
+
+def check_workers(value, field: str = "workers") -> int | None:
+    """`value` as a worker count: an int >= 1, or None for "auto" (one per usable core)."""
+    if value is None or value == "auto":
+        return None
+    try:
+        n = int(value)
+    except (TypeError, ValueError):
+        raise ConfigError(field, f"must be a whole number >= 1 or auto, got {value!r}") from None
+    if n < 1 or str(n) != str(value).strip():
+        raise ConfigError(field, f"must be a whole number >= 1 or auto, got {value!r}")
+    return n
+
+
+def worker_count(requested: int | None, parallel_items: int) -> int:
+    """Workers to start: the request (None: one per usable core), never more than the items that
+    can run at once."""
+    n = len(usable_cores()) if requested is None else requested
+    return max(1, min(n, parallel_items))
+
+
+@contextlib.contextmanager
+def _environment(**values: str) -> Iterator[None]:
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def one_xla_thread() -> bool:
+    """Whether XLA runs one CPU thread in this process: it may run on one core only, or its
+    XLA_FLAGS ask for one thread (as a worker's do). The command line trains blocks only where
+    this holds (the Python API may train in a caller's multi-threaded process): XLA's threads split
+    large matrix products, and how they split them changes results in the last bits (a 512-wide
+    DQN's level 0 differs between two threads and one)."""
+    flags = os.environ.get("XLA_FLAGS", "").split()
+    return len(usable_cores()) == 1 or all(f in flags for f in ONE_XLA_THREAD)
+
+
+def one_thread_xla_flags() -> str:
+    """The parent's XLA flags minus any thread settings, plus one XLA CPU thread."""
+    keep = [f for f in os.environ.get("XLA_FLAGS", "").split()
+            if not f.startswith(("--xla_cpu_multi_thread_eigen", "intra_op_parallelism_threads"))]
+    return " ".join(keep + list(ONE_XLA_THREAD))
+
+
+@contextlib.contextmanager
+def _pinned(core: int) -> Iterator[None]:
+    """This thread pinned to `core` for a moment: a process started meanwhile inherits the mask
+    from its first instruction on. (XLA sizes its CPU thread pool by the mask it finds when JAX
+    starts, before a worker's own code runs; a worker pinned later keeps a pool of one thread per
+    core, whose threads then take turns on its one core.)"""
+    saved = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {core})
+    try:
+        yield
+    finally:
+        os.sched_setaffinity(0, saved)
+
+
+def _die_with_parent(parent: int) -> None:
+    """Have the kernel kill this worker when the process that started it dies (Linux
+    PR_SET_PDEATHSIG), so that a killed run leaves no orphan still writing into its store while
+    the same command resumes it."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:  # the parent died before the call above
+        os._exit(1)
+
+
+def _serve(parent: int, tasks, results) -> None:
+    """A worker's loop: run items until the None sentinel."""
+    _die_with_parent(parent)
+    while True:
+        message = tasks.get()
+        if message is None:
+            return
+        ticket, fn, item = message
+        results.put(("start", ticket, os.getpid()))
+        try:
+            results.put(("done", ticket, fn(item)))
+        except BaseException as err:  # reported to the caller
+            try:
+                results.put(("error", ticket, err))
+            except Exception:  # an exception that does not pickle: send its text
+                results.put(("error", ticket, RuntimeError("".join(traceback.format_exception_only(err)).strip())))
+
+
+class WorkerPool:
+    """`n` spawned worker processes, pinned round-robin to the usable cores, one XLA thread each."""
+
+    def __init__(self, n: int):
+        ctx = multiprocessing.get_context("spawn")
+        self._tasks, self._results = ctx.Queue(), ctx.Queue()
+        cores = usable_cores()
+        self.cores = [cores[i % len(cores)] for i in range(n)]
+        self._next_ticket, self._labels, self._running = 0, {}, {}
+        self._procs = [ctx.Process(target=_serve, args=(os.getpid(), self._tasks, self._results), daemon=True,
+                                   name=f"ticketlab-worker-{i}") for i in range(n)]
+        with _environment(XLA_FLAGS=one_thread_xla_flags()):
+            for p, core in zip(self._procs, self.cores):
+                with _pinned(core):
+                    p.start()
+
+    @property
+    def pids(self) -> list[int]:
+        return [p.pid for p in self._procs]
+
+    def submit(self, fn: Callable[[Any], Any], item, label: str = "") -> int:
+        """Queue `fn(item)`; returns its ticket for `next_result`."""
+        ticket = self._next_ticket
+        self._next_ticket += 1
+        self._labels[ticket] = label or str(item)
+        self._tasks.put((ticket, fn, item))
+        return ticket
+
+    def next_result(self) -> tuple[int, bool, Any]:
+        """(ticket, ok, value) of the next item to end: its result, or the exception it raised.
+        WorkerDied when a worker process exits mid-item."""
+        while True:
+            try:
+                kind, ticket, value = self._results.get(timeout=1.0)
+            except queue.Empty:
+                dead = [p for p in self._procs if not p.is_alive()]
+                if dead:
+                    pid = dead[0].pid
+                    what = [self._labels[t] for t, p in self._running.items() if p == pid]
+                    self.close(force=True)
+                    raise WorkerDied(f"worker process {pid} exited with code {dead[0].exitcode}"
+                                     f"{' while it ran ' + what[0] if what else ''}; run the same command again to resume") from None
+                continue
+            if kind == "start":
+                self._running[ticket] = value
+                continue
+            self._running.pop(ticket, None)
+            self._labels.pop(ticket, None)
+            return ticket, kind == "done", value
+
+    def map(self, fn: Callable[[Any], Any], items: list, describe: Callable[[Any], str] = str) -> list:
+        """`[fn(item) for item in items]`, run in the workers; the first exception re-raised after
+        every item has ended, or WorkerDied at once when a worker process exits."""
+        tickets = {self.submit(fn, item, describe(item)): i for i, item in enumerate(items)}
+        out, errors = [None] * len(items), {}
+        for _ in items:
+            ticket, ok, value = self.next_result()
+            if ok:
+                out[tickets[ticket]] = value
+            else:
+                errors[tickets[ticket]] = value
+        if errors:
+            raise errors[min(errors)]
+        return out
+
+    def close(self, force: bool = False) -> None:
+        if force:
+            for p in self._procs:
+                if p.is_alive():
+                    p.kill()
+        else:
+            for _ in self._procs:
+                self._tasks.put(None)
+        for p in self._procs:
+            p.join(timeout=10)
+            if p.is_alive():
+                p.kill()
+                p.join()
+
+    def __enter__(self) -> "WorkerPool":
+        return self
+
+    def __exit__(self, kind, err, tb) -> None:
+        self.close(force=kind is not None)
