@@ -22,7 +22,8 @@ from common import bench_blocks, bench_single, bench_vmapped
 
 from ticketlab.agents.dqn import schedule
 from ticketlab.agents.replay import bytes_per_transition
-from ticketlab.agents.evaluate import epsilon_greedy_actor, evaluate_episodes
+from ticketlab.agents.heads import epsilon_greedy_actor
+from ticketlab.envs.gymnax_envs import evaluate_episodes
 from ticketlab.envs.registry import env_spec
 from ticketlab.networks.torsos import image_hwc, torso_forward
 from ticketlab.imp.program import build

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from functools import partial
 
 import jax
 import jax.numpy as jnp
@@ -12,6 +13,7 @@ from ticketlab.core.config import from_dict, to_dict
 from ticketlab.runtime.workers import WorkerPool
 
 from ticketlab.agents.output import RunKeys
+from ticketlab.envs.backends import BACKENDS
 from ticketlab.imp.program import build
 from ticketlab.imp.keys import DATA, INIT, TRAIN, run_key
 from ticketlab.pruning.masks import ones_mask
@@ -33,8 +35,8 @@ def batch_inputs(exp, runs: int, first_seed: int = 0):
 
 
 def bench_host(cfg, runs: int):
-    """The host path (Gymnasium environments stepped in Python): the first call compiles the
-    jitted pieces and runs, the second only runs; compilation is the difference."""
+    """A program whose environments step a whole block (host, ALE): the first call compiles and
+    runs, the second only runs; compilation is the difference."""
     exp = build(cfg)
     keys, params, mask = batch_inputs(exp, runs)
     _, first = timed(exp.train_batch, keys, params, mask)
@@ -54,7 +56,9 @@ def bench_vmapped(cfg, runs: int, exp=None):
 
 def bench_single(cfg, runs: int, exp=None):
     exp = exp or build(cfg)
-    train = jax.jit(exp.agent.train)
+    backend = BACKENDS.get(exp.spec.backend)
+    envs = backend.make_envs(exp.spec, exp.agent.num_envs, exp.agent.eval_episodes, None)
+    train = jax.jit(partial(exp.agent.train, envs))
     params = exp.agent.init(run_key(0, "dense", 0, INIT))
     mask = ones_mask(params)
     key = RunKeys(run_key(0, "dense", 0, TRAIN), run_key(0, "dense", 0, DATA))

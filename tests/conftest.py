@@ -55,3 +55,13 @@ def stored_arrays(out):
 
 
 __all__ = ["two_node_ray", "stored_arrays", "tiny_config", "ExperimentConfig", "IMPConfig", "PPOConfig"]
+
+
+def one_run(program):
+    """The gymnax environments of one run of an agent's program (PPO, DQN, BC), as the engine gives
+    them to its training function (`program.train(envs, keys, start, mask)`)."""
+    from ticketlab.agents.base import Agent
+    from ticketlab.envs.gymnax_envs import GymnaxEnvs
+
+    program = program.program if isinstance(program, Agent) else program
+    return GymnaxEnvs(program.spec, program.cfg.num_envs, program.cfg.eval_episodes)

@@ -14,7 +14,6 @@ import pytest
 
 from ticketlab.store import files, paths
 from ticketlab.agents.ppo import PPO, Transition, normalize_over_batch
-from ticketlab.agents.ppo_atari import PixelTransition
 from ticketlab.cli.main import main
 from ticketlab.experiments.configure import parse_run_args
 from ticketlab.core.config import AtariConfig
@@ -134,12 +133,12 @@ def test_the_loss_over_valid_steps_is_the_loss_of_those_steps_alone():
     zeros = jnp.zeros(n)
     valid = jnp.asarray([True, False] * 3 + [True] * 5 + [False])
     advantages, targets = jax.random.normal(k[3], (2, n))
-    batch = PixelTransition(obs, action, log_prob, zeros, zeros > 0, zeros > 0, valid)
+    batch = Transition(obs, action, log_prob, zeros, zeros > 0, zeros > 0, valid)
     kept = Transition(*(x[valid] for x in (obs, action, log_prob, zeros, zeros > 0, zeros > 0)))
     for norm in ("minibatch", "batch"):
         ppo.cfg = dataclasses.replace(cfg.ppo, advantage_norm=norm)
-        weighted = ppo.loss(params, mask, batch, advantages, targets)
-        alone = ppo.loss(params, mask, kept, advantages[valid], targets[valid])
+        weighted = ppo.loss(params, mask, None, batch, advantages, targets)
+        alone = ppo.loss(params, mask, None, kept, advantages[valid], targets[valid])
         np.testing.assert_allclose(weighted, alone, rtol=1e-5)
     np.testing.assert_allclose(normalize_over_batch(advantages, valid)[valid], normalize_over_batch(advantages[valid]),
                                rtol=1e-5)
@@ -151,7 +150,7 @@ def test_the_loss_over_valid_steps_is_the_loss_of_those_steps_alone():
     (["pong-atari-ppo", "--env.atari.screen-size", "30"],
      "network.torso: nature-cnn needs images of at least 36x36; ALE/Pong-v5 has 30x30 (env.atari.screen-size)"),
     (["cartpole-ppo", "--env.name", "ALE/Pong-v5"], "network.torso: ALE/Pong-v5 observes 4x84x84 frames"),
-    (["pong-atari-ppo", "--algo", "dqn"], "algo: ALE/Pong-v5 is an ALE game, which algo dqn does not play; allowed: ppo"),
+    (["pong-atari-ppo", "--algo", "dqn"], "algo: ALE/Pong-v5 steps on the ale backend, which algo dqn does not support; allowed: ppo"),
     (["pong-atari-ppo", "--env.time-limit", "terminate"], "env.time-limit: ALE/Pong-v5 ends episodes after"),
 ])
 def test_bad_atari_input_is_one_line_and_writes_nothing(args, message, tmp_path, capsys):

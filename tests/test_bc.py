@@ -1,5 +1,6 @@
 """Behavioural cloning: the loss layer, the expert cache, the data independence, and learning."""
 import dataclasses
+from functools import partial
 
 import jax
 import jax.numpy as jnp
@@ -15,6 +16,8 @@ from ticketlab.envs.registry import make_env
 from ticketlab.experiments.experiment import run as run_experiment
 from ticketlab.experiments.experts import train_expert
 from ticketlab.presets import preset
+
+from conftest import one_run
 
 
 def softmax(x):
@@ -68,13 +71,14 @@ def _student_train(expert, cfg: BCConfig, hidden=(64, 64)):
     """(init, train) of a BC student of `expert` on Cart-Pole."""
     exp_cfg = dataclasses.replace(preset("cartpole-bc"), bc=cfg, student=StudentConfig(hidden))
     program = bc.BC(exp_cfg, make_env("CartPole-v1"), expert)
-    return program.init, program.train
+    return program.init, partial(program.train, one_run(program))
 
 
 def test_student_data_never_depends_on_the_student(expert):
     _, first, *_ = expert
     cfg = BCConfig(total_steps=400, epochs=1, batch_size=100, eval_every=4, eval_episodes=1)
-    collect = jax.jit(bc.make_collect(cfg, make_env("CartPole-v1"), first))
+    program = bc.BC(dataclasses.replace(preset("cartpole-bc"), bc=cfg), make_env("CartPole-v1"), first)
+    collect = jax.jit(partial(program.collect, one_run(program)))
     a_obs, a_logits = collect(jax.random.PRNGKey(7))
     b_obs, b_logits = collect(jax.random.PRNGKey(7))
     np.testing.assert_array_equal(a_obs, b_obs)

@@ -1,6 +1,7 @@
 """Behavioural cloning of Gaussian policies (KL) and of Q-values (Huber): the trainers distil a
 fixed teacher, through the same engine as the categorical students."""
 import dataclasses
+from functools import partial
 
 import jax
 import jax.numpy as jnp
@@ -9,9 +10,12 @@ import pytest
 
 import ticketlab
 from ticketlab.agents import bc
+from ticketlab.agents.base import Agent
 from ticketlab.agents.experts import load_expert, save_expert
 from ticketlab.agents.output import RunKeys
 from ticketlab.core.config import BCConfig, StudentConfig
+from ticketlab.envs.backends import program
+from ticketlab.envs.gymnax_envs import GymnaxEnvs
 from ticketlab.envs.registry import make_env
 from ticketlab.store.results import load_metrics
 from ticketlab.networks.network import make_network
@@ -47,13 +51,15 @@ def test_a_student_distils_its_teacher(tmp_path, env_id, kind, loss):
     expert = load_expert(_teacher_file(tmp_path, env_id, kind))
     assert expert.kind == kind and expert.epsilon == 0.1
     cfg = _config(env_id, loss, expert.path)
-    program = bc.BC(cfg, make_env(env_id), expert)
-    params = program.init(jax.random.PRNGKey(0))
-    out = jax.jit(program.train)(RunKeys(jax.random.PRNGKey(1), jax.random.PRNGKey(2)), params, ones_mask(params))
+    student = bc.BC(cfg, make_env(env_id), expert)
+    envs = GymnaxEnvs(make_env(env_id), cfg.bc.num_envs, cfg.bc.eval_episodes)
+    params = student.init(jax.random.PRNGKey(0))
+    out = jax.jit(partial(student.train, envs))(RunKeys(jax.random.PRNGKey(1), jax.random.PRNGKey(2)), params,
+                                                 ones_mask(params))
     losses = np.asarray(out.train_curve)
     assert losses[-1] < 0.35 * losses[0], losses  # the distillation loss keeps falling
-    obs, teacher_out = program.collect(jax.random.PRNGKey(9))
-    student_out = program.out(out.final_params, obs)
+    obs, teacher_out = student.collect(envs, jax.random.PRNGKey(9))
+    student_out = student.out(out.final_params, obs)
     if kind == "gaussian":
         assert params["actor"]["log_std"].shape == (1,)  # a state-independent log-std, trained too
         assert not np.allclose(np.asarray(out.final_params["actor"]["log_std"]), 0.0)
@@ -89,50 +95,56 @@ def test_a_gaussian_student_through_the_engine(tmp_path):
     assert all(r["train_curve_kind"] == "distillation_loss" for r in rows)
 
 
-# The host path (PyBullet's): data rolled out on the host, the compiled path's Adam steps.
+# The host backend (PyBullet's): BC's one training function, lifted over a block of runs whose
+# environments are Gymnasium's, stepped through host callbacks; a seed's data collected once.
 
 def _host_pair(tmp_path, **bc_fields):
-    from ticketlab.agents.bc_host import HostBC
-
     expert = load_expert(_teacher_file(tmp_path, "Pendulum-v1", "gaussian"))
     cfg = _config("Pendulum-v1", "kl_gaussian", expert.path, **bc_fields)
-    return cfg, bc.BC(cfg, make_env("Pendulum-v1"), expert), HostBC(bc.BC(cfg, make_env("gymnasium:Pendulum-v1"), expert))
+    host_spec = make_env("gymnasium:Pendulum-v1")
+    host = bc.BC(cfg, host_spec, expert)  # (the expert plays gymnax's Pendulum: the same observations)
+    agent = Agent(init=host.init, train=host.train, env_steps=host.sizes.env_steps, rewind_update=0, program=host,
+                  num_envs=cfg.bc.num_envs, eval_episodes=cfg.bc.eval_episodes)
+    return cfg, bc.BC(cfg, make_env("Pendulum-v1"), expert), host, bc.HostBC(agent, host_spec)
 
 
-def test_host_bc_takes_the_compiled_paths_steps_and_evaluation_points(tmp_path):
-    """Given the same data, the host loop (chunks between host evaluations) trains exactly as the
-    compiled scan: same batches, same keys, same training curve. eval-every 7 of 20 batches per
-    epoch puts evaluations inside epochs and across their boundaries."""
-    from ticketlab.agents.bc_host import data_tag
-
-    cfg, compiled, host = _host_pair(tmp_path, total_steps=2_000, epochs=3, batch_size=100, eval_every=7)
+def test_a_block_on_the_host_trains_as_the_compiled_program_does(tmp_path):
+    """Given the same data, BC's training function lifted over a block (its evaluations on the host)
+    trains exactly as the compiled program vmapped over runs: same batches, same keys, same training
+    curve. eval-every 7 of 20 batches per epoch puts evaluations inside epochs and across their
+    boundaries."""
+    cfg, compiled, _, host = _host_pair(tmp_path, total_steps=2_000, epochs=3, batch_size=100, eval_every=7)
     params = compiled.init(jax.random.PRNGKey(0))
     mask = ones_mask(params)
     keys = RunKeys(jax.random.PRNGKey(1), jax.random.PRNGKey(2))
-    out = jax.jit(compiled.train)(keys, params, mask)
-    host.data[data_tag(keys.data)] = compiled.collect(keys.data)  # the same transitions
     one = lambda tree: jax.tree_util.tree_map(lambda x: jnp.asarray(x)[None], tree)  # noqa: E731
-    host_out = host.train_batch(one(keys), one(params), one(mask))
-    assert host_out.train_curve.shape == (1, compiled.sizes.cadence.num_evals) == (1, 9)
-    np.testing.assert_allclose(host_out.train_curve[0], out.train_curve, rtol=1e-5)
-    for a, b in zip(jax.tree_util.tree_leaves(host_out.final_params), jax.tree_util.tree_leaves(out.final_params)):
-        np.testing.assert_allclose(a[0], b, rtol=1e-4, atol=1e-6)
-    np.testing.assert_allclose(host_out.data_digest[0], out.data_digest, rtol=1e-5)
-    assert np.all(np.isfinite(host_out.eval_returns)) and host_out.eval_returns[0, -1] < 0  # Pendulum costs
+    want = program(compiled.train, make_env("Pendulum-v1"), cfg.bc.num_envs, cfg.bc.eval_episodes)(
+        one(keys), one(params), one(mask))
+    host.data[np.asarray(keys.data).tobytes()] = jax.tree_util.tree_map(
+        lambda x: x[0], program(compiled.collect, make_env("Pendulum-v1"), cfg.bc.num_envs, 1)(one(keys.data)))
+    got = host(one(keys), one(params), one(mask))
+    assert got.train_curve.shape == (1, compiled.sizes.cadence.num_evals) == (1, 9)
+    # (two programs: XLA may fuse their float operations in another order)
+    np.testing.assert_allclose(got.train_curve, want.train_curve, rtol=1e-5)
+    for a, b in zip(jax.tree_util.tree_leaves(got.final_params), jax.tree_util.tree_leaves(want.final_params)):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(got.data_digest, want.data_digest, rtol=1e-5)
+    assert np.all(np.isfinite(got.eval_returns)) and got.eval_returns[0, -1] < 0  # Pendulum costs
 
 
 def test_host_bc_data_are_the_experts_own_and_the_seeds_alone(tmp_path):
-    _, compiled, host = _host_pair(tmp_path, total_steps=400)
-    _, _, again = _host_pair(tmp_path, total_steps=400)
-    obs, (mean, log_std) = host.collect(jax.random.PRNGKey(5))
-    obs2, (mean2, _) = again.collect(jax.random.PRNGKey(5))
+    _, compiled, _, host = _host_pair(tmp_path, total_steps=400)
+    _, _, _, again = _host_pair(tmp_path, total_steps=400)
+    obs, (mean, log_std) = host._data(jax.random.PRNGKey(5))
+    obs2, (mean2, _) = again._data(jax.random.PRNGKey(5))
     assert obs.shape == (400, 3) and mean.shape == (400, 1)
     np.testing.assert_array_equal(obs, obs2)
     np.testing.assert_array_equal(mean, mean2)
     teacher_mean, teacher_log_std = bc.teacher_outputs(compiled.expert, make_env("Pendulum-v1"))(obs)
     np.testing.assert_allclose(mean, teacher_mean, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(log_std, teacher_log_std, rtol=1e-6)
-    other, _ = host.collect(jax.random.PRNGKey(6))
+    other, _ = host._data(jax.random.PRNGKey(6))
     assert not np.allclose(obs, other)
     # consecutive rows of one env (stride num_envs) follow Pendulum's dynamics: |theta dot| <= 8
     assert np.all(np.abs(obs[:, 2]) <= 8.0)
+    assert host._data(jax.random.PRNGKey(5))[0] is obs  # collected once per seed and process

@@ -24,7 +24,7 @@ SIZES = {"hopper": (11, 3), "walker2d": (17, 6), "halfcheetah": (17, 6), "ant": 
 @pytest.mark.parametrize("task", [t if t == "hopper" else pytest.param(t, marks=pytest.mark.slow) for t in SIZES])
 def test_ids_and_names(task):  # each task's model loads for seconds: one in the fast suite
     spec = make_env(f"{task}-brax")
-    assert spec.id == canonical_id(f"brax:{task}") == f"brax:{task}:spring" and spec.backend == "jax"
+    assert spec.id == canonical_id(f"brax:{task}") == f"brax:{task}:spring" and spec.backend == "gymnax"
     assert (spec.obs_shape[0], spec.action_dim) == SIZES[task]
     assert len(spec.obs_names) == spec.obs_shape[0] == len(set(spec.obs_names))
     assert spec.obs_names[-1].startswith("qvel ") and spec.obs_names[1].startswith("qpos ")
@@ -113,7 +113,7 @@ def test_hopper_brax_imp_is_one_compiled_program(tmp_path):
 
 @pytest.mark.slow
 def test_the_hopper_floor_is_a_random_policys_return():
-    from ticketlab.agents.evaluate import evaluate_episodes
+    from ticketlab.envs.gymnax_envs import evaluate_episodes
 
     spec = make_env("brax:hopper")
 

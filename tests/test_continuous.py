@@ -1,6 +1,7 @@
 """Continuous-action PPO: the Gaussian head, clipping at the environment only, an unpruned trained
 log-std, learning Pendulum-v1, and IMP with every condition on it."""
 import dataclasses
+from functools import partial
 import math
 
 import jax
@@ -9,7 +10,8 @@ import numpy as np
 import pytest
 
 from ticketlab.store import files, paths
-from ticketlab.agents.evaluate import evaluate_episodes, policy_actor
+from ticketlab.agents.heads import policy_actor
+from ticketlab.envs.gymnax_envs import evaluate_episodes
 from ticketlab.agents.heads import Gaussian, head_for
 from ticketlab.agents.output import RunKeys
 from ticketlab.agents.ppo import PPO
@@ -21,6 +23,8 @@ from ticketlab.pruning.conditions import DENSE
 from ticketlab.pruning.magnitude import count_after_levels
 from ticketlab.pruning.masks import leaf_paths, ones_mask, prunable_tree
 from ticketlab.presets import preset
+
+from conftest import one_run
 
 CONDITIONS = ("mask_weights", "mask_permuted", "permuted_permuted", "random_reinit", "mask_reinit")
 
@@ -61,8 +65,8 @@ def test_rollout_stores_raw_actions_and_the_env_gets_clipped_ones():
     key = jax.random.PRNGKey(0)
     params = ppo.init(key)
     mask = ones_mask(params)
-    runner = ppo.first_runner(RunKeys(key, key), params, mask)
-    _, (traj, _) = jax.jit(ppo.rollout)(runner, mask)
+    runner = ppo.first_runner(one_run(ppo), RunKeys(key, key), params, mask)
+    _, (traj, _) = jax.jit(partial(ppo.rollout, one_run(ppo)))(runner, mask, None)
     action = np.asarray(traj.action)  # [T, E, 1]
     clipped = np.clip(action, -1.0, 1.0)
     assert (np.abs(action) > 1.0).mean() > 0.5  # std e^3: most draws lie outside the bounds
@@ -71,13 +75,13 @@ def test_rollout_stores_raw_actions_and_the_env_gets_clipped_ones():
     # the state trajectory are those of the clipped actions.
     np.testing.assert_allclose(traj.reward, -0.1 * clipped[..., 0] ** 2, rtol=1e-5)
     step = jax.jit(jax.vmap(spec.env.step, in_axes=(0, 0, 0, None)))
-    state, keys = runner.env_state, jax.random.split(key, cfg.ppo.num_envs)
+    state, keys = runner.env_state.env, jax.random.split(key, cfg.ppo.num_envs)
     for t in range(cfg.ppo.rollout_len - 1):
         obs, state, *_ = step(keys, state, jnp.asarray(clipped[t]), spec.params)
         np.testing.assert_allclose(obs, traj.obs[t + 1], rtol=1e-6, atol=1e-7)
 
     # The stored log-prob (what PPO.loss's ratio divides by) is of the raw draw.
-    mean, log_std = (np.asarray(o) for o in ppo.policy_out(params, traj.obs))
+    mean, log_std = (np.asarray(o) for o in ppo.policy_out(params, None, traj.obs))
     np.testing.assert_allclose(log_std, 3.0)
     np.testing.assert_allclose(traj.log_prob, diag_gaussian_log_density(action, mean, log_std), rtol=1e-5)
     assert not np.allclose(traj.log_prob, diag_gaussian_log_density(clipped, mean, log_std), rtol=1e-3)
@@ -105,7 +109,7 @@ def test_ppo_learns_pendulum_far_past_random():
     ppo = PPO(cfg, spec)
     keys = jax.random.split(jax.random.PRNGKey(0), 2)
     params = jax.vmap(ppo.init)(keys)
-    out = jax.jit(jax.vmap(ppo.train))(RunKeys(keys, keys), params, ones_mask(params))
+    out = jax.jit(jax.vmap(partial(ppo.train, one_run(ppo))))(RunKeys(keys, keys), params, ones_mask(params))
     best, first = np.asarray(out.best_return), np.asarray(out.eval_returns)[:, 0]
     rand = random_return(spec)
     assert rand < -1000, rand
@@ -116,7 +120,7 @@ def test_ppo_learns_pendulum_far_past_random():
     sample_cfg = dataclasses.replace(cfg, eval=EvalConfig(policy="sample"))
     sampler = PPO(sample_cfg, spec)
     best0 = jax.tree_util.tree_map(lambda x: x[0], out.best_params)
-    sampled = float(jax.jit(sampler.evaluate)(jax.random.PRNGKey(7), best0, ones_mask(best0)))
+    sampled = float(jax.jit(partial(sampler.evaluate, one_run(sampler)))(jax.random.PRNGKey(7), best0, ones_mask(best0))[1])
     assert sampled > rand + 500, (sampled, rand)
 
 
@@ -223,11 +227,11 @@ def test_batch_normalization_happens_once_per_update_before_the_minibatches():
     ppo = PPO(with_ppo(cfg, advantage_norm="batch"), spec)
     params = ppo.init(jax.random.PRNGKey(0))
     mask = ones_mask(params)
-    runner = ppo.first_runner(RunKeys(jax.random.PRNGKey(1), jax.random.PRNGKey(2)), params, mask)
-    runner, (traj, final_obs) = ppo.rollout(runner, mask)
+    runner = ppo.first_runner(one_run(ppo), RunKeys(jax.random.PRNGKey(1), jax.random.PRNGKey(2)), params, mask)
+    runner, (traj, final_obs) = ppo.rollout(one_run(ppo), runner, mask, None)
 
     def learned(program):
-        new, _, _ = program.learn(params, program.tx.init(params), jax.random.PRNGKey(3), mask, traj, final_obs,
+        new, _, _ = program.learn(params, program.tx.init(params), jax.random.PRNGKey(3), mask, None, traj, final_obs,
                                   runner.obs)
         return np.concatenate([np.ravel(x) for x in jax.tree_util.tree_leaves(new)])
 
@@ -248,11 +252,12 @@ def test_a_linear_clip_schedule_is_rlpyts_per_update_clip():
     assert [float(annealed.clip_at(u)) for u in (0, 1, 2, 7)] == pytest.approx([0.3, 0.3, 0.27, 0.12])
     params = annealed.init(jax.random.PRNGKey(0))
     mask = ones_mask(params)
-    runner = annealed.first_runner(RunKeys(jax.random.PRNGKey(1), jax.random.PRNGKey(2)), params, mask)
-    runner, (traj, final_obs) = annealed.rollout(runner, mask)
+    runner = annealed.first_runner(one_run(annealed), RunKeys(jax.random.PRNGKey(1), jax.random.PRNGKey(2)), params,
+                                   mask)
+    runner, (traj, final_obs) = annealed.rollout(one_run(annealed), runner, mask, None)
 
     def learned(program, update):
-        new, _, _ = program.learn(params, program.tx.init(params), jax.random.PRNGKey(3), mask, traj, final_obs,
+        new, _, _ = program.learn(params, program.tx.init(params), jax.random.PRNGKey(3), mask, None, traj, final_obs,
                                   runner.obs, update)
         return np.concatenate([np.ravel(x) for x in jax.tree_util.tree_leaves(new)])
 

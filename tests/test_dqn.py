@@ -1,5 +1,6 @@
 """DQN pieces against hand computations and numpy references, and a short learning run."""
 import dataclasses
+from functools import partial
 
 import jax
 import jax.numpy as jnp
@@ -11,6 +12,8 @@ from ticketlab.agents.output import RunKeys
 from ticketlab.agents.replay import Transition, compactor, importance_weights, make_buffer, new_priorities
 from ticketlab.core.config import DQNConfig
 from ticketlab.pruning.masked_optimizer import adam
+
+from conftest import one_run
 
 
 def test_double_q_target_equals_a_hand_computation():
@@ -152,7 +155,7 @@ def test_dqn_learns_cartpole_in_a_short_run():
     from ticketlab.pruning.masks import ones_mask
 
     keys = RunKeys(jax.random.split(jax.random.PRNGKey(1), 2), jax.random.split(jax.random.PRNGKey(2), 2))
-    out = jax.jit(jax.vmap(agent.train))(keys, params, jax.vmap(ones_mask)(params))
+    out = jax.jit(jax.vmap(partial(agent.train, one_run(agent))))(keys, params, jax.vmap(ones_mask)(params))
     best = np.asarray(out.best_return)
     assert best.mean() >= 150, best  # a random policy scores about 22
 
@@ -165,7 +168,7 @@ def test_pruned_q_weights_stay_zero_and_the_mask_is_in_the_forward_pass():
     params = agent.init(jax.random.PRNGKey(0))
     mask = random_global_mask(jax.random.PRNGKey(1), params, prunable_tree(params, "actor"), 800)
     keys = RunKeys(jax.random.PRNGKey(3), jax.random.PRNGKey(4))
-    train = jax.jit(agent.train)
+    train = jax.jit(partial(agent.train, one_run(agent)))
     out = train(keys, params, mask)
     for tree in (out.final_params, out.best_params):
         for p, m in zip(jax.tree_util.tree_leaves(tree), jax.tree_util.tree_leaves(mask)):
@@ -191,8 +194,8 @@ def test_late_rewinding_captures_the_params_after_the_rewind_update():
     outs = {}
     for rewind in (first + 10, first + 11):
         rewound = dataclasses.replace(cfg, imp=dataclasses.replace(cfg.imp, rewind_steps=rewind * per_iteration))
-        train = dqn_module.DQN(rewound, spec).train
-        outs[rewind] = jax.jit(train)(keys, params, ones_mask(params))
+        program = dqn_module.DQN(rewound, spec)
+        outs[rewind] = jax.jit(partial(program.train, one_run(program)))(keys, params, ones_mask(params))
     a, b = outs[first + 10], outs[first + 11]
     leaves = lambda t: [np.asarray(x) for x in jax.tree_util.tree_leaves(t)]  # noqa: E731
     # same training either way; the captured params are 10 and 11 updates in: different from the

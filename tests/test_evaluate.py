@@ -4,7 +4,8 @@ import jax
 import jax.numpy as jnp
 import pytest
 
-from ticketlab.agents.evaluate import epsilon_greedy_actor, evaluate_episodes
+from ticketlab.agents.heads import epsilon_greedy_actor
+from ticketlab.envs.gymnax_envs import evaluate_episodes
 from ticketlab.envs.registry import make_env
 
 

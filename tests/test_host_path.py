@@ -1,6 +1,7 @@
-"""The host path: a Gymnasium environment stepped in Python, with the same jitted acting and
-learning functions as the compiled path, inside the same IMP driver and store."""
+"""The host backend: Gymnasium environments stepped in Python through host callbacks inside the one
+compiled training program, under the same IMP driver and store."""
 import dataclasses
+from functools import partial
 
 import jax
 import jax.numpy as jnp
@@ -9,12 +10,10 @@ import pytest
 
 import ticketlab
 from ticketlab.store import files
-from ticketlab.agents.ppo import PPO, Transition
-from ticketlab.agents.ppo_host import HostPPO
-from ticketlab.envs.host import HostVectorEnv
+from ticketlab.envs.host import HostVectorEnv, evaluate_host
+from ticketlab.envs.host_envs import HostEnvs, host_seed
 from ticketlab.envs.registry import make_env
 from ticketlab.store.results import load_metrics
-from ticketlab.pruning.masks import ones_mask
 
 from conftest import tiny_config
 
@@ -25,43 +24,48 @@ def _host_config(out, **ppo_fields):
                                ppo=dataclasses.replace(cfg.ppo, **ppo_fields))
 
 
-def _gymnasium_rollout(ppo: PPO, params, mask, seed=0, steps=32):
-    """A rollout of CartPole-v1 collected on the host with the policy's own `act`."""
-    env = HostVectorEnv("CartPole-v1", ppo.cfg.num_envs, seed)
-    obs, key, out = jnp.asarray(env.reset()), jax.random.PRNGKey(seed), []
-    finals = []
-    for _ in range(steps):
-        key, k_act = jax.random.split(key)
-        action, log_prob = ppo.act(params, mask, k_act, obs)
-        next_obs, reward, terminated, truncated, final_obs = env.step(np.asarray(action))
-        out.append(Transition(obs, action, log_prob, jnp.asarray(reward), jnp.asarray(terminated | truncated),
-                              jnp.asarray(truncated & ~terminated)))
-        finals.append(final_obs)
-        obs = jnp.asarray(next_obs)
-    env.close()
-    traj = jax.tree_util.tree_map(lambda *xs: jnp.stack(xs), *out)
-    return traj, jnp.asarray(np.stack(finals)), obs
+def test_host_environments_step_inside_the_program_as_gymnasium_steps_them():
+    """The host backend's environments, reset and stepped by one compiled program for a block of two
+    runs (each seeded from its own key), give what the same Gymnasium environments give stepped by
+    hand; and an evaluation returns what `evaluate_host` counts for the same policy."""
+    spec = make_env("gymnasium:CartPole-v1")
+    keys = jax.random.split(jax.random.PRNGKey(3), 2)
+    actions = jax.random.randint(jax.random.PRNGKey(4), (40, 2, 3), 0, 2)
+    envs = HostEnvs(spec, num_envs=3, eval_episodes=4, runs=2)
 
+    def rollout(envs, key, actions):
+        state, obs = envs.reset(key)
 
-def test_one_update_on_a_fixed_batch_is_the_same_through_both_paths(tmp_path):
-    cfg = _host_config(tmp_path)
-    ppo = PPO(cfg, make_env("gymnasium:CartPole-v1"))
-    jitted = PPO(cfg, make_env("CartPole-v1"))
-    params = ppo.init(jax.random.PRNGKey(0))
-    mask = ones_mask(params)
-    traj, final_obs, last_obs = _gymnasium_rollout(ppo, params, mask)
-    key = jax.random.PRNGKey(5)
-    # the compiled path's update, one run
-    want = jax.jit(jitted.learn)(params, jitted.tx.init(params), key, mask, traj, final_obs, last_obs)
-    # the host path's batched update, the same run as a batch of one
-    host = HostPPO(ppo)
-    batch = lambda t: jax.tree_util.tree_map(lambda x: x[None], t)  # noqa: E731
-    got = host.learn(batch(params), host.opt_init(batch(params)), key[None], batch(mask), batch(traj),
-                     final_obs[None], last_obs[None], 0)
-    for a, b in zip(jax.tree_util.tree_leaves(want[0]), jax.tree_util.tree_leaves(got[0])):
-        np.testing.assert_allclose(np.asarray(b)[0], np.asarray(a), rtol=2e-5, atol=1e-6)
-    assert any(np.any(np.asarray(a) != np.asarray(p)) for a, p in
-               zip(jax.tree_util.tree_leaves(want[0]), jax.tree_util.tree_leaves(params)))  # it did update
+        def step(state, action):
+            state, out = envs.step(state, None, action)
+            return state, (out.obs, out.reward, out.terminated, out.truncated, out.final_obs, out.finished_count)
+
+        return obs, jax.lax.scan(step, state, actions)[1]
+
+    first, (obs, reward, terminated, truncated, final_obs, ended) = jax.jit(partial(rollout, envs))(keys, actions)
+    envs.close()
+    for r, key in enumerate(keys):
+        with HostVectorEnv("CartPole-v1", 3, int(host_seed(key))) as env:
+            np.testing.assert_array_equal(first[r], env.reset())
+            for t in range(40):
+                o, rew, term, trunc, fin = env.step(np.asarray(actions[t, r]))
+                for got, want in ((obs, o), (reward, rew), (terminated, term), (truncated, trunc), (final_obs, fin)):
+                    np.testing.assert_array_equal(got[t, r], want)
+                assert int(ended[t, r]) == int(np.sum(term | trunc))
+    assert np.asarray(ended).sum() > 0  # episodes ended and restarted within the 40 steps
+
+    def policy(w, step_key, obs):
+        return (obs @ w > 0).astype(jnp.int32), step_key
+
+    weights = jnp.asarray([[0.0, 0.1, 1.0, 0.5], [0.0, 0.0, 1.0, 1.0]])  # two runs' linear policies
+    got = jax.jit(lambda k, w: envs.evaluate(None, k, policy, w)[1])(keys, weights)
+    envs.close()
+    for r, key in enumerate(keys):
+        k_seed, k_act = jax.random.split(key)
+        want = evaluate_host("CartPole-v1", lambda o: np.asarray(o @ np.asarray(weights[r]) > 0, np.int64), 4,
+                             int(host_seed(k_seed)))
+        assert float(got[r]) == want.mean()
+    assert float(got.max()) > 100  # (the policies balance: the episodes are long)
 
 
 @pytest.mark.slow  # about 25 s of Python-stepped environments; CI runs it in its second step

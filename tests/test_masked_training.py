@@ -1,6 +1,8 @@
 """Pruned weights stay exactly zero through many optimizer steps, and the mask is used in the
 forward pass: changing a pruned weight's value cannot change what the agent does."""
 
+from functools import partial
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -12,6 +14,8 @@ from ticketlab.envs.registry import make_env
 from ticketlab.pruning.magnitude import random_global_mask
 from ticketlab.pruning.masks import prunable_tree
 
+from conftest import one_run
+
 
 def keys(i):
     return RunKeys(jax.random.PRNGKey(i), jax.random.PRNGKey(100 + i))
@@ -21,7 +25,7 @@ def setup(steps=4096):
     ppo = PPO(ExperimentConfig(ppo=PPOConfig(total_steps=steps, eval_every=8, eval_episodes=2)), make_env("CartPole-v1"))
     params = ppo.init(jax.random.PRNGKey(0))
     mask = random_global_mask(jax.random.PRNGKey(1), params, prunable_tree(params, "actor_critic"), 1000)
-    return jax.jit(ppo.train), params, mask
+    return jax.jit(partial(ppo.train, one_run(ppo))), params, mask
 
 
 def test_pruned_weights_exactly_zero_after_many_steps():

@@ -2,6 +2,7 @@
 from their own module runs by id through the Python API and the command line; pruning scores
 are one entry each (SNIP given the agent's own loss on a batch)."""
 import dataclasses
+from functools import partial
 import os
 import subprocess
 import sys
@@ -20,7 +21,7 @@ from ticketlab.reporting.plots import plot_run
 from ticketlab.pruning.conditions import CONDITIONS, Condition, register_condition
 from ticketlab.pruning.scores import SCORES, Derivatives
 
-from conftest import tiny_config
+from conftest import one_run, tiny_config
 
 USER_ENVS = Path(__file__).parent / "user_envs"
 
@@ -132,15 +133,15 @@ def test_the_batch_loss_treats_its_rollout_as_data():
     params = ppo.init(jax.random.PRNGKey(0))
     mask = ones_mask(params)
     key, data_key = jax.random.PRNGKey(1), jax.random.PRNGKey(2)
-    got = jax.jit(jax.grad(ppo.batch_loss, argnums=2))(key, data_key, params, mask)
+    got = jax.jit(jax.grad(partial(ppo.batch_loss, one_run(ppo)), argnums=2))(key, data_key, params, mask)
 
     @jax.jit
     def want_grad(params):  # the loss's gradient with the rollout computed apart, as data
-        runner = ppo.first_runner(RunKeys(train=key, data=data_key), params, mask)
-        runner, (traj, final_obs) = ppo.rollout(runner, mask)
-        advantages, targets = ppo.advantages(params, mask, traj, final_obs, runner.obs)
+        runner = ppo.first_runner(one_run(ppo), RunKeys(train=key, data=data_key), params, mask)
+        runner, (traj, final_obs) = ppo.rollout(one_run(ppo), runner, mask, None)
+        advantages, targets = ppo.advantages(params, mask, None, traj, final_obs, runner.obs)
         flat = jax.tree_util.tree_map(lambda x: x.reshape((-1,) + x.shape[2:]), (traj, advantages, targets))
-        return jax.grad(ppo.loss)(params, mask, *flat)
+        return jax.grad(ppo.loss)(params, mask, None, *flat)
 
     want = want_grad(params)
     for a, b in zip(jax.tree_util.tree_leaves(got), jax.tree_util.tree_leaves(want)):

@@ -1,48 +1,71 @@
-"""What an agent is to the engine. `AgentDef` is a registry entry (agents/registry.py): its
-config section, its validation, how to build it, and which network acts. `Agent` is what
-`AgentDef.build` returns for one config: init, the pure training program, sizes, and a loss on a
-batch (for gradient-based pruning scores).
+"""What an agent is to the engine. `AgentDef` is a registry entry (agents/registry.py): its config
+section, its validation, how to build it, which network acts, and one trainer per environment
+backend it supports. `Agent` is what `AgentDef.build` returns for one config: init, the training
+function (written once, against the `Envs` of envs/stepping.py), sizes, and a loss on a batch (for
+gradient-based pruning scores).
 
 The IMP driver never knows the learning paradigm; conditions never know it either.
 """
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Callable
+from functools import partial
+from typing import Any, Callable, Mapping
+
+from ticketlab.envs.backends import backend_of, program
 
 
 @dataclasses.dataclass(frozen=True)
 class Agent:
     init: Callable
     """key -> params (a dict of modules, e.g. {"actor", "critic"})."""
-    train: Callable | None
-    """(RunKeys, start_params, mask) -> TrainOutput; pure, jit- and vmap-able (environments that
-    step inside the compiled program)."""
+    train: Callable
+    """(envs, RunKeys, start_params, mask) -> TrainOutput: one run's training (a whole block's when
+    `envs` steps a block; envs/stepping.py), pure but for effectful environments."""
     env_steps: int
     """Environment steps one training run consumes (expert transitions for BC)."""
     rewind_update: int
     """Step after which the rewind point is captured (0: none)."""
     batch_loss: Callable | None = None
     """(key, data_key, params, mask) -> scalar: the agent's own loss on one batch it draws itself
-    (gradient-based pruning scores differentiate it); None when the agent has none."""
+    (gradient-based pruning scores differentiate it); None when the agent has none, or its
+    environment's backend steps whole blocks (a batch loss is vmapped over runs)."""
     program: Any = None
-    """The agent's own object (e.g. `ppo.PPO`), for a host-side training path built around it."""
+    """The agent's own object (e.g. `ppo.PPO`), for a trainer built around it."""
+    num_envs: int = 1
+    """Environment copies per run."""
+    eval_episodes: int = 1
+    """Evaluation episodes per run and evaluation."""
+
+
+def compiled(agent: Agent, spec) -> Callable:
+    """The standard trainer: the agent's training function compiled for its environment's backend
+    (envs/backends.py: vmapped over runs, or one program per block)."""
+    return program(agent.train, spec, agent.num_envs, agent.eval_episodes)
+
+
+def on_backends(*names: str) -> dict[str, Callable]:
+    """`AgentDef.trainers` of an agent whose training function serves these backends as it is."""
+    return {name: compiled for name in names}
+
+
+def one_run_loss(batch_loss: Callable, spec, section) -> Callable | None:
+    """`Agent.batch_loss` of a loss written against one run's `Envs` (`batch_loss(envs, key,
+    data_key, params, mask)`): bound to them where the backend steps one run, else None."""
+    backend = backend_of(spec)
+    if not backend.per_run:
+        return None
+    return partial(batch_loss, backend.make_envs(spec, section.num_envs, section.eval_episodes, None))
 
 
 @dataclasses.dataclass(frozen=True)
 class Acting:
-    """The network that picks actions: its module name in params, the network, how its output
-    becomes an action (`greedy(out) -> action`), and what kind of output it is."""
+    """The network that picks actions: its module name in params, the network, and its head
+    (agents/heads.py: what its output is, how it becomes an action)."""
 
     module: str
     network: Any
-    greedy: Callable
-    kind: str
-    """categorical (logits), gaussian ((mean, log_std)) or q (Q-values): what a student distils."""
-    eval_epsilon: float = 0.0
-    """Probability of a uniformly random action when evaluated (DQN's evaluation epsilon)."""
-    data_epsilon: float = 0.0
-    """q networks as experts: the exploration epsilon of the policy that collects distillation data."""
+    head: Any
 
 
 @dataclasses.dataclass(frozen=True)
@@ -58,6 +81,10 @@ class AgentDef:
     """(cfg, spec) -> Acting, from the config alone (no expert is loaded)."""
     total_steps: Callable
     """cfg -> environment steps of one run as configured (late rewinding must stay below it)."""
+    trainers: Mapping[str, Callable] = dataclasses.field(default_factory=lambda: on_backends("gymnax"))
+    """Backend name -> `trainer(agent, spec) -> train_batch(stacked RunKeys, stacked starts, stacked
+    masks) -> stacked TrainOutput`, for every environment backend the agent supports (`compiled`:
+    its training function as it is; BC on the host: its expert data collected once per seed)."""
     scopes: tuple[str, ...] = ("actor",)
     """Allowed imp.scope values."""
     eval_policies: tuple[str, ...] = ("greedy",)
@@ -74,12 +101,7 @@ class AgentDef:
     own declares its facts); None: the environment cfg.env names."""
     prunable: Callable | None = None
     """(params, cfg) -> tree of bools, where pruning applies; None: the kernels of imp.scope's modules."""
-    host_train: Callable | None = None
-    """(Agent) -> train_batch for host-side (Gymnasium) environments: `train_batch(stacked RunKeys,
-    stacked start params, stacked masks) -> stacked TrainOutput`, the environments stepping in
-    Python and the policy and updates compiled. None: the agent runs on gymnax environments only."""
-    ale_train: Callable | None = None
-    """(Agent) -> train_batch for ALE games (envs/atari.py): one compiled program per block of runs,
-    the games stepped through ale-py's XLA interface. None: the agent does not play ALE games."""
-    ale_build: Callable | None = None
-    """(cfg, spec, expert) -> Agent for ALE games, when it differs from `build` (PPO on uint8 frames)."""
+
+    def trainer(self, spec) -> Callable:
+        """The trainer of this agent on `spec`'s backend (a validated config's agent has one)."""
+        return self.trainers[spec.backend]

@@ -1,32 +1,36 @@
 """Behavioural cloning by policy distillation, as one pure, jit-compiled function
-`train(keys, start_params, mask)`, vmapped over the (seed, condition) runs of an IMP level.
+`train(envs, keys, start_params, mask)`: `collect` the expert's data, then `fit` the student.
 
-The data are transitions of the expert's own behaviour (a categorical or Gaussian expert samples
-its policy; a Q-value expert acts epsilon-greedily), rolled out from `keys.data` (derived from the
-seed alone), so they never depend on the student, the condition or the level: every student of a
-seed sees the same transitions. The student minimizes the distillation loss of its kind (`bc.loss`:
+The data are transitions of the expert's own behaviour (its head's `behave`: a categorical or
+Gaussian expert samples its policy; a Q-value expert acts epsilon-greedily), rolled out from
+`keys.data` (derived from the seed alone), so they never depend on the student, the condition or
+the level: every student of a seed sees the same transitions. Both halves are written once against
+`envs` (envs/stepping.py); on the host backend the data of a seed are collected once per process
+and reused by every block (`HostBC`). The student minimizes the distillation loss of its kind (`bc.loss`:
 cross-entropy, Gaussian KL, or value Huber) between teacher and student outputs with Adam, and is
 evaluated by rolling out its own policy; the best-evaluating student is kept, as in RL.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from flax import struct
 
-from ticketlab.agents.base import Acting, Agent, AgentDef
+from ticketlab.agents.base import Acting, Agent, AgentDef, compiled, one_run_loss
 from ticketlab.agents.distill_losses import LOSSES
-from ticketlab.agents.evaluate import epsilon_greedy_actor, evaluate_episodes, policy_actor
-from ticketlab.agents.heads import EVAL_POLICIES, head_for
-from ticketlab.agents.loop import Cadence, Tracking, after_step, fresh_tracking, record, train_output
+from ticketlab.agents.heads import EVAL_POLICIES, HEADS, Categorical, Gaussian
+from ticketlab.agents.loop import Cadence, Tracking, after_step, fresh_tracking, record, split2, train_output
 from ticketlab.agents.output import RunKeys, TrainOutput
 from ticketlab.agents.replay import observation_compactor
 from ticketlab.agents.shuffle import permutation
 from ticketlab.core.config import BCConfig, ExperimentConfig
 from ticketlab.core.errors import ConfigError, check_fields_positive
+from ticketlab.envs.backends import program
 from ticketlab.networks.network import make_network
 from ticketlab.pruning.masked_optimizer import adam, masked_step
 from ticketlab.pruning.masks import apply_mask
@@ -50,37 +54,18 @@ def schedule(cfg: BCConfig) -> Schedule:
                     grad_steps=grad_steps, cadence=Cadence(grad_steps, cfg.eval_every))
 
 
-def student_kind(spec, loss: str) -> str:
-    return LOSSES.get(loss).kind if loss in LOSSES else ("categorical" if spec.discrete else "gaussian")
+def student_head(spec, loss: str):
+    """The head class of the student a loss trains (`bc.loss`; policies by the action space otherwise)."""
+    return LOSSES.get(loss).head if loss in LOSSES else (Categorical if spec.discrete else Gaussian)
 
 
 def student_network(cfg: ExperimentConfig, spec):
-    kind = student_kind(spec, cfg.bc.loss)
-    return make_network(hidden=cfg.student.hidden, out=spec.num_actions if spec.discrete else spec.action_dim,
-                        obs_shape=spec.obs_shape, activation=cfg.network.activation, scheme=cfg.init.scheme,
-                        input_scale=cfg.init.input_scale, is_policy=kind != "q", torso=cfg.network.torso,
-                        image_layout=spec.image_layout, gaussian=kind == "gaussian",
-                        log_std_init=cfg.network.log_std_init,
+    head = student_head(spec, cfg.bc.loss).for_spec(spec)
+    return make_network(hidden=cfg.student.hidden, out=head.num_outputs, obs_shape=spec.obs_shape,
+                        activation=cfg.network.activation, scheme=cfg.init.scheme, input_scale=cfg.init.input_scale,
+                        is_policy=head.policy, torso=cfg.network.torso, image_layout=spec.image_layout,
+                        gaussian=head.gaussian, log_std_init=cfg.network.log_std_init,
                         mean_activation=cfg.network.mean_activation)
-
-
-def behaviour(expert, spec, num_envs: int):
-    """`behave(key, expert outputs [E, ...]) -> env actions [E]`: how the expert acts while its data
-    are collected (a categorical or Gaussian expert samples its policy; a Q-value expert acts
-    epsilon-greedily with its data epsilon)."""
-    head = head_for(spec)
-
-    def behave(key, out):
-        if expert.kind == "categorical":
-            return jax.random.categorical(key, out)
-        if expert.kind == "gaussian":
-            return head.to_env(head.distribution(out).sample(seed=key))
-        k_explore, k_random = jax.random.split(key)
-        explore = jax.random.uniform(k_explore, (num_envs,)) < expert.epsilon
-        return jnp.where(explore, jax.random.randint(k_random, (num_envs,), 0, spec.num_actions),
-                         jnp.argmax(out, axis=-1))
-
-    return behave
 
 
 def teacher_outputs(expert, spec):
@@ -90,35 +75,6 @@ def teacher_outputs(expert, spec):
     return lambda obs: teacher.apply({"params": teacher_params}, obs)
 
 
-def make_collect(cfg: BCConfig, spec, expert):
-    """`collect(data_key) -> (obs [N, ...], teacher outputs [N, ...])`: the expert's own rollouts,
-    boolean observations packed into bits (`compactor`; MinAtar's 10M transitions would otherwise
-    take 4 GB a run)."""
-    sizes = schedule(cfg)
-    pack, _ = observation_compactor(spec)
-    env, env_params, E = spec.env, spec.params, cfg.num_envs
-    step_env = jax.vmap(env.step, in_axes=(0, 0, 0, None))
-    teacher = teacher_outputs(expert, spec)
-    behave = behaviour(expert, spec, E)
-
-    def collect(data_key):
-        k_reset, k_roll = jax.random.split(data_key)
-        obs, state = jax.vmap(env.reset, in_axes=(0, None))(jax.random.split(k_reset, E), env_params)
-
-        def step(carry, key):
-            obs, state = carry
-            k_act, k_env = jax.random.split(key)
-            out = teacher(obs)
-            next_obs, state, _, _, _, _ = step_env(jax.random.split(k_env, E), state, behave(k_act, out), env_params)
-            return (next_obs, state), (pack(obs), out)
-
-        _, (obs_seq, out_seq) = jax.lax.scan(step, (obs, state), jax.random.split(k_roll, sizes.steps_per_env))
-        flat = lambda x: x.reshape((-1,) + x.shape[2:])  # noqa: E731
-        return flat(obs_seq), jax.tree_util.tree_map(flat, out_seq)
-
-    return collect
-
-
 @struct.dataclass
 class Carry:
     params: Any
@@ -126,6 +82,8 @@ class Carry:
     key: jax.Array
     tracking: Tracking
     data_digest: jax.Array
+    env_state: Any = None
+    """What evaluation threads through a block's environments (None: nothing)."""
 
 
 class BC:
@@ -133,12 +91,11 @@ class BC:
 
     def __init__(self, cfg: ExperimentConfig, spec, expert):
         self.cfg, self.spec = cfg.bc, spec
-        self.kind = student_kind(spec, cfg.bc.loss)
+        self.head = student_head(spec, cfg.bc.loss).for_spec(spec)
         self.student = student_network(cfg, spec)
         self.sizes = schedule(cfg.bc)
         self.expert = expert
-        self.collect = make_collect(cfg.bc, spec, expert) if spec.backend == "jax" else None
-        _, self.unpack = observation_compactor(spec)
+        self.pack, self.unpack = observation_compactor(spec)
         self.distill = LOSSES.get(cfg.bc.loss).fn
         self.tx = adam(cfg.bc.lr, weight_decay=cfg.network.weight_decay)
         self.eval_policy = cfg.eval.policy
@@ -152,14 +109,39 @@ class BC:
     def loss(self, params, mask, obs, teacher_out):
         return self.distill(teacher_out, self.out(apply_mask(params, mask), obs)).mean()
 
+    def collect(self, envs, data_key):
+        """(obs [N, ...], teacher outputs [N, ...]) per run: the expert's own rollouts of
+        `steps_per_env` steps of every env, time-major (step t of env e is row t * num_envs + e),
+        boolean observations packed into bits (MinAtar's 10M transitions would otherwise take 4 GB)."""
+        runs, sizes = envs.runs, self.sizes
+        teacher = runs(teacher_outputs(self.expert, self.spec))
+        behave = runs(self.expert.head(self.spec).behave)
+        k_reset, k_roll = runs(split2)(data_key)
+        env_state, obs = envs.reset(k_reset)
+
+        def step(carry, key):
+            env_state, obs = carry
+            k_act, k_env = runs(split2)(key)
+            out = teacher(obs)
+            env_state, stepped = envs.step(env_state, k_env, behave(k_act, out))
+            return (env_state, stepped.obs), (runs(self.pack)(obs), out)
+
+        keys = envs.by_run(runs(lambda k: jax.random.split(k, sizes.steps_per_env))(k_roll))  # time first
+        _, data = jax.lax.scan(step, (env_state, obs), keys)
+        flat = lambda x: x.reshape((-1,) + x.shape[2:])  # noqa: E731
+        return runs(lambda d: jax.tree_util.tree_map(flat, d))(envs.by_run(data))
+
     def actor(self, p):
         """`act(step_key, obs) -> (env action, step_key)` of masked params `p`, as evaluated."""
-        if self.kind == "q":
-            return epsilon_greedy_actor(lambda o: self.out(p, o), self.spec.num_actions)
-        return policy_actor(head_for(self.spec), lambda o: self.out(p, o), self.eval_policy)
+        return self.head.actor(lambda o: self.out(p, o), self.eval_policy)
 
-    def evaluate(self, key, params, mask):
-        return evaluate_episodes(key, self.actor(apply_mask(params, mask)), self.spec, self.cfg.eval_episodes)
+    def policy(self, p, step_key, obs):
+        return self.actor(p)(step_key, obs)
+
+    def evaluate(self, envs, mask, key, c: Carry):
+        """(carry, each run's mean evaluation return of the student's own policy)."""
+        env_state, ret = envs.evaluate(c.env_state, key, self.policy, envs.runs(apply_mask)(c.params, mask))
+        return c.replace(env_state=env_state), ret
 
     def first_carry(self, key, params) -> Carry:
         """The carry of a run that starts at (masked) `params`."""
@@ -184,51 +166,80 @@ class BC:
         return c.replace(params=new_params, opt_state=opt_state, tracking=record(c.tracking, loss, 1),
                          data_digest=digest)
 
-    def train(self, keys: RunKeys, start_params, mask) -> TrainOutput:
-        cfg, sizes = self.cfg, self.sizes
-        per_epoch = sizes.batches_per_epoch
-        params = apply_mask(start_params, mask)
-        obs, teacher_out = self.collect(keys.data)
+    def fit(self, envs, keys: RunKeys, start_params, mask, obs, teacher_out) -> TrainOutput:
+        """Epochs of shuffled minibatches of the collected data, evaluated every `eval-every` steps;
+        the best-evaluating student is kept."""
+        runs, sizes = envs.runs, self.sizes
+        per_epoch, num_samples = sizes.batches_per_epoch, sizes.env_steps
+        params = runs(apply_mask)(start_params, mask)
+        learn = runs(lambda c, m, o, t, idx: self.learn_batch(c, m, o, t, idx).replace(env_state=None))
+        evaluate = partial(self.evaluate, envs, mask)
 
         def epoch(c: Carry, epoch_index):
-            key, order = self.epoch_order(c.key, obs.shape[0])
+            key, order = runs(lambda k: self.epoch_order(k, num_samples))(c.key)
 
             def step(c: Carry, xs):
                 batch_index, idx = xs
-                c = self.learn_batch(c, mask, obs, teacher_out, idx)
+                learnt = learn(c.replace(env_state=None), mask, obs, teacher_out, idx)
+                c = learnt.replace(env_state=c.env_state)
                 done = epoch_index * per_epoch + batch_index
-                return after_step(c, done, sizes.cadence, lambda k, c: self.evaluate(k, c.params, mask)), None
+                return after_step(c, done, sizes.cadence, evaluate, runs), None
 
-            c, _ = jax.lax.scan(step, c.replace(key=key), (jnp.arange(per_epoch), order))
+            c, _ = jax.lax.scan(step, c.replace(key=key), (jnp.arange(per_epoch), envs.by_run(order)))
             return c, None
 
-        c, _ = jax.lax.scan(epoch, self.first_carry(keys.train, params), jnp.arange(cfg.epochs))
-        out = train_output(c, c.data_digest)
-        return out.replace(rewind_params=params)
+        c, _ = jax.lax.scan(epoch, runs(self.first_carry)(keys.train, params), jnp.arange(self.cfg.epochs))
+        return runs(lambda p, t, d, r: train_output(p, t, d).replace(rewind_params=r))(
+            c.params, c.tracking, c.data_digest, params)
 
-    def batch_loss(self, key, data_key, params, mask):
+    def train(self, envs, keys: RunKeys, start_params, mask) -> TrainOutput:
+        return self.fit(envs, keys, start_params, mask, *self.collect(envs, keys.data))
+
+    def batch_loss(self, envs, key, data_key, params, mask):
         """The distillation loss on one random batch of the seed's expert data."""
-        obs, teacher_out = self.collect(data_key)
+        obs, teacher_out = self.collect(envs, data_key)
         idx = jax.random.choice(key, obs.shape[0], (self.cfg.batch_size,), replace=False)
         return self.loss(params, mask, self.unpack(obs[idx]), jax.tree_util.tree_map(lambda x: x[idx], teacher_out))
+
+
+class HostBC:
+    """BC's trainer on the host backend: a seed's expert data are collected once per process (the
+    expert steps Python environments) and every block distils from them."""
+
+    def __init__(self, agent: Agent, spec):
+        bc = agent.program
+        self.collect = program(bc.collect, spec, agent.num_envs, agent.eval_episodes)
+        self.fit = program(bc.fit, spec, agent.num_envs, agent.eval_episodes)
+        self.data: dict[bytes, tuple] = {}
+
+    def __call__(self, keys: RunKeys, starts, masks):
+        data = [self._data(k) for k in keys.data]
+        obs, teacher_out = jax.tree_util.tree_map(lambda *xs: jnp.stack(xs), *data)
+        return self.fit(keys, starts, masks, obs, teacher_out)
+
+    def _data(self, data_key):
+        tag = np.asarray(jax.random.key_data(data_key) if jnp.issubdtype(data_key.dtype, jax.dtypes.prng_key)
+                         else data_key).tobytes()
+        if tag not in self.data:
+            self.data[tag] = jax.tree_util.tree_map(lambda x: x[0], self.collect(data_key[None]))
+        return self.data[tag]
 
 
 def build(cfg: ExperimentConfig, spec, expert) -> Agent:
     if expert.env != spec.id:
         raise ConfigError("bc.expert", f"the expert plays {expert.env}, this run {spec.id}")
     bc = BC(cfg, spec, expert)
-    if expert.kind != bc.kind:
-        raise ConfigError("bc.loss", f"{cfg.bc.loss} distils a {bc.kind} teacher; this expert is {expert.kind} "
-                          f"(allowed: {', '.join(n for n, entry in LOSSES.items() if entry.kind == expert.kind)})")
-    jitted = spec.backend == "jax"  # host environments train through agents/bc_host.py
-    return Agent(init=bc.init, train=bc.train if jitted else None, env_steps=bc.sizes.env_steps, rewind_update=0,
-                 batch_loss=bc.batch_loss if jitted else None, program=bc)
+    teacher = HEADS.get(expert.kind)
+    if teacher is not type(bc.head):
+        raise ConfigError("bc.loss", f"{cfg.bc.loss} distils a {bc.head.name} teacher; this expert is {expert.kind} "
+                          f"(allowed: {', '.join(n for n, entry in LOSSES.items() if entry.head is teacher)})")
+    return Agent(init=bc.init, train=bc.train, env_steps=bc.sizes.env_steps, rewind_update=0,
+                 batch_loss=one_run_loss(bc.batch_loss, spec, cfg.bc), program=bc, num_envs=cfg.bc.num_envs,
+                 eval_episodes=cfg.bc.eval_episodes)
 
 
 def acting(cfg: ExperimentConfig, spec) -> Acting:
-    kind = student_kind(spec, cfg.bc.loss)
-    greedy = (lambda q: jnp.argmax(q, axis=-1)) if kind == "q" else head_for(spec).mode
-    return Acting("actor", student_network(cfg, spec), greedy, kind=kind)
+    return Acting("actor", student_network(cfg, spec), student_head(spec, cfg.bc.loss).for_spec(spec))
 
 
 def validate(cfg: ExperimentConfig, spec) -> None:
@@ -236,11 +247,11 @@ def validate(cfg: ExperimentConfig, spec) -> None:
     check_fields_positive("bc", b, ("expert_seeds", "total_steps", "num_envs", "epochs", "batch_size", "eval_every",
                                     "eval_episodes", "lr"))
     entry = LOSSES.get(b.loss)
-    if (entry.kind == "gaussian") == spec.discrete:
-        allowed = [n for n, e in LOSSES.items() if (e.kind == "gaussian") != spec.discrete]
+    if entry.head.gaussian == spec.discrete:
+        allowed = [n for n, e in LOSSES.items() if e.head.gaussian != spec.discrete]
         raise ConfigError("bc.loss", f"{b.loss!r} does not fit {spec.id}'s "
                           f"{'discrete' if spec.discrete else 'continuous'} actions; allowed: {', '.join(allowed)}")
-    if entry.kind == "q" and cfg.eval.policy != "greedy":
+    if not entry.head.policy and cfg.eval.policy != "greedy":
         raise ConfigError("eval.policy", "a value student acts greedily on its Q-values; allowed: greedy")
     if b.total_steps // b.num_envs * b.num_envs < b.batch_size:
         raise ConfigError("bc.batch-size", f"must be <= the collected transitions ({b.total_steps}), got {b.batch_size}")
@@ -253,5 +264,5 @@ def validate(cfg: ExperimentConfig, spec) -> None:
 AGENT = AgentDef(
     name="bc", section="bc", build=build, validate=validate, acting=acting,
     total_steps=lambda cfg: cfg.bc.total_steps, scopes=("actor",), eval_policies=EVAL_POLICIES,
-    train_curve_kind="distillation_loss", needs_expert=True,
+    train_curve_kind="distillation_loss", needs_expert=True, trainers={"gymnax": compiled, "host": HostBC},
 )

@@ -120,7 +120,7 @@ def build(cfg, spec, expert=None) -> Agent:
     init, train = load_function("custom.init", c.init), load_function("custom.train", c.train)
     loss = load_function("custom.loss", c.loss) if c.loss else None
 
-    def engine_train(keys, start, mask):
+    def engine_train(envs, keys, start, mask):  # (your function steps its own environments, if any)
         return as_train_output(train(keys.train, start, mask), start)
 
     batch_loss = (lambda key, data_key, params, mask: loss(key, params, mask)) if loss else None

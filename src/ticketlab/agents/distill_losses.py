@@ -10,6 +10,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
+from ticketlab.agents.heads import Categorical, Gaussian, QValues
 from ticketlab.core.registry import Registry
 
 
@@ -34,12 +35,12 @@ def huber_value(teacher_values, student_values, delta: float = 1.0):
 class DistillLoss:
     name: str
     fn: Callable
-    kind: str
-    """The teacher and student kind it compares: categorical, gaussian or q."""
+    head: type
+    """The head (agents/heads.py) of the teacher and the student it compares."""
 
 
 LOSSES: Registry[DistillLoss] = Registry("bc.loss")
-for _loss in (DistillLoss("cross_entropy", cross_entropy, "categorical"),
-              DistillLoss("kl_gaussian", kl_gaussian, "gaussian"),
-              DistillLoss("huber_value", huber_value, "q")):
+for _loss in (DistillLoss("cross_entropy", cross_entropy, Categorical),
+              DistillLoss("kl_gaussian", kl_gaussian, Gaussian),
+              DistillLoss("huber_value", huber_value, QValues)):
     LOSSES.register(_loss.name, _loss)

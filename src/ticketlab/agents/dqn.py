@@ -1,5 +1,5 @@
 """DQN (Mnih et al., 2015) with double-Q targets (van Hasselt et al., 2016) and prioritized replay
-(Schaul et al., 2016) as one pure, jit-compiled function `train(keys, start_params, mask)`.
+(Schaul et al., 2016) as one pure, jit-compiled function `train(envs, keys, start_params, mask)`.
 
 Each iteration of the `lax.scan` steps `num_envs` environments for batch_size / replay_ratio env
 steps with an epsilon-greedy policy, adds the transitions to the replay buffer, and (once
@@ -10,10 +10,14 @@ IMP level in one compiled call; the iteration index is the scan's unbatched inpu
 learn / target-copy / evaluate branches stay real branches under vmap.
 
 Params are `{"q": ...}`; the mask is applied in every forward pass and after every optimizer step.
+Actions are the Q-value head's (agents/heads.py): epsilon-greedy while collecting, with the
+evaluation epsilon when evaluated. A program trains one run (its replay buffer lives in the
+program's carry), so DQN runs on the backends that step one run (gymnax).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import jax
@@ -21,9 +25,9 @@ import jax.numpy as jnp
 import optax
 from flax import struct
 
-from ticketlab.agents.base import Acting, Agent, AgentDef
-from ticketlab.agents.evaluate import epsilon_greedy_actor, evaluate_episodes
-from ticketlab.agents.loop import Cadence, Tracking, after_step, count_episodes, fresh_tracking, train_output
+from ticketlab.agents.base import Acting, Agent, AgentDef, one_run_loss
+from ticketlab.agents.heads import QValues, epsilon_greedy
+from ticketlab.agents.loop import Cadence, Tracking, after_step, fresh_tracking, train_output
 from ticketlab.agents.output import RunKeys, TrainOutput
 from ticketlab.agents.replay import Transition, importance_weights, make_buffer, new_priorities, observation_compactor
 from ticketlab.core.config import DQNConfig, ExperimentConfig
@@ -43,7 +47,6 @@ class Runner:
     env_state: Any
     obs: jax.Array
     key: jax.Array
-    episode_return: jax.Array
     tracking: Tracking
 
 
@@ -115,6 +118,7 @@ class DQN:
     def __init__(self, cfg: ExperimentConfig, spec):
         self.cfg, self.spec = cfg.dqn, spec
         self.qnet = q_network(cfg, spec)
+        self.head = QValues(spec.num_actions, eval_epsilon=cfg.dqn.eps_eval)
         self.sizes = schedule(cfg.dqn, cfg.imp.rewind_steps)
         self.pack, self.unpack = observation_compactor(spec)
         rlpyt = cfg.dqn.priority_rule == "rlpyt"  # new at delta-clip, |TD| clamped to [0, delta-clip]
@@ -145,35 +149,29 @@ class DQN:
         loss = jnp.mean(weights * optax.huber_loss(td, delta=cfg.huber_delta))
         return loss, td
 
-    def collect(self, runner: Runner, p, enc, eps, steps: int):
+    def collect(self, envs, runner: Runner, p, enc, eps, steps: int):
         """`steps` epsilon-greedy steps of every env: (runner, Transition [steps, E])."""
-        env, env_params, E, num_actions = self.spec.env, self.spec.params, self.cfg.num_envs, self.spec.num_actions
-        step_env = jax.vmap(env.step, in_axes=(0, 0, 0, None))
+        num_actions = self.spec.num_actions
 
         def step(carry, _):
-            env_state, obs, key, episode_return, interval = carry
+            env_state, obs, key, interval = carry
             key, k_explore, k_random, k_env = jax.random.split(key, 4)
-            greedy = jnp.argmax(self.q_values(p, enc, obs), axis=-1)
-            explore = jax.random.uniform(k_explore, (E,)) < eps
-            action = jnp.where(explore, jax.random.randint(k_random, (E,), 0, num_actions), greedy)
-            next_obs, env_state, reward, terminated, truncated, info = step_env(
-                jax.random.split(k_env, E), env_state, action, env_params)
-            done = jnp.logical_or(terminated, truncated)
+            action = epsilon_greedy(k_explore, k_random, self.q_values(p, enc, obs), eps, num_actions)
+            env_state, out = envs.step(env_state, k_env, action)
             transition = Transition(
                 obs=self.pack(obs),
                 action=action.astype(jnp.int32),
-                reward=reward.astype(jnp.float32),
-                discount=1.0 - terminated.astype(jnp.float32),
-                next_obs=self.pack(info["final_observation"]),
+                reward=out.reward.astype(jnp.float32),
+                discount=1.0 - out.terminated.astype(jnp.float32),
+                next_obs=self.pack(out.final_obs),
             )
-            episode_return, interval = count_episodes(episode_return, interval, reward, done)
-            return (env_state, next_obs, key, episode_return, interval), transition
+            interval = interval.add(out.finished_total, out.finished_count)
+            return (env_state, out.obs, key, interval), transition
 
         # the scan carries only what a step changes, not the params, buffer and tracked checkpoints
-        carry = (runner.env_state, runner.obs, runner.key, runner.episode_return, runner.tracking.interval)
-        (env_state, obs, key, episode_return, interval), traj = jax.lax.scan(step, carry, None, steps)
-        runner = runner.replace(env_state=env_state, obs=obs, key=key, episode_return=episode_return,
-                                tracking=runner.tracking.replace(interval=interval))
+        carry = (runner.env_state, runner.obs, runner.key, runner.tracking.interval)
+        (env_state, obs, key, interval), traj = jax.lax.scan(step, carry, None, steps)
+        runner = runner.replace(env_state=env_state, obs=obs, key=key, tracking=runner.tracking.replace(interval=interval))
         return runner, traj
 
     def learn(self, runner: Runner, mask, enc, iteration):
@@ -188,23 +186,26 @@ class DQN:
         buffer_state = self.buffer.set_priorities(runner.buffer, sample.indices, priorities)
         return runner.replace(params=params, opt_state=opt_state, buffer=buffer_state, key=key)
 
-    def evaluate(self, key, params, mask, enc):
-        p = apply_mask(params, mask)
-        act = epsilon_greedy_actor(lambda o: self.q_values(p, enc, o), self.spec.num_actions, self.cfg.eps_eval)
-        return evaluate_episodes(key, act, self.spec, self.cfg.eval_episodes)
+    def evaluate(self, envs, key, params, mask, enc=None, env_state=None):
+        """(env_state, the mean return of `eval-episodes` evaluation episodes of `params`, epsilon
+        eps-eval)."""
+        policy = lambda p, k, o: self.head.actor(lambda x: self.q_values(p, enc, x))(k, o)  # noqa: E731
+        return envs.evaluate(env_state, key, policy, apply_mask(params, mask))
 
-    def first_runner(self, keys: RunKeys, start_params, mask) -> Runner:
-        env, env_params, E = self.spec.env, self.spec.params, self.cfg.num_envs
+    def evaluate_runner(self, envs, mask, enc, key, runner: Runner):
+        env_state, ret = self.evaluate(envs, key, runner.params, mask, enc, runner.env_state)
+        return runner.replace(env_state=env_state), ret
+
+    def first_runner(self, envs, keys: RunKeys, start_params, mask) -> Runner:
         params = apply_mask(start_params, mask)
         k_reset, k_run = jax.random.split(keys.train)
-        obs, env_state = jax.vmap(env.reset, in_axes=(0, None))(jax.random.split(k_reset, E), env_params)
+        env_state, obs = envs.reset(k_reset)
         example = Transition(obs=self.pack(obs[0]), action=jnp.zeros((), jnp.int32), reward=jnp.zeros(()),
                              discount=jnp.zeros(()), next_obs=self.pack(obs[0]))
         return Runner(params=params, target=params, opt_state=self.tx.init(params), buffer=self.buffer.init(example),
-                      env_state=env_state, obs=obs, key=k_run, episode_return=jnp.zeros(E),
-                      tracking=fresh_tracking(params, self.sizes.cadence.num_evals))
+                      env_state=env_state, obs=obs, key=k_run, tracking=fresh_tracking(params, self.sizes.cadence.num_evals))
 
-    def train(self, keys: RunKeys, start_params, mask) -> TrainOutput:
+    def train(self, envs, keys: RunKeys, start_params, mask) -> TrainOutput:
         """One whole training run (pure; jit and vmap it)."""
         cfg, sizes = self.cfg, self.sizes
         enc = encoder_params(self.spec.encoder, keys.data)
@@ -212,7 +213,7 @@ class DQN:
         def body(runner: Runner, iteration):
             eps = epsilon(cfg, iteration * sizes.steps_per_iteration)
             p = apply_mask(runner.params, mask)
-            runner, traj = self.collect(runner, p, enc, eps, sizes.rollout_len)
+            runner, traj = self.collect(envs, runner, p, enc, eps, sizes.rollout_len)
             flat = jax.tree_util.tree_map(lambda x: x.reshape((-1,) + x.shape[2:]), traj)
             runner = runner.replace(buffer=self.buffer.add(runner.buffer, flat))
             runner = jax.lax.cond(iteration >= sizes.first_update, lambda r: self.learn(r, mask, enc, iteration),
@@ -220,19 +221,20 @@ class DQN:
             updates_done = iteration - sizes.first_update + 1
             copy = jnp.logical_and(updates_done > 0, updates_done % cfg.target_update_every == 0)
             runner = jax.lax.cond(copy, lambda r: r.replace(target=r.params), lambda r: r, runner)
-            runner = after_step(runner, iteration, sizes.cadence, lambda k, r: self.evaluate(k, r.params, mask, enc))
+            runner = after_step(runner, iteration, sizes.cadence, partial(self.evaluate_runner, envs, mask, enc))
             return runner, None
 
-        runner, _ = jax.lax.scan(body, self.first_runner(keys, start_params, mask), jnp.arange(sizes.num_iterations))
-        return train_output(runner)
+        runner, _ = jax.lax.scan(body, self.first_runner(envs, keys, start_params, mask),
+                                 jnp.arange(sizes.num_iterations))
+        return train_output(runner.params, runner.tracking)
 
-    def batch_loss(self, key, data_key, params, mask):
+    def batch_loss(self, envs, key, data_key, params, mask):
         """The TD loss on one batch of fresh transitions (epsilon eps-final) of the masked params,
         with themselves as the target (for gradient-based pruning scores)."""
         enc = encoder_params(self.spec.encoder, data_key)
-        runner = self.first_runner(RunKeys(train=key, data=data_key), jax.lax.stop_gradient(params), mask)
+        runner = self.first_runner(envs, RunKeys(train=key, data=data_key), jax.lax.stop_gradient(params), mask)
         steps = -(-self.cfg.batch_size // self.cfg.num_envs)
-        _, traj = self.collect(runner, runner.params, enc, self.cfg.eps_final, steps)
+        _, traj = self.collect(envs, runner, runner.params, enc, self.cfg.eps_final, steps)
         batch = jax.tree_util.tree_map(lambda x: x.reshape((-1,) + x.shape[2:])[: self.cfg.batch_size], traj)
         loss, _ = self.loss(params, runner.params, mask, enc, batch, jnp.ones(batch.reward.shape[0]), key)
         return loss
@@ -241,12 +243,13 @@ class DQN:
 def build(cfg: ExperimentConfig, spec, expert=None) -> Agent:
     dqn = DQN(cfg, spec)
     return Agent(init=dqn.init, train=dqn.train, env_steps=dqn.sizes.env_steps,
-                 rewind_update=dqn.sizes.cadence.rewind_step, batch_loss=dqn.batch_loss, program=dqn)
+                 rewind_update=dqn.sizes.cadence.rewind_step, batch_loss=one_run_loss(dqn.batch_loss, spec, cfg.dqn),
+                 program=dqn, num_envs=cfg.dqn.num_envs, eval_episodes=cfg.dqn.eval_episodes)
 
 
 def acting(cfg: ExperimentConfig, spec) -> Acting:
-    return Acting("q", q_network(cfg, spec), lambda q: jnp.argmax(q, axis=-1), kind="q",
-                  eval_epsilon=cfg.dqn.eps_eval, data_epsilon=cfg.dqn.eps_final)
+    return Acting("q", q_network(cfg, spec), QValues(spec.num_actions, eval_epsilon=cfg.dqn.eps_eval,
+                                                     data_epsilon=cfg.dqn.eps_final))
 
 
 def validate(cfg: ExperimentConfig, spec) -> None:

@@ -12,11 +12,11 @@ from pathlib import Path
 
 from safetensors import safe_open
 
+from ticketlab.agents.heads import HEADS
 from ticketlab.store import files
 from ticketlab.core.errors import ConfigError
 from ticketlab.networks.network import make_network
 
-KINDS = ("categorical", "gaussian", "q")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -38,12 +38,16 @@ class Expert:
     mean_activation: str = "none"
     """gaussian experts: the squashing of their mean (network.mean-activation)."""
 
+    def head(self, spec):
+        """The expert's head on environment `spec` (agents/heads.py: its outputs and how it acts)."""
+        return HEADS.get(self.kind).for_spec(spec, data_epsilon=self.epsilon)
+
     def network(self, spec):
         """The expert's network for environment `spec` (its outputs: logits, (mean, log_std) or Q)."""
-        out = spec.num_actions if self.kind != "gaussian" else spec.action_dim
-        return make_network(hidden=self.hidden, out=out, obs_shape=spec.obs_shape, activation=self.activation,
-                            torso=self.torso, image_layout=spec.image_layout, is_policy=self.kind != "q",
-                            gaussian=self.kind == "gaussian", mean_activation=self.mean_activation)
+        head = self.head(spec)
+        return make_network(hidden=self.hidden, out=head.num_outputs, obs_shape=spec.obs_shape,
+                            activation=self.activation, torso=self.torso, image_layout=spec.image_layout,
+                            is_policy=head.policy, gaussian=head.gaussian, mean_activation=self.mean_activation)
 
 
 def save_expert(path: Path, params: dict, *, env: str, kind: str, hidden, activation: str, torso: str,
@@ -63,8 +67,8 @@ def load_expert(path: Path, trained_now: bool = False) -> Expert:
         meta = f.metadata() or {}
         flat = {k: f.get_tensor(k) for k in f.keys()}
     params = files.unflatten_tree(flat)
-    if meta.get("kind", "categorical") not in KINDS:
-        raise ConfigError("bc.expert", f"{path} has kind {meta['kind']!r}; allowed: {', '.join(KINDS)}")
+    if meta.get("kind", "categorical") not in HEADS:
+        raise ConfigError("bc.expert", f"{path} has kind {meta['kind']!r}; allowed: {', '.join(HEADS)}")
     if "env" not in meta:
         raise ConfigError("bc.expert", f"{path} has no 'env' metadata; save it with ticketlab.agents.experts.save_expert")
     dense = sorted(k for k in params if k.startswith("dense_"))

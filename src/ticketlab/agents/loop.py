@@ -1,9 +1,11 @@
 """The scaffolding every training program shares: best-checkpoint tracking, the training curve,
-the evaluation cadence and the late-rewinding capture, in one place for PPO, DQN and BC.
+the evaluation cadence and the late-rewinding capture, in one place for PPO, DQN and BC, whatever
+steps their environments.
 
 A program's carry has `params`, `key` and `tracking` fields; after each of its steps (a PPO update,
 a DQN iteration, a BC gradient step) it calls `after_step`, which captures the rewind point and,
-every `eval_every` steps and after the last one, evaluates and keeps the best params.
+every `eval_every` steps and after the last one, evaluates and keeps the best params. `runs` lifts
+the per-run bookkeeping to what the program trains (envs/stepping.py: one run, or a block).
 """
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ import jax.numpy as jnp
 from flax import struct
 
 from ticketlab.agents.output import TrainOutput
+from ticketlab.envs.stepping import identity_runs
 
 
 @struct.dataclass
@@ -103,35 +106,33 @@ def capture_rewind(tracking: Tracking, params, step_index, cadence: Cadence) -> 
         lambda new, old: jnp.where(captured, new, old), params, tracking.rewind_params))
 
 
-def after_step(carry, step_index, cadence: Cadence, evaluate: Callable):
+def split2(key):
+    return tuple(jax.random.split(key))
+
+
+def after_step(carry, step_index, cadence: Cadence, evaluate: Callable, runs: Callable = identity_runs):
     """Rewind capture and evaluation after step `step_index` (0-based; the scan's unbatched
-    input, so under vmap the evaluation stays a real branch). `evaluate(key, carry) -> return`."""
-    carry = carry.replace(tracking=capture_rewind(carry.tracking, carry.params, step_index, cadence))
+    input, so under vmap the evaluation stays a real branch). `evaluate(keys, carry) -> (carry,
+    returns)`, with a key and a return per run."""
+    tracking = runs(lambda t, p: capture_rewind(t, p, step_index, cadence))(carry.tracking, carry.params)
+    carry = carry.replace(tracking=tracking)
 
     def run_evaluation(carry):
-        key, k_eval = jax.random.split(carry.key)
-        ret = evaluate(k_eval, carry)
-        tracking = track_evaluation(carry.tracking, carry.params, ret, step_index // cadence.eval_every)
+        key, k_eval = runs(split2)(carry.key)
+        carry, ret = evaluate(k_eval, carry)
+        slot = step_index // cadence.eval_every
+        tracking = runs(lambda t, p, r: track_evaluation(t, p, r, slot))(carry.tracking, carry.params, ret)
         return carry.replace(key=key, tracking=tracking)
 
     return jax.lax.cond(cadence.evaluates_after(step_index), run_evaluation, lambda c: c, carry)
 
 
-def count_episodes(episode_return, interval: Interval, reward, done):
-    """Add one env step's rewards to the running episode returns; finished episodes go into the
-    training curve's open interval. Returns (episode_return, interval). (Env-step loops carry the
-    interval, not the whole Tracking, so the tracked checkpoints are not copied every step.)"""
-    episode_return = episode_return + reward
-    interval = interval.add(jnp.sum(jnp.where(done, episode_return, 0.0)), jnp.sum(done))
-    return jnp.where(done, 0.0, episode_return), interval
-
-
-def train_output(carry, data_digest=None) -> TrainOutput:
-    t = carry.tracking
+def train_output(params, t: Tracking, data_digest=None) -> TrainOutput:
+    """One run's output: its final `params` and what `t` tracked."""
     return TrainOutput(
         best_params=t.best_params,
         best_return=t.best_return,
-        final_params=carry.params,
+        final_params=params,
         final_return=t.eval_returns[-1],
         eval_returns=t.eval_returns,
         train_curve=t.train_curve,

@@ -1,15 +1,20 @@
 """PPO with a categorical or Gaussian policy head as one pure, jit-compiled function
-`train(keys, start_params, mask)`.
+`train(envs, keys, start_params, mask)`, written once for every backend.
 
-Rollouts, GAE, the clipped-surrogate update and evaluation all run inside one `lax.scan`;
-`jax.vmap` over `train` runs every (seed, condition) of an IMP level in one compiled call. The
-training function never knows the IMP condition: conditions only choose (start_params, mask).
-`act` and `learn` are the pieces the host-side path (agents/ppo_host.py) reuses unchanged, so
-both paths share one implementation of the loss and the update.
+Rollouts, GAE, the clipped-surrogate update and evaluation all run inside one `lax.scan` over
+updates; `envs` (envs/stepping.py) steps the environments, inside the program (gymnax: the
+program trains one run and is vmapped over a block's runs) or as effects (host, ale: the program
+trains a whole block, each per-run piece lifted by `envs.runs`). The training function never knows
+the IMP condition: conditions only choose (start_params, mask).
+
+Observations reach the networks through the environment's encoder, when it has one (ALE frames
+/ 255; MazeGrid's rgb and entangled encodings). Under next-step autoreset (ALE) a truncated step's
+final observation is the next step's, and the steps that only reset a game are left out of the loss.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import jax
@@ -17,14 +22,14 @@ import jax.numpy as jnp
 import optax
 from flax import struct
 
-from ticketlab.agents.base import Acting, Agent, AgentDef
-from ticketlab.agents.evaluate import evaluate_episodes, policy_actor
+from ticketlab.agents.base import Acting, Agent, AgentDef, on_backends, one_run_loss
 from ticketlab.agents.gae import gae
 from ticketlab.agents.heads import EVAL_POLICIES, head_for
-from ticketlab.agents.loop import Cadence, Tracking, after_step, count_episodes, fresh_tracking, train_output
+from ticketlab.agents.loop import Cadence, Tracking, after_step, fresh_tracking, split2, train_output
 from ticketlab.agents.output import RunKeys, TrainOutput
 from ticketlab.agents.shuffle import permutation
 from ticketlab.core.config import ExperimentConfig, PPOConfig
+from ticketlab.envs.encodings import encode, encoder_params
 from ticketlab.core.errors import ConfigError, check_choice, check_fields_positive, check_positive
 from ticketlab.networks.network import make_network
 from ticketlab.pruning.masked_optimizer import adam, masked_step
@@ -41,6 +46,8 @@ class Transition:
     done: jax.Array
     bootstrap: jax.Array
     """True on truncated, non-terminal steps: their return bootstraps from V(final observation)."""
+    valid: Any = None
+    """None, or False on the steps that only reset an ended environment: left out of the loss."""
 
 
 @struct.dataclass
@@ -50,7 +57,6 @@ class Runner:
     env_state: Any
     obs: jax.Array
     key: jax.Array
-    episode_return: jax.Array
     tracking: Tracking
 
 
@@ -88,7 +94,7 @@ def normalize_over_batch(advantages, weights=None):
 
 def step_mean(weights):
     """The mean over a batch's steps: plain, or over the steps whose `weights` are 1 (a rollout's
-    `valid` field: steps that are not an environment's autoreset, agents/ppo_atari.py)."""
+    `valid` field: steps that are not an environment's autoreset)."""
     if weights is None:
         return lambda x: x.mean()
     w = weights.astype(jnp.float32)
@@ -97,8 +103,8 @@ def step_mean(weights):
 
 
 def step_weights(batch):
-    """The `valid` field of a rollout that has one (else None: every step counts)."""
-    return getattr(batch, "valid", None)
+    """The `valid` field of a rollout (None: every step counts)."""
+    return batch.valid
 
 
 def networks(cfg: ExperimentConfig, spec):
@@ -116,7 +122,7 @@ def networks(cfg: ExperimentConfig, spec):
 
 
 class PPO:
-    """The pieces of one PPO configuration: acting, the loss, learning from a rollout."""
+    """The pieces of one PPO configuration: acting, the loss, learning from a rollout, the loop."""
 
     def __init__(self, cfg: ExperimentConfig, spec):
         self.cfg, self.spec = cfg.ppo, spec
@@ -136,21 +142,17 @@ class PPO:
         return {"actor": self.actor.init(k_actor, dummy)["params"],
                 "critic": self.critic.init(k_critic, dummy)["params"]}
 
-    def policy_out(self, params, obs):
-        return self.actor.apply({"params": params["actor"]}, obs)
+    def policy_out(self, params, enc, obs):
+        return self.actor.apply({"params": params["actor"]}, encode(self.spec.encoder, enc, obs))
 
-    def value(self, params, obs):
-        return self.critic.apply({"params": params["critic"]}, obs)[..., 0]
+    def value(self, params, enc, obs):
+        return self.critic.apply({"params": params["critic"]}, encode(self.spec.encoder, enc, obs))[..., 0]
 
-    def act(self, params, mask, k_act, obs):
-        """(action, log_prob) of masked params at `obs`. (Values are not needed while acting: the
-        params do not change during a rollout, so `advantages` evaluates the critic on the whole
-        rollout at once.)"""
-        return self.act_masked(apply_mask(params, mask), k_act, obs)
-
-    def act_masked(self, p, k_act, obs):
-        """`act` of params the mask is already applied to."""
-        dist = self.head.distribution(self.policy_out(p, obs))
+    def act_masked(self, p, enc, k_act, obs):
+        """(action, log_prob) of params the mask is already applied to. (Values are not needed while
+        acting: the params do not change during a rollout, so `advantages` evaluates the critic on
+        the whole rollout at once.)"""
+        dist = self.head.distribution(self.policy_out(p, enc, obs))
         action = dist.sample(seed=k_act)
         return action, dist.log_prob(action)
 
@@ -162,13 +164,13 @@ class PPO:
             return self.cfg.clip_eps * (1.0 - jnp.maximum(update_index - 1, 0) / self.sizes.num_updates)
         return self.cfg.clip_eps
 
-    def loss(self, params, mask, batch: Transition, advantages, targets, clip_eps=None):
+    def loss(self, params, mask, enc, batch: Transition, advantages, targets, clip_eps=None):
         cfg = self.cfg
         clip_eps = cfg.clip_eps if clip_eps is None else clip_eps
         p = apply_mask(params, mask)
-        dist = self.head.distribution(self.policy_out(p, batch.obs))
+        dist = self.head.distribution(self.policy_out(p, enc, batch.obs))
         log_prob = dist.log_prob(batch.action)
-        value = self.value(p, batch.obs)
+        value = self.value(p, enc, batch.obs)
         weights = step_weights(batch)
         mean = step_mean(weights)
         if cfg.normalize_advantages and cfg.advantage_norm == "minibatch":
@@ -184,24 +186,31 @@ class PPO:
         entropy = mean(dist.entropy())
         return policy_loss + cfg.value_coef * value_loss - cfg.entropy_coef * entropy
 
-    def advantages(self, params, mask, traj: Transition, final_obs, last_obs):
+    def advantages(self, params, mask, enc, traj: Transition, final_obs, last_obs):
         """GAE advantages and value targets of a time-major rollout [T, E]; truncated steps
         bootstrap from the value of their final observation, terminated ones do not. The critic
-        sees every observation of the rollout, the final ones and the last in one batch."""
+        sees every observation of the rollout, the final ones and the last in one batch; under
+        next-step autoreset (`final_obs` None) a step's final observation is the next step's
+        observation (or `last_obs`), so each observation is valued once."""
         p = apply_mask(params, mask)
         T, E = traj.reward.shape
         flat = lambda x: x.reshape((T * E,) + x.shape[2:])  # noqa: E731
-        values = self.value(p, jnp.concatenate([flat(traj.obs), flat(final_obs), last_obs]))
+        gamma, lam = self.cfg.gamma, self.cfg.gae_lambda
+        if final_obs is None:
+            values = self.value(p, enc, jnp.concatenate([flat(traj.obs), last_obs])).reshape(T + 1, E)
+            rewards = traj.reward + gamma * values[1:] * traj.bootstrap
+            return gae(rewards, values[:-1], traj.done, values[-1], gamma, lam)
+        values = self.value(p, enc, jnp.concatenate([flat(traj.obs), flat(final_obs), last_obs]))
         step_values = values[:T * E].reshape(T, E)
         final_values = values[T * E:2 * T * E].reshape(T, E)
-        rewards = traj.reward + self.cfg.gamma * final_values * traj.bootstrap
-        return gae(rewards, step_values, traj.done, values[2 * T * E:], self.cfg.gamma, self.cfg.gae_lambda)
+        rewards = traj.reward + gamma * final_values * traj.bootstrap
+        return gae(rewards, step_values, traj.done, values[2 * T * E:], gamma, lam)
 
-    def learn(self, params, opt_state, key, mask, traj: Transition, final_obs, last_obs, update_index=0):
+    def learn(self, params, opt_state, key, mask, enc, traj: Transition, final_obs, last_obs, update_index=0):
         """PPO update `update_index` from a rollout: epochs x minibatches of masked Adam steps."""
         cfg, mb_size = self.cfg, self.sizes.minibatch_size
         clip_eps = self.clip_at(update_index)
-        advantages, targets = self.advantages(params, mask, traj, final_obs, last_obs)
+        advantages, targets = self.advantages(params, mask, enc, traj, final_obs, last_obs)
         if cfg.normalize_advantages and cfg.advantage_norm == "batch":
             advantages = normalize_over_batch(advantages, step_weights(traj))
         n = traj.reward.shape[0] * traj.reward.shape[1]
@@ -215,7 +224,7 @@ class PPO:
 
             def minibatch(carry, mb):
                 params, opt_state = carry
-                grads = jax.grad(self.loss)(params, mask, *mb, clip_eps)
+                grads = jax.grad(self.loss)(params, mask, enc, *mb, clip_eps)
                 params, opt_state = masked_step(self.tx, grads, opt_state, params, mask)
                 return (params, opt_state), None
 
@@ -225,84 +234,94 @@ class PPO:
         (params, opt_state, key), _ = jax.lax.scan(epoch, (params, opt_state, key), None, cfg.epochs)
         return params, opt_state, key
 
-    def evaluate(self, key, params, mask):
-        p = apply_mask(params, mask)
-        act = policy_actor(self.head, lambda o: self.policy_out(p, o), self.eval_policy)
-        return evaluate_episodes(key, act, self.spec, self.cfg.eval_episodes)
+    def policy(self, p_enc, step_key, obs):
+        """The evaluation policy of (masked params, encoder params): its mode or a draw."""
+        p, enc = p_enc
+        return self.head.actor(lambda o: self.policy_out(p, enc, o), self.eval_policy)(step_key, obs)
 
-    def rollout(self, runner: Runner, mask):
-        """`rollout_len` steps of every env: (runner, (Transition [T, E], final observations)).
+    def evaluate(self, envs, key, params, mask, enc=None, env_state=None):
+        """(env_state, each run's mean return of `eval-episodes` evaluation episodes of `params`)."""
+        return envs.evaluate(env_state, key, self.policy, (envs.runs(apply_mask)(params, mask), enc))
+
+    def evaluate_runner(self, envs, mask, enc, key, runner: Runner):
+        env_state, ret = self.evaluate(envs, key, runner.params, mask, enc, runner.env_state)
+        return runner.replace(env_state=env_state), ret
+
+    def rollout(self, envs, runner: Runner, mask, enc):
+        """`rollout_len` steps of every env: (runner, (Transition [T, E], final observations)), per run.
 
         The scan carries only what a step changes; params are masked once and closed over, so the
         optimizer state and the tracked checkpoints are not threaded through every env step."""
-        env, env_params, E = self.spec.env, self.spec.params, self.cfg.num_envs
-        step_env = jax.vmap(env.step, in_axes=(0, 0, 0, None))
-        p = apply_mask(runner.params, mask)
+        runs = envs.runs
+        p = runs(apply_mask)(runner.params, mask)
+        act, to_env, add = runs(self.act_masked), runs(self.head.to_env), runs(lambda i, t, c: i.add(t, c))
 
         def step(carry, _):
-            env_state, obs, key, episode_return, interval = carry
-            key, k_act, k_env = jax.random.split(key, 3)
-            action, log_prob = self.act_masked(p, k_act, obs)
-            next_obs, env_state, reward, terminated, truncated, info = step_env(
-                jax.random.split(k_env, E), env_state, self.head.to_env(action), env_params)
-            done = jnp.logical_or(terminated, truncated)
-            bootstrap = jnp.logical_and(truncated, jnp.logical_not(terminated))
-            transition = Transition(obs, action, log_prob, reward, done, bootstrap)
-            episode_return, interval = count_episodes(episode_return, interval, reward, done)
-            return (env_state, next_obs, key, episode_return, interval), (transition, info["final_observation"])
+            env_state, obs, key, interval = carry
+            key, k_act, k_env = runs(lambda k: tuple(jax.random.split(k, 3)))(key)
+            action, log_prob = act(p, enc, k_act, obs)
+            env_state, out = envs.step(env_state, k_env, to_env(action))
+            done = jnp.logical_or(out.terminated, out.truncated)
+            bootstrap = jnp.logical_and(out.truncated, jnp.logical_not(out.terminated))
+            transition = Transition(obs, action, log_prob, out.reward, done, bootstrap, out.valid)
+            interval = add(interval, out.finished_total, out.finished_count)
+            return (env_state, out.obs, key, interval), (transition, out.final_obs)
 
-        carry = (runner.env_state, runner.obs, runner.key, runner.episode_return, runner.tracking.interval)
-        (env_state, obs, key, episode_return, interval), out = jax.lax.scan(step, carry, None, self.cfg.rollout_len)
-        runner = runner.replace(env_state=env_state, obs=obs, key=key, episode_return=episode_return,
-                                tracking=runner.tracking.replace(interval=interval))
-        return runner, out
+        carry = (runner.env_state, runner.obs, runner.key, runner.tracking.interval)
+        (env_state, obs, key, interval), out = jax.lax.scan(step, carry, None, self.cfg.rollout_len)
+        runner = runner.replace(env_state=env_state, obs=obs, key=key, tracking=runner.tracking.replace(interval=interval))
+        return runner, envs.by_run(out)
 
-    def first_runner(self, keys: RunKeys, start_params, mask) -> Runner:
-        env, env_params, E = self.spec.env, self.spec.params, self.cfg.num_envs
-        params = apply_mask(start_params, mask)
-        k_reset, k_run = jax.random.split(keys.train)
-        obs, env_state = jax.vmap(env.reset, in_axes=(0, None))(jax.random.split(k_reset, E), env_params)
-        return Runner(params=params, opt_state=self.tx.init(params), env_state=env_state, obs=obs, key=k_run,
-                      episode_return=jnp.zeros(E), tracking=fresh_tracking(params, self.sizes.cadence.num_evals))
+    def first_runner(self, envs, keys: RunKeys, start_params, mask) -> Runner:
+        runs = envs.runs
+        params = runs(apply_mask)(start_params, mask)
+        k_reset, k_run = runs(split2)(keys.train)
+        env_state, obs = envs.reset(k_reset)
+        return Runner(params=params, opt_state=runs(self.tx.init)(params), env_state=env_state, obs=obs, key=k_run,
+                      tracking=runs(lambda p: fresh_tracking(p, self.sizes.cadence.num_evals))(params))
 
-    def train(self, keys: RunKeys, start_params, mask) -> TrainOutput:
-        """One whole training run (pure; jit and vmap it)."""
+    def train(self, envs, keys: RunKeys, start_params, mask) -> TrainOutput:
+        """One whole training run, or a block's (pure but for effectful environments; jit it)."""
+        runs = envs.runs
+        enc = runs(partial(encoder_params, self.spec.encoder))(keys.data)
+        learn = runs(self.learn, in_axes=(0,) * 8 + (None,))  # the update index is shared
+
         def body(runner: Runner, update_index):
-            runner, (traj, final_obs) = self.rollout(runner, mask)
-            params, opt_state, key = self.learn(runner.params, runner.opt_state, runner.key, mask, traj, final_obs,
-                                                runner.obs, update_index)
+            runner, (traj, final_obs) = self.rollout(envs, runner, mask, enc)
+            params, opt_state, key = learn(runner.params, runner.opt_state, runner.key, mask, enc, traj, final_obs,
+                                           runner.obs, update_index)
             runner = runner.replace(params=params, opt_state=opt_state, key=key)
-            runner = after_step(runner, update_index, self.sizes.cadence,
-                                lambda k, r: self.evaluate(k, r.params, mask))
+            runner = after_step(runner, update_index, self.sizes.cadence, partial(self.evaluate_runner, envs, mask, enc), runs)
             return runner, None
 
-        runner, _ = jax.lax.scan(body, self.first_runner(keys, start_params, mask), jnp.arange(self.sizes.num_updates))
-        return train_output(runner)
+        runner, _ = jax.lax.scan(body, self.first_runner(envs, keys, start_params, mask),
+                                 jnp.arange(self.sizes.num_updates))
+        return runs(train_output)(runner.params, runner.tracking)
 
-    def batch_loss(self, key, data_key, params, mask):
+    def batch_loss(self, envs, key, data_key, params, mask):
         """The PPO loss on one fresh rollout of the masked params (for gradient-based scores); the
-        rollout, advantages and old log-probabilities are data, not differentiated."""
-        runner = self.first_runner(RunKeys(train=key, data=data_key), jax.lax.stop_gradient(params), mask)
-        runner, (traj, final_obs) = self.rollout(runner, mask)
-        advantages, targets = self.advantages(runner.params, mask, traj, final_obs, runner.obs)
+        rollout, advantages and old log-probabilities are data, not differentiated. One run's
+        (`envs` of a backend that steps one run)."""
+        enc = encoder_params(self.spec.encoder, data_key)
+        runner = self.first_runner(envs, RunKeys(train=key, data=data_key), jax.lax.stop_gradient(params), mask)
+        runner, (traj, final_obs) = self.rollout(envs, runner, mask, enc)
+        advantages, targets = self.advantages(runner.params, mask, enc, traj, final_obs, runner.obs)
         if self.cfg.normalize_advantages and self.cfg.advantage_norm == "batch":
             advantages = normalize_over_batch(advantages)
         flat = jax.tree_util.tree_map(lambda x: x.reshape((-1,) + x.shape[2:]), (traj, advantages, targets))
-        return self.loss(params, mask, *flat)
+        return self.loss(params, mask, enc, *flat)
 
 
 def build(cfg: ExperimentConfig, spec, expert=None) -> Agent:
     ppo = PPO(cfg, spec)
-    jitted = spec.backend == "jax"
-    return Agent(init=ppo.init, train=ppo.train if jitted else None, env_steps=ppo.sizes.env_steps,
-                 rewind_update=ppo.sizes.cadence.rewind_step, batch_loss=ppo.batch_loss if jitted else None,
-                 program=ppo)
+    return Agent(init=ppo.init, train=ppo.train, env_steps=ppo.sizes.env_steps,
+                 rewind_update=ppo.sizes.cadence.rewind_step, batch_loss=one_run_loss(ppo.batch_loss, spec, cfg.ppo),
+                 program=ppo, num_envs=cfg.ppo.num_envs, eval_episodes=cfg.ppo.eval_episodes)
 
 
 def acting(cfg: ExperimentConfig, spec) -> Acting:
     actor, _ = networks(cfg, spec)
-    head = head_for(spec)
-    return Acting("actor", actor, head.mode, kind=head.name)
+    return Acting("actor", actor, head_for(spec))
 
 
 def validate(cfg: ExperimentConfig, spec) -> None:
@@ -328,4 +347,5 @@ def validate(cfg: ExperimentConfig, spec) -> None:
 AGENT = AgentDef(
     name="ppo", section="ppo", build=build, validate=validate, acting=acting,
     total_steps=lambda cfg: cfg.ppo.total_steps, scopes=("actor", "actor_critic"), eval_policies=EVAL_POLICIES,
+    trainers=on_backends("gymnax", "host", "ale"), applies_encoders=True,
 )

@@ -2,13 +2,11 @@
 `AgentDef` a user registers with `register_agent`."""
 from __future__ import annotations
 
-import dataclasses
-
-from ticketlab.agents import bc, bc_host, custom, dqn, ppo, ppo_atari, ppo_host, supervised
+from ticketlab.agents import bc, custom, dqn, ppo, supervised
 from ticketlab.agents.base import AgentDef
+from ticketlab.core.registry import Registry
 from ticketlab.envs.base import EnvSpec
 from ticketlab.envs.registry import env_spec
-from ticketlab.core.registry import Registry
 
 AGENTS: Registry[AgentDef] = Registry("algo")
 
@@ -17,12 +15,8 @@ def register_agent(agent: AgentDef, *, replace: bool = False) -> AgentDef:
     return AGENTS.register(agent.name, agent, replace=replace)
 
 
-register_agent(dataclasses.replace(ppo.AGENT, host_train=ppo_host.make_host_train, ale_train=ppo_atari.make_ale_train,
-                                    ale_build=ppo_atari.build))
-register_agent(dqn.AGENT)
-register_agent(dataclasses.replace(bc.AGENT, host_train=bc_host.make_host_train))
-register_agent(custom.AGENT)
-register_agent(supervised.AGENT)
+for _agent in (ppo.AGENT, dqn.AGENT, bc.AGENT, custom.AGENT, supervised.AGENT):
+    register_agent(_agent)
 
 
 def run_spec(cfg) -> EnvSpec:

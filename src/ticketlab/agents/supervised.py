@@ -15,8 +15,11 @@ from __future__ import annotations
 import jax.numpy as jnp
 import optax
 
+from functools import partial
+
 from ticketlab.agents.base import Acting, Agent, AgentDef
 from ticketlab.agents.bc import BC, Schedule
+from ticketlab.agents.heads import Categorical
 from ticketlab.agents.loop import Cadence
 from ticketlab.core.config import ExperimentConfig, SupervisedConfig
 from ticketlab.envs.datasets import DATASETS, Split, dataset_spec, load_split, require
@@ -63,20 +66,25 @@ class Supervised(BC):
 
     def __init__(self, cfg: ExperimentConfig, spec, data: Split):
         s = cfg.supervised
-        self.cfg, self.spec, self.kind, self.expert, self.eval_policy = s, spec, "categorical", None, "greedy"
+        self.cfg, self.spec, self.expert, self.eval_policy = s, spec, None, "greedy"
+        self.head = Categorical(spec.num_actions)
         self.student = classifier_network(cfg, spec)
         self.sizes = schedule(s, len(data.train_y))
-        train = (jnp.asarray(data.train_x), jnp.asarray(data.train_y))
-        self.collect = lambda data_key: train
+        self.train_set = (jnp.asarray(data.train_x), jnp.asarray(data.train_y))
         scale = DATASETS.get(spec.id).max_value
         self.unpack = lambda images: images.astype(jnp.float32) / scale
         self.distill = label_cross_entropy
         self.tx = adam(s.lr, weight_decay=cfg.network.weight_decay)
         self.test_x, self.test_y = jnp.asarray(data.test_x), jnp.asarray(data.test_y)
 
-    def evaluate(self, key, params, mask):
-        """Test-set accuracy (percent) of the masked params (`key` unused: the evaluation is exact)."""
-        return accuracy(self.out(apply_mask(params, mask), self.unpack(self.test_x)), self.test_y)
+    def collect(self, envs, data_key):
+        """The training images and labels, whatever the key."""
+        return self.train_set
+
+    def evaluate(self, envs, mask, key, c):
+        """(carry, test-set accuracy in percent of the masked params); `key` unused: the evaluation is
+        exact."""
+        return c, accuracy(self.out(apply_mask(c.params, mask), self.unpack(self.test_x)), self.test_y)
 
 
 def spec(cfg):
@@ -86,14 +94,13 @@ def spec(cfg):
 
 def build(cfg: ExperimentConfig, spec, expert=None) -> Agent:
     data = load_split(spec.id, cfg.supervised.test_fraction)
-    program = Supervised(cfg, spec, data)
-    return Agent(init=program.init, train=program.train, env_steps=program.sizes.env_steps, rewind_update=0,
-                 batch_loss=program.batch_loss, program=program)
+    classifier = Supervised(cfg, spec, data)
+    return Agent(init=classifier.init, train=classifier.train, env_steps=classifier.sizes.env_steps, rewind_update=0,
+                 batch_loss=partial(classifier.batch_loss, None), program=classifier)
 
 
 def acting(cfg: ExperimentConfig, spec) -> Acting:
-    return Acting("actor", classifier_network(cfg, spec), lambda logits: jnp.argmax(logits, axis=-1),
-                  kind="categorical")
+    return Acting("actor", classifier_network(cfg, spec), Categorical(spec.num_actions))
 
 
 def validate(cfg: ExperimentConfig, spec) -> None:

@@ -25,7 +25,7 @@ from ticketlab.store.completion import log_event
 from ticketlab.store.rundir import prepare_run_dir
 from ticketlab.launch.backends import BACKENDS, check_ray_address, launch
 from ticketlab.launch.tasks import expand_grid, make_tasks
-from ticketlab.cli.play import play_episode, random_policy, trained_policy
+from ticketlab.cli.play import check_playable, play_episode, random_policy, trained_policy
 from ticketlab.reporting.plots import plot_run
 from ticketlab.reporting.plots.compare import compare_runs
 from ticketlab.reporting.plots.selected_inputs import kept_label, plot_selected_inputs
@@ -296,9 +296,7 @@ def cmd_play(args: list[str]) -> int:
         if len(positional) != 1:
             raise ConfigError("play", "name one environment (e.g. mazegrid) or give --run RUN_DIR")
         spec = make_env(positional[0], opts["encoding"])
-        if spec.backend != "jax":
-            raise ConfigError("play", f"{spec.id} is not a gymnax environment ({spec.backend} backend); play runs "
-                              f"gymnax environments only")
+        check_playable(spec)
         policy, who = random_policy(spec), "random agent"
     maze = spec.id == mazegrid.ENV_ID
     if opts["render"] and not maze:

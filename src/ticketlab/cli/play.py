@@ -11,6 +11,8 @@ import numpy as np
 
 from ticketlab.store import files, paths
 from ticketlab.agents.registry import AGENTS, run_spec
+from ticketlab.agents.heads import epsilon_greedy
+from ticketlab.envs.backends import BACKENDS
 from ticketlab.envs.base import EnvSpec
 from ticketlab.envs.encodings import encode, encoder_params
 from ticketlab.core.errors import ConfigError
@@ -46,26 +48,29 @@ def trained_policy(run: Path, level: int, seed: int, condition: str, epsilon: fl
         raise ConfigError("level/seed/condition", f"{run} has no trained params for level {level}, seed {seed}, "
                           f"{condition} ({best.name} missing)")
     spec = run_spec(cfg)
-    if spec.backend != "jax":
-        raise ConfigError("run", f"{spec.id} is not a gymnax environment ({spec.backend} backend); play runs gymnax "
-                          f"environments only")
-    acting = AGENTS.get(cfg.algo).acting(cfg, spec)
     if spec.env is None:
         raise ConfigError("run", f"{run} learnt the {spec.id} dataset (algo {cfg.algo}); play plays environments only")
+    check_playable(spec)
+    acting = AGENTS.get(cfg.algo).acting(cfg, spec)
     params = apply_mask(files.load_tree(best), files.load_tree(paths.tree_file(run, level, seed, condition, "mask")))
     enc = encoder_params(spec.encoder, run_key(seed, DENSE, 0, DATA))
-    eps = acting.eval_epsilon if epsilon is None else epsilon
+    eps = acting.head.eval_epsilon if epsilon is None else epsilon
 
     def policy(key, obs):
         out = acting.network.apply({"params": params[acting.module]}, encode(spec.encoder, enc, obs[None]))
-        action = jax.tree_util.tree_map(lambda x: x[0], acting.greedy(out))
         if not spec.discrete or eps == 0.0:
-            return action
+            return jax.tree_util.tree_map(lambda x: x[0], acting.head.greedy(out))
         k_explore, k_random = jax.random.split(key)
-        explore = jax.random.uniform(k_explore) < eps
-        return jnp.where(explore, jax.random.randint(k_random, (), 0, spec.num_actions), action)
+        return epsilon_greedy(k_explore, k_random, out[0], eps, spec.num_actions)
 
     return cfg, spec, policy
+
+
+def check_playable(spec: EnvSpec) -> None:
+    """`play` steps one episode at a time as a pure function: environments whose backend steps one run."""
+    if not BACKENDS.get(spec.backend).per_run:
+        raise ConfigError("play", f"{spec.id} steps on the {spec.backend} backend; play runs environments that step "
+                          f"inside the program (gymnax) only")
 
 
 def play_episode(key, spec: EnvSpec, policy) -> Episode:

@@ -31,6 +31,7 @@ from functools import lru_cache
 import gymnasium
 
 from ticketlab.envs.base import EnvSpec, image_input_names
+from ticketlab.envs.encodings import divided
 from ticketlab.envs.host import one_line, quiet_native_output
 from ticketlab.core.errors import ConfigError
 
@@ -41,6 +42,10 @@ LIST_IDS = "ticketlab envs --atari"
 RANDOM_SCORES = {"pong": -20.7, "breakout": 1.7, "space_invaders": 148.0, "freeway": 0.0}
 """A uniformly random policy's game score (Mnih et al. 2015, extended data table 2), the floor of
 normalized plots; other games use 0 (a game's worst score is not known in general)."""
+
+
+def is_ale_id(env_id: str) -> bool:
+    return env_id.startswith(PREFIX)
 
 
 def require_ale(env_id: str) -> None:
@@ -93,7 +98,8 @@ def frame_names(stack: int) -> tuple[str, ...]:
 
 def atari_spec(env_id: str, settings, sticky_actions: float = -1.0) -> EnvSpec:
     """The spec of an ALE game under `settings` (an `AtariConfig`); its `env` is the ROM name and
-    its `params` the settings: the program makes its vector envs from them (`vector_env`)."""
+    its `params` the settings: the program makes its vector envs from them (`vector_env`). The
+    network sees each uint8 frame divided by 255."""
     game = rom(env_id)
     check_settings(settings)
     sticky = 0.0 if sticky_actions == -1.0 else float(sticky_actions)
@@ -104,7 +110,8 @@ def atari_spec(env_id: str, settings, sticky_actions: float = -1.0) -> EnvSpec:
         id=env_id, env=game, params=settings, obs_shape=shape, obs_names=image_input_names(shape, "CHW", channels),
         return_floor=RANDOM_SCORES.get(game, 0.0), max_episode_steps=-(-settings.max_frames // settings.frame_skip),
         num_actions=actions, raw_obs_shape=shape, obs_dtype="uint8", image_layout="CHW", channel_names=channels,
-        backend="ale", default_sticky_actions=0.0, sticky_actions=sticky,
+        encoder=divided(255.0), backend="ale", default_sticky_actions=0.0, sticky_actions=sticky,
+        image_size_option="env.atari.screen-size",
     )
 
 

@@ -1,5 +1,7 @@
-"""What the engine knows of an environment: `EnvSpec` (built per run) and `EnvDef` (a registry
-entry: how to build one, and the facts about its observations that analyses and plots need).
+"""What the engine knows of an environment: `EnvSpec` (built per run), `EnvDef` (a registry entry:
+how to build one id), `Family` (a registry entry for a pattern of ids: `gymnasium:<id>`, `brax:<task>`,
+`ALE/<Game>-v5`) and `Backend` (a registry entry: how a training program steps the environments of
+one kind: inside the program, behind an emulator's FFI call, or on the host).
 
 Facts live here, never in the code that reads them: the names of observation dimensions, the worst
 possible return (the floor of normalized plots), the image layout of the observation (CHW or HWC:
@@ -23,7 +25,8 @@ class EnvSpec:
     id: str
     """The canonical id (aliases resolved), what config.json and plots key on."""
     env: Any
-    """A gymnax environment (backend "jax"), or None for host environments."""
+    """What its backend steps: a gymnax-API environment (backend gymnax), an ALE ROM name (ale), or
+    None (host environments, datasets)."""
     params: Any
     obs_shape: tuple[int, ...]
     """What the network sees (after the agent-side encoder, if any)."""
@@ -47,9 +50,9 @@ class EnvSpec:
     """Agent-side observation encoding (MazeGrid's entangled projection, RGB / 255), or None."""
     encoding: str = ""
     """The encoding name of environments that have several ("" otherwise)."""
-    backend: str = "jax"
-    """"jax": a gymnax environment stepped inside the compiled program; "host": a Gymnasium
-    environment stepped in Python (envs/host.py)."""
+    backend: str = "gymnax"
+    """The name of its `Backend` (envs/backends.py): gymnax (a pure gymnax-API environment stepped
+    inside the compiled program), host (Gymnasium, stepped in Python) or ale (ale-py's emulator)."""
     default_sticky_actions: float = 0.0
     """The environment's own sticky-action probability (MinAtar's reference package: 0.1), used
     when the config leaves env.sticky-actions at -1."""
@@ -59,6 +62,8 @@ class EnvSpec:
     """What the time limit is to the agents: truncate (bootstrap through it) or terminate."""
     host_id: str = ""
     """The Gymnasium id a host environment steps ("" for gymnax environments)."""
+    image_size_option: str = ""
+    """The config option that sets the image size, where one does (ALE: env.atari.screen-size)."""
 
     @property
     def discrete(self) -> bool:
@@ -67,12 +72,60 @@ class EnvSpec:
 
 @dataclass(frozen=True)
 class EnvDef:
-    """A registry entry: `build(encoding) -> EnvSpec` (the entry checks the encoding itself) and
-    the other names the id answers to."""
+    """A registry entry: `build(env_cfg) -> EnvSpec` (the entry checks the encoding and any settings
+    of its own; its backend applies sticky actions and the time limit), the other names the id
+    answers to, and whether its actions are discrete when that is known without building it (so a
+    missing extra is not needed to check a config)."""
 
     id: str
-    build: Callable[[str], EnvSpec]
+    build: Callable[[Any], EnvSpec]
     aliases: tuple[str, ...] = ()
+    discrete: bool | None = None
+    backend: str = "gymnax"
+    """The backend its spec names (known without building it)."""
+
+
+@dataclass(frozen=True)
+class Family:
+    """A registry entry for ids that follow a pattern (`gymnasium:<Gymnasium id>`, `brax:<task>`,
+    `ALE/<Game>-v5`, every gymnax id): the registry resolves an id to its family, never the code that
+    uses the id."""
+
+    name: str
+    pattern: str
+    """How its ids look, as `ticketlab envs` lists them."""
+    matches: Callable[[str], bool]
+    build: Callable[[str, Any], EnvSpec]
+    """(canonical id, EnvConfig) -> EnvSpec."""
+    backend: str = "gymnax"
+    """The backend its ids' specs name (known without building them)."""
+    torso: str = ""
+    """The conv torso its observations call for ("" none: ALE's frames, nature-cnn); a flattening
+    MLP torso over them must then be asked for by name."""
+    canonical: Callable[[str], str] = lambda env_id: env_id
+    """The id a config stores for one the family accepts (`brax:hopper` -> `brax:hopper:spring`)."""
+    discrete: Callable[[str], bool | None] = lambda env_id: None
+    """Whether an id's actions are discrete, when known without building it (None: build it)."""
+    ids: Callable[[], tuple[str, ...]] = tuple
+    """The family's ids, where listing them is cheap (`ticketlab envs` shows them; else its pattern)."""
+
+
+@dataclass(frozen=True)
+class Backend:
+    """How a training program steps the environments of one kind (a registry entry, envs/backends.py).
+
+    `make_envs(spec, num_envs, eval_episodes, runs)` gives the `Envs` of one program
+    (envs/stepping.py): one run's when `per_run` (the environments are pure functions of their keys,
+    and a program trains one run, vmapped over a block), else a block of `runs` runs' (the
+    environments are effects: an emulator behind an FFI call, Python behind a host callback).
+    `configure(spec, env_cfg)` applies a config's sticky actions and time-limit semantics, or
+    refuses what the backend cannot do in one line."""
+
+    name: str
+    description: str
+    per_run: bool
+    make_envs: Callable[..., Any]
+    configure: Callable[[EnvSpec, Any], EnvSpec]
 
 
 def default_names(shape: tuple[int, ...]) -> tuple[str, ...]:

@@ -47,6 +47,11 @@ def scaled(factor: float) -> Encoder:
     return Encoder(init=lambda key: None, apply=lambda _, obs: obs.astype(jnp.float32) * factor)
 
 
+def divided(divisor: float) -> Encoder:
+    """Integer images (ALE frames) as floats divided by `divisor` (255: values in [0, 1])."""
+    return Encoder(init=lambda key: None, apply=lambda _, obs: obs.astype(jnp.float32) / divisor)
+
+
 def encode(encoder: Encoder | None, params, obs):
     """The network input for `obs` (identity when the env has no encoder)."""
     return obs if encoder is None else encoder.apply(params, obs)

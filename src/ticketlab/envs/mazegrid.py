@@ -219,4 +219,4 @@ def build_spec(encoding: str) -> EnvSpec:
     )
 
 
-ENV_DEF = EnvDef(id=ENV_ID, build=build_spec, aliases=("mazegrid",))
+ENV_DEF = EnvDef(id=ENV_ID, build=lambda env_cfg: build_spec(env_cfg.encoding), aliases=("mazegrid",), discrete=True)

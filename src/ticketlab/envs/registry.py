@@ -1,10 +1,13 @@
-"""Environments by id: `register_env(id, factory, ...)` for any gymnax-API environment (yours
-too), MazeGrid, every gymnax id, every ALE game as `ALE/<Game>-v5` (stepped through ale-py's XLA
-interface: envs/atari.py), and any Gymnasium id as `gymnasium:ID` (stepped on the host).
+"""Environments by id: `register_env(id, factory, ...)` for any gymnax-API environment (yours too),
+MazeGrid, the PyBullet walkers; and families of ids resolved by pattern (`register_family`): every
+gymnax id, `brax:<task>[:<backend>]`, every ALE game as `ALE/<Game>-v5` (the `[atari]` extra) and
+any Gymnasium id as `gymnasium:<id>` (stepped on the host). An entry's spec names its backend
+(envs/backends.py), which applies the config's sticky actions and time limit.
 
-A module of yours that registers environments is named by `env.module` (or exposed under the
-`ticketlab.envs` entry-point group) and imported before an id is looked up, so
-`ticketlab run cartpole-ppo --env.module my_envs --env.name MyEnv-v0` runs your environment.
+An alias resolves to its canonical id (`canonical_id`), which is what a config stores. A module of
+yours that registers environments is named by `env.module` (or exposed under the `ticketlab.envs`
+entry-point group) and imported before an id is looked up, so `ticketlab run cartpole-ppo
+--env.module my_envs --env.name MyEnv-v0` runs your environment.
 """
 from __future__ import annotations
 
@@ -14,15 +17,16 @@ from typing import Callable
 
 import gymnax
 
-from ticketlab.envs import atari, brax_tasks, bullet, gymnax_ids, host, mazegrid
-from ticketlab.envs.host import HOST_PREFIX
-from ticketlab.envs.base import EnvDef, EnvSpec, IMAGE_LAYOUTS, gymnax_spec
-from ticketlab.envs.wrappers import TIME_LIMITS, BinaryObservation, with_sticky_actions, with_time_limit
-from ticketlab.core.config import AtariConfig
+from ticketlab.core.config import AtariConfig, EnvConfig
 from ticketlab.core.errors import ConfigError, check_choice
 from ticketlab.core.registry import Registry
+from ticketlab.envs import atari, brax_tasks, bullet, gymnax_ids, host, mazegrid
+from ticketlab.envs.backends import BACKENDS
+from ticketlab.envs.base import IMAGE_LAYOUTS, EnvDef, EnvSpec, Family, gymnax_spec
+from ticketlab.envs.wrappers import TIME_LIMITS, BinaryObservation
 
 ENVS: Registry[EnvDef] = Registry("env.name")
+FAMILIES: Registry[Family] = Registry("env.family")
 _ALIASES: dict[str, str] = {}
 
 
@@ -31,6 +35,10 @@ def register_env_def(env_def: EnvDef, *, replace: bool = False) -> EnvDef:
     for alias in env_def.aliases:
         _ALIASES[alias] = env_def.id
     return env_def
+
+
+def register_family(family: Family, *, replace: bool = False) -> Family:
+    return FAMILIES.register(family.name, family, replace=replace)
 
 
 def register_env(env_id: str, factory: Callable, *, obs_names=None, return_floor: float = 0.0,
@@ -46,15 +54,15 @@ def register_env(env_id: str, factory: Callable, *, obs_names=None, return_floor
     facts = dict(obs_names=obs_names, return_floor=return_floor, image_layout=image_layout,
                  channel_names=tuple(channel_names), sticky_actions=sticky_actions)
 
-    def build(encoding: str) -> EnvSpec:
-        _plain_encoding(env_id, encoding)
+    def build(env_cfg: EnvConfig) -> EnvSpec:
+        plain_encoding(env_id, env_cfg.encoding)
         env, params = factory()
         return gymnax_spec(env_id, env, params, **facts)
 
     return register_env_def(EnvDef(id=env_id, build=build, aliases=tuple(aliases)), replace=replace)
 
 
-def _plain_encoding(env_id: str, encoding: str) -> None:
+def plain_encoding(env_id: str, encoding: str) -> None:
     if encoding != "object-map":
         raise ConfigError("env.encoding", f"encodings are MazeGrid's; {env_id} allows only object-map (the default)")
 
@@ -69,8 +77,8 @@ def _gymnax_factory(env_id: str, binary: bool) -> Callable:
 
 def _bullet_env_def(env_id: str) -> EnvDef:
     """A PyBullet walker: stepped on the host, its observations named (envs/bullet.py)."""
-    def build(encoding: str) -> EnvSpec:
-        _plain_encoding(env_id, encoding)
+    def build(env_cfg: EnvConfig) -> EnvSpec:
+        plain_encoding(env_id, env_cfg.encoding)
         bullet.require_bullet(env_id)
         try:
             return host.gymnasium_facts(bullet.host_id(env_id), spec_id=env_id, obs_names=bullet.obs_names(env_id),
@@ -78,7 +86,61 @@ def _bullet_env_def(env_id: str) -> EnvDef:
         except (KeyError, ValueError) as err:
             raise ConfigError("env.name", host.one_line(str(err).strip("'\""))) from None
 
-    return EnvDef(id=env_id, build=build, aliases=(bullet.ALIASES[env_id],))
+    return EnvDef(id=env_id, build=build, aliases=(bullet.ALIASES[env_id],), discrete=False, backend="host")
+
+
+def _gymnax_family() -> Family:
+    """Every id gymnax registers (the ones without facts of ours get default names and floor 0)."""
+    def build(env_id: str, env_cfg: EnvConfig) -> EnvSpec:
+        plain_encoding(env_id, env_cfg.encoding)
+        env, params = gymnax.make(env_id)
+        return gymnax_spec(env_id, env, params)
+
+    return Family("gymnax", "any gymnax id", matches=lambda env_id: env_id in gymnax.registered_envs, build=build,
+                  ids=lambda: tuple(e for e in gymnax.registered_envs if e not in ENVS))
+
+
+_BRAX_ENVS: dict[str, brax_tasks.BraxEnv] = {}
+
+
+def _brax_family() -> Family:
+    """A Brax task inside the compiled program (envs/brax_tasks.py); one instance per id and process."""
+    def build(env_id: str, env_cfg: EnvConfig) -> EnvSpec:
+        plain_encoding(env_id, env_cfg.encoding)
+        task, backend = brax_tasks.parse(env_id)
+        brax_tasks.require_brax(env_id)
+        if env_id not in _BRAX_ENVS:
+            _BRAX_ENVS[env_id] = brax_tasks.BraxEnv(task, backend)
+        env = _BRAX_ENVS[env_id]
+        return gymnax_spec(env_id, env, env.default_params, obs_names=brax_tasks.obs_names(env),
+                           return_floor=brax_tasks.RANDOM_RETURNS[task])
+
+    return Family("brax", f"{brax_tasks.PREFIX}<{'|'.join(brax_tasks.TASKS)}>[:<backend>]",
+                  matches=brax_tasks.is_brax_id, build=build, canonical=brax_tasks.canonical,
+                  discrete=lambda env_id: False)
+
+
+def _ale_family() -> Family:
+    """ALE games through ale-py's XLA interface, preprocessed as env.atari says (envs/atari.py)."""
+    def build(env_id: str, env_cfg: EnvConfig) -> EnvSpec:
+        plain_encoding(env_id, env_cfg.encoding)
+        return atari.atari_spec(env_id, env_cfg.atari, env_cfg.sticky_actions)
+
+    return Family("ale", f"{atari.PREFIX}<Game>-v5 (ticketlab envs --atari)", matches=atari.is_ale_id, build=build,
+                  backend="ale", discrete=lambda env_id: True, torso="nature-cnn")
+
+
+def _gymnasium_family() -> Family:
+    """Any Gymnasium id, stepped on the host (envs/host.py)."""
+    def build(env_id: str, env_cfg: EnvConfig) -> EnvSpec:
+        plain_encoding(env_id, env_cfg.encoding)
+        try:
+            return host.gymnasium_facts(host.gymnasium_id(env_id))
+        except (KeyError, ValueError) as err:
+            raise ConfigError("env.name", str(err).strip("'\"")) from None
+
+    return Family("gymnasium", f"{host.HOST_PREFIX}<Gymnasium id>", matches=host.is_gymnasium_id, build=build,
+                  backend="host")
 
 
 def _register_builtins() -> None:
@@ -90,11 +152,13 @@ def _register_builtins() -> None:
         register_env(env_id, _gymnax_factory(env_id, binary), aliases=aliases, **facts)
     for env_id in bullet.JOINTS:
         register_env_def(_bullet_env_def(env_id))
+    for family in (_gymnax_family(), _brax_family(), _ale_family(), _gymnasium_family()):
+        register_family(family)
+    for task in brax_tasks.TASKS:
+        _ALIASES[f"{task}-brax"] = f"{brax_tasks.PREFIX}{task}"
 
 
 _register_builtins()
-for _task in brax_tasks.TASKS:
-    _ALIASES[f"{_task}-brax"] = f"{brax_tasks.PREFIX}{_task}"
 
 
 def import_env_modules(module: str) -> None:
@@ -108,17 +172,39 @@ def import_env_modules(module: str) -> None:
         entry.load()
 
 
+def family_of(env_id: str) -> Family | None:
+    """The family whose pattern an id (not a registered one) matches, or None."""
+    return next((f for _, f in FAMILIES.items() if f.matches(env_id)), None)
+
+
 def canonical_id(name: str) -> str:
+    """The id a config stores for `name`: an alias resolved, a family's short form completed."""
     name = _ALIASES.get(name, name)
-    if name.startswith(brax_tasks.PREFIX) and name.count(":") == 1:
-        name = f"{name}:{brax_tasks.DEFAULT_BACKEND}"  # brax:<task> runs the default backend
-    return name
+    family = None if name in ENVS else family_of(name)
+    return family.canonical(name) if family else name
 
 
 def env_ids() -> tuple[str, ...]:
-    extra = tuple(e for e in gymnax.registered_envs if e not in ENVS)
-    return ENVS.names() + extra + (f"{brax_tasks.PREFIX}<{'|'.join(brax_tasks.TASKS)}>[:<backend>]",
-                                   f"{atari.PREFIX}<Game>-v5 (ticketlab envs --atari)", f"{HOST_PREFIX}<Gymnasium id>")
+    """What `ticketlab envs` lists: the registered ids, then each family's ids or its pattern."""
+    return ENVS.names() + tuple(i for _, f in FAMILIES.items() for i in (f.ids() or (f.pattern,)))
+
+
+def env_spec(env_cfg: EnvConfig) -> EnvSpec:
+    """The environment an `EnvConfig` names, with its backend's sticky actions and time limit."""
+    check_choice("env.time-limit", env_cfg.time_limit, TIME_LIMITS)
+    if env_cfg.sticky_actions != -1.0 and not 0.0 <= env_cfg.sticky_actions <= 1.0:
+        raise ConfigError("env.sticky-actions", f"must be in [0, 1] (or -1: the environment's default), "
+                          f"got {env_cfg.sticky_actions}")
+    if env_cfg.module:
+        import_env_modules(env_cfg.module)
+    name = canonical_id(env_cfg.name)
+    if name in ENVS:
+        spec = ENVS.get(name).build(env_cfg)
+    elif (family := family_of(name)) is not None:
+        spec = family.build(name, env_cfg)
+    else:
+        raise ConfigError("env.name", f"unknown {name!r}; allowed: {', '.join(env_ids())}")
+    return BACKENDS.get(spec.backend).configure(spec, env_cfg)
 
 
 def make_env(name: str, encoding: str = "object-map", module: str = "", sticky_actions: float = -1.0,
@@ -127,80 +213,32 @@ def make_env(name: str, encoding: str = "object-map", module: str = "", sticky_a
     repeating its previous action with probability `sticky_actions` (-1: the environment's own
     default), its time limit a truncation or a termination (`time_limit`); ALE games stepped and
     preprocessed as `atari_settings` say (None: `AtariConfig()`)."""
-    check_choice("env.time-limit", time_limit, TIME_LIMITS)
-    if sticky_actions != -1.0 and not 0.0 <= sticky_actions <= 1.0:
-        raise ConfigError("env.sticky-actions", f"must be in [0, 1] (or -1: the environment's default), got {sticky_actions}")
-    if name.startswith(atari.PREFIX):
-        if module:
-            import_env_modules(module)
-        if time_limit != "truncate":
-            raise ConfigError("env.time-limit", f"{name} ends episodes after env.atari.max-frames; allowed: truncate")
-        _plain_encoding(name, encoding)
-        return atari.atari_spec(name, atari_settings or AtariConfig(), sticky_actions)
-    spec = _base_spec(name, encoding, module)
-    probability = spec.default_sticky_actions if sticky_actions == -1.0 else sticky_actions
-    if probability and (spec.backend != "jax" or not spec.discrete):
-        raise ConfigError("env.sticky-actions", f"sticky actions need discrete actions of a gymnax environment; "
-                          f"{spec.id} allows only 0 (or -1, its default)")
-    if time_limit != "truncate" and spec.backend != "jax":
-        raise ConfigError("env.time-limit", f"{spec.id} steps on the host; allowed: truncate")
-    return with_sticky_actions(with_time_limit(spec, time_limit), probability)
+    return env_spec(EnvConfig(name=name, encoding=encoding, module=module, sticky_actions=sticky_actions,
+                              time_limit=time_limit, atari=atari_settings or AtariConfig()))
 
 
-def action_kind(env_cfg) -> str:
-    """discrete or continuous: the actions of the environment an `EnvConfig` names. Brax and
-    PyBullet walkers are known to be continuous, ALE games discrete, without building them (and
-    without their extras)."""
+def is_discrete(env_cfg: EnvConfig) -> bool:
+    """Whether the actions of the environment an `EnvConfig` names are discrete; known without
+    building it (and without its extra) for the PyBullet walkers, Brax tasks and ALE games."""
     name = canonical_id(env_cfg.name)
-    if name.startswith(brax_tasks.PREFIX) or name in bullet.JOINTS:
-        return "continuous"
-    if name.startswith(atari.PREFIX):
-        return "discrete"  # (ALE games are known to be discrete without the [atari] extra)
-    return "discrete" if env_spec(env_cfg).discrete else "continuous"
-
-
-def env_spec(env_cfg) -> EnvSpec:
-    """The environment an `EnvConfig` names."""
-    return make_env(env_cfg.name, env_cfg.encoding, env_cfg.module, env_cfg.sticky_actions, env_cfg.time_limit,
-                    env_cfg.atari)
-
-
-def _base_spec(name: str, encoding: str, module: str) -> EnvSpec:
-    if module:
-        import_env_modules(module)
-    name = canonical_id(name)
-    if name.startswith(HOST_PREFIX):
-        _plain_encoding(name, encoding)
-        return _host_spec(name)
-    if name.startswith(brax_tasks.PREFIX):
-        _plain_encoding(name, encoding)
-        return _brax_spec(name)
     if name in ENVS:
-        return ENVS.get(name).build(encoding)
-    if name in gymnax.registered_envs:
-        _plain_encoding(name, encoding)
-        env, params = gymnax.make(name)
-        return gymnax_spec(name, env, params)
-    raise ConfigError("env.name", f"unknown {name!r}; allowed: {', '.join(env_ids())}")
+        known = ENVS.get(name).discrete
+    else:
+        family = family_of(name)
+        known = family.discrete(name) if family else None
+    return env_spec(env_cfg).discrete if known is None else known
 
 
-_BRAX_ENVS: dict[str, brax_tasks.BraxEnv] = {}
+def called_torso(env_cfg: EnvConfig) -> str:
+    """The conv torso the observations of the environment an `EnvConfig` names call for ("": none)."""
+    family = None if canonical_id(env_cfg.name) in ENVS else family_of(canonical_id(env_cfg.name))
+    return family.torso if family else ""
 
 
-def _brax_spec(name: str) -> EnvSpec:
-    """A Brax task inside the compiled program (envs/brax_tasks.py); one instance per id and process."""
-    task, backend = brax_tasks.parse(name)
-    brax_tasks.require_brax(name)
-    if name not in _BRAX_ENVS:
-        _BRAX_ENVS[name] = brax_tasks.BraxEnv(task, backend)
-    env = _BRAX_ENVS[name]
-    return gymnax_spec(name, env, env.default_params, obs_names=brax_tasks.obs_names(env),
-                       return_floor=brax_tasks.RANDOM_RETURNS[task])
-
-
-def _host_spec(name: str) -> EnvSpec:
-    """A Gymnasium environment stepped on the host (envs/host.py)."""
-    try:
-        return host.gymnasium_facts(name[len(HOST_PREFIX):])
-    except (KeyError, ValueError) as err:
-        raise ConfigError("env.name", str(err).strip("'\"")) from None
+def backend_name(env_cfg: EnvConfig) -> str:
+    """The backend of the environment an `EnvConfig` names, without building it."""
+    name = canonical_id(env_cfg.name)
+    if name in ENVS:
+        return ENVS.get(name).backend
+    family = family_of(name)
+    return family.backend if family else env_spec(env_cfg).backend

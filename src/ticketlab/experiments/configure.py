@@ -5,14 +5,15 @@ flags and values of the wrong type are one-line errors before tyro sees them; `-
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 import typing
 
 import tyro
 
-from ticketlab.core.config import ExperimentConfig, canonical_torso
+from ticketlab.core.config import ExperimentConfig, canonical_torso, replace_fields
 from ticketlab.core.errors import ConfigError
-from ticketlab.envs import atari
+from ticketlab.envs.registry import called_torso, canonical_id, env_spec, import_env_modules
 from ticketlab.experiments.validate import validate
 from ticketlab.presets import PRESETS, preset
 
@@ -127,6 +128,15 @@ def check_flags(args: list[str]) -> None:
                 raise ConfigError(name.lstrip("-"), f"{v!r} is not {'an integer' if item is int else 'a number'}") from None
 
 
+def canonical(cfg: ExperimentConfig) -> ExperimentConfig:
+    """`cfg` with every alias spelt as the config stores it: the environment's canonical id
+    (`acrobot` -> `Acrobot-v1`, `brax:hopper` -> `brax:hopper:spring`) and the torsos' names (`cnn` ->
+    `minatar-cnn`), so one experiment has one run directory however it was named."""
+    return replace_fields(cfg, {"env.name": canonical_id(cfg.env.name),
+                                "network.torso": canonical_torso(cfg.network.torso),
+                                "bc.expert_torso": canonical_torso(cfg.bc.expert_torso)})
+
+
 def parse_run_args(args: list[str]):
     """PRESET [--scale S] [tyro flags] -> validated ExperimentConfig (`--help` among the flags: tyro
 prints every field's documentation and exits)."""
@@ -142,16 +152,19 @@ prints every field's documentation and exits)."""
     if not any(a in ("-h", "--help") for a in rest):
         check_flags(rest)
     cfg = tyro.cli(ExperimentConfig, default=base, args=rest, prog=f"ticketlab run {name}")
-    cfg = validate(cfg)
+    if cfg.env.module:  # (its ids are registered on import)
+        import_env_modules(cfg.env.module)
+    cfg = validate(canonical(cfg))
     check_pixel_torso(cfg, torso)
     return cfg
 
 
 def check_pixel_torso(cfg: ExperimentConfig, torso_flag: str | None) -> None:
-    """An ALE game's frames go into an MLP only when `--network.torso mlp` says so."""
-    env = cfg.env
-    if env.name.startswith(atari.PREFIX) and cfg.network.torso == "mlp" and torso_flag is None:
-        inputs = env.atari.frame_stack * env.atari.screen_size ** 2
-        raise ConfigError("network.torso", f"{env.name} observes {env.atari.frame_stack}x{env.atari.screen_size}x"
-                          f"{env.atari.screen_size} frames, which the mlp torso would flatten into {inputs:,} inputs; "
-                          f"allowed: nature-cnn (the Atari presets' network), or --network.torso mlp said explicitly")
+    """Frames that call for a conv torso (an ALE game's) go into an MLP only when `--network.torso
+    mlp` says so."""
+    torso = called_torso(cfg.env)
+    if torso and cfg.network.torso == "mlp" and torso_flag is None:
+        shape = env_spec(cfg.env).obs_shape
+        raise ConfigError("network.torso", f"{cfg.env.name} observes {'x'.join(map(str, shape))} frames, which the mlp "
+                          f"torso would flatten into {math.prod(shape):,} inputs; allowed: {torso} (the Atari presets' "
+                          f"network), or --network.torso mlp said explicitly")

@@ -8,14 +8,13 @@ import dataclasses
 from pathlib import Path
 
 import jax
+import jax.numpy as jnp
 
-from ticketlab.agents.evaluate import epsilon_greedy_actor, evaluate_episodes, policy_actor
 from ticketlab.agents.experts import Expert, load_expert, save_expert
-from ticketlab.agents.heads import head_for
-from ticketlab.agents.host_runs import host_returns
 from ticketlab.agents.registry import AGENTS, run_spec
 from ticketlab.core.config import ExperimentConfig
 from ticketlab.core.errors import ConfigError, ExpertError
+from ticketlab.envs.backends import backend_of, program
 from ticketlab.experiments.validate import validate
 from ticketlab.imp.driver import run_experiment
 from ticketlab.presets import preset
@@ -75,22 +74,25 @@ def train_expert(preset_name: str, out: str, threshold: float, seeds: int, steps
     params = files.load_tree(paths.tree_file(run_dir, 0, best["seed"], "dense", "best"))[acting.module]
     mean_return = reevaluate(spec, acting, params, seed=best["seed"])
     net = acting.network
-    save_expert(path, params, env=spec.id, kind=acting.kind, hidden=net.hidden, activation=net.activation,
+    save_expert(path, params, env=spec.id, kind=acting.head.name, hidden=net.hidden, activation=net.activation,
                 torso=cfg.network.torso, mean_return=mean_return, source=f"{run_dir.name} seed {best['seed']}",
-                epsilon=acting.data_epsilon, mean_activation=net.mean_activation)
+                epsilon=acting.head.data_epsilon, mean_activation=net.mean_activation)
     return dataclasses.replace(load_expert(path), trained_now=True)
 
 
 def reevaluate(spec, acting, params: dict, seed: int) -> float:
-    """Mean return of fresh evaluation episodes of an acting network (greedy; Q-networks with
-    their evaluation epsilon)."""
-    out = lambda o: acting.network.apply({"params": params}, o)  # noqa: E731
-    if acting.kind == "q":
-        act = epsilon_greedy_actor(out, spec.num_actions, acting.eval_epsilon)
-    else:
-        act = policy_actor(head_for(spec), out, "greedy")
+    """Mean return of fresh evaluation episodes of an acting network, as it is evaluated (greedy;
+    Q-networks with their evaluation epsilon), on its environment's backend."""
+    def policy(p, step_key, obs):
+        return acting.head.actor(lambda o: acting.network.apply({"params": p}, o))(step_key, obs)
+
+    def mean_return(envs, key, p):
+        return envs.evaluate(envs.evaluation_state(), key, policy, p)[1]
+
     key = jax.random.fold_in(jax.random.PRNGKey(seed), 777)
-    if spec.backend == "host":
-        policy = jax.jit(lambda k, o: act(k, o)[0])
-        return float(host_returns(spec.host_id, policy, key, REEVALUATION_EPISODES).mean())
-    return float(jax.jit(lambda k: evaluate_episodes(k, act, spec, REEVALUATION_EPISODES))(key))
+    backend = backend_of(spec)
+    if backend.per_run:
+        envs = backend.make_envs(spec, 1, REEVALUATION_EPISODES, None)
+        return float(jax.jit(lambda k: mean_return(envs, k, params))(key))
+    one = jax.tree_util.tree_map(lambda x: jnp.asarray(x)[None], (key, params))
+    return float(program(mean_return, spec, 1, REEVALUATION_EPISODES)(*one)[0])

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import functools
 
+from ticketlab.agents.distill_losses import LOSSES
 from ticketlab.agents.registry import AGENTS, run_spec
 from ticketlab.core.config import ExperimentConfig
-from ticketlab.agents.distill_losses import LOSSES
-from ticketlab.envs import atari
-from ticketlab.envs.registry import action_kind, canonical_id
 from ticketlab.core.errors import ConfigError, check_choice, check_positive
+from ticketlab.envs.backends import BACKENDS
+from ticketlab.envs.registry import backend_name, canonical_id, is_discrete
 from ticketlab.networks.init import INIT_SCHEMES
 from ticketlab.networks.network import ACTIVATIONS, MEAN_ACTIVATIONS
 from ticketlab.networks.torsos import TORSOS, image_hwc, smallest_image
@@ -37,14 +37,11 @@ def validate(cfg: ExperimentConfig) -> ExperimentConfig:
     spec = run_spec(cfg)
     if spec.encoder is not None and not agent.applies_encoders:
         encoders = "/".join(n.upper() for n, a in AGENTS.items() if a.applies_encoders)
-        raise ConfigError("env.encoding", f"{cfg.env.encoding} is applied by the {encoders} agent; algo "
+        raise ConfigError("env.encoding", f"{cfg.env.encoding} is applied by the {encoders} agents; algo "
                           f"{cfg.algo} takes object-map")
-    if spec.backend == "ale" and agent.ale_train is None:
-        raise ConfigError("algo", f"{spec.id} is an ALE game, which algo {cfg.algo} does not play; "
-                          f"allowed: {', '.join(n for n, a in AGENTS.items() if a.ale_train)}")
-    if spec.backend == "host" and agent.host_train is None:
-        raise ConfigError("env.name", f"{spec.id} steps on the host, which algo {cfg.algo} does not support; "
-                          f"allowed: {', '.join(n for n, a in AGENTS.items() if a.host_train)}")
+    if spec.backend not in agent.trainers:
+        raise ConfigError("algo", f"{spec.id} steps on the {spec.backend} backend, which algo {cfg.algo} does not "
+                          f"support; allowed: {', '.join(n for n, a in AGENTS.items() if spec.backend in a.trainers)}")
     if agent.spec is None:  # (an agent that declares its own facts steps no environment)
         _validate_preset_actions(cfg, spec)
     if agent.builds_network:
@@ -60,8 +57,8 @@ def validate(cfg: ExperimentConfig) -> ExperimentConfig:
     return cfg
 
 
-def _action_kind(spec) -> str:
-    return "discrete" if spec.discrete else "continuous"
+def _action_kind(discrete: bool) -> str:
+    return "discrete" if discrete else "continuous"
 
 
 def _validate_preset_actions(cfg: ExperimentConfig, spec) -> None:
@@ -72,11 +69,11 @@ def _validate_preset_actions(cfg: ExperimentConfig, spec) -> None:
     home = preset(cfg.name).env
     if canonical_id(home.name) == spec.id:
         return
-    kind = _preset_kind(cfg.name)
-    if kind != _action_kind(spec):
-        fitting = [name for name in _env_presets() if _preset_kind(name) == _action_kind(spec)]
-        raise ConfigError("env.name", f"{cfg.name} is a {kind}-action preset and {spec.id} has {_action_kind(spec)} "
-                          f"actions; allowed: {kind}-action environments, a {_action_kind(spec)}-action preset "
+    if _preset_discrete(cfg.name) != spec.discrete:
+        kind, other = _action_kind(_preset_discrete(cfg.name)), _action_kind(spec.discrete)
+        fitting = [name for name in _env_presets() if _preset_discrete(name) == spec.discrete]
+        raise ConfigError("env.name", f"{cfg.name} is a {kind}-action preset and {spec.id} has {other} "
+                          f"actions; allowed: {kind}-action environments, a {other}-action preset "
                           f"({', '.join(fitting)}), or --name <run name> to keep this preset's settings")
 
 
@@ -86,9 +83,9 @@ def _env_presets() -> tuple[str, ...]:
 
 
 @functools.cache
-def _preset_kind(name: str) -> str:
-    """discrete or continuous: the actions of the preset's own environment."""
-    return action_kind(preset(name).env)
+def _preset_discrete(name: str) -> bool:
+    """Whether the actions of the preset's own environment are discrete."""
+    return is_discrete(preset(name).env)
 
 
 def _validate_conv_sizes(torso: str, spec) -> None:
@@ -96,7 +93,7 @@ def _validate_conv_sizes(torso: str, spec) -> None:
     h, w, _ = image_hwc(spec.obs_shape, spec.image_layout)
     smallest = smallest_image(torso)
     if min(h, w) < smallest:
-        hint = " (env.atari.screen-size)" if spec.backend == "ale" else ""
+        hint = f" ({spec.image_size_option})" if spec.image_size_option else ""
         raise ConfigError("network.torso", f"{torso} needs images of at least {smallest}x{smallest}; {spec.id} has "
                           f"{h}x{w}{hint}")
 
@@ -141,9 +138,9 @@ def _validate_expert(cfg: ExperimentConfig, spec) -> None:
         check_choice("bc.expert-torso", cfg.bc.expert_torso, TORSOS.names())
     if expert.endswith(".safetensors"):
         return
-    plays_ale = AGENTS.get(cfg.algo).ale_train is not None
+    student = AGENTS.get(cfg.algo)
     teachers = tuple(n for n in _env_presets() if not AGENTS.get(preset(n).algo).needs_expert
-                     and (plays_ale or not preset(n).env.name.startswith(atari.PREFIX)))
+                     and backend_name(preset(n).env) in student.trainers)
     check_choice("bc.expert", expert, teachers + ("<path>.safetensors",))
     teacher = preset(expert, cfg.bc.expert_scale, cfg.bc.expert_torso or None)
     plays = canonical_id(teacher.env.name)
@@ -151,12 +148,12 @@ def _validate_expert(cfg: ExperimentConfig, spec) -> None:
         same = [n for n in teachers if canonical_id(preset(n).env.name) == spec.id]
         raise ConfigError("bc.expert", f"{expert} plays {plays}, this run {spec.id}; allowed: "
                           f"{', '.join(same) or 'an expert .safetensors of ' + spec.id}")
-    kind = AGENTS.get(teacher.algo).acting(teacher, spec).kind
-    wanted = LOSSES.get(cfg.bc.loss).kind
-    if kind != wanted:
-        raise ConfigError("bc.expert", f"bc.loss {cfg.bc.loss} distils a {wanted} teacher; {expert} is a {kind} "
+    head = type(AGENTS.get(teacher.algo).acting(teacher, spec).head)
+    wanted = LOSSES.get(cfg.bc.loss).head
+    if head is not wanted:
+        raise ConfigError("bc.expert", f"bc.loss {cfg.bc.loss} distils a {wanted.name} teacher; {expert} is a {head.name} "
                           f"expert (a {teacher.algo} agent); allowed: "
-                          f"{', '.join(n for n, e in LOSSES.items() if e.kind == kind)} as bc.loss")
+                          f"{', '.join(n for n, e in LOSSES.items() if e.head is head)} as bc.loss")
 
 
 def _validate_imp(cfg: ExperimentConfig, agent, spec) -> None:
@@ -173,12 +170,12 @@ def _validate_imp(cfg: ExperimentConfig, agent, spec) -> None:
         raise ConfigError("imp.conditions", f"each condition at most once, got {', '.join(imp.conditions)}")
     check_choice("imp.score", imp.score, SCORES.names())
     check_choice("imp.permute-values", imp.permute_values, PERMUTE_VALUES)
-    if SCORES.get(imp.score).needs_grads and spec.backend != "jax":
-        raise ConfigError("imp.score", f"{imp.score} needs the agent's loss on a batch, which host-side "
-                          f"environments do not offer; allowed: magnitude")
-    if spec.backend != "jax":
+    if not BACKENDS.get(spec.backend).per_run:  # (a batch loss is vmapped over a block's runs)
+        if SCORES.get(imp.score).needs_grads:
+            raise ConfigError("imp.score", f"{imp.score} needs the agent's loss on a batch, which environments on the "
+                              f"{spec.backend} backend do not offer; allowed: magnitude")
         needy = [c for c in imp.conditions if SCORES.get(score_name(c, imp.score)).needs_grads]
         if needy:
             raise ConfigError("imp.conditions", f"{', '.join(needy)} need the agent's loss on a batch, which "
-                              f"host-side environments do not offer; allowed: "
+                              f"environments on the {spec.backend} backend do not offer; allowed: "
                               f"{', '.join(c for c in CONDITIONS.names() if c not in needy)}")

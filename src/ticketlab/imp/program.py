@@ -83,14 +83,9 @@ def build(cfg: ExperimentConfig, expert=None) -> Experiment:
     agent_def = AGENTS.get(cfg.algo)
     if agent_def.needs_expert and expert is None:
         raise ConfigError("bc.expert", "this agent needs a resolved expert; run it through ticketlab.run")
-    agent = (agent_def.ale_build if spec.backend == "ale" and agent_def.ale_build else agent_def.build)(cfg, spec, expert)
+    agent = agent_def.build(cfg, spec, expert)
     shapes = jax.eval_shape(agent.init, jax.random.PRNGKey(0))
     prunable = agent_def.prunable(shapes, cfg) if agent_def.prunable else prunable_tree(shapes, cfg.imp.scope)
-    if spec.backend == "jax":
-        train_batch = jax.jit(jax.vmap(agent.train))
-    elif spec.backend == "ale":
-        train_batch = agent_def.ale_train(agent)
-    else:
-        train_batch = agent_def.host_train(agent)
+    train_batch = agent_def.trainer(spec)(agent, spec)
     return Experiment(cfg=cfg, spec=spec, agent_def=agent_def, agent=agent, prunable=prunable,
                       train_batch=train_batch)
