@@ -19,7 +19,7 @@ CASES = [
     (["run", "cartpole-ppo", "--imp.scope", "critic"], "imp.scope: unknown 'critic'; allowed: actor, actor_critic"),
     (["run", "cartpole-ppo", "--imp.conditions", "mask_weights", "lucky"], "imp.conditions: unknown 'lucky'; allowed:"),
     (["run", "cartpole-ppo", "--levels", "0"], "levels: must be >= 1"),
-    (["run", "cartpole-ppo", "--algo", "evolution"], "algo: unknown 'evolution'; allowed: ppo, dqn, bc, custom"),
+    (["run", "cartpole-ppo", "--algo", "evolution"], "algo: unknown 'evolution'; allowed: ppo, dqn, bc, custom, supervised, sac"),
     (["run", "cartpole-bc", "--bc.loss", "mse"], "bc.loss: unknown 'mse'; allowed: cross_entropy, kl_gaussian, huber_value"),
     (["run", "cartpole-bc", "--bc.loss", "kl_gaussian"], "bc.loss: 'kl_gaussian' does not fit CartPole-v1's discrete actions; allowed: cross_entropy, huber_value"),
     (["run", "cartpole-bc", "--bc.expert", "nope"], "bc.expert: unknown 'nope'; allowed: cartpole-ppo, acrobot-ppo, cartpole-dqn, pendulum-ppo, "
@@ -35,7 +35,7 @@ CASES = [
     (["compare", "nowhere"], "run: nowhere is not a directory"),
     (["compare", ".", "--conditions", "lucky"], "conditions: unknown 'lucky'"),
     (["run", "cartpole-ppo", "--nope", "1"], "nope: unknown field; see ticketlab run PRESET --help"),
-    (["run", "cartpole-ppo", "--lr", "1e-3"], "lr: unknown field; did you mean --ppo.lr, --dqn.lr, --bc.lr, --supervised.lr?"),
+    (["run", "cartpole-ppo", "--lr", "1e-3"], "lr: unknown field; did you mean --ppo.lr, --dqn.lr, --sac.lr, --bc.lr, --supervised.lr?"),
     (["run", "cartpole-ppo", "--seeds", "many"], "seeds: 'many' is not an integer"),
     (["run", "cartpole-ppo", "--ppo.lr", "fast"], "ppo.lr: 'fast' is not a number"),
     (["sweep"], "sweep: name one or more presets"),
@@ -54,8 +54,8 @@ CASES = [
     (["plot", "no/such/run"], "run: no/such/run is not a directory"),
     (["run", "mazegrid-dqn", "--env.encoding", "grey"], "env.encoding: unknown 'grey'; allowed: object-map, rgb, entangled"),
     (["run", "cartpole-ppo", "--env.encoding", "rgb"], "env.encoding: encodings are MazeGrid's; CartPole-v1 allows only object-map"),
-    (["run", "cartpole-bc", "--env.name", "mazegrid", "--env.encoding", "entangled"], "env.encoding: entangled is applied by the PPO/DQN agents"),
-    (["run", "cartpole-bc", "--env.name", "mazegrid", "--env.encoding", "rgb"], "env.encoding: rgb is applied by the PPO/DQN agents; algo bc takes object-map"),
+    (["run", "cartpole-bc", "--env.name", "mazegrid", "--env.encoding", "entangled"], "env.encoding: entangled is applied by the PPO/DQN/SAC agents"),
+    (["run", "cartpole-bc", "--env.name", "mazegrid", "--env.encoding", "rgb"], "env.encoding: rgb is applied by the PPO/DQN/SAC agents; algo bc takes object-map"),
     (["run", "mazegrid-dqn", "--dqn.num-envs", "7"], "dqn.num-envs: batch-size / replay-ratio = 64 env steps per update must be a whole multiple of num-envs (7)"),
     (["run", "mazegrid-dqn", "--dqn.priority-alpha", "1.5"], "dqn.priority-alpha: must be in [0, 1], got 1.5"),
     (["run", "mazegrid-dqn", "--dqn.learning-starts", "10"], "dqn.learning-starts: must be >= batch-size (256), got 10"),
@@ -70,7 +70,7 @@ CASES = [
     (["play", "--run", "no/such"], "run: no/such is not a directory"),
     (["play", "mazegrid", "--episodes", "0"], "episodes: must be >= 1, got 0"),
     (["run", "hopper-bullet-ppo", "--env.name", "CartPole-v1"], "env.name: hopper-bullet-ppo is a continuous-action preset and CartPole-v1 has discrete actions; allowed: continuous-action environments, a discrete-action preset (cartpole-ppo, acrobot-ppo,"),
-    (["run", "cartpole-ppo", "--env.name", "hopper-bullet"], "env.name: cartpole-ppo is a discrete-action preset and HopperBulletEnv-v0 has continuous actions; allowed: discrete-action environments, a continuous-action preset (pendulum-ppo, mountaincar-continuous-ppo, hopper-bullet-ppo,"),
+    (["run", "cartpole-ppo", "--env.name", "hopper-bullet"], "env.name: cartpole-ppo is a discrete-action preset and HopperBulletEnv-v0 has continuous actions; allowed: discrete-action environments, a continuous-action preset (pendulum-ppo, mountaincar-continuous-ppo, pendulum-sac, hopper-bullet-ppo,"),
     (["run", "hopper-bullet-ppo", "--name", "hopper-on-pendulum", "--env.name", "Pendulum-v1"], "network.mean-activation: tanh squashes a Gaussian mean into [-1, 1]; Pendulum-v1 has actions in [-2, 2]; allowed: none"),
     (["run", "cartpole-dqn", "--env.name", "walker2d-bullet"], "algo: Walker2DBulletEnv-v0 steps on the host backend, which algo dqn does not support; allowed: ppo, bc"),
     (["run", "hopper-bullet-bc", "--bc.expert", "walker2d-bullet-ppo"], "bc.expert: walker2d-bullet-ppo plays Walker2DBulletEnv-v0, this run HopperBulletEnv-v0; allowed: hopper-bullet-ppo"),
@@ -145,7 +145,8 @@ def test_presets_lists_every_preset(capsys):
               for kind in ("bullet-ppo", "brax-ppo", "bullet-bc")]
     atari = [f"{game}-atari-ppo" for game in ("pong", "breakout", "spaceinvaders", "freeway")] + ["atari-ppo"]
     assert [l.split()[0] for l in lines] == ["cartpole-ppo", "acrobot-ppo", "cartpole-bc", "acrobot-bc", "cartpole-dqn",
-                                              "pendulum-ppo", "mountaincar-continuous-ppo", "mazegrid-dqn", *bullet,
+                                              "pendulum-ppo", "mountaincar-continuous-ppo", "pendulum-sac", "mazegrid-dqn",
+                                              *bullet,
                                               *minatar, *atari, "digits-mlp", "mnist-mlp"]
     starts = {len(l.split()[0]) + len(l[len(l.split()[0]):]) - len(l[len(l.split()[0]):].lstrip()) for l in lines}
     assert len(starts) == 1, f"descriptions start in {len(starts)} columns"

@@ -90,6 +90,8 @@ class AgentDef:
     eval_policies: tuple[str, ...] = ("greedy",)
     train_curve_kind: str = "training_episode_return"
     needs_expert: bool = False
+    teaches: bool = True
+    """Whether a distillation loss distils its acting head, so its presets may teach behavioural cloning."""
     applies_encoders: bool = False
     """Whether the agent applies an environment's agent-side encoder (MazeGrid's rgb, entangled)."""
     supports_dropout: bool = False

@@ -1,8 +1,8 @@
-"""Agents by name (`algo`): PPO, DQN, behavioural cloning, a supervised classifier, and any
-`AgentDef` a user registers with `register_agent`."""
+"""Agents by name (`algo`): PPO, DQN, behavioural cloning, a supervised classifier, a training
+function of your own, SAC, and any `AgentDef` a user registers with `register_agent`."""
 from __future__ import annotations
 
-from ticketlab.agents import bc, custom, dqn, ppo, supervised
+from ticketlab.agents import bc, custom, dqn, ppo, sac, supervised
 from ticketlab.agents.base import AgentDef
 from ticketlab.core.registry import Registry
 from ticketlab.envs.base import EnvSpec
@@ -15,7 +15,7 @@ def register_agent(agent: AgentDef, *, replace: bool = False) -> AgentDef:
     return AGENTS.register(agent.name, agent, replace=replace)
 
 
-for _agent in (ppo.AGENT, dqn.AGENT, bc.AGENT, custom.AGENT, supervised.AGENT):
+for _agent in (ppo.AGENT, dqn.AGENT, bc.AGENT, custom.AGENT, supervised.AGENT, sac.AGENT):
     register_agent(_agent)
 
 

@@ -81,7 +81,7 @@ def cmd_run(args: list[str]) -> int:
 def cmd_expert(args: list[str]) -> int:
     positional, opts = options(args, {"out": "runs", "threshold": "", "seeds": "4", "steps": "0", "torso": "",
                                       "scale": "demo"}, "expert")
-    teachers = [n for n in PRESETS if not AGENTS.get(preset(n).algo).needs_expert]
+    teachers = [n for n in PRESETS if AGENTS.get(preset(n).algo).teaches and not AGENTS.get(preset(n).algo).needs_expert]
     if len(positional) != 1 or positional[0] not in teachers:
         raise ConfigError("expert", f"name one RL preset; allowed: {', '.join(teachers)}")
     name = positional[0]

@@ -205,6 +205,42 @@ class DQNConfig:
 
 
 @dataclass(frozen=True)
+class SACConfig:
+    """Soft actor-critic (Haarnoja et al. 2018) for continuous actions: twin critics, a tanh-squashed
+    Gaussian policy, the entropy temperature tuned to a target entropy. The actor is network.actor-hidden,
+    each critic network.critic-hidden."""
+
+    total_steps: int = 100_000
+    """Environment steps per training run."""
+    num_envs: int = 1
+    """Parallel environments; an iteration steps each once."""
+    buffer_size: int = 100_000
+    """Uniform replay capacity in transitions (oldest overwritten first)."""
+    batch_size: int = 256
+    """Transitions per gradient step."""
+    learning_starts: int = 5_000
+    """Env steps of uniformly random actions before the first update."""
+    updates_per_step: int = 1
+    """Gradient steps per environment step (each of critics, actor and temperature)."""
+    lr: float = 3e-4
+    """Adam learning rate of the actor."""
+    critic_lr: float = 1e-3
+    """Adam learning rate of the critics and the temperature."""
+    gamma: float = 0.99
+    """Temporal discount factor."""
+    tau: float = 0.005
+    """Polyak step of the target critics after every update."""
+    init_alpha: float = 1.0
+    """The entropy temperature at the start."""
+    target_entropy: float | None = None
+    """The entropy the temperature steers the policy to (None: -|A|, Haarnoja et al.)."""
+    eval_every: int = 1_000
+    """Iterations between evaluations (an evaluation also closes training)."""
+    eval_episodes: int = 8
+    """Evaluation episodes acting with the squashed mean; the best-evaluating params are kept."""
+
+
+@dataclass(frozen=True)
 class BCConfig:
     expert: str = "cartpole-ppo"
     """The teacher: an RL preset name (trained once, then cached content-addressed under
@@ -331,7 +367,7 @@ class ExperimentConfig:
     name: str = "cartpole-ppo"
     """Run name: the prefix of the run directory."""
     algo: str = "ppo"
-    """Learning paradigm: ppo or dqn (reinforcement learning), bc (behavioural cloning by policy
+    """Learning paradigm: ppo, dqn or sac (reinforcement learning), bc (behavioural cloning by policy
     distillation from an expert), supervised (a classifier on a labelled image dataset, see
     SupervisedConfig), or custom (a training function of your own, see CustomConfig)."""
     seeds: int = 4
@@ -345,6 +381,7 @@ class ExperimentConfig:
     init: InitConfig = field(default_factory=InitConfig)
     ppo: PPOConfig = field(default_factory=PPOConfig)
     dqn: DQNConfig = field(default_factory=DQNConfig)
+    sac: SACConfig = field(default_factory=SACConfig)
     imp: IMPConfig = field(default_factory=IMPConfig)
     bc: BCConfig = field(default_factory=BCConfig)
     student: StudentConfig = field(default_factory=StudentConfig)

@@ -139,8 +139,8 @@ def _validate_expert(cfg: ExperimentConfig, spec) -> None:
     if expert.endswith(".safetensors"):
         return
     student = AGENTS.get(cfg.algo)
-    teachers = tuple(n for n in _env_presets() if not AGENTS.get(preset(n).algo).needs_expert
-                     and backend_name(preset(n).env) in student.trainers)
+    teachers = tuple(n for n in _env_presets() if AGENTS.get(preset(n).algo).teaches
+                     and not AGENTS.get(preset(n).algo).needs_expert and backend_name(preset(n).env) in student.trainers)
     check_choice("bc.expert", expert, teachers + ("<path>.safetensors",))
     teacher = preset(expert, cfg.bc.expert_scale, cfg.bc.expert_torso or None)
     plays = canonical_id(teacher.env.name)
