@@ -16,7 +16,7 @@ from ticketlab.reporting.plots import plot_run
 from ticketlab.pruning.conditions import CONDITIONS, Inputs, next_level, structures_kept
 from ticketlab.pruning.magnitude import count_after_levels, global_magnitude_mask
 from ticketlab.pruning.masks import prunable_total
-from ticketlab.pruning.scores import SCORES, loss_derivatives
+from ticketlab.pruning.scores import SCORES, ScoreBatch, hessian_gradient, loss_gradient, score_inputs
 
 from conftest import tiny_config
 from test_magnitude import PRUNABLE, ones, tree
@@ -49,10 +49,9 @@ def test_the_gradient_of_the_two_layer_net_is_the_hand_computed_one():
     (g1, g2), _ = hand_derivatives()
     np.testing.assert_allclose(g1, [[-1.5, -4.5], [-3.0, -9.0]])  # r = 5 - 6 - 0.5 = -1.5
     np.testing.assert_allclose(g2, [[-7.5], [3.0]])
-    d = loss_derivatives(net_loss, NET, {"net": {"dense_0": {"kernel": True}, "dense_1": {"kernel": True}}}, False)
-    np.testing.assert_allclose(d.grad["net"]["dense_0"]["kernel"], g1, rtol=1e-6)
-    np.testing.assert_allclose(d.grad["net"]["dense_1"]["kernel"], g2, rtol=1e-6)
-    assert d.hessian_grad is None
+    g = loss_gradient(ScoreBatch(net_loss), NET, {"net": {"dense_0": {"kernel": True}, "dense_1": {"kernel": True}}})
+    np.testing.assert_allclose(g["net"]["dense_0"]["kernel"], g1, rtol=1e-6)
+    np.testing.assert_allclose(g["net"]["dense_1"]["kernel"], g2, rtol=1e-6)
 
 
 @pytest.mark.parametrize("prunable_w2", [True, False])
@@ -63,17 +62,17 @@ def test_the_hessian_gradient_product_is_the_hand_computed_one(prunable_w2):
     if prunable_w2:
         np.testing.assert_allclose(h1, [[-107.25, -360.0], [-214.5, -720.0]])
         np.testing.assert_allclose(h2, [[-581.25], [270.75]])
-    d = loss_derivatives(net_loss, NET, prunable, True)
-    np.testing.assert_allclose(d.hessian_grad["net"]["dense_0"]["kernel"], h1, rtol=1e-5)
-    np.testing.assert_allclose(d.hessian_grad["net"]["dense_1"]["kernel"], h2, rtol=1e-5)
+    hg = hessian_gradient(ScoreBatch(net_loss), NET, prunable)
+    np.testing.assert_allclose(hg["net"]["dense_0"]["kernel"], h1, rtol=1e-5)
+    np.testing.assert_allclose(hg["net"]["dense_1"]["kernel"], h2, rtol=1e-5)
 
 
 def hand_condition(condition, keep):
     prunable = {"net": {"dense_0": {"kernel": True}, "dense_1": {"kernel": True}}}
     score = SCORES.get(CONDITIONS.get(condition).score)
-    d = loss_derivatives(net_loss, NET, prunable, score.needs_hessian_grad)
+    inputs = score_inputs(score, ScoreBatch(net_loss), NET, prunable)
     dense = jax.tree_util.tree_map(lambda w: jnp.ones(w.shape, bool), NET)
-    return next_level(condition, Inputs(key=jax.random.PRNGKey(0), scores=score.fn(NET, d), prev_mask=dense,
+    return next_level(condition, Inputs(key=jax.random.PRNGKey(0), scores=score.fn(NET, inputs), prev_mask=dense,
                                         init=NET, fresh=NET, prunable=prunable, keep=keep))
 
 

@@ -19,7 +19,7 @@ from ticketlab.imp.keys import TRAIN, run_key
 from ticketlab.store.results import load_metrics
 from ticketlab.reporting.plots import plot_run
 from ticketlab.pruning.conditions import CONDITIONS, Condition, register_condition
-from ticketlab.pruning.scores import SCORES, Derivatives
+from ticketlab.pruning.scores import SCORES
 
 from conftest import one_run, tiny_config
 
@@ -99,9 +99,9 @@ def test_a_user_environment_runs_from_the_command_line(tmp_path):
 def test_snip_scores_are_the_product_of_gradient_and_weight():
     w = {"a": {"kernel": jnp.array([[1.0, -2.0], [3.0, 0.5]])}}
     g = {"a": {"kernel": jnp.array([[0.5, 0.5], [-0.1, 4.0]])}}
-    np.testing.assert_allclose(SCORES.get("snip").fn(w, Derivatives(grad=g))["a"]["kernel"], [[0.5, 1.0], [0.3, 2.0]])
-    np.testing.assert_allclose(SCORES.get("magnitude").fn(w, Derivatives())["a"]["kernel"], [[1.0, 2.0], [3.0, 0.5]])
-    np.testing.assert_allclose(SCORES.get("grasp").fn(w, Derivatives(hessian_grad=g))["a"]["kernel"],
+    np.testing.assert_allclose(SCORES.get("snip").fn(w, {"grad": g})["a"]["kernel"], [[0.5, 1.0], [0.3, 2.0]])
+    np.testing.assert_allclose(SCORES.get("magnitude").fn(w, {})["a"]["kernel"], [[1.0, 2.0], [3.0, 0.5]])
+    np.testing.assert_allclose(SCORES.get("grasp").fn(w, {"hessian_grad": g})["a"]["kernel"],
                                [[0.5, -1.0], [-0.3, 2.0]])
 
 

@@ -12,7 +12,8 @@ import dataclasses
 from functools import partial
 from typing import Any, Callable, Mapping
 
-from ticketlab.envs.backends import backend_of, program
+from ticketlab.envs.backends import BACKENDS, backend_of, program
+from ticketlab.envs.base import PER_RUN
 
 
 @dataclasses.dataclass(frozen=True)
@@ -32,6 +33,11 @@ class Agent:
     environment's backend steps whole blocks (a batch loss is vmapped over runs)."""
     program: Any = None
     """The agent's own object (e.g. `ppo.PPO`), for a trainer built around it."""
+    batch_obs: Callable | None = None
+    """(key, data_key, params, mask) -> the observations of one batch of its own, as its networks see
+    them (what a score input reads beside the loss; None: the agent does not say)."""
+    modules: Mapping[str, Callable] | None = None
+    """{module: apply(module params, observations) -> outputs}: the networks of its params' modules."""
     num_envs: int = 1
     """Environment copies per run."""
     eval_episodes: int = 1
@@ -45,17 +51,19 @@ def compiled(agent: Agent, spec) -> Callable:
 
 
 def on_backends(*names: str) -> dict[str, Callable]:
-    """`AgentDef.trainers` of an agent whose training function serves these backends as it is."""
+    """`AgentDef.trainers` of an agent whose training function serves these backends (names, or the
+    kinds PER_RUN and BLOCK: every backend of that kind, those added later too) as it is."""
     return {name: compiled for name in names}
 
 
-def one_run_loss(batch_loss: Callable, spec, section) -> Callable | None:
-    """`Agent.batch_loss` of a loss written against one run's `Envs` (`batch_loss(envs, key,
-    data_key, params, mask)`): bound to them where the backend steps one run, else None."""
+def with_one_run_envs(fn: Callable, spec, section) -> Callable | None:
+    """A function written against one run's `Envs` (`fn(envs, key, data_key, params, mask)`: a batch
+    loss, a batch's observations) bound to them where the backend steps one run, else None (it is
+    vmapped over a block's runs)."""
     backend = backend_of(spec)
     if not backend.per_run:
         return None
-    return partial(batch_loss, backend.make_envs(spec, section.num_envs, section.eval_episodes, None))
+    return partial(fn, backend.make_envs(spec, section.num_envs, section.eval_episodes, None))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -81,10 +89,11 @@ class AgentDef:
     """(cfg, spec) -> Acting, from the config alone (no expert is loaded)."""
     total_steps: Callable
     """cfg -> environment steps of one run as configured (late rewinding must stay below it)."""
-    trainers: Mapping[str, Callable] = dataclasses.field(default_factory=lambda: on_backends("gymnax"))
-    """Backend name -> `trainer(agent, spec) -> train_batch(stacked RunKeys, stacked starts, stacked
-    masks) -> stacked TrainOutput`, for every environment backend the agent supports (`compiled`:
-    its training function as it is; BC on the host: its expert data collected once per seed)."""
+    trainers: Mapping[str, Callable] = dataclasses.field(default_factory=lambda: on_backends(PER_RUN))
+    """Backend name, or backend kind (PER_RUN, BLOCK: every backend of that kind) -> `trainer(agent,
+    spec) -> train_batch(stacked RunKeys, stacked starts, stacked masks) -> stacked TrainOutput`
+    (`compiled`: its training function as it is; BC on a block backend: its expert data collected
+    once per seed). A name takes precedence over a kind."""
     scopes: tuple[str, ...] = ("actor",)
     """Allowed imp.scope values."""
     eval_policies: tuple[str, ...] = ("greedy",)
@@ -104,6 +113,7 @@ class AgentDef:
     prunable: Callable | None = None
     """(params, cfg) -> tree of bools, where pruning applies; None: the kernels of imp.scope's modules."""
 
-    def trainer(self, spec) -> Callable:
-        """The trainer of this agent on `spec`'s backend (a validated config's agent has one)."""
-        return self.trainers[spec.backend]
+    def trainer(self, backend: str) -> Callable | None:
+        """The trainer of this agent on the backend of that name, or None where it has none."""
+        entry = BACKENDS.get(backend)
+        return self.trainers.get(entry.name) or self.trainers.get(entry.kind)

@@ -21,7 +21,7 @@ import jax.numpy as jnp
 import numpy as np
 from flax import struct
 
-from ticketlab.agents.base import Acting, Agent, AgentDef, compiled, one_run_loss
+from ticketlab.agents.base import Acting, Agent, AgentDef, compiled, with_one_run_envs
 from ticketlab.agents.distill_losses import LOSSES
 from ticketlab.agents.heads import EVAL_POLICIES, HEADS, Categorical, Gaussian
 from ticketlab.agents.loop import Cadence, Tracking, after_step, fresh_tracking, record, split2, train_output
@@ -31,6 +31,7 @@ from ticketlab.agents.shuffle import permutation
 from ticketlab.core.config import BCConfig, ExperimentConfig
 from ticketlab.core.errors import ConfigError, check_fields_positive
 from ticketlab.envs.backends import program
+from ticketlab.envs.base import BLOCK, PER_RUN
 from ticketlab.networks.network import make_network
 from ticketlab.pruning.masked_optimizer import adam, masked_step
 from ticketlab.pruning.masks import apply_mask
@@ -195,6 +196,11 @@ class BC:
     def train(self, envs, keys: RunKeys, start_params, mask) -> TrainOutput:
         return self.fit(envs, keys, start_params, mask, *self.collect(envs, keys.data))
 
+    def batch_obs(self, envs, key, data_key, params, mask):
+        """The observations of one random batch of the seed's expert data."""
+        obs, _ = self.collect(envs, data_key)
+        return self.unpack(obs[jax.random.choice(key, obs.shape[0], (self.cfg.batch_size,), replace=False)])
+
     def batch_loss(self, envs, key, data_key, params, mask):
         """The distillation loss on one random batch of the seed's expert data."""
         obs, teacher_out = self.collect(envs, data_key)
@@ -234,8 +240,10 @@ def build(cfg: ExperimentConfig, spec, expert) -> Agent:
         raise ConfigError("bc.loss", f"{cfg.bc.loss} distils a {bc.head.name} teacher; this expert is {expert.kind} "
                           f"(allowed: {', '.join(n for n, entry in LOSSES.items() if entry.head is teacher)})")
     return Agent(init=bc.init, train=bc.train, env_steps=bc.sizes.env_steps, rewind_update=0,
-                 batch_loss=one_run_loss(bc.batch_loss, spec, cfg.bc), program=bc, num_envs=cfg.bc.num_envs,
-                 eval_episodes=cfg.bc.eval_episodes)
+                 batch_loss=with_one_run_envs(bc.batch_loss, spec, cfg.bc),
+                 batch_obs=with_one_run_envs(bc.batch_obs, spec, cfg.bc),
+                 modules={"actor": lambda p, x: bc.student.apply({"params": p}, x)}, program=bc,
+                 num_envs=cfg.bc.num_envs, eval_episodes=cfg.bc.eval_episodes)
 
 
 def acting(cfg: ExperimentConfig, spec) -> Acting:
@@ -264,5 +272,5 @@ def validate(cfg: ExperimentConfig, spec) -> None:
 AGENT = AgentDef(
     name="bc", section="bc", build=build, validate=validate, acting=acting,
     total_steps=lambda cfg: cfg.bc.total_steps, scopes=("actor",), eval_policies=EVAL_POLICIES,
-    train_curve_kind="distillation_loss", needs_expert=True, trainers={"gymnax": compiled, "host": HostBC},
+    train_curve_kind="distillation_loss", needs_expert=True, trainers={PER_RUN: compiled, BLOCK: HostBC},
 )

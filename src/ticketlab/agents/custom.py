@@ -156,8 +156,8 @@ def validate(cfg, spec) -> None:
         load_function("custom.loss", c.loss)
     if not c.prune:
         raise ConfigError("custom.prune", "must name at least one subtree of the params to prune")
-    needy = [n for n in cfg.imp.conditions if n in CONDITIONS and SCORES.get(score_name(n, cfg.imp.score)).needs_grads]
-    if cfg.imp.score in SCORES and SCORES.get(cfg.imp.score).needs_grads and cfg.imp.score not in needy:
+    needy = [n for n in cfg.imp.conditions if n in CONDITIONS and SCORES.get(score_name(n, cfg.imp.score)).needs_batch]
+    if cfg.imp.score in SCORES and SCORES.get(cfg.imp.score).needs_batch and cfg.imp.score not in needy:
         needy.append(f"imp.score {cfg.imp.score}")
     if needy and not c.loss:
         raise ConfigError("custom.loss", f"{', '.join(needy)} differentiate a loss on a batch; pass loss= "

@@ -25,7 +25,7 @@ import jax.numpy as jnp
 import optax
 from flax import struct
 
-from ticketlab.agents.base import Acting, Agent, AgentDef, one_run_loss
+from ticketlab.agents.base import Acting, Agent, AgentDef, with_one_run_envs
 from ticketlab.agents.heads import QValues, epsilon_greedy
 from ticketlab.agents.loop import Cadence, Tracking, after_step, fresh_tracking, train_output
 from ticketlab.agents.output import RunKeys, TrainOutput
@@ -228,6 +228,15 @@ class DQN:
                                  jnp.arange(sizes.num_iterations))
         return train_output(runner.params, runner.tracking)
 
+    def batch_obs(self, envs, key, data_key, params, mask):
+        """The observations of one batch of fresh transitions (epsilon eps-final), as the network sees them."""
+        enc = encoder_params(self.spec.encoder, data_key)
+        runner = self.first_runner(envs, RunKeys(train=key, data=data_key), params, mask)
+        steps = -(-self.cfg.batch_size // self.cfg.num_envs)
+        _, traj = self.collect(envs, runner, runner.params, enc, self.cfg.eps_final, steps)
+        obs = self.unpack(traj.obs.reshape((-1,) + traj.obs.shape[2:])[: self.cfg.batch_size])
+        return encode(self.spec.encoder, enc, obs)
+
     def batch_loss(self, envs, key, data_key, params, mask):
         """The TD loss on one batch of fresh transitions (epsilon eps-final) of the masked params,
         with themselves as the target (for gradient-based pruning scores)."""
@@ -243,8 +252,10 @@ class DQN:
 def build(cfg: ExperimentConfig, spec, expert=None) -> Agent:
     dqn = DQN(cfg, spec)
     return Agent(init=dqn.init, train=dqn.train, env_steps=dqn.sizes.env_steps,
-                 rewind_update=dqn.sizes.cadence.rewind_step, batch_loss=one_run_loss(dqn.batch_loss, spec, cfg.dqn),
-                 program=dqn, num_envs=cfg.dqn.num_envs, eval_episodes=cfg.dqn.eval_episodes)
+                 rewind_update=dqn.sizes.cadence.rewind_step, batch_loss=with_one_run_envs(dqn.batch_loss, spec, cfg.dqn),
+                 batch_obs=with_one_run_envs(dqn.batch_obs, spec, cfg.dqn),
+                 modules={"q": lambda p, x: dqn.qnet.apply({"params": p}, x)}, program=dqn, num_envs=cfg.dqn.num_envs,
+                 eval_episodes=cfg.dqn.eval_episodes)
 
 
 def acting(cfg: ExperimentConfig, spec) -> Acting:

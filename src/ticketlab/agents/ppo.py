@@ -22,13 +22,14 @@ import jax.numpy as jnp
 import optax
 from flax import struct
 
-from ticketlab.agents.base import Acting, Agent, AgentDef, on_backends, one_run_loss
+from ticketlab.agents.base import Acting, Agent, AgentDef, on_backends, with_one_run_envs
 from ticketlab.agents.gae import gae
 from ticketlab.agents.heads import EVAL_POLICIES, head_for
 from ticketlab.agents.loop import Cadence, Tracking, after_step, fresh_tracking, split2, train_output
 from ticketlab.agents.output import RunKeys, TrainOutput
 from ticketlab.agents.shuffle import permutation
 from ticketlab.core.config import ExperimentConfig, PPOConfig
+from ticketlab.envs.base import BLOCK, PER_RUN
 from ticketlab.envs.encodings import encode, encoder_params
 from ticketlab.core.errors import ConfigError, check_choice, check_fields_positive, check_positive
 from ticketlab.networks.network import make_network
@@ -298,6 +299,17 @@ class PPO:
                                  jnp.arange(self.sizes.num_updates))
         return runs(train_output)(runner.params, runner.tracking)
 
+    def batch_obs(self, envs, key, data_key, params, mask):
+        """The observations of one fresh rollout of the masked params, as the networks see them."""
+        enc = encoder_params(self.spec.encoder, data_key)
+        runner = self.first_runner(envs, RunKeys(train=key, data=data_key), params, mask)
+        _, (traj, _) = self.rollout(envs, runner, mask, enc)
+        return encode(self.spec.encoder, enc, traj.obs.reshape((-1,) + traj.obs.shape[2:]))
+
+    def modules(self):
+        return {"actor": lambda p, x: self.actor.apply({"params": p}, x),
+                "critic": lambda p, x: self.critic.apply({"params": p}, x)}
+
     def batch_loss(self, envs, key, data_key, params, mask):
         """The PPO loss on one fresh rollout of the masked params (for gradient-based scores); the
         rollout, advantages and old log-probabilities are data, not differentiated. One run's
@@ -315,8 +327,9 @@ class PPO:
 def build(cfg: ExperimentConfig, spec, expert=None) -> Agent:
     ppo = PPO(cfg, spec)
     return Agent(init=ppo.init, train=ppo.train, env_steps=ppo.sizes.env_steps,
-                 rewind_update=ppo.sizes.cadence.rewind_step, batch_loss=one_run_loss(ppo.batch_loss, spec, cfg.ppo),
-                 program=ppo, num_envs=cfg.ppo.num_envs, eval_episodes=cfg.ppo.eval_episodes)
+                 rewind_update=ppo.sizes.cadence.rewind_step, batch_loss=with_one_run_envs(ppo.batch_loss, spec, cfg.ppo),
+                 batch_obs=with_one_run_envs(ppo.batch_obs, spec, cfg.ppo), modules=ppo.modules(), program=ppo,
+                 num_envs=cfg.ppo.num_envs, eval_episodes=cfg.ppo.eval_episodes)
 
 
 def acting(cfg: ExperimentConfig, spec) -> Acting:
@@ -347,5 +360,5 @@ def validate(cfg: ExperimentConfig, spec) -> None:
 AGENT = AgentDef(
     name="ppo", section="ppo", build=build, validate=validate, acting=acting,
     total_steps=lambda cfg: cfg.ppo.total_steps, scopes=("actor", "actor_critic"), eval_policies=EVAL_POLICIES,
-    trainers=on_backends("gymnax", "host", "ale"), applies_encoders=True,
+    trainers=on_backends(PER_RUN, BLOCK), applies_encoders=True,
 )

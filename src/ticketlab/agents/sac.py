@@ -25,7 +25,7 @@ import jax.numpy as jnp
 import optax
 from flax import struct
 
-from ticketlab.agents.base import Acting, Agent, AgentDef, one_run_loss
+from ticketlab.agents.base import Acting, Agent, AgentDef, with_one_run_envs
 from ticketlab.agents.heads import HEADS
 from ticketlab.agents.loop import Cadence, Tracking, after_step, fresh_tracking, train_output
 from ticketlab.agents.output import RunKeys, TrainOutput
@@ -287,7 +287,7 @@ class SAC:
 def build(cfg: ExperimentConfig, spec, expert=None) -> Agent:
     sac = SAC(cfg, spec)
     return Agent(init=sac.init, train=sac.train, env_steps=sac.sizes.env_steps,
-                 rewind_update=sac.sizes.cadence.rewind_step, batch_loss=one_run_loss(sac.batch_loss, spec, cfg.sac),
+                 rewind_update=sac.sizes.cadence.rewind_step, batch_loss=with_one_run_envs(sac.batch_loss, spec, cfg.sac),
                  program=sac, num_envs=cfg.sac.num_envs, eval_episodes=cfg.sac.eval_episodes)
 
 

@@ -22,6 +22,10 @@ class Registry(Generic[T]):
         self._entries[name] = entry
         return entry
 
+    def unregister(self, name: str) -> T:
+        """Remove an entry and return it (tests and interactive sessions undo what they registered)."""
+        return self._entries.pop(name)
+
     def get(self, name: str) -> T:
         if name not in self._entries:
             raise ConfigError(self.field, f"unknown {name!r}; allowed: {', '.join(self._entries)}")

@@ -127,6 +127,15 @@ class Backend:
     make_envs: Callable[..., Any]
     configure: Callable[[EnvSpec, Any], EnvSpec]
 
+    @property
+    def kind(self) -> str:
+        """What its programs train: one run (`PER_RUN`) or a block (`BLOCK`); an agent's trainers are
+        keyed by backend name or by kind."""
+        return PER_RUN if self.per_run else BLOCK
+
+
+PER_RUN, BLOCK = "per-run", "block"
+
 
 def default_names(shape: tuple[int, ...]) -> tuple[str, ...]:
     return tuple(f"obs[{i}]" for i in range(math.prod(shape)))

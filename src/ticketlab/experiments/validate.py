@@ -17,7 +17,7 @@ from ticketlab.networks.init import INIT_SCHEMES
 from ticketlab.networks.network import ACTIVATIONS, MEAN_ACTIVATIONS
 from ticketlab.networks.torsos import TORSOS, image_hwc, smallest_image
 from ticketlab.presets import PRESETS, SCALES, preset
-from ticketlab.pruning.conditions import CONDITIONS, PERMUTE_VALUES, score_name
+from ticketlab.pruning.conditions import CONDITIONS, DENSE, PERMUTE_VALUES, previous_run, score_name
 from ticketlab.pruning.magnitude import PRUNE_COUNTS
 from ticketlab.pruning.masks import SCOPES
 from ticketlab.pruning.scores import SCORES
@@ -39,9 +39,9 @@ def validate(cfg: ExperimentConfig) -> ExperimentConfig:
         encoders = "/".join(n.upper() for n, a in AGENTS.items() if a.applies_encoders)
         raise ConfigError("env.encoding", f"{cfg.env.encoding} is applied by the {encoders} agents; algo "
                           f"{cfg.algo} takes object-map")
-    if spec.backend not in agent.trainers:
+    if agent.trainer(spec.backend) is None:
         raise ConfigError("algo", f"{spec.id} steps on the {spec.backend} backend, which algo {cfg.algo} does not "
-                          f"support; allowed: {', '.join(n for n, a in AGENTS.items() if spec.backend in a.trainers)}")
+                          f"support; allowed: {', '.join(n for n, a in AGENTS.items() if a.trainer(spec.backend))}")
     if agent.spec is None:  # (an agent that declares its own facts steps no environment)
         _validate_preset_actions(cfg, spec)
     if agent.builds_network:
@@ -140,7 +140,7 @@ def _validate_expert(cfg: ExperimentConfig, spec) -> None:
         return
     student = AGENTS.get(cfg.algo)
     teachers = tuple(n for n in _env_presets() if AGENTS.get(preset(n).algo).teaches
-                     and not AGENTS.get(preset(n).algo).needs_expert and backend_name(preset(n).env) in student.trainers)
+                     and not AGENTS.get(preset(n).algo).needs_expert and student.trainer(backend_name(preset(n).env)))
     check_choice("bc.expert", expert, teachers + ("<path>.safetensors",))
     teacher = preset(expert, cfg.bc.expert_scale, cfg.bc.expert_torso or None)
     plays = canonical_id(teacher.env.name)
@@ -168,13 +168,19 @@ def _validate_imp(cfg: ExperimentConfig, agent, spec) -> None:
         check_choice("imp.conditions", c, CONDITIONS.names())
     if len(set(imp.conditions)) != len(imp.conditions):
         raise ConfigError("imp.conditions", f"each condition at most once, got {', '.join(imp.conditions)}")
+    for c in imp.conditions:  # a condition whose source derives from another chain needs that chain
+        for level in range(1, cfg.levels):
+            prev_level, prev = previous_run(c, level)
+            if prev != DENSE and prev not in imp.conditions or prev_level >= level:
+                raise ConfigError("imp.conditions", f"{c} derives level {level} from {prev} level {prev_level}; "
+                                  f"allowed: conditions whose earlier runs this config trains (add {prev})")
     check_choice("imp.score", imp.score, SCORES.names())
     check_choice("imp.permute-values", imp.permute_values, PERMUTE_VALUES)
     if not BACKENDS.get(spec.backend).per_run:  # (a batch loss is vmapped over a block's runs)
-        if SCORES.get(imp.score).needs_grads:
+        if SCORES.get(imp.score).needs_batch:
             raise ConfigError("imp.score", f"{imp.score} needs the agent's loss on a batch, which environments on the "
                               f"{spec.backend} backend do not offer; allowed: magnitude")
-        needy = [c for c in imp.conditions if SCORES.get(score_name(c, imp.score)).needs_grads]
+        needy = [c for c in imp.conditions if SCORES.get(score_name(c, imp.score)).needs_batch]
         if needy:
             raise ConfigError("imp.conditions", f"{', '.join(needy)} need the agent's loss on a batch, which "
                               f"environments on the {spec.backend} backend do not offer; allowed: "

@@ -26,7 +26,7 @@ from ticketlab.imp.program import Experiment, build, stack_trees
 from ticketlab.imp.faults import inject_faults, kill_worker_after_write
 from ticketlab.imp.keys import DATA, FRESH_INIT, INIT, NEXT_LEVEL, SCORE_BATCH, TRAIN, run_key
 from ticketlab.imp.layout import Block
-from ticketlab.pruning.conditions import CONDITIONS, DENSE
+from ticketlab.pruning.conditions import CONDITIONS, DENSE, SOURCES
 from ticketlab.pruning.magnitude import count_after_levels
 from ticketlab.pruning.masks import leaf_paths, ones_mask, prunable_total
 
@@ -61,8 +61,8 @@ def derived_starts(exp: Experiment, run: Path, level: int, jobs) -> tuple[list, 
     for condition in dict.fromkeys(c for _, c in jobs):
         idx = [i for i, (_, c) in enumerate(jobs) if c == condition]
         seeds = [jobs[i][0] for i in idx]
-        source = CONDITIONS.get(condition).source
-        prev_level, prev = (level - 1, condition) if source == "chain" and level > 1 else (0, DENSE)
+        source = SOURCES.get(CONDITIONS.get(condition).source)
+        prev_level, prev = source.previous(level, condition)
 
         def load(lv, cond, kind):
             return stack_trees([files.load_tree(paths.tree_file(run, lv, s, cond, kind)) for s in seeds])
@@ -70,14 +70,14 @@ def derived_starts(exp: Experiment, run: Path, level: int, jobs) -> tuple[list, 
         init = load(0, DENSE, init_kind)
         prev_mask = load(prev_level, prev, "mask")
         prev_start = init if prev == DENSE else load(prev_level, prev, "start")
-        scored = init if source == "init" else load(prev_level, prev, "best")
+        scored = init if source.scores_init else load(prev_level, prev, "best")
         fresh = exp.init_batch([run_key(s, condition, level, FRESH_INIT) for s in seeds])
         keys = jnp.stack([run_key(s, condition, level, NEXT_LEVEL) for s in seeds])
-        score_level = 0 if source == "init" else level  # pruning at init: one batch, the same at every level
-        derivatives = exp.score_derivatives(
+        score_level = 0 if source.scores_init else level  # pruning at init: one batch, the same at every level
+        inputs = exp.score_inputs(
             condition, jnp.stack([run_key(s, condition, score_level, SCORE_BATCH) for s in seeds]),
             jnp.stack([run_key(s, DENSE, 0, DATA) for s in seeds]), scored, prev_mask)
-        mask_b, start_b = exp.derive(condition)(keys, scored, derivatives, prev_mask, prev_start, init, fresh,
+        mask_b, start_b = exp.derive(condition)(keys, scored, inputs, prev_mask, prev_start, init, fresh,
                                                 jnp.int32(keep))
         for i, m, s in zip(idx, _unstack(mask_b, len(idx)), _unstack(start_b, len(idx))):
             masks[i], starts[i] = m, s

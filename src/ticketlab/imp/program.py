@@ -3,6 +3,7 @@ and the per-condition derivation of a level's (mask, start) from the previous le
 from __future__ import annotations
 
 import dataclasses
+from functools import partial
 from typing import Any, Callable
 
 import jax
@@ -15,7 +16,7 @@ from ticketlab.envs.base import EnvSpec
 from ticketlab.core.errors import ConfigError
 from ticketlab.pruning.conditions import Inputs, next_level, score_name
 from ticketlab.pruning.masks import prunable_tree
-from ticketlab.pruning.scores import SCORES, Derivatives, loss_derivatives
+from ticketlab.pruning.scores import SCORES, ScoreBatch, score_inputs
 
 
 def stack_trees(trees):
@@ -34,7 +35,7 @@ class Experiment:
     prunable: dict
     train_batch: Callable
     _derive: dict = dataclasses.field(default_factory=dict)
-    _grads: dict = dataclasses.field(default_factory=dict)
+    _inputs: dict = dataclasses.field(default_factory=dict)
     _init: Any = None
 
     def init_batch(self, keys):
@@ -46,35 +47,39 @@ class Experiment:
         return stack_trees([self._init(k) for k in keys])
 
     def derive(self, condition: str) -> Callable:
-        """`(keys, scored, derivatives, prev_mask, prev_start, init, fresh, keep) -> (mask, start)`:
+        """`(keys, scored, inputs, prev_mask, prev_start, init, fresh, keep) -> (mask, start)`:
         the condition's next level from the score of its source params (see conditions.py);
         compiled once per condition and vmapped over seeds."""
         if condition not in self._derive:
             score = SCORES.get(score_name(condition, self.cfg.imp.score))
             imp = self.cfg.imp
 
-            def one(key, scored, derivatives, prev_mask, prev_start, init, fresh, keep):
+            def one(key, scored, inputs, prev_mask, prev_start, init, fresh, keep):
                 return next_level(condition, Inputs(
-                    key=key, scores=score.fn(scored, derivatives), prev_mask=prev_mask, init=init, fresh=fresh,
+                    key=key, scores=score.fn(scored, inputs), prev_mask=prev_mask, init=init, fresh=fresh,
                     prunable=self.prunable, keep=keep, prev_start=prev_start, fraction=imp.prune_fraction,
                     rounding=imp.prune_count, permute_values=imp.permute_values))
 
             self._derive[condition] = jax.jit(jax.vmap(one, in_axes=(0, 0, 0, 0, 0, 0, 0, None)))
         return self._derive[condition]
 
-    def score_derivatives(self, condition: str, keys, data_keys, params, mask) -> Derivatives:
-        """Derivatives of the agent's own batch loss at each run's scored params (vmapped), as the
-        condition's score needs them (none for magnitude: no batch is drawn)."""
+    def score_inputs(self, condition: str, keys, data_keys, params, mask) -> dict:
+        """What the condition's score reads (pruning/scores.py), from one batch of the agent's own at
+        each run's scored params (vmapped); nothing for magnitude: no batch is drawn."""
         score = SCORES.get(score_name(condition, self.cfg.imp.score))
-        if not score.needs_grads:
-            return Derivatives()
-        hessian = score.needs_hessian_grad
-        if hessian not in self._grads:
-            def one(key, data_key, p, m):
-                return loss_derivatives(lambda q: self.agent.batch_loss(key, data_key, q, m), p, self.prunable, hessian)
+        if not score.needs_batch:
+            return {}
+        if score.needs not in self._inputs:
+            agent = self.agent
 
-            self._grads[hessian] = jax.jit(jax.vmap(one))
-        return self._grads[hessian](keys, data_keys, params, mask)
+            def one(key, data_key, p, m):
+                observe = partial(agent.batch_obs, key, data_key, p, m) if agent.batch_obs else None
+                batch = ScoreBatch(loss=lambda q: agent.batch_loss(key, data_key, q, m), observe=observe,
+                                   forward=agent.modules)
+                return score_inputs(score, batch, p, self.prunable)
+
+            self._inputs[score.needs] = jax.jit(jax.vmap(one))
+        return self._inputs[score.needs](keys, data_keys, params, mask)
 
 
 def build(cfg: ExperimentConfig, expert=None) -> Experiment:
@@ -86,6 +91,6 @@ def build(cfg: ExperimentConfig, expert=None) -> Experiment:
     agent = agent_def.build(cfg, spec, expert)
     shapes = jax.eval_shape(agent.init, jax.random.PRNGKey(0))
     prunable = agent_def.prunable(shapes, cfg) if agent_def.prunable else prunable_tree(shapes, cfg.imp.scope)
-    train_batch = agent_def.trainer(spec)(agent, spec)
+    train_batch = agent_def.trainer(spec.backend)(agent, spec)
     return Experiment(cfg=cfg, spec=spec, agent_def=agent_def, agent=agent, prunable=prunable,
                       train_batch=train_batch)

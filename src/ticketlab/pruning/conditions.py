@@ -4,7 +4,8 @@ are compared against; how a level's (mask, start params) follow from what came b
 Each `Condition` carries everything about its name: a fixed integer id (random keys derive from
 it, so a condition's numbers never move when others are added), its plot colour and label, what
 it scores (`source`, `score`), and `derive`. Every condition gets `keep`, the IMP count of
-surviving prunable weights at this level, and the scores of its source params:
+surviving prunable weights at this level, and the scores of its source params. Sources are entries
+too (`SOURCES`, `register_source`): which earlier run a level derives from, and what of it is scored:
 
 - source "chain" (IMP): the condition's own previous level, trained (its best checkpoint) under
   its own previous mask; the "IMP mask" keeps the `keep` highest-scoring of those weights.
@@ -96,7 +97,31 @@ class Condition:
     """A short name for tables (the name itself when empty)."""
 
 
-SOURCES = ("chain", "dense", "init")
+@dataclass(frozen=True)
+class Source:
+    """Where a condition's level comes from (a registry entry): `previous(level, condition) ->
+    (level, condition)` names the earlier run whose mask and start it derives from (the engine
+    trains that one first), whose best params it scores unless `scores_init`."""
+
+    name: str
+    previous: Callable[[int, str], tuple[int, str]]
+    scores_init: bool = False
+    """Score the initialization instead (pruning at init): its batch of a gradient-based score is
+    level 0's at every level."""
+
+
+SOURCES: Registry[Source] = Registry("condition source")
+
+
+def register_source(source: Source, *, replace: bool = False) -> Source:
+    return SOURCES.register(source.name, source, replace=replace)
+
+
+for _source in (Source("chain", lambda level, condition: (level - 1, condition) if level > 1 else (0, DENSE)),
+                Source("dense", lambda level, condition: (0, DENSE)),
+                Source("init", lambda level, condition: (0, DENSE), scores_init=True)):
+    register_source(_source)
+
 PERMUTE_VALUES = ("init", "previous")
 
 CONDITIONS: Registry[Condition] = Registry("imp.conditions")
@@ -109,6 +134,11 @@ def register_condition(condition: Condition, *, replace: bool = False) -> Condit
     if condition.source not in SOURCES:
         raise ValueError(f"condition source {condition.source!r}; allowed: {', '.join(SOURCES)}")
     return CONDITIONS.register(condition.name, condition, replace=replace)
+
+
+def previous_run(condition: str, level: int) -> tuple[int, str]:
+    """The (level, condition) a condition's `level` derives from (level 0: nothing, it is dense)."""
+    return SOURCES.get(CONDITIONS.get(condition).source).previous(level, condition)
 
 
 def place_permuted(key, values, source_mask, target_mask):

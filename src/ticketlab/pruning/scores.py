@@ -1,16 +1,17 @@
 """Pruning scores by name (`imp.score`, and the fixed scores of pruning-at-init conditions): what
 global pruning ranks the surviving weights by.
 
-A score is `score(params, derivatives) -> tree` of the params' shape; the highest-scoring
-surviving weights are kept. `derivatives` is a `Derivatives` of the agent's own loss on one batch
-(`Agent.batch_loss`) at the scored params: its gradient for `needs_grads` scores, and also the
-Hessian-gradient product for `needs_hessian_grad` ones; the others get an empty one and no batch
-is drawn.
+A score is `score(params, inputs) -> tree` of the params' shape; the highest-scoring surviving
+weights are kept. `inputs` holds what the score `needs`, each a registered `ScoreInput` computed from
+one batch of the agent's own (`ScoreBatch`: its loss on the batch, the batch's observations, its
+networks) at the scored params: the loss's gradient (`grad`), its Hessian-gradient product
+(`hessian_grad`), or anything an input of your own computes (register_score_input). A score that
+needs nothing (magnitude) draws no batch.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable
 
 import jax
 import jax.numpy as jnp
@@ -19,57 +20,83 @@ from ticketlab.core.registry import Registry
 
 
 @dataclass(frozen=True)
-class Derivatives:
-    """Derivatives of a loss L at the scored params (leaves of the params' shape, or None)."""
+class ScoreBatch:
+    """One batch of the agent's own, at the scored params of one run."""
 
-    grad: object = None
-    """g = dL/dw."""
-    hessian_grad: object = None
-    """H g, with the gradient's tangent restricted to the prunable leaves (GraSP's H_ww g_w: its
-    weight list is the pruned layers' weights)."""
+    loss: Callable
+    """params -> the agent's loss on the batch (a scalar)."""
+    observe: Callable | None = None
+    """() -> the batch's observations as the agent's networks see them ([N, *obs_shape]); None when
+    the agent does not say."""
+    forward: Any = None
+    """{module: apply(module params, observations) -> outputs}: the agent's networks (None: unknown)."""
+
+
+@dataclass(frozen=True)
+class ScoreInput:
+    name: str
+    compute: Callable
+    """(ScoreBatch, params, prunable) -> what a score reads (e.g. a tree of the params' shape)."""
 
 
 @dataclass(frozen=True)
 class Score:
     name: str
     fn: Callable
-    """(params, Derivatives) -> scores, a tree of the params' shape."""
-    needs_grads: bool = False
-    needs_hessian_grad: bool = False
+    """(params, inputs: {input name: value}) -> scores, a tree of the params' shape."""
+    needs: tuple[str, ...] = ()
+    """The `ScoreInput`s it reads (each drawn from one batch of the agent's own)."""
     description: str = ""
+
+    @property
+    def needs_batch(self) -> bool:
+        return bool(self.needs)
 
 
 SCORES: Registry[Score] = Registry("imp.score")
+SCORE_INPUTS: Registry[ScoreInput] = Registry("score input")
 
 
 def register_score(score: Score, *, replace: bool = False) -> Score:
+    for name in score.needs:
+        SCORE_INPUTS.get(name)  # (a ConfigError naming the inputs that exist)
     return SCORES.register(score.name, score, replace=replace)
 
 
-def loss_derivatives(loss: Callable, params, prunable, hessian: bool) -> Derivatives:
-    """g = grad loss(params), and H g when `hessian` (forward-over-reverse: the JVP of the
-    gradient along g's prunable leaves, the others' tangent zero). Pure; jit and vmap it."""
-    grad_fn = jax.grad(loss)
+def register_score_input(entry: ScoreInput, *, replace: bool = False) -> ScoreInput:
+    return SCORE_INPUTS.register(entry.name, entry, replace=replace)
+
+
+def loss_gradient(batch: ScoreBatch, params, prunable):
+    """g = dL/dw."""
+    return jax.grad(batch.loss)(params)
+
+
+def hessian_gradient(batch: ScoreBatch, params, prunable):
+    """H g (forward-over-reverse: the JVP of the gradient along g's prunable leaves, the others'
+    tangent zero: GraSP's H_ww g_w, its weight list being the pruned layers' weights)."""
+    grad_fn = jax.grad(batch.loss)
     g = grad_fn(params)
-    if not hessian:
-        return Derivatives(grad=g)
     tangent = jax.tree_util.tree_map(lambda x, pr: x if pr else jnp.zeros_like(x), g, prunable)
-    _, hg = jax.jvp(grad_fn, (params,), (tangent,))
-    return Derivatives(grad=g, hessian_grad=hg)
+    return jax.jvp(grad_fn, (params,), (tangent,))[1]
 
 
-jax.tree_util.register_pytree_node(
-    Derivatives, lambda d: ((d.grad, d.hessian_grad), None), lambda _, c: Derivatives(*c))
+def score_inputs(score: Score, batch: ScoreBatch, params, prunable) -> dict:
+    """What `score` reads, computed from `batch` at `params` (pure; jit and vmap it)."""
+    return {name: SCORE_INPUTS.get(name).compute(batch, params, prunable) for name in score.needs}
+
+
+register_score_input(ScoreInput("grad", loss_gradient))
+register_score_input(ScoreInput("hessian_grad", hessian_gradient))
 
 register_score(Score(
-    "magnitude", lambda params, d: jax.tree_util.tree_map(jnp.abs, params),
+    "magnitude", lambda params, inputs: jax.tree_util.tree_map(jnp.abs, params),
     description="|w| (Han et al. 2015; the paper's IMP)"))
 register_score(Score(
-    "snip", lambda params, d: jax.tree_util.tree_map(lambda w, g: jnp.abs(w * g), params, d.grad),
-    needs_grads=True,
-    description="|g * w|, connection sensitivity (Lee et al. 2019)"))
+    "snip", lambda params, inputs: jax.tree_util.tree_map(lambda w, g: jnp.abs(w * g), params, inputs["grad"]),
+    needs=("grad",), description="|g * w|, connection sensitivity (Lee et al. 2019)"))
 register_score(Score(
-    "grasp", lambda params, d: jax.tree_util.tree_map(lambda w, hg: w * hg, params, d.hessian_grad),
-    needs_grads=True, needs_hessian_grad=True,
+    "grasp", lambda params, inputs: jax.tree_util.tree_map(lambda w, hg: w * hg, params, inputs["hessian_grad"]),
+    needs=("hessian_grad",),
     description="w * Hg (Wang et al. 2020): GraSP removes the largest -w * Hg, so the weights whose "
                 "removal reduces the gradient flow most are kept"))
