@@ -148,7 +148,7 @@ def test_hopper_imp_prunes_actor_and_critic_through_the_host_path(tmp_path):
 def test_a_two_node_ray_cluster_finishes_a_hopper_run_as_a_local_one(tmp_path, monkeypatch):
     """The host path under Ray: two nodes on 127.0.0.1, one task (seed block) each, the same
     stored bits as the local backend."""
-    from ticketlab.launch.backends import launch
+    from ticketlab.launch.launchers import launch
     from ticketlab.launch.tasks import make_tasks
 
     from conftest import stored_arrays, two_node_ray

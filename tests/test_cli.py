@@ -165,3 +165,13 @@ def test_size_sweep_splits_into_one_run_per_size():
 def test_plot_refuses_a_directory_that_is_not_a_run(tmp_path, capsys):
     assert main(["plot", str(tmp_path)]) == 2
     assert "not a ticketlab run directory" in capsys.readouterr().err
+
+
+def test_envs_lists_every_id_and_family_with_its_backend(capsys):
+    assert main(["envs"]) == 0
+    out = capsys.readouterr().out
+    assert "  CartPole-v1 " in out and "= cartpole" in out and "HopperBulletEnv-v0" in out
+    families = [line.split(":")[0].strip() for line in out.splitlines() if line.startswith("  ") and "[" in line]
+    assert families == ["gymnax", "brax", "ale", "gymnasium"]
+    assert "  gymnasium: gymnasium:<Gymnasium id>  [host]" in out and "    Catch-bsuite" in out
+    assert out.count("    FourRooms-misc\n") == 1

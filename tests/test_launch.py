@@ -4,7 +4,7 @@ submitit's local cluster; both write the same store, bit for bit, as the local b
 import pytest
 
 from ticketlab.store.completion import read_events
-from ticketlab.launch.backends import launch
+from ticketlab.launch.launchers import launch
 from ticketlab.launch.tasks import make_tasks
 
 from conftest import stored_arrays as store_arrays

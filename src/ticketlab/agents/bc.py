@@ -31,7 +31,7 @@ from ticketlab.agents.shuffle import permutation
 from ticketlab.core.config import BCConfig, ExperimentConfig
 from ticketlab.core.errors import ConfigError, check_fields_positive
 from ticketlab.envs.backends import program
-from ticketlab.envs.base import BLOCK, PER_RUN
+from ticketlab.envs.base import PER_RUN
 from ticketlab.networks.network import make_network
 from ticketlab.pruning.masked_optimizer import adam, masked_step
 from ticketlab.pruning.masks import apply_mask
@@ -189,7 +189,8 @@ class BC:
             c, _ = jax.lax.scan(step, c.replace(key=key), (jnp.arange(per_epoch), envs.by_run(order)))
             return c, None
 
-        c, _ = jax.lax.scan(epoch, runs(self.first_carry)(keys.train, params), jnp.arange(self.cfg.epochs))
+        first = runs(self.first_carry)(keys.train, params).replace(env_state=envs.evaluation_state())
+        c, _ = jax.lax.scan(epoch, first, jnp.arange(self.cfg.epochs))
         return runs(lambda p, t, d, r: train_output(p, t, d).replace(rewind_params=r))(
             c.params, c.tracking, c.data_digest, params)
 
@@ -272,5 +273,6 @@ def validate(cfg: ExperimentConfig, spec) -> None:
 AGENT = AgentDef(
     name="bc", section="bc", build=build, validate=validate, acting=acting,
     total_steps=lambda cfg: cfg.bc.total_steps, scopes=("actor",), eval_policies=EVAL_POLICIES,
-    train_curve_kind="distillation_loss", needs_expert=True, trainers={PER_RUN: compiled, BLOCK: HostBC},
+    train_curve_kind="distillation_loss", needs_expert=True,
+    trainers={PER_RUN: compiled, "host": HostBC},  # (students see raw observations: not ALE's frames)
 )

@@ -15,7 +15,7 @@ from ticketlab.cli.args import USAGE, int_option, options, pop_values
 from ticketlab.experiments.configure import parse_run_args, pop_option, split_sweep
 from ticketlab.core.config import canonical_torso, from_dict
 from ticketlab.envs import atari, mazegrid
-from ticketlab.envs.registry import env_ids, make_env
+from ticketlab.envs.registry import ENVS, FAMILIES, make_env
 from ticketlab.envs.render import FORMATS, save_frames
 from ticketlab.core.errors import ConfigError, ExpertError, check_choice
 from ticketlab.experiments.experiment import run as run_experiment
@@ -23,7 +23,7 @@ from ticketlab.experiments.experts import train_expert
 from ticketlab.reporting.paper_figures import FIGURES, make_figure
 from ticketlab.store.completion import log_event
 from ticketlab.store.rundir import prepare_run_dir
-from ticketlab.launch.backends import BACKENDS, check_ray_address, launch
+from ticketlab.launch.launchers import LAUNCHERS, LaunchOptions
 from ticketlab.launch.tasks import expand_grid, make_tasks
 from ticketlab.cli.play import check_playable, play_episode, random_policy, trained_policy
 from ticketlab.reporting.plots import plot_run
@@ -142,8 +142,7 @@ def parse_sweep_args(args: list[str]):
     positional, opts = options(args, SWEEP_FLAGS, "sweep")
     if not positional:
         raise ConfigError("sweep", "name one or more presets, e.g. ticketlab sweep cartpole-ppo acrobot-ppo")
-    if opts["backend"] not in BACKENDS:
-        raise ConfigError("backend", f"unknown {opts['backend']!r}; allowed: {', '.join(BACKENDS)}")
+    launcher = LAUNCHERS.get(opts["backend"])
     workers, retries = check_workers(opts["workers"]), int_option(opts, "retries", 0)
     configs = []
     for name in positional:
@@ -153,19 +152,10 @@ def parse_sweep_args(args: list[str]):
                 base_args += [f"--{flag.replace('_', '-')}", opts[flag]]
         base = parse_run_args(base_args)
         configs.extend(validate_all(expand_grid(base, opts["grid"])))
-    if opts["backend"] == "ray":
-        try:
-            import ray  # optional extra: pip install -e '.[ray]'
-        except ImportError:
-            raise ConfigError("backend", "ray needs the ray extra: pip install -e '.[ray]'") from None
-        if not ray.is_initialized():  # (a caller may have connected already)
-            check_ray_address(opts["address"])
-    if opts["backend"] == "submitit":
-        try:
-            import submitit  # noqa: F401  (optional extra: pip install -e '.[slurm]')
-        except ImportError:
-            raise ConfigError("backend", "submitit needs the slurm extra: pip install -e '.[slurm]'") from None
-    return make_tasks(configs), opts, workers, retries
+    launch = LaunchOptions(workers=workers, address=opts["address"], retries=retries, partition=opts["partition"],
+                           folder=str(Path(opts["out"]) / "submitit"), cluster=opts["cluster"] or None)
+    launcher.check(launch)
+    return make_tasks(configs), opts, launcher, launch
 
 
 def validate_all(configs):
@@ -173,14 +163,12 @@ def validate_all(configs):
 
 
 def cmd_sweep(args: list[str]) -> int:
-    tasks, opts, workers, retries = parse_sweep_args(args)
+    tasks, opts, launcher, options = parse_sweep_args(args)
     for config in {json.dumps(t.config, sort_keys=True) for t in tasks}:  # status sees every run at once
         cfg = from_dict(json.loads(config))
         prepare_run_dir(paths.run_dir(cfg), cfg, ["ticketlab", "sweep", *args])
     print(f"sweep: {len(tasks)} tasks on {opts['backend']}")
-    done, failed = launch(tasks, opts["backend"], workers=workers, address=opts["address"], retries=retries,
-                          partition=opts["partition"], folder=str(Path(opts["out"]) / "submitit"),
-                          cluster=opts["cluster"] or None)
+    done, failed = launcher.run(tasks, options, print)
     for task, error in failed:
         run = paths.run_dir(from_dict(task.config))
         run.mkdir(parents=True, exist_ok=True)
@@ -323,6 +311,7 @@ def cmd_presets(args: list[str]) -> int:
 
 
 def cmd_envs(args: list[str]) -> int:
+    """Every registered id (its backend and aliases), then every family of ids and its backend."""
     rest = [a for a in args if a != "--atari"]
     if rest:
         raise ConfigError("envs", f"unknown argument {rest[0]!r}; allowed: --atari")
@@ -330,8 +319,18 @@ def cmd_envs(args: list[str]) -> int:
         atari.require_ale(atari.PREFIX + "<Game>-v5")
         for env_id, rom in atari.game_ids().items():
             print(f"{env_id}  (ROM {rom})")
-    else:
-        print("\n".join(env_ids()))
+        return 0
+    width = max(len(name) for name in ENVS.names())
+    print("ids (backend, aliases):")
+    for name, entry in ENVS.items():
+        aliases = f"  = {', '.join(entry.aliases)}" if entry.aliases else ""
+        print(f"  {name:{width}s}  {entry.backend:7s}{aliases}")
+    print("families (backend):")
+    for name, family in FAMILIES.items():
+        print(f"  {name}: {family.pattern}  [{family.backend}]")
+        ids = family.ids()
+        for env_id in ids:
+            print(f"    {env_id}")
     return 0
 
 

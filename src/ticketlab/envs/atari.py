@@ -35,17 +35,14 @@ from ticketlab.envs.encodings import divided
 from ticketlab.envs.host import one_line, quiet_native_output
 from ticketlab.core.errors import ConfigError
 
-PREFIX = "ALE/"
+NAMESPACE = "ALE"
+PREFIX = f"{NAMESPACE}/"
 INSTALL = 'pip install -e ".[atari]"'
 LIST_IDS = "ticketlab envs --atari"
 
 RANDOM_SCORES = {"pong": -20.7, "breakout": 1.7, "space_invaders": 148.0, "freeway": 0.0}
 """A uniformly random policy's game score (Mnih et al. 2015, extended data table 2), the floor of
 normalized plots; other games use 0 (a game's worst score is not known in general)."""
-
-
-def is_ale_id(env_id: str) -> bool:
-    return env_id.startswith(PREFIX)
 
 
 def require_ale(env_id: str) -> None:
@@ -66,7 +63,7 @@ def game_ids() -> dict[str, str]:
     ids = {}
     for env_id, entry in gymnasium.envs.registry.items():
         game = (entry.kwargs or {}).get("game")
-        if env_id.startswith(PREFIX) and env_id.endswith("-v5") and game in roms and "obs_type" not in entry.kwargs:
+        if entry.namespace == NAMESPACE and entry.version == 5 and game in roms and "obs_type" not in entry.kwargs:
             ids[env_id] = game
     return dict(sorted(ids.items()))
 

@@ -129,10 +129,6 @@ def obs_names(env: BraxEnv) -> tuple[str, ...]:
     return tuple(positions[excluded:] + velocities)
 
 
-def is_brax_id(env_id: str) -> bool:
-    return env_id.startswith(PREFIX)
-
-
 def canonical(env_id: str) -> str:
     """`brax:<task>` runs the default backend: `brax:<task>:spring`."""
     return f"{env_id}:{DEFAULT_BACKEND}" if env_id.count(":") == 1 else env_id

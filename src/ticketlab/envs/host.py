@@ -35,16 +35,11 @@ from gymnasium.vector import AsyncVectorEnv, AutoresetMode, SyncVectorEnv
 from ticketlab.envs.base import EnvSpec
 from ticketlab.envs.gymnax_ids import GYMNAX_FACTS
 
-__all__ = ["HOST_PREFIX", "HostVectorEnv", "evaluate_host", "gymnasium_facts", "gymnasium_id", "is_gymnasium_id"]
+__all__ = ["HOST_PREFIX", "HostVectorEnv", "evaluate_host", "gymnasium_facts", "gymnasium_id"]
 
 HOST_PREFIX = "gymnasium:"
 
 _LIBC = ctypes.CDLL(None)
-
-
-def is_gymnasium_id(env_id: str) -> bool:
-    """Whether an id names a Gymnasium environment to step on the host (`gymnasium:<id>`)."""
-    return env_id.startswith(HOST_PREFIX)
 
 
 def gymnasium_id(env_id: str) -> str:

@@ -97,7 +97,7 @@ def _gymnax_family() -> Family:
         return gymnax_spec(env_id, env, params)
 
     return Family("gymnax", "any gymnax id", matches=lambda env_id: env_id in gymnax.registered_envs, build=build,
-                  ids=lambda: tuple(e for e in gymnax.registered_envs if e not in ENVS))
+                  ids=lambda: tuple(dict.fromkeys(e for e in gymnax.registered_envs if e not in ENVS)))
 
 
 _BRAX_ENVS: dict[str, brax_tasks.BraxEnv] = {}
@@ -116,8 +116,8 @@ def _brax_family() -> Family:
                            return_floor=brax_tasks.RANDOM_RETURNS[task])
 
     return Family("brax", f"{brax_tasks.PREFIX}<{'|'.join(brax_tasks.TASKS)}>[:<backend>]",
-                  matches=brax_tasks.is_brax_id, build=build, canonical=brax_tasks.canonical,
-                  discrete=lambda env_id: False)
+                  matches=lambda env_id: env_id.startswith(brax_tasks.PREFIX), build=build,
+                  canonical=brax_tasks.canonical, discrete=lambda env_id: False)
 
 
 def _ale_family() -> Family:
@@ -126,8 +126,9 @@ def _ale_family() -> Family:
         plain_encoding(env_id, env_cfg.encoding)
         return atari.atari_spec(env_id, env_cfg.atari, env_cfg.sticky_actions)
 
-    return Family("ale", f"{atari.PREFIX}<Game>-v5 (ticketlab envs --atari)", matches=atari.is_ale_id, build=build,
-                  backend="ale", discrete=lambda env_id: True, torso="nature-cnn")
+    return Family("ale", f"{atari.PREFIX}<Game>-v5 (ticketlab envs --atari)", build=build, backend="ale",
+                  matches=lambda env_id: env_id.startswith(atari.PREFIX), discrete=lambda env_id: True,
+                  torso="nature-cnn")
 
 
 def _gymnasium_family() -> Family:
@@ -139,8 +140,8 @@ def _gymnasium_family() -> Family:
         except (KeyError, ValueError) as err:
             raise ConfigError("env.name", str(err).strip("'\"")) from None
 
-    return Family("gymnasium", f"{host.HOST_PREFIX}<Gymnasium id>", matches=host.is_gymnasium_id, build=build,
-                  backend="host")
+    return Family("gymnasium", f"{host.HOST_PREFIX}<Gymnasium id>", build=build, backend="host",
+                  matches=lambda env_id: env_id.startswith(host.HOST_PREFIX))
 
 
 def _register_builtins() -> None:

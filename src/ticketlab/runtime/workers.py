@@ -162,7 +162,7 @@ class WorkerPool:
         WorkerDied when a worker process exits mid-item."""
         while True:
             try:
-                kind, ticket, value = self._results.get(timeout=1.0)
+                message, ticket, value = self._results.get(timeout=1.0)
             except queue.Empty:
                 dead = [p for p in self._procs if not p.is_alive()]
                 if dead:
@@ -172,12 +172,12 @@ class WorkerPool:
                     raise WorkerDied(f"worker process {pid} exited with code {dead[0].exitcode}"
                                      f"{' while it ran ' + what[0] if what else ''}; run the same command again to resume") from None
                 continue
-            if kind == "start":
+            if message == "start":
                 self._running[ticket] = value
                 continue
             self._running.pop(ticket, None)
             self._labels.pop(ticket, None)
-            return ticket, kind == "done", value
+            return ticket, message == "done", value
 
     def map(self, fn: Callable[[Any], Any], items: list, describe: Callable[[Any], str] = str) -> list:
         """`[fn(item) for item in items]`, run in the workers; the first exception re-raised after

@@ -1,17 +1,50 @@
-"""The three backends behind one function: `launch(tasks, backend, **options) -> (done, failed)`."""
+"""Launchers by name (`ticketlab sweep --backend`): local (pinned worker processes), ray (Ray core
+tasks with retries), submitit (SLURM job arrays), each a registered `Launcher` whose `check` refuses
+what it cannot do before anything is written (a missing extra, an unreachable cluster) and whose
+`run(tasks, options, report) -> (done, failed)` runs every task. `launch(tasks, name, **options)`."""
 from __future__ import annotations
 
 import os
 import re
 import socket
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from ticketlab.launch.tasks import Task, run_task
 from ticketlab.core.errors import ConfigError
+from ticketlab.core.registry import Registry
 from ticketlab.runtime.workers import WorkerPool, one_thread_xla_flags, worker_count
 
-BACKENDS = ("local", "ray", "submitit")
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+@dataclass(frozen=True)
+class LaunchOptions:
+    workers: int | None = None
+    """local: worker processes (None: one per usable core)."""
+    address: str = "auto"
+    """ray: the cluster (auto, local or HOST:PORT)."""
+    retries: int = 2
+    """ray: retries of a failed task."""
+    partition: str = ""
+    """submitit: the SLURM partition."""
+    folder: str = "runs/submitit"
+    """submitit: where its logs go."""
+    cluster: str | None = None
+    """submitit: its cluster (None: SLURM where there is one; local: processes here)."""
+
+
+@dataclass(frozen=True)
+class Launcher:
+    name: str
+    run: Callable
+    """(tasks, LaunchOptions, report) -> (results of finished tasks, [(task, error)] of failed ones)."""
+    check: Callable = lambda options: None
+    """LaunchOptions -> None, or a ConfigError naming what is missing."""
+
+
+LAUNCHERS: Registry[Launcher] = Registry("backend")
 
 
 def _first_line(err: Exception) -> str:
@@ -20,22 +53,20 @@ def _first_line(err: Exception) -> str:
     return f"{err.__class__.__name__}: {(cause or text or [''])[-1 if cause else 0].strip()}"
 
 
-def launch(tasks: list[Task], backend: str, workers: int | None = None, address: str = "auto", retries: int = 2,
-           partition: str = "", folder: str = "runs/submitit", cluster: str | None = None, report=print):
-    """Run every task; return (results of finished tasks, [(task, error)] of failed ones)."""
-    if backend == "local":
-        return _local(tasks, workers, report)
-    if backend == "ray":
-        return _ray(tasks, address, retries, report)
-    if backend == "submitit":
-        return _submitit(tasks, partition, folder, cluster, report)
-    raise ConfigError("backend", f"unknown {backend!r}; allowed: {', '.join(BACKENDS)}")
+def launch(tasks: list[Task], backend: str, report=print, **options):
+    """Run every task with the launcher named `backend`; return (results of finished tasks, [(task,
+    error)] of failed ones). `options` are `LaunchOptions`' fields."""
+    launcher = LAUNCHERS.get(backend)
+    opts = LaunchOptions(**options)
+    launcher.check(opts)
+    return launcher.run(tasks, opts, report)
 
 
-def _local(tasks, workers, report):
+def _local(tasks, options: LaunchOptions, report):
     """Tasks on this machine, every core busy: with at least as many tasks as workers, one task per
     pinned worker process; with fewer, one task after another, each training its blocks in the
     workers. The results are the same either way (the block layout is the config's)."""
+    workers = options.workers
     n = worker_count(workers, 1 << 30)  # the request, or one per usable core
     done, failed = [], []
     if 1 < n <= len(tasks):
@@ -89,14 +120,21 @@ def check_ray_address(address: str) -> None:
                           "check the head node or use --address auto") from None
 
 
-def _ray(tasks, address, retries, report):
+def _check_ray(options: LaunchOptions) -> None:
     try:
         import ray  # optional extra: pip install -e '.[ray]'
     except ImportError:
         raise ConfigError("backend", "ray needs the ray extra: pip install -e '.[ray]'") from None
+    if not ray.is_initialized():  # (a caller may have connected already)
+        check_ray_address(options.address)
+
+
+def _ray(tasks, options: LaunchOptions, report):
+    import ray  # optional extra: pip install -e '.[ray]'
+
+    retries = options.retries
     if not ray.is_initialized():
-        check_ray_address(address)
-        ray.init(address=address, log_to_driver=False)
+        ray.init(address=options.address, log_to_driver=False)
     # one CPU per task, and XLA told so: a task then trains in its Ray worker with one XLA thread,
     # as local workers do (the same bits), instead of starting a pinned worker of its own
     remote = ray.remote(num_cpus=1, max_retries=retries, retry_exceptions=True,
@@ -113,15 +151,20 @@ def _ray(tasks, address, retries, report):
     return done, failed
 
 
-def _submitit(tasks, partition, folder, cluster, report):
+def _check_submitit(options: LaunchOptions) -> None:
     try:
-        import submitit  # optional extra: pip install -e '.[slurm]'
+        import submitit  # noqa: F401  (optional extra: pip install -e '.[slurm]')
     except ImportError:
         raise ConfigError("backend", "submitit needs the slurm extra: pip install -e '.[slurm]'") from None
-    executor = submitit.AutoExecutor(folder=folder, cluster=cluster)
+
+
+def _submitit(tasks, options: LaunchOptions, report):
+    import submitit  # optional extra: pip install -e '.[slurm]'
+
+    executor = submitit.AutoExecutor(folder=options.folder, cluster=options.cluster)
     params = {"timeout_min": 24 * 60, "cpus_per_task": 2}
-    if partition and executor.cluster == "slurm":
-        params["slurm_partition"] = partition
+    if options.partition and executor.cluster == "slurm":
+        params["slurm_partition"] = options.partition
     executor.update_parameters(**params)
     jobs = executor.map_array(run_task, tasks)
     done, failed = [], []
@@ -133,3 +176,7 @@ def _submitit(tasks, partition, folder, cluster, report):
             failed.append((task, _first_line(err)))
             report(f"FAILED {task.label} (job {job.job_id}): {failed[-1][1]}")
     return done, failed
+
+
+for _launcher in (Launcher("local", _local), Launcher("ray", _ray, _check_ray), Launcher("submitit", _submitit, _check_submitit)):
+    LAUNCHERS.register(_launcher.name, _launcher)
