@@ -4,6 +4,7 @@ replay, channel names, the presets of tables 10 and 11, and bad input."""
 from __future__ import annotations
 
 import dataclasses
+from functools import partial
 import subprocess
 import sys
 
@@ -18,6 +19,8 @@ from ticketlab.experiments.configure import parse_run_args
 from ticketlab.envs.registry import make_env
 from ticketlab.core.errors import ConfigError
 from ticketlab.presets import preset
+
+from conftest import one_run
 
 minatar = pytest.importorskip("minatar")  # a test-extra dependency: the reference implementation
 
@@ -242,7 +245,8 @@ def test_q_value_students_distil_a_cached_cnn_expert_of_the_same_game(tmp_path):
                                eval_episodes=1),
         imp=dataclasses.replace(base.imp, conditions=("mask_weights",)))
     spec = make_env("Breakout-MinAtar")
-    obs, teacher_q = jax.jit(bc.make_collect(cfg.bc, spec, expert))(jax.random.PRNGKey(0))
+    student = bc.BC(cfg, spec, expert)
+    obs, teacher_q = jax.jit(partial(student.collect, one_run(student)))(jax.random.PRNGKey(0))
     assert obs.dtype == jnp.uint8 and obs.shape == (2_048, 50)  # 400 screen bits in 50 bytes
     assert teacher_q.shape == (2_048, 3)
     rows = load_metrics(run(cfg))

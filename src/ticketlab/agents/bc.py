@@ -173,7 +173,7 @@ class BC:
         runs, sizes = envs.runs, self.sizes
         per_epoch, num_samples = sizes.batches_per_epoch, sizes.env_steps
         params = runs(apply_mask)(start_params, mask)
-        learn = runs(lambda c, m, o, t, idx: self.learn_batch(c, m, o, t, idx).replace(env_state=None))
+        learn = runs(self.learn_batch)  # (per run: the environments' state stays out of it)
         evaluate = partial(self.evaluate, envs, mask)
 
         def epoch(c: Carry, epoch_index):
@@ -181,8 +181,7 @@ class BC:
 
             def step(c: Carry, xs):
                 batch_index, idx = xs
-                learnt = learn(c.replace(env_state=None), mask, obs, teacher_out, idx)
-                c = learnt.replace(env_state=c.env_state)
+                c = learn(c.replace(env_state=None), mask, obs, teacher_out, idx).replace(env_state=c.env_state)
                 done = epoch_index * per_epoch + batch_index
                 return after_step(c, done, sizes.cadence, evaluate, runs), None
 
