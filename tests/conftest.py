@@ -54,12 +54,32 @@ def stored_arrays(out):
             for p in sorted(out.glob("*/levels/**/*.safetensors"))}
 
 
-__all__ = ["two_node_ray", "stored_arrays", "tiny_config", "ExperimentConfig", "IMPConfig", "PPOConfig"]
+def teacher_file(tmp_path, env_id, kind, hidden=(32, 32)):
+    """An expert file holding a freshly initialized teacher network of `kind`."""
+    import jax
+    import jax.numpy as jnp
+
+    from ticketlab.agents.experts import save_expert
+    from ticketlab.envs.registry import make_env
+    from ticketlab.networks.network import make_network
+
+    spec = make_env(env_id)
+    out = spec.num_actions if kind != "gaussian" else spec.action_dim
+    net = make_network(hidden=hidden, out=out, obs_shape=spec.obs_shape, is_policy=kind != "q",
+                       gaussian=kind == "gaussian", log_std_init=-0.5)
+    params = net.init(jax.random.PRNGKey(42), jnp.zeros((1,) + spec.obs_shape))["params"]
+    path = tmp_path / f"{kind}.safetensors"
+    save_expert(path, params, env=spec.id, kind=kind, hidden=hidden, activation="tanh", torso="mlp",
+                mean_return=0.0, source="test", epsilon=0.1)
+    return path
+
+
+__all__ = ["teacher_file", "two_node_ray", "stored_arrays", "tiny_config", "ExperimentConfig", "IMPConfig", "PPOConfig"]
 
 
 def one_run(program):
     """The gymnax environments of one run of an agent's program (PPO, DQN, BC), as the engine gives
-    them to its training function (`program.train(envs, keys, start, mask)`)."""
+    them to its training function (`program.stages.train(envs, keys, start, mask)`)."""
     from ticketlab.agents.base import Agent
     from ticketlab.envs.gymnax_envs import GymnaxEnvs
 

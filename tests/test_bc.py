@@ -71,7 +71,7 @@ def _student_train(expert, cfg: BCConfig, hidden=(64, 64)):
     """(init, train) of a BC student of `expert` on Cart-Pole."""
     exp_cfg = dataclasses.replace(preset("cartpole-bc"), bc=cfg, student=StudentConfig(hidden))
     program = bc.BC(exp_cfg, make_env("CartPole-v1"), expert)
-    return program.init, partial(program.train, one_run(program))
+    return program.init, partial(program.stages.train, one_run(program))
 
 
 def test_student_data_never_depends_on_the_student(expert):

@@ -11,29 +11,17 @@ import pytest
 import ticketlab
 from ticketlab.agents import bc
 from ticketlab.agents.base import Agent
-from ticketlab.agents.experts import load_expert, save_expert
+from ticketlab.agents.experts import load_expert
 from ticketlab.agents.output import RunKeys
-from ticketlab.core.config import BCConfig, StudentConfig
+from ticketlab.core.config import StudentConfig
 from ticketlab.envs.backends import program
 from ticketlab.envs.gymnax_envs import GymnaxEnvs
 from ticketlab.envs.registry import make_env
 from ticketlab.store.results import load_metrics
-from ticketlab.networks.network import make_network
 from ticketlab.pruning.masks import ones_mask
 from ticketlab.presets import preset
 
-
-def _teacher_file(tmp_path, env_id, kind, hidden=(32, 32)):
-    """An expert file holding a freshly initialized teacher network of `kind`."""
-    spec = make_env(env_id)
-    out = spec.num_actions if kind != "gaussian" else spec.action_dim
-    net = make_network(hidden=hidden, out=out, obs_shape=spec.obs_shape, is_policy=kind != "q",
-                       gaussian=kind == "gaussian", log_std_init=-0.5)
-    params = net.init(jax.random.PRNGKey(42), jnp.zeros((1,) + spec.obs_shape))["params"]
-    path = tmp_path / f"{kind}.safetensors"
-    save_expert(path, params, env=spec.id, kind=kind, hidden=hidden, activation="tanh", torso="mlp",
-                mean_return=0.0, source="test", epsilon=0.1)
-    return path
+from conftest import teacher_file
 
 
 def _config(env_id, loss, expert_path, **bc_fields):
@@ -48,13 +36,13 @@ def _config(env_id, loss, expert_path, **bc_fields):
 @pytest.mark.parametrize("env_id,kind,loss", [("Pendulum-v1", "gaussian", "kl_gaussian"),
                                               ("CartPole-v1", "q", "huber_value")])
 def test_a_student_distils_its_teacher(tmp_path, env_id, kind, loss):
-    expert = load_expert(_teacher_file(tmp_path, env_id, kind))
+    expert = load_expert(teacher_file(tmp_path, env_id, kind))
     assert expert.kind == kind and expert.epsilon == 0.1
     cfg = _config(env_id, loss, expert.path)
     student = bc.BC(cfg, make_env(env_id), expert)
     envs = GymnaxEnvs(make_env(env_id), cfg.bc.num_envs, cfg.bc.eval_episodes)
     params = student.init(jax.random.PRNGKey(0))
-    out = jax.jit(partial(student.train, envs))(RunKeys(jax.random.PRNGKey(1), jax.random.PRNGKey(2)), params,
+    out = jax.jit(partial(student.stages.train, envs))(RunKeys(jax.random.PRNGKey(1), jax.random.PRNGKey(2)), params,
                                                  ones_mask(params))
     losses = np.asarray(out.train_curve)
     assert losses[-1] < 0.35 * losses[0], losses  # the distillation loss keeps falling
@@ -70,7 +58,7 @@ def test_a_student_distils_its_teacher(tmp_path, env_id, kind, loss):
 
 
 def test_a_loss_must_fit_the_teacher_and_the_action_space(tmp_path):
-    path = _teacher_file(tmp_path, "CartPole-v1", "q")
+    path = teacher_file(tmp_path, "CartPole-v1", "q")
     with pytest.raises(ticketlab.core.errors.ConfigError, match=r"^bc.loss: cross_entropy distils a categorical teacher; "
                                                            r"this expert is q \(allowed: huber_value\)$"):
         bc.build(_config("CartPole-v1", "cross_entropy", path), make_env("CartPole-v1"), load_expert(path))
@@ -85,7 +73,7 @@ def test_a_loss_must_fit_the_teacher_and_the_action_space(tmp_path):
 
 
 def test_a_gaussian_student_through_the_engine(tmp_path):
-    path = _teacher_file(tmp_path, "Pendulum-v1", "gaussian")
+    path = teacher_file(tmp_path, "Pendulum-v1", "gaussian")
     cfg = dataclasses.replace(_config("Pendulum-v1", "kl_gaussian", path, epochs=2), seeds=1, levels=2,
                               out=str(tmp_path / "runs"))
     run = ticketlab.run(cfg)
@@ -99,32 +87,39 @@ def test_a_gaussian_student_through_the_engine(tmp_path):
 # environments are Gymnasium's, stepped through host callbacks; a seed's data collected once.
 
 def _host_pair(tmp_path, **bc_fields):
-    expert = load_expert(_teacher_file(tmp_path, "Pendulum-v1", "gaussian"))
+    """(cfg, BC on gymnax's Pendulum, BC on Gymnasium's, the host trainer, its data cache)."""
+    expert = load_expert(teacher_file(tmp_path, "Pendulum-v1", "gaussian"))
     cfg = _config("Pendulum-v1", "kl_gaussian", expert.path, **bc_fields)
     host_spec = make_env("gymnasium:Pendulum-v1")
     host = bc.BC(cfg, host_spec, expert)  # (the expert plays gymnax's Pendulum: the same observations)
-    agent = Agent(init=host.init, train=host.train, env_steps=host.sizes.env_steps, rewind_update=0, program=host,
-                  num_envs=cfg.bc.num_envs, eval_episodes=cfg.bc.eval_episodes)
-    return cfg, bc.BC(cfg, make_env("Pendulum-v1"), expert), host, bc.HostBC(agent, host_spec)
+    agent = Agent(init=host.init, train=host.stages.train, env_steps=host.sizes.env_steps, rewind_update=0,
+                  program=host, num_envs=cfg.bc.num_envs, eval_episodes=cfg.bc.eval_episodes, stages=host.stages)
+    cache = {}
+    return cfg, bc.BC(cfg, make_env("Pendulum-v1"), expert), host, bc.host_trainer(agent, host_spec, cache), cache
+
+
+def _one(tree):
+    return jax.tree_util.tree_map(lambda x: jnp.asarray(x)[None], tree)
 
 
 def test_a_block_on_the_host_trains_as_the_compiled_program_does(tmp_path):
-    """Given the same data, BC's training function lifted over a block (its evaluations on the host)
-    trains exactly as the compiled program vmapped over runs: same batches, same keys, same training
+    """Given the same data, BC's stages lifted over a block (its evaluations on the host) train
+    exactly as the compiled program vmapped over runs: same batches, same keys, same training
     curve. eval-every 7 of 20 batches per epoch puts evaluations inside epochs and across their
     boundaries."""
-    cfg, compiled, _, host = _host_pair(tmp_path, total_steps=2_000, epochs=3, batch_size=100, eval_every=7)
+    cfg, compiled, _, host, cache = _host_pair(tmp_path, total_steps=2_000, epochs=3, batch_size=100, eval_every=7)
     params = compiled.init(jax.random.PRNGKey(0))
     mask = ones_mask(params)
     keys = RunKeys(jax.random.PRNGKey(1), jax.random.PRNGKey(2))
-    one = lambda tree: jax.tree_util.tree_map(lambda x: jnp.asarray(x)[None], tree)  # noqa: E731
-    want = program(compiled.train, make_env("Pendulum-v1"), cfg.bc.num_envs, cfg.bc.eval_episodes)(
-        one(keys), one(params), one(mask))
-    host.data[np.asarray(keys.data).tobytes()] = jax.tree_util.tree_map(
-        lambda x: x[0], program(compiled.collect, make_env("Pendulum-v1"), cfg.bc.num_envs, 1)(one(keys.data)))
-    got = host(one(keys), one(params), one(mask))
+    gymnax = make_env("Pendulum-v1")
+    want = program(compiled.stages.train, gymnax, cfg.bc.num_envs, cfg.bc.eval_episodes)(
+        _one(keys), _one(params), _one(mask))
+    cache[bc.data_tag(keys.data)] = jax.tree_util.tree_map(
+        lambda x: x[0], program(compiled.collect, gymnax, cfg.bc.num_envs, 1)(_one(keys.data)))
+    got = host(_one(keys), _one(params), _one(mask))
+    host.close()
     assert got.train_curve.shape == (1, compiled.sizes.cadence.num_evals) == (1, 9)
-    # (two programs: XLA may fuse their float operations in another order)
+    # (other programs: XLA may fuse their float operations in another order)
     np.testing.assert_allclose(got.train_curve, want.train_curve, rtol=1e-5)
     for a, b in zip(jax.tree_util.tree_leaves(got.final_params), jax.tree_util.tree_leaves(want.final_params)):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
@@ -133,18 +128,29 @@ def test_a_block_on_the_host_trains_as_the_compiled_program_does(tmp_path):
 
 
 def test_host_bc_data_are_the_experts_own_and_the_seeds_alone(tmp_path):
-    _, compiled, _, host = _host_pair(tmp_path, total_steps=400)
-    _, _, _, again = _host_pair(tmp_path, total_steps=400)
-    obs, (mean, log_std) = host._data(jax.random.PRNGKey(5))
-    obs2, (mean2, _) = again._data(jax.random.PRNGKey(5))
+    _, compiled, student, host, cache = _host_pair(tmp_path, total_steps=400)
+    _, _, _, again, _ = _host_pair(tmp_path, total_steps=400)
+    params = student.init(jax.random.PRNGKey(0))
+
+    def data(trainer, seed):
+        keys = RunKeys(jax.random.PRNGKey(0), jax.random.PRNGKey(seed))
+        obs, teacher_out, _ = trainer.begin(_one(keys), _one(params), _one(ones_mask(params))).derived
+        return jax.tree_util.tree_map(lambda x: np.asarray(x[0]), (obs, teacher_out))
+
+    obs, (mean, log_std) = data(host, 5)
+    obs2, (mean2, _) = data(again, 5)
     assert obs.shape == (400, 3) and mean.shape == (400, 1)
     np.testing.assert_array_equal(obs, obs2)
     np.testing.assert_array_equal(mean, mean2)
     teacher_mean, teacher_log_std = bc.teacher_outputs(compiled.expert, make_env("Pendulum-v1"))(obs)
     np.testing.assert_allclose(mean, teacher_mean, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(log_std, teacher_log_std, rtol=1e-6)
-    other, _ = host._data(jax.random.PRNGKey(6))
+    first = cache[bc.data_tag(jax.random.PRNGKey(5))][0]
+    other, _ = data(host, 6)
     assert not np.allclose(obs, other)
     # consecutive rows of one env (stride num_envs) follow Pendulum's dynamics: |theta dot| <= 8
     assert np.all(np.abs(obs[:, 2]) <= 8.0)
-    assert host._data(jax.random.PRNGKey(5))[0] is obs  # collected once per seed and process
+    data(host, 5)
+    assert len(cache) == 2 and cache[bc.data_tag(jax.random.PRNGKey(5))][0] is first  # once per seed and process
+    host.close()
+    again.close()

@@ -10,9 +10,8 @@ import numpy as np
 import pytest
 
 from ticketlab.store import files, paths
-from ticketlab.agents.heads import policy_actor
 from ticketlab.envs.gymnax_envs import evaluate_episodes
-from ticketlab.agents.heads import Gaussian, head_for
+from ticketlab.agents.heads import Gaussian
 from ticketlab.agents.output import RunKeys
 from ticketlab.agents.ppo import PPO
 from ticketlab.core.config import EvalConfig
@@ -109,7 +108,7 @@ def test_ppo_learns_pendulum_far_past_random():
     ppo = PPO(cfg, spec)
     keys = jax.random.split(jax.random.PRNGKey(0), 2)
     params = jax.vmap(ppo.init)(keys)
-    out = jax.jit(jax.vmap(partial(ppo.train, one_run(ppo))))(RunKeys(keys, keys), params, ones_mask(params))
+    out = jax.jit(jax.vmap(partial(ppo.stages.train, one_run(ppo))))(RunKeys(keys, keys), params, ones_mask(params))
     best, first = np.asarray(out.best_return), np.asarray(out.eval_returns)[:, 0]
     rand = random_return(spec)
     assert rand < -1000, rand

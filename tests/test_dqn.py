@@ -195,7 +195,7 @@ def test_late_rewinding_captures_the_params_after_the_rewind_update():
     for rewind in (first + 10, first + 11):
         rewound = dataclasses.replace(cfg, imp=dataclasses.replace(cfg.imp, rewind_steps=rewind * per_iteration))
         program = dqn_module.DQN(rewound, spec)
-        outs[rewind] = jax.jit(partial(program.train, one_run(program)))(keys, params, ones_mask(params))
+        outs[rewind] = jax.jit(partial(program.stages.train, one_run(program)))(keys, params, ones_mask(params))
     a, b = outs[first + 10], outs[first + 11]
     leaves = lambda t: [np.asarray(x) for x in jax.tree_util.tree_leaves(t)]  # noqa: E731
     # same training either way; the captured params are 10 and 11 updates in: different from the

@@ -25,7 +25,7 @@ def setup(steps=4096):
     ppo = PPO(ExperimentConfig(ppo=PPOConfig(total_steps=steps, eval_every=8, eval_episodes=2)), make_env("CartPole-v1"))
     params = ppo.init(jax.random.PRNGKey(0))
     mask = random_global_mask(jax.random.PRNGKey(1), params, prunable_tree(params, "actor_critic"), 1000)
-    return jax.jit(partial(ppo.train, one_run(ppo))), params, mask
+    return jax.jit(partial(ppo.stages.train, one_run(ppo))), params, mask
 
 
 def test_pruned_weights_exactly_zero_after_many_steps():

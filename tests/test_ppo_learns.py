@@ -16,7 +16,7 @@ def test_short_ppo_run_learns_cartpole():
     ppo = PPO(ExperimentConfig(ppo=PPOConfig(total_steps=25_600, eval_every=25, eval_episodes=4)), make_env("CartPole-v1"))
     keys = jax.random.split(jax.random.PRNGKey(0), 4)
     params = jax.vmap(ppo.init)(keys)
-    out = jax.jit(jax.vmap(partial(ppo.train, one_run(ppo))))(RunKeys(keys, keys), params, ones_mask(params))
+    out = jax.jit(jax.vmap(partial(ppo.stages.train, one_run(ppo))))(RunKeys(keys, keys), params, ones_mask(params))
     first, best = np.asarray(out.eval_returns)[:, 0], np.asarray(out.best_return)
     assert best.mean() >= 300, best  # untrained policies score ~10-60
     assert (best > first).all()

@@ -84,7 +84,7 @@ def test_sac_learns_pendulum_far_past_random():
     cfg = _sac(total_steps=8_000, learning_starts=1_000, eval_every=1_000, eval_episodes=4)
     sac = SAC(cfg, make_env("Pendulum-v1"))
     params = sac.init(jax.random.PRNGKey(0))
-    out = jax.jit(partial(sac.train, one_run(sac)))(RunKeys(jax.random.PRNGKey(1), jax.random.PRNGKey(2)), params,
+    out = jax.jit(partial(sac.stages.train, one_run(sac)))(RunKeys(jax.random.PRNGKey(1), jax.random.PRNGKey(2)), params,
                                                     ones_mask(params))
     returns = np.asarray(out.eval_returns)
     assert returns[0] < -900 and float(out.best_return) > -400, returns  # uniformly random torques score ~-1230

@@ -12,7 +12,10 @@ import dataclasses
 from functools import partial
 from typing import Any, Callable, Mapping
 
-from ticketlab.envs.backends import BACKENDS, backend_of, program
+import jax
+
+from ticketlab.agents.loop import Stage, Stages
+from ticketlab.envs.backends import BACKENDS, Programs, backend_of
 from ticketlab.envs.base import PER_RUN
 
 
@@ -42,12 +45,63 @@ class Agent:
     """Environment copies per run."""
     eval_episodes: int = 1
     """Evaluation episodes per run and evaluation."""
+    stages: Stages | None = None
+    """Its training as stages (agents/loop.py), which the engine advances in segments; None: `train`
+    is one program (a block interrupted midway restarts)."""
 
 
-def compiled(agent: Agent, spec) -> Callable:
-    """The standard trainer: the agent's training function compiled for its environment's backend
-    (envs/backends.py: vmapped over runs, or one program per block)."""
-    return program(agent.train, spec, agent.num_envs, agent.eval_episodes)
+@dataclasses.dataclass
+class Trainer:
+    """What the engine trains a block with (imp/blocks.py): `begin(keys, starts, masks) -> Stage`,
+    `advance(stage, keys, masks, first, count) -> Stage` (steps first .. first + count - 1),
+    `end(stage) -> TrainOutput`, every argument stacked over the block's runs but `first` and
+    `count`, and `steps` in all. `resumable`: a stage's carry holds the whole training state, the
+    environments' too (backends that step one run), so a saved carry can be advanced by another
+    process; on backends whose environments live in other processes a block restarts instead."""
+
+    begin: Callable
+    advance: Callable
+    end: Callable
+    steps: int
+    resumable: bool = False
+    close: Callable = lambda: None
+
+    def __call__(self, keys, starts, masks):
+        """The whole training of a block, in one segment."""
+        return self.end(self.advance(self.begin(keys, starts, masks), keys, masks, 0, self.steps))
+
+    def warm(self, keys, starts, masks) -> None:
+        """Compile its programs for these shapes (a segment of no steps)."""
+        jax.block_until_ready(self.end(self.advance(self.begin(keys, starts, masks), keys, masks, 0, 0)))
+
+
+def whole(train: Callable, close: Callable = lambda: None) -> Trainer:
+    """A trainer that runs `train(keys, starts, masks)` as one program at its end (no segments)."""
+    return Trainer(begin=lambda keys, starts, masks: Stage((keys, starts, masks)),
+                   advance=lambda stage, keys, masks, first, count: stage,
+                   end=lambda stage: train(*stage.carry), steps=1, close=close)
+
+
+def staged(programs: Programs, stages: Stages, begin: Callable | None = None) -> Trainer:
+    """A trainer of `stages` compiled by `programs` (`begin`: a compiled begin of its own)."""
+    def advance_carry(envs, stage, keys, mask, first, count):
+        return stages.advance(envs, stage, keys, mask, first, count).carry
+
+    advance = programs.compile(advance_carry, shared=2, runs_arg=1)
+    return Trainer(begin=begin or programs.compile(stages.begin),
+                   advance=lambda stage, keys, masks, first, count: stage.replace(
+                       carry=advance(stage, keys, masks, first, count)),
+                   end=programs.compile(stages.end), steps=stages.steps, resumable=programs.backend.per_run,
+                   close=programs.close)
+
+
+def compiled(agent: Agent, spec) -> Trainer:
+    """The standard trainer: the agent's stages (or its one training function) compiled for its
+    environment's backend (envs/backends.py: vmapped over runs, or one program per block)."""
+    programs = Programs(spec, agent.num_envs, agent.eval_episodes)
+    if agent.stages is None:
+        return whole(programs.compile(agent.train), programs.close)
+    return staged(programs, agent.stages)
 
 
 def on_backends(*names: str) -> dict[str, Callable]:
@@ -91,9 +145,8 @@ class AgentDef:
     """cfg -> environment steps of one run as configured (late rewinding must stay below it)."""
     trainers: Mapping[str, Callable] = dataclasses.field(default_factory=lambda: on_backends(PER_RUN))
     """Backend name, or backend kind (PER_RUN, BLOCK: every backend of that kind) -> `trainer(agent,
-    spec) -> train_batch(stacked RunKeys, stacked starts, stacked masks) -> stacked TrainOutput`
-    (`compiled`: its training function as it is; BC on a block backend: its expert data collected
-    once per seed). A name takes precedence over a kind."""
+    spec) -> Trainer` (`compiled`: its stages or training function as they are; BC on the host
+    backend: its expert data collected once per seed). A name takes precedence over a kind."""
     scopes: tuple[str, ...] = ("actor",)
     """Allowed imp.scope values."""
     eval_policies: tuple[str, ...] = ("greedy",)

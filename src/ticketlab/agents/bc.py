@@ -1,12 +1,13 @@
-"""Behavioural cloning by policy distillation, as one pure, jit-compiled function
-`train(envs, keys, start_params, mask)`: `collect` the expert's data, then `fit` the student.
+"""Behavioural cloning by policy distillation, as pure, jit-compiled stages (agents/loop.py): `begin`
+collects the expert's data (derived: recomputed, never saved) and the student's first carry,
+`advance` fits the student for a segment of epochs, `end` gives its output.
 
 The data are transitions of the expert's own behaviour (its head's `behave`: a categorical or
 Gaussian expert samples its policy; a Q-value expert acts epsilon-greedily), rolled out from
 `keys.data` (derived from the seed alone), so they never depend on the student, the condition or
 the level: every student of a seed sees the same transitions. Both halves are written once against
 `envs` (envs/stepping.py); on the host backend the data of a seed are collected once per process
-and reused by every block (`HostBC`). The student minimizes the distillation loss of its kind (`bc.loss`:
+and reused by every block (`host_trainer`). The student minimizes the distillation loss of its kind (`bc.loss`:
 cross-entropy, Gaussian KL, or value Huber) between teacher and student outputs with Adam, and is
 evaluated by rolling out its own policy; the best-evaluating student is kept, as in RL.
 """
@@ -21,16 +22,17 @@ import jax.numpy as jnp
 import numpy as np
 from flax import struct
 
-from ticketlab.agents.base import Acting, Agent, AgentDef, compiled, with_one_run_envs
+from ticketlab.agents.base import Acting, Agent, AgentDef, Trainer, compiled, staged, with_one_run_envs
 from ticketlab.agents.distill_losses import LOSSES
 from ticketlab.agents.heads import EVAL_POLICIES, HEADS, Categorical, Gaussian
-from ticketlab.agents.loop import Cadence, Tracking, after_step, fresh_tracking, record, split2, train_output
+from ticketlab.agents.loop import (Cadence, Stage, Stages, Tracking, after_step, fresh_tracking, record, split2, steps,
+                                  train_output)
 from ticketlab.agents.output import RunKeys, TrainOutput
 from ticketlab.agents.replay import observation_compactor
 from ticketlab.agents.shuffle import permutation
 from ticketlab.core.config import BCConfig, ExperimentConfig
 from ticketlab.core.errors import ConfigError, check_fields_positive
-from ticketlab.envs.backends import program
+from ticketlab.envs.backends import Programs
 from ticketlab.envs.base import PER_RUN
 from ticketlab.networks.network import make_network
 from ticketlab.pruning.masked_optimizer import adam, masked_step
@@ -167,16 +169,25 @@ class BC:
         return c.replace(params=new_params, opt_state=opt_state, tracking=record(c.tracking, loss, 1),
                          data_digest=digest)
 
-    def fit(self, envs, keys: RunKeys, start_params, mask, obs, teacher_out) -> TrainOutput:
-        """Epochs of shuffled minibatches of the collected data, evaluated every `eval-every` steps;
-        the best-evaluating student is kept."""
+    def begin_fit(self, envs, keys: RunKeys, start_params, mask, obs, teacher_out) -> Stage:
+        """The student's first carry; the data and the masked start (its rewind point) are derived."""
+        params = envs.runs(apply_mask)(start_params, mask)
+        first = envs.runs(self.first_carry)(keys.train, params).replace(env_state=envs.evaluation_state())
+        return Stage(first, derived=(obs, teacher_out, params))
+
+    def begin(self, envs, keys: RunKeys, start_params, mask) -> Stage:
+        return self.begin_fit(envs, keys, start_params, mask, *self.collect(envs, keys.data))
+
+    def advance(self, envs, stage: Stage, keys: RunKeys, mask, first, count) -> Stage:
+        """Epochs `first` .. `first + count - 1` of shuffled minibatches of the collected data,
+        evaluated every `eval-every` steps; the best-evaluating student is kept."""
         runs, sizes = envs.runs, self.sizes
         per_epoch, num_samples = sizes.batches_per_epoch, sizes.env_steps
-        params = runs(apply_mask)(start_params, mask)
+        obs, teacher_out, _ = stage.derived
         learn = runs(self.learn_batch)  # (per run: the environments' state stays out of it)
         evaluate = partial(self.evaluate, envs, mask)
 
-        def epoch(c: Carry, epoch_index):
+        def epoch(epoch_index, c: Carry):
             key, order = runs(lambda k: self.epoch_order(k, num_samples))(c.key)
 
             def step(c: Carry, xs):
@@ -186,15 +197,18 @@ class BC:
                 return after_step(c, done, sizes.cadence, evaluate, runs), None
 
             c, _ = jax.lax.scan(step, c.replace(key=key), (jnp.arange(per_epoch), envs.by_run(order)))
-            return c, None
+            return c
 
-        first = runs(self.first_carry)(keys.train, params).replace(env_state=envs.evaluation_state())
-        c, _ = jax.lax.scan(epoch, first, jnp.arange(self.cfg.epochs))
-        return runs(lambda p, t, d, r: train_output(p, t, d).replace(rewind_params=r))(
-            c.params, c.tracking, c.data_digest, params)
+        return stage.replace(carry=steps(epoch, stage.carry, first, count))
 
-    def train(self, envs, keys: RunKeys, start_params, mask) -> TrainOutput:
-        return self.fit(envs, keys, start_params, mask, *self.collect(envs, keys.data))
+    def end(self, envs, stage: Stage) -> TrainOutput:
+        c, (_, _, start) = stage.carry, stage.derived
+        return envs.runs(lambda p, t, d, r: train_output(p, t, d).replace(rewind_params=r))(
+            c.params, c.tracking, c.data_digest, start)
+
+    @property
+    def stages(self) -> Stages:
+        return Stages(self.begin, self.advance, self.end, self.cfg.epochs)
 
     def batch_obs(self, envs, key, data_key, params, mask):
         """The observations of one random batch of the seed's expert data."""
@@ -208,27 +222,31 @@ class BC:
         return self.loss(params, mask, self.unpack(obs[idx]), jax.tree_util.tree_map(lambda x: x[idx], teacher_out))
 
 
-class HostBC:
+def data_tag(data_key) -> bytes:
+    """A seed's data key as bytes (the key of its expert data in `host_trainer`'s cache)."""
+    raw = jax.random.key_data(data_key) if jnp.issubdtype(data_key.dtype, jax.dtypes.prng_key) else data_key
+    return np.asarray(raw).tobytes()
+
+
+def host_trainer(agent: Agent, spec, cache: dict[bytes, tuple] | None = None) -> Trainer:
     """BC's trainer on the host backend: a seed's expert data are collected once per process (the
-    expert steps Python environments) and every block distils from them."""
+    expert steps Python environments) into `cache` (by `data_tag`) and every block distils from them."""
+    bc = agent.program
+    programs = Programs(spec, agent.num_envs, agent.eval_episodes)
+    collect, begin_fit = programs.compile(bc.collect), programs.compile(bc.begin_fit)
+    cache = {} if cache is None else cache
 
-    def __init__(self, agent: Agent, spec):
-        bc = agent.program
-        self.collect = program(bc.collect, spec, agent.num_envs, agent.eval_episodes)
-        self.fit = program(bc.fit, spec, agent.num_envs, agent.eval_episodes)
-        self.data: dict[bytes, tuple] = {}
+    def data_of(data_key):
+        tag = data_tag(data_key)
+        if tag not in cache:
+            cache[tag] = jax.tree_util.tree_map(lambda x: x[0], collect(data_key[None]))
+        return cache[tag]
 
-    def __call__(self, keys: RunKeys, starts, masks):
-        data = [self._data(k) for k in keys.data]
-        obs, teacher_out = jax.tree_util.tree_map(lambda *xs: jnp.stack(xs), *data)
-        return self.fit(keys, starts, masks, obs, teacher_out)
+    def begin(keys: RunKeys, starts, masks):
+        obs, teacher_out = jax.tree_util.tree_map(lambda *xs: jnp.stack(xs), *[data_of(k) for k in keys.data])
+        return begin_fit(keys, starts, masks, obs, teacher_out)
 
-    def _data(self, data_key):
-        tag = np.asarray(jax.random.key_data(data_key) if jnp.issubdtype(data_key.dtype, jax.dtypes.prng_key)
-                         else data_key).tobytes()
-        if tag not in self.data:
-            self.data[tag] = jax.tree_util.tree_map(lambda x: x[0], self.collect(data_key[None]))
-        return self.data[tag]
+    return staged(programs, bc.stages, begin=begin)
 
 
 def build(cfg: ExperimentConfig, spec, expert) -> Agent:
@@ -239,11 +257,11 @@ def build(cfg: ExperimentConfig, spec, expert) -> Agent:
     if teacher is not type(bc.head):
         raise ConfigError("bc.loss", f"{cfg.bc.loss} distils a {bc.head.name} teacher; this expert is {expert.kind} "
                           f"(allowed: {', '.join(n for n, entry in LOSSES.items() if entry.head is teacher)})")
-    return Agent(init=bc.init, train=bc.train, env_steps=bc.sizes.env_steps, rewind_update=0,
+    return Agent(init=bc.init, train=bc.stages.train, env_steps=bc.sizes.env_steps, rewind_update=0,
                  batch_loss=with_one_run_envs(bc.batch_loss, spec, cfg.bc),
                  batch_obs=with_one_run_envs(bc.batch_obs, spec, cfg.bc),
                  modules={"actor": lambda p, x: bc.student.apply({"params": p}, x)}, program=bc,
-                 num_envs=cfg.bc.num_envs, eval_episodes=cfg.bc.eval_episodes)
+                 num_envs=cfg.bc.num_envs, eval_episodes=cfg.bc.eval_episodes, stages=bc.stages)
 
 
 def acting(cfg: ExperimentConfig, spec) -> Acting:
@@ -273,5 +291,5 @@ AGENT = AgentDef(
     name="bc", section="bc", build=build, validate=validate, acting=acting,
     total_steps=lambda cfg: cfg.bc.total_steps, scopes=("actor",), eval_policies=EVAL_POLICIES,
     train_curve_kind="distillation_loss", needs_expert=True,
-    trainers={PER_RUN: compiled, "host": HostBC},  # (students see raw observations: not ALE's frames)
+    trainers={PER_RUN: compiled, "host": host_trainer},  # (students see raw observations: not ALE's frames)
 )

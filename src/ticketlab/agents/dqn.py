@@ -1,12 +1,13 @@
 """DQN (Mnih et al., 2015) with double-Q targets (van Hasselt et al., 2016) and prioritized replay
-(Schaul et al., 2016) as one pure, jit-compiled function `train(envs, keys, start_params, mask)`.
+(Schaul et al., 2016) as pure, jit-compiled stages (agents/loop.py: `begin`, `advance` a segment
+of iterations, `end`).
 
-Each iteration of the `lax.scan` steps `num_envs` environments for batch_size / replay_ratio env
+Each iteration steps `num_envs` environments for batch_size / replay_ratio env
 steps with an epsilon-greedy policy, adds the transitions to the replay buffer, and (once
 `learning_starts` steps are in) takes one Adam step on a prioritized batch with the Huber loss and
 importance weights, then writes the new |TD error| priorities. The target network is a hard copy
-every `target_update_every` updates. `jax.vmap` over `train` runs every (seed, condition) of an
-IMP level in one compiled call; the iteration index is the scan's unbatched input, so the
+every `target_update_every` updates. `jax.vmap` over the stages runs a block's (seed, condition)
+runs in one compiled call; the iteration index is the loop's unbatched counter, so the
 learn / target-copy / evaluate branches stay real branches under vmap.
 
 Params are `{"q": ...}`; the mask is applied in every forward pass and after every optimizer step.
@@ -27,8 +28,8 @@ from flax import struct
 
 from ticketlab.agents.base import Acting, Agent, AgentDef, with_one_run_envs
 from ticketlab.agents.heads import QValues, epsilon_greedy
-from ticketlab.agents.loop import Cadence, Tracking, after_step, fresh_tracking, train_output
-from ticketlab.agents.output import RunKeys, TrainOutput
+from ticketlab.agents.loop import Cadence, Stages, Tracking, after_step, fresh_tracking, runner_stages
+from ticketlab.agents.output import RunKeys
 from ticketlab.agents.replay import Transition, importance_weights, make_buffer, new_priorities, observation_compactor
 from ticketlab.core.config import DQNConfig, ExperimentConfig
 from ticketlab.envs.encodings import encode, encoder_params
@@ -205,12 +206,13 @@ class DQN:
         return Runner(params=params, target=params, opt_state=self.tx.init(params), buffer=self.buffer.init(example),
                       env_state=env_state, obs=obs, key=k_run, tracking=fresh_tracking(params, self.sizes.cadence.num_evals))
 
-    def train(self, envs, keys: RunKeys, start_params, mask) -> TrainOutput:
-        """One whole training run (pure; jit and vmap it)."""
+    def step(self, envs, keys: RunKeys, mask):
+        """`iterate(iteration, runner) -> runner`: collect, add to the buffer, learn once learning
+        has started, copy the target on its cadence, then the rewind capture and evaluation."""
         cfg, sizes = self.cfg, self.sizes
         enc = encoder_params(self.spec.encoder, keys.data)
 
-        def body(runner: Runner, iteration):
+        def iterate(iteration, runner: Runner):
             eps = epsilon(cfg, iteration * sizes.steps_per_iteration)
             p = apply_mask(runner.params, mask)
             runner, traj = self.collect(envs, runner, p, enc, eps, sizes.rollout_len)
@@ -221,12 +223,13 @@ class DQN:
             updates_done = iteration - sizes.first_update + 1
             copy = jnp.logical_and(updates_done > 0, updates_done % cfg.target_update_every == 0)
             runner = jax.lax.cond(copy, lambda r: r.replace(target=r.params), lambda r: r, runner)
-            runner = after_step(runner, iteration, sizes.cadence, partial(self.evaluate_runner, envs, mask, enc))
-            return runner, None
+            return after_step(runner, iteration, sizes.cadence, partial(self.evaluate_runner, envs, mask, enc))
 
-        runner, _ = jax.lax.scan(body, self.first_runner(envs, keys, start_params, mask),
-                                 jnp.arange(sizes.num_iterations))
-        return train_output(runner.params, runner.tracking)
+        return iterate
+
+    @property
+    def stages(self) -> Stages:
+        return runner_stages(self.first_runner, self.step, self.sizes.num_iterations)
 
     def batch_obs(self, envs, key, data_key, params, mask):
         """The observations of one batch of fresh transitions (epsilon eps-final), as the network sees them."""
@@ -251,11 +254,11 @@ class DQN:
 
 def build(cfg: ExperimentConfig, spec, expert=None) -> Agent:
     dqn = DQN(cfg, spec)
-    return Agent(init=dqn.init, train=dqn.train, env_steps=dqn.sizes.env_steps,
+    return Agent(init=dqn.init, train=dqn.stages.train, env_steps=dqn.sizes.env_steps,
                  rewind_update=dqn.sizes.cadence.rewind_step, batch_loss=with_one_run_envs(dqn.batch_loss, spec, cfg.dqn),
                  batch_obs=with_one_run_envs(dqn.batch_obs, spec, cfg.dqn),
                  modules={"q": lambda p, x: dqn.qnet.apply({"params": p}, x)}, program=dqn, num_envs=cfg.dqn.num_envs,
-                 eval_episodes=cfg.dqn.eval_episodes)
+                 eval_episodes=cfg.dqn.eval_episodes, stages=dqn.stages)
 
 
 def acting(cfg: ExperimentConfig, spec) -> Acting:

@@ -127,6 +127,57 @@ def after_step(carry, step_index, cadence: Cadence, evaluate: Callable, runs: Ca
     return jax.lax.cond(cadence.evaluates_after(step_index), run_evaluation, lambda c: c, carry)
 
 
+@struct.dataclass
+class Stage:
+    """What a training's stages hand on (`begin`, `advance` a number of steps, `end`): `carry`, the
+    whole training state (what a mid-level checkpoint saves), and `derived`, what `begin` computes
+    from its inputs alone (BC's expert data), recomputed on resume, never saved."""
+
+    carry: Any
+    derived: Any = ()
+
+
+@dataclass(frozen=True)
+class Stages:
+    """A training as stages: `begin(envs, keys, start, mask) -> Stage`, `advance(envs, stage, keys,
+    mask, first, count) -> Stage` for steps first .. first + count - 1, `end(envs, stage) ->
+    TrainOutput`, and `steps` in all (PPO updates, DQN and SAC iterations, BC epochs). Segments of
+    any length give the same bits as one of all steps (tests/test_segments.py), so the engine
+    advances a block in segments and may save its carry between them."""
+
+    begin: Callable
+    advance: Callable
+    end: Callable
+    steps: int
+
+    def train(self, envs, keys, start, mask) -> TrainOutput:
+        """The whole training in one segment."""
+        stage = self.begin(envs, keys, start, mask)
+        return self.end(envs, self.advance(envs, stage, keys, mask, 0, self.steps))
+
+
+def steps(body: Callable, state, first, count):
+    """`body(step_index, state) -> state` for the steps `first` .. `first + count - 1`, their bounds
+    traced: one compiled program advances any segment."""
+    return jax.lax.fori_loop(first, first + count, body, state)
+
+
+def runner_stages(first_runner: Callable, step: Callable, num_steps: int) -> Stages:
+    """The stages of a training whose carry is one runner (with `params` and `tracking`):
+    `first_runner(envs, keys, start, mask)`, then `step(envs, keys, mask)(step_index, runner) ->
+    runner` for each of `num_steps` steps, its output the runner's params and what it tracked."""
+    def begin(envs, keys, start, mask) -> Stage:
+        return Stage(first_runner(envs, keys, start, mask))
+
+    def advance(envs, stage: Stage, keys, mask, first, count) -> Stage:
+        return stage.replace(carry=steps(step(envs, keys, mask), stage.carry, first, count))
+
+    def end(envs, stage: Stage) -> TrainOutput:
+        return envs.runs(train_output)(stage.carry.params, stage.carry.tracking)
+
+    return Stages(begin, advance, end, num_steps)
+
+
 def train_output(params, t: Tracking, data_digest=None) -> TrainOutput:
     """One run's output: its final `params` and what `t` tracked."""
     return TrainOutput(

@@ -1,7 +1,7 @@
-"""PPO with a categorical or Gaussian policy head as one pure, jit-compiled function
-`train(envs, keys, start_params, mask)`, written once for every backend.
+"""PPO with a categorical or Gaussian policy head as pure, jit-compiled stages (agents/loop.py:
+`begin`, `advance` a segment of updates, `end`), written once for every backend.
 
-Rollouts, GAE, the clipped-surrogate update and evaluation all run inside one `lax.scan` over
+Rollouts, GAE, the clipped-surrogate update and evaluation all run inside one loop over
 updates; `envs` (envs/stepping.py) steps the environments, inside the program (gymnax: the
 program trains one run and is vmapped over a block's runs) or as effects (host, ale: the program
 trains a whole block, each per-run piece lifted by `envs.runs`). The training function never knows
@@ -25,8 +25,8 @@ from flax import struct
 from ticketlab.agents.base import Acting, Agent, AgentDef, on_backends, with_one_run_envs
 from ticketlab.agents.gae import gae
 from ticketlab.agents.heads import EVAL_POLICIES, head_for
-from ticketlab.agents.loop import Cadence, Tracking, after_step, fresh_tracking, split2, train_output
-from ticketlab.agents.output import RunKeys, TrainOutput
+from ticketlab.agents.loop import Cadence, Stages, Tracking, after_step, fresh_tracking, runner_stages, split2
+from ticketlab.agents.output import RunKeys
 from ticketlab.agents.shuffle import permutation
 from ticketlab.core.config import ExperimentConfig, PPOConfig
 from ticketlab.envs.base import BLOCK, PER_RUN
@@ -281,23 +281,26 @@ class PPO:
         return Runner(params=params, opt_state=runs(self.tx.init)(params), env_state=env_state, obs=obs, key=k_run,
                       tracking=runs(lambda p: fresh_tracking(p, self.sizes.cadence.num_evals))(params))
 
-    def train(self, envs, keys: RunKeys, start_params, mask) -> TrainOutput:
-        """One whole training run, or a block's (pure but for effectful environments; jit it)."""
+    def step(self, envs, keys: RunKeys, mask):
+        """`update(update_index, runner) -> runner`: one rollout and its epochs of minibatches, then
+        the rewind capture and evaluation (after_step)."""
         runs = envs.runs
         enc = runs(partial(encoder_params, self.spec.encoder))(keys.data)
         learn = runs(self.learn, in_axes=(0,) * 8 + (None,))  # the update index is shared
 
-        def body(runner: Runner, update_index):
+        def update(update_index, runner: Runner):
             runner, (traj, final_obs) = self.rollout(envs, runner, mask, enc)
             params, opt_state, key = learn(runner.params, runner.opt_state, runner.key, mask, enc, traj, final_obs,
                                            runner.obs, update_index)
             runner = runner.replace(params=params, opt_state=opt_state, key=key)
-            runner = after_step(runner, update_index, self.sizes.cadence, partial(self.evaluate_runner, envs, mask, enc), runs)
-            return runner, None
+            return after_step(runner, update_index, self.sizes.cadence, partial(self.evaluate_runner, envs, mask, enc),
+                              runs)
 
-        runner, _ = jax.lax.scan(body, self.first_runner(envs, keys, start_params, mask),
-                                 jnp.arange(self.sizes.num_updates))
-        return runs(train_output)(runner.params, runner.tracking)
+        return update
+
+    @property
+    def stages(self) -> Stages:
+        return runner_stages(self.first_runner, self.step, self.sizes.num_updates)
 
     def batch_obs(self, envs, key, data_key, params, mask):
         """The observations of one fresh rollout of the masked params, as the networks see them."""
@@ -326,10 +329,11 @@ class PPO:
 
 def build(cfg: ExperimentConfig, spec, expert=None) -> Agent:
     ppo = PPO(cfg, spec)
-    return Agent(init=ppo.init, train=ppo.train, env_steps=ppo.sizes.env_steps,
+    return Agent(init=ppo.init, train=ppo.stages.train, env_steps=ppo.sizes.env_steps,
                  rewind_update=ppo.sizes.cadence.rewind_step, batch_loss=with_one_run_envs(ppo.batch_loss, spec, cfg.ppo),
                  batch_obs=with_one_run_envs(ppo.batch_obs, spec, cfg.ppo), modules=ppo.modules(), program=ppo,
-                 num_envs=cfg.ppo.num_envs, eval_episodes=cfg.ppo.eval_episodes)
+                 num_envs=cfg.ppo.num_envs, eval_episodes=cfg.ppo.eval_episodes,
+                 stages=ppo.stages)
 
 
 def acting(cfg: ExperimentConfig, spec) -> Acting:

@@ -1,8 +1,9 @@
 """Soft actor-critic (Haarnoja et al., 2018: twin Q-functions, a tanh-squashed Gaussian policy with a
-state-dependent standard deviation, the entropy temperature tuned to a target entropy of -|A|) as one
-pure, jit-compiled function `train(envs, keys, start_params, mask)`, for continuous actions.
+state-dependent standard deviation, the entropy temperature tuned to a target entropy of -|A|) as pure,
+jit-compiled stages (agents/loop.py: `begin`, `advance` a segment of iterations, `end`), for
+continuous actions.
 
-Each iteration of the `lax.scan` steps every env once with a draw of the policy (uniform random
+Each iteration steps every env once with a draw of the policy (uniform random
 actions before `learning_starts`), adds the transitions to a uniform replay buffer, and (once
 learning has started) takes `updates_per_step` x num_envs gradient steps: the critics regress onto
 r + gamma (1 - terminated) (min Q_target(s', a') - alpha log pi(a'|s')), a' ~ pi(s'); the actor
@@ -27,8 +28,8 @@ from flax import struct
 
 from ticketlab.agents.base import Acting, Agent, AgentDef, with_one_run_envs
 from ticketlab.agents.heads import HEADS
-from ticketlab.agents.loop import Cadence, Tracking, after_step, fresh_tracking, train_output
-from ticketlab.agents.output import RunKeys, TrainOutput
+from ticketlab.agents.loop import Cadence, Stages, Tracking, after_step, fresh_tracking, runner_stages
+from ticketlab.agents.output import RunKeys
 from ticketlab.core.config import ExperimentConfig, SACConfig
 from ticketlab.core.errors import ConfigError, check_fields_positive
 from ticketlab.envs.encodings import encode, encoder_params
@@ -255,12 +256,13 @@ class SAC:
                       opt_state=opt_state, buffer=self.buffer.init(example), env_state=env_state, obs=obs, key=k_run,
                       tracking=fresh_tracking(params, self.sizes.cadence.num_evals))
 
-    def train(self, envs, keys: RunKeys, start_params, mask) -> TrainOutput:
-        """One whole training run (pure; jit and vmap it)."""
+    def step(self, envs, keys: RunKeys, mask):
+        """`iterate(iteration, runner) -> runner`: one step of every env into the buffer, then
+        `updates_per_iteration` updates once learning has started, the rewind capture and evaluation."""
         sizes = self.sizes
         enc = encoder_params(self.spec.encoder, keys.data)
 
-        def body(runner: Runner, iteration):
+        def iterate(iteration, runner: Runner):
             runner, transition = self.collect(envs, runner, mask, enc, iteration < sizes.first_update)
             runner = runner.replace(buffer=self.buffer.add(runner.buffer, transition))
 
@@ -268,12 +270,13 @@ class SAC:
                 return jax.lax.fori_loop(0, sizes.updates_per_iteration, lambda _, r: self.update(r, mask, enc), runner)
 
             runner = jax.lax.cond(iteration >= sizes.first_update, learn, lambda r: r, runner)
-            runner = after_step(runner, iteration, sizes.cadence, partial(self.evaluate_runner, envs, mask, enc))
-            return runner, None
+            return after_step(runner, iteration, sizes.cadence, partial(self.evaluate_runner, envs, mask, enc))
 
-        runner, _ = jax.lax.scan(body, self.first_runner(envs, keys, start_params, mask),
-                                 jnp.arange(sizes.num_iterations))
-        return train_output(runner.params, runner.tracking)
+        return iterate
+
+    @property
+    def stages(self) -> Stages:
+        return runner_stages(self.first_runner, self.step, self.sizes.num_iterations)
 
     def batch_loss(self, envs, key, data_key, params, mask):
         """The critics' loss on the transitions of one step of every env under the policy, the params
@@ -286,9 +289,10 @@ class SAC:
 
 def build(cfg: ExperimentConfig, spec, expert=None) -> Agent:
     sac = SAC(cfg, spec)
-    return Agent(init=sac.init, train=sac.train, env_steps=sac.sizes.env_steps,
+    return Agent(init=sac.init, train=sac.stages.train, env_steps=sac.sizes.env_steps,
                  rewind_update=sac.sizes.cadence.rewind_step, batch_loss=with_one_run_envs(sac.batch_loss, spec, cfg.sac),
-                 program=sac, num_envs=cfg.sac.num_envs, eval_episodes=cfg.sac.eval_episodes)
+                 program=sac, num_envs=cfg.sac.num_envs, eval_episodes=cfg.sac.eval_episodes,
+                 stages=sac.stages)
 
 
 def acting(cfg: ExperimentConfig, spec) -> Acting:

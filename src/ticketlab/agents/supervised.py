@@ -95,8 +95,9 @@ def spec(cfg):
 def build(cfg: ExperimentConfig, spec, expert=None) -> Agent:
     data = load_split(spec.id, cfg.supervised.test_fraction)
     classifier = Supervised(cfg, spec, data)
-    return Agent(init=classifier.init, train=classifier.train, env_steps=classifier.sizes.env_steps, rewind_update=0,
-                 batch_loss=partial(classifier.batch_loss, None), program=classifier)
+    return Agent(init=classifier.init, train=classifier.stages.train, env_steps=classifier.sizes.env_steps,
+                 rewind_update=0, batch_loss=partial(classifier.batch_loss, None), program=classifier,
+                 stages=classifier.stages)
 
 
 def acting(cfg: ExperimentConfig, spec) -> Acting:

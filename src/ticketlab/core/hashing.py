@@ -31,6 +31,14 @@ def hashed_fields(cfg: ExperimentConfig) -> dict:
     return {k: v for k, v in sorted(values.items()) if k not in NOT_HASHED and defaults.get(k) != v}
 
 
+ENGINE = 2
+"""The engine's version, hashed with every config: raised when the same config trains to other bits,
+so that a store of an older engine is never resumed (mixed) by this one. 2: training advances in
+segments (imp/checkpoints.py), whose compiled loop differs from the one program of version 1 in the
+last bits."""
+
+
 def config_hash(cfg: ExperimentConfig) -> str:
-    text = json.dumps(hashed_fields(cfg), sort_keys=True, separators=(",", ":"))
+    fields = {"engine": ENGINE, **hashed_fields(cfg)}
+    text = json.dumps(fields, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:10]

@@ -8,8 +8,9 @@
 
 `program(fn, spec, num_envs, eval_episodes)` compiles a function written once against `Envs`,
 `fn(envs, *per_run_args)` (an agent's training function `train(envs, keys, start, mask)`), into one
-that takes every argument stacked over a block's runs, for its environment's backend. A new backend
-is one entry: `register_backend(Backend(...))`.
+that takes every argument stacked over a block's runs, for its environment's backend; `Programs`
+compiles several that step the same environments (a training's stages). A new backend is one
+entry: `register_backend(Backend(...))`.
 """
 from __future__ import annotations
 
@@ -41,33 +42,74 @@ def backend_of(spec: EnvSpec) -> Backend:
     return BACKENDS.get(spec.backend)
 
 
-def program(fn: Callable, spec: EnvSpec, num_envs: int, eval_episodes: int) -> Callable:
+def program(fn: Callable, spec: EnvSpec, num_envs: int, eval_episodes: int, shared: int = 0) -> Callable:
     """`fn(envs, *args)` compiled for `spec`'s backend, taking each of `args` stacked over a block's
-    runs: one program vmapped over runs, or one program per block size whose environments step the
-    whole block (an agent's `train` becomes `train_batch(stacked RunKeys, starts, masks)`)."""
-    backend = backend_of(spec)
-    if backend.per_run:
-        return jax.jit(jax.vmap(partial(fn, backend.make_envs(spec, num_envs, eval_episodes, None))))
-    return BlockProgram(backend, fn, spec, num_envs, eval_episodes)
+    runs but the last `shared` (the same for every run): one program vmapped over runs, or one
+    program per block size whose environments step the whole block (an agent's `train` becomes
+    `train_batch(stacked RunKeys, starts, masks)`). `Programs` compiles several over the same
+    environments."""
+    return Programs(spec, num_envs, eval_episodes).compile(fn, shared)
+
+
+class Programs:
+    """Programs over the same environments of `spec` (`num_envs` copies per run, `eval_episodes`
+    evaluation episodes): a backend whose environments are effects keeps one `Envs` per block size,
+    which every program of that size steps (a training's stages hand their environments on), its
+    handles (`Envs.inputs`, where it has any) passed as arguments."""
+
+    def __init__(self, spec: EnvSpec, num_envs: int, eval_episodes: int):
+        self.spec, self.backend = spec, backend_of(spec)
+        self.num_envs, self.eval_episodes = num_envs, eval_episodes
+        self.envs: dict[int | None, object] = {}
+
+    def envs_of(self, runs: int | None):
+        """The environments of one run (None) or of a block of `runs` runs."""
+        if runs not in self.envs:
+            self.envs[runs] = self.backend.make_envs(self.spec, self.num_envs, self.eval_episodes, runs)
+        return self.envs[runs]
+
+    def compile(self, fn: Callable, shared: int = 0, runs_arg: int = 0) -> Callable:
+        """`fn(envs, *args)` as `program(*args)`, each of `args` stacked over a block's runs but the
+        last `shared`; a block program reads the block's size off `args[runs_arg]`."""
+        if self.backend.per_run:
+            return PerRunProgram(self, fn, shared)
+        return BlockProgram(self, fn, shared, runs_arg)
+
+    def close(self) -> None:
+        for envs in self.envs.values():
+            envs.close()
+
+
+class PerRunProgram:
+    """`fn` over one run's environments, vmapped over a block's runs and compiled once."""
+
+    def __init__(self, programs: Programs, fn: Callable, shared: int):
+        self.programs, self.fn, self.shared = programs, fn, shared
+        self.compiled: Callable | None = None
+
+    def __call__(self, *args):
+        if self.compiled is None:
+            in_axes = (0,) * (len(args) - self.shared) + (None,) * self.shared
+            self.compiled = jax.jit(jax.vmap(partial(self.fn, self.programs.envs_of(None)), in_axes=in_axes))
+        return self.compiled(*args)
+
+    def close(self) -> None:
+        self.programs.close()
 
 
 class BlockProgram:
-    """The program of a backend whose environments are effects: compiled once per block size, its
-    environments' handles (`Envs.inputs`, where they have any) passed as arguments."""
+    """`fn` over a whole block's environments, compiled once per block size."""
 
-    def __init__(self, backend: Backend, fn: Callable, spec: EnvSpec, num_envs: int, eval_episodes: int):
-        self.backend, self.fn, self.spec = backend, fn, spec
-        self.num_envs, self.eval_episodes = num_envs, eval_episodes
-        self.compiled: dict[int, tuple] = {}
+    def __init__(self, programs: Programs, fn: Callable, shared: int, runs_arg: int):
+        self.programs, self.fn, self.shared, self.runs_arg = programs, fn, shared, runs_arg
+        self.compiled: dict[int, Callable] = {}
 
     def __call__(self, *args):
-        runs = int(jax.tree_util.tree_leaves(args)[0].shape[0])
+        runs = int(jax.tree_util.tree_leaves(args[self.runs_arg])[0].shape[0])
+        envs = self.programs.envs_of(runs)
         if runs not in self.compiled:
-            envs = self.backend.make_envs(self.spec, self.num_envs, self.eval_episodes, runs)
-            compiled = jax.jit(lambda inputs, *a: self.fn(envs.bound(inputs), *a))
-            self.compiled[runs] = (envs, compiled)
-        envs, compiled = self.compiled[runs]
-        try:
-            return compiled(envs.inputs(), *args)
-        finally:
-            envs.close()
+            self.compiled[runs] = jax.jit(lambda inputs, *a: self.fn(envs.bound(inputs), *a))
+        return self.compiled[runs](envs.inputs(), *args)
+
+    def close(self) -> None:
+        self.programs.close()

@@ -95,4 +95,8 @@ def reevaluate(spec, acting, params: dict, seed: int) -> float:
         envs = backend.make_envs(spec, 1, REEVALUATION_EPISODES, None)
         return float(jax.jit(lambda k: mean_return(envs, k, params))(key))
     one = jax.tree_util.tree_map(lambda x: jnp.asarray(x)[None], (key, params))
-    return float(program(mean_return, spec, 1, REEVALUATION_EPISODES)(*one)[0])
+    evaluate = program(mean_return, spec, 1, REEVALUATION_EPISODES)
+    try:
+        return float(evaluate(*one)[0])
+    finally:
+        evaluate.close()

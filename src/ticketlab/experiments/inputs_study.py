@@ -164,7 +164,7 @@ def train_arms(study: Study):
             masks.append(restrict_inputs(ones_mask(init), arms[arm]))
     keys = RunKeys(train=jnp.stack([run_key(s, DENSE, study.level, INPUT_STUDY) for s, *_ in jobs]),
                    data=jnp.stack([run_key(s, DENSE, 0, DATA) for s, *_ in jobs]))
-    return exp, jobs, jax.device_get(exp.train_batch(keys, stack_trees(inits), stack_trees(masks)))
+    return exp, jobs, jax.device_get(exp.trainer(keys, stack_trees(inits), stack_trees(masks)))
 
 
 def run_study(study: Study) -> dict:

@@ -1,5 +1,5 @@
-"""Everything built once per config: the environment, the agent, its compiled batched trainer,
-and the per-condition derivation of a level's (mask, start) from the previous level's results."""
+"""Everything built once per config: the environment, the agent, its trainer (compiled stages over
+a block's runs), and the per-condition derivation of a level's (mask, start) from the previous level's results."""
 from __future__ import annotations
 
 import dataclasses
@@ -9,7 +9,7 @@ from typing import Any, Callable
 import jax
 import jax.numpy as jnp
 
-from ticketlab.agents.base import Agent, AgentDef
+from ticketlab.agents.base import Agent, AgentDef, Trainer
 from ticketlab.agents.registry import AGENTS, run_spec
 from ticketlab.core.config import ExperimentConfig
 from ticketlab.envs.base import EnvSpec
@@ -26,14 +26,14 @@ def stack_trees(trees):
 
 @dataclasses.dataclass
 class Experiment:
-    """Everything built once per config: env, agent, the compiled batched trainer."""
+    """Everything built once per config: env, agent, its trainer (agents/base.py)."""
 
     cfg: ExperimentConfig
     spec: EnvSpec
     agent_def: AgentDef
     agent: Agent
     prunable: dict
-    train_batch: Callable
+    trainer: Trainer
     _derive: dict = dataclasses.field(default_factory=dict)
     _inputs: dict = dataclasses.field(default_factory=dict)
     _init: Any = None
@@ -91,6 +91,5 @@ def build(cfg: ExperimentConfig, expert=None) -> Experiment:
     agent = agent_def.build(cfg, spec, expert)
     shapes = jax.eval_shape(agent.init, jax.random.PRNGKey(0))
     prunable = agent_def.prunable(shapes, cfg) if agent_def.prunable else prunable_tree(shapes, cfg.imp.scope)
-    train_batch = agent_def.trainer(spec.backend)(agent, spec)
-    return Experiment(cfg=cfg, spec=spec, agent_def=agent_def, agent=agent, prunable=prunable,
-                      train_batch=train_batch)
+    trainer = agent_def.trainer(spec.backend)(agent, spec)
+    return Experiment(cfg=cfg, spec=spec, agent_def=agent_def, agent=agent, prunable=prunable, trainer=trainer)
