@@ -1,9 +1,10 @@
 """One block of a level (see layout.py): derive its runs' (mask, start) from the previous level on
-disk, train them in one compiled call, write every run's files.
+disk, train them in one compiled program (in segments, checkpoints.py), write every run's files.
 
 A block writes only its own chains' files; the driver writes a (level, seed) marker once every
 block of the seed's group is done. So a block runs the same in the driver's process or in a
-worker process (`run_block`), and a block cut off by a kill is simply computed again.
+worker process (`run_block`), and a block cut off by a kill continues from its mid-level
+checkpoint, or is computed again from its level's start.
 """
 from __future__ import annotations
 
@@ -23,7 +24,8 @@ from ticketlab.core.config import from_dict
 from ticketlab.core.errors import MaskError
 from ticketlab.store.completion import log_event, seed_complete
 from ticketlab.imp.program import Experiment, build, stack_trees
-from ticketlab.imp.faults import inject_faults, kill_worker_after_write
+from ticketlab.imp import checkpoints
+from ticketlab.imp.faults import inject_faults, kill_after_checkpoint, kill_worker_after_write
 from ticketlab.imp.keys import DATA, FRESH_INIT, INIT, NEXT_LEVEL, SCORE_BATCH, TRAIN, run_key
 from ticketlab.imp.layout import Block
 from ticketlab.pruning.conditions import CONDITIONS, DENSE, SOURCES
@@ -147,7 +149,41 @@ def write_chain(exp: Experiment, run: Path, level: int, seed: int, condition: st
     return failed
 
 
-def train_block(exp: Experiment, run: Path, block: Block) -> list[int]:
+def trained(exp: Experiment, run: Path, block: Block, keys, starts, masks, checkpoint_every_s: float):
+    """The block's TrainOutput: its training advanced segment by segment (checkpoints.py), from its
+    checkpoint where it has a usable one, saved at the first segment boundary `checkpoint_every_s`
+    seconds (0: never) after its start or last save, where its trainer can resume."""
+    trainer = exp.trainer
+    stage, done = trainer.begin(keys, starts, masks), 0
+    if trainer.resumable:
+        try:
+            saved = checkpoints.load(run, block, stage.carry, trainer.steps)
+        except checkpoints.CorruptCheckpoint as err:
+            checkpoints.quarantine(run, block, str(err))
+            saved = None
+        if saved is not None:
+            done, carry = saved
+            stage = stage.replace(carry=carry)
+            log_event(run, "checkpoint_resumed", level=block.level, condition=block.condition,
+                      seeds=[s for s, _ in block.jobs], step=done, steps=trainer.steps)
+    saving = trainer.resumable and checkpoint_every_s > 0
+    last_save = time.monotonic()
+    for first, count in checkpoints.segments(trainer.steps):
+        begin = max(first, done)
+        if begin >= first + count:
+            continue
+        stage = trainer.advance(stage, keys, masks, begin, first + count - begin)
+        step = first + count
+        if saving and step < trainer.steps:
+            jax.block_until_ready(stage.carry)
+            if time.monotonic() - last_save >= checkpoint_every_s:
+                checkpoints.save(run, block, stage.carry, step, trainer.steps)
+                kill_after_checkpoint(block.level, block.condition)
+                last_save = time.monotonic()
+    return trainer.end(stage)
+
+
+def train_block(exp: Experiment, run: Path, block: Block, checkpoint_every_s: float = 0.0) -> list[int]:
     """Derive, train and write one block; returns the seeds whose run failed (NaN or inf)."""
     start_time = time.perf_counter()
     jobs = list(block.padded_jobs)
@@ -156,8 +192,12 @@ def train_block(exp: Experiment, run: Path, block: Block) -> list[int]:
     else:
         masks, starts = derived_starts(exp, run, block.level, jobs)
     inject_faults(jobs, block.level, starts)
-    out = exp.train_batch(run_keys(jobs, block.level), stack_trees(starts), stack_trees(masks))
-    outputs = _unstack(jax.device_get(out), len(jobs))
+    try:
+        out = trained(exp, run, block, run_keys(jobs, block.level), stack_trees(starts), stack_trees(masks),
+                      checkpoint_every_s)
+        outputs = _unstack(jax.device_get(out), len(jobs))
+    finally:
+        exp.trainer.close()
     for (seed, condition), mask, output in list(zip(jobs, masks, outputs))[:len(block.jobs)]:
         check_mask_respected(exp, output, mask, f"level {block.level}, seed {seed}, {condition}")
     seconds = time.perf_counter() - start_time
@@ -169,6 +209,7 @@ def train_block(exp: Experiment, run: Path, block: Block) -> list[int]:
         if write_chain(exp, run, block.level, seed, condition, mask, start, output, seconds):
             failed.append(seed)
         kill_worker_after_write(block.level, condition)
+    checkpoints.discard(run, block)
     return failed
 
 
@@ -180,6 +221,7 @@ class BlockTask:
     run: str
     block: Block
     expert: object = None
+    checkpoint_every_s: float = 0.0
 
 
 _BUILT: dict[tuple[str, str], Experiment] = {}
@@ -191,4 +233,4 @@ def run_block(task: BlockTask) -> list[int]:
     key = (json.dumps(task.config, sort_keys=True), str(getattr(task.expert, "path", "")))
     if key not in _BUILT:
         _BUILT[key] = build(from_dict(task.config), task.expert)
-    return train_block(_BUILT[key], Path(task.run), task.block)
+    return train_block(_BUILT[key], Path(task.run), task.block, task.checkpoint_every_s)

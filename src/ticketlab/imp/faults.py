@@ -6,6 +6,8 @@ TICKETLAB_FAULT_FAIL_ONCE=<path>: a launched task fails if <path> does not exist
 creates it), so a retry succeeds.
 TICKETLAB_FAULT_KILL_WORKER="level,condition": a worker process that has written the first run of
 that level and condition kills itself (SIGKILL), mid-block, as the out-of-memory killer would.
+TICKETLAB_FAULT_KILL_AFTER_CHECKPOINT="level,condition,n": the process that saves the n-th
+mid-level checkpoint of a block of that level and condition kills itself (SIGKILL) right after.
 """
 from __future__ import annotations
 
@@ -41,3 +43,16 @@ def fail_once() -> None:
     if marker and not Path(marker).exists():
         Path(marker).touch()
         raise RuntimeError(f"injected failure (TICKETLAB_FAULT_FAIL_ONCE={marker}); a retry succeeds")
+
+
+_CHECKPOINTS_SAVED: dict[tuple[int, str], int] = {}
+
+
+def kill_after_checkpoint(level: int, condition: str) -> None:
+    spec = os.environ.get("TICKETLAB_FAULT_KILL_AFTER_CHECKPOINT")
+    if spec:
+        at, at_condition, n = spec.split(",")
+        if level == int(at) and condition == at_condition:
+            _CHECKPOINTS_SAVED[level, condition] = _CHECKPOINTS_SAVED.get((level, condition), 0) + 1
+            if _CHECKPOINTS_SAVED[level, condition] == int(n):
+                os.kill(os.getpid(), signal.SIGKILL)

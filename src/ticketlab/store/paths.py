@@ -6,7 +6,9 @@ runs/<name>-<hash>/
   levels/level_03/seed_1/mask_weights/{mask,start,best}.safetensors, metrics.json
   levels/level_03/seed_1/complete.json  written last: this seed's level is finished (checksums)
   locks/seed_1.lock                    held while a process writes seed 1
-  events.jsonl                         corrupt files recomputed, failed chains and tasks
+  events.jsonl                         corrupt files recomputed, failed chains and tasks, checkpoints resumed
+  checkpoints/level_03-mask_weights-seeds_0-3/{checkpoint.json,state-*.safetensors}
+                                       a block's training state mid-level (deleted when the block is done)
   levels/level_00/seed_1/dense/...     level 0 is dense and shared by all conditions
   figures/*.png, *.pdf
 """
@@ -74,6 +76,15 @@ def results_csv(run: Path) -> Path:
 
 def figures_dir(run: Path) -> Path:
     return Path(run) / "figures"
+
+
+def checkpoints_dir(run: Path) -> Path:
+    return Path(run) / "checkpoints"
+
+
+def block_checkpoint_dir(run: Path, level: int, condition: str, seeds: list[int]) -> Path:
+    """A block's mid-level checkpoint (imp/checkpoints.py)."""
+    return checkpoints_dir(run) / f"level_{level:02d}-{condition}-seeds_{seeds[0]}-{seeds[-1]}"
 
 
 def expert_file(run: Path) -> Path:
