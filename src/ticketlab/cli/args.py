@@ -6,13 +6,15 @@ from ticketlab.core.errors import ConfigError
 
 USAGE = """usage:
   ticketlab run PRESET [--scale demo|paper] [--seeds N] [--levels N] [--init.input-scale X] ... [--wait]
-                [--workers N|auto] [--block-seeds K] [--log tensorboard|wandb ...]
+                [--workers N|auto] [--devices N|all] [--checkpoint-every-s S] [--block-seeds K]
+                [--log tensorboard|wandb ...]
   ticketlab run cartpole-bc --student.hidden 128,128 256,256     (several sizes: a sweep)
   ticketlab expert RL_PRESET [--out runs] [--threshold X] [--seeds N] [--steps N] [--torso T] [--scale S]
   ticketlab compare RUN_DIR RUN_DIR ... [--x percent|weights] [--conditions C ...] [--out FILE]
   ticketlab sweep PRESET ... [--grid FIELD=V1,V2 ...] [--seeds N] [--levels N] [--scale S]
                   [--backend local|ray|submitit] [--workers N|auto] [--address auto|HOST:PORT]
-                  [--partition P] [--block-seeds K] [--retries N] [--out DIR]
+                  [--partition P] [--block-seeds K] [--retries N] [--out DIR] [--devices N|all]
+                  [--checkpoint-every-s S] [--gpus-per-task N]
   ticketlab status RUNS_OR_RUN_DIR [--verify]
   ticketlab plot RUN_DIR
   ticketlab play ENV [--render FILE.gif|FILE.png] [--episodes N] [--encoding E] [--key K]

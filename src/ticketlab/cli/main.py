@@ -3,6 +3,7 @@ one line, writing nothing."""
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import sys
 from pathlib import Path
@@ -38,6 +39,9 @@ from ticketlab.experiments.inputs_study import check_study, run_study
 from ticketlab.reporting.status import find_runs, format_status, run_status
 from ticketlab.experiments.validate import validate
 from ticketlab.experiments.trackers import Trackers, check_trackers
+from ticketlab.imp.checkpoints import DEFAULT_EVERY_S
+from ticketlab.imp.driver import check_checkpoint_every
+from ticketlab.runtime.devices import check_devices, default_platform, local_device_count
 from ticketlab.runtime.workers import WorkerDied, check_workers
 
 
@@ -56,7 +60,9 @@ def cmd_run(args: list[str]) -> int:
         return 0
     wait = "--wait" in args
     workers, rest = pop_option([a for a in args if a != "--wait"], "--workers", "auto")
-    workers = check_workers(workers)
+    devices, rest = pop_option(rest, "--devices", "all")
+    every, rest = pop_option(rest, "--checkpoint-every-s", str(DEFAULT_EVERY_S))
+    execution = execution_options(workers, devices, every)
     logs, rest = pop_values(rest, "--log")
     check_trackers(logs)
     configs = [parse_run_args(a) for a in split_sweep(rest)]  # every config valid before any run
@@ -70,12 +76,23 @@ def cmd_run(args: list[str]) -> int:
                     trackers.on_level(level, rows, resumed)
 
                 run = run_experiment(cfg, on_level=on_level, argv=["ticketlab", "run", *args], wait=wait,
-                                     workers=workers, in_process=False)
+                                     in_process=False, **execution)
         finally:
             trackers.close()
         figures = plot_run(run)
         closing_table(run, figures)
     return 0
+
+
+def execution_options(workers: str, devices: str, every: str) -> dict:
+    """`--workers`, `--devices` and `--checkpoint-every-s` checked, as `run`'s keywords."""
+    try:
+        seconds = float(every)
+    except ValueError:
+        raise ConfigError("checkpoint-every-s", f"must be a number of seconds >= 0 (0: off), got {every!r}") from None
+    check_checkpoint_every(seconds)
+    check_devices(devices, local_device_count(), default_platform())
+    return {"workers": check_workers(workers), "devices": devices, "checkpoint_every_s": seconds}
 
 
 def cmd_expert(args: list[str]) -> int:
@@ -134,7 +151,7 @@ def cmd_compare(args: list[str]) -> int:
 
 SWEEP_FLAGS = {"grid": [], "seeds": "", "levels": "", "scale": "demo", "out": "runs", "backend": "local",
                "workers": "auto", "address": "auto", "partition": "", "block_seeds": "", "retries": "2",
-               "cluster": ""}
+               "cluster": "", "devices": "all", "checkpoint_every_s": str(DEFAULT_EVERY_S), "gpus_per_task": ""}
 
 
 def parse_sweep_args(args: list[str]):
@@ -143,7 +160,8 @@ def parse_sweep_args(args: list[str]):
     if not positional:
         raise ConfigError("sweep", "name one or more presets, e.g. ticketlab sweep cartpole-ppo acrobot-ppo")
     launcher = LAUNCHERS.get(opts["backend"])
-    workers, retries = check_workers(opts["workers"]), int_option(opts, "retries", 0)
+    execution, retries = execution_options(opts["workers"], opts["devices"], opts["checkpoint_every_s"]), \
+        int_option(opts, "retries", 0)
     configs = []
     for name in positional:
         base_args = [name, "--scale", opts["scale"], "--out", opts["out"]]
@@ -152,8 +170,10 @@ def parse_sweep_args(args: list[str]):
                 base_args += [f"--{flag.replace('_', '-')}", opts[flag]]
         base = parse_run_args(base_args)
         configs.extend(validate_all(expand_grid(base, opts["grid"])))
-    launch = LaunchOptions(workers=workers, address=opts["address"], retries=retries, partition=opts["partition"],
-                           folder=str(Path(opts["out"]) / "submitit"), cluster=opts["cluster"] or None)
+    launch = LaunchOptions(address=opts["address"], retries=retries, partition=opts["partition"],
+                           folder=str(Path(opts["out"]) / "submitit"), cluster=opts["cluster"] or None,
+                           gpus_per_task=int_option(opts, "gpus_per_task", 0) if opts["gpus_per_task"] else None,
+                           **execution)
     launcher.check(launch)
     return make_tasks(configs), opts, launcher, launch
 
@@ -340,6 +360,9 @@ def main(argv: list[str] | None = None) -> int:
         print(USAGE)
         return 0 if argv else 2
     command, args = argv[0], argv[1:]
+    # this process hands blocks to workers on an accelerator: it must not take the device's memory
+    # (each worker preallocates its share, runtime/devices.py); JAX reads this when its backend starts
+    os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
     if command not in COMMANDS:
         return fail(f"command: unknown {command!r}; allowed: {', '.join(COMMANDS)}")
     try:

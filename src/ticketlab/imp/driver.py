@@ -25,7 +25,17 @@ from ticketlab.imp.layout import Block, blocks_per_level, whole_groups
 from ticketlab.store.lock import seed_locks
 from ticketlab.store.results import append_results, write_results_csv
 from ticketlab.store.rundir import prepare_run_dir
-from ticketlab.runtime.workers import WorkerPool, one_xla_thread, worker_count
+from ticketlab.runtime.workers import Placement, WorkerPool, one_xla_thread, placement
+from ticketlab.imp import checkpoints
+from ticketlab.imp.memory import check_fits
+
+
+def check_checkpoint_every(seconds) -> None:
+    """`--checkpoint-every-s`: a number of seconds >= 0."""
+    if not isinstance(seconds, (int, float)) or seconds != seconds or seconds < 0:
+        raise ConfigError("checkpoint-every-s", f"must be a number of seconds >= 0 (0: no mid-level checkpoints), "
+                          f"got {seconds!r}")
+
 
 def failures_at(run: Path, seeds: list[int], level: int) -> set[tuple[int, str]]:
     """(seed, condition) chains that failed at `level` ("*": the dense level 0, every condition)."""
@@ -41,8 +51,8 @@ def failures_at(run: Path, seeds: list[int], level: int) -> set[tuple[int, str]]
 class _InProcess:
     """The pool's interface for `--workers 1`: blocks train here, one after another, in order."""
 
-    def __init__(self, exp: Experiment, run: Path):
-        self.exp, self.run, self.queue = exp, run, []
+    def __init__(self, exp: Experiment, run: Path, checkpoint_every_s: float):
+        self.exp, self.run, self.queue, self.every = exp, run, [], checkpoint_every_s
 
     def submit(self, task: BlockTask) -> Block:
         self.queue.append(task.block)
@@ -50,17 +60,17 @@ class _InProcess:
 
     def next_result(self):
         block = self.queue.pop(0)
-        return block, True, train_block(self.exp, self.run, block)
+        return block, True, train_block(self.exp, self.run, block, self.every)
 
     def close(self, force: bool = False) -> None:
         pass
 
 
 class _InWorkers:
-    """Blocks in pinned worker processes (see ticketlab.runtime.workers)."""
+    """Blocks in pinned worker processes, each on its device (see ticketlab.runtime.workers)."""
 
-    def __init__(self, workers: int):
-        self.pool, self.blocks = WorkerPool(workers), {}
+    def __init__(self, place: Placement):
+        self.pool, self.blocks = WorkerPool(place.workers, place.slots), {}
 
     def submit(self, task: BlockTask) -> None:
         self.blocks[self.pool.submit(run_block, task, task.block.describe())] = task.block
@@ -82,12 +92,18 @@ def run_experiment(
     expert=None,
     workers: int | None = 1,
     in_process: bool = True,
+    devices: int | str | None = None,
+    checkpoint_every_s: float = checkpoints.DEFAULT_EVERY_S,
 ) -> Path:
     """Run (or resume) every level of `cfg` for `seeds` (default: all; whole blocks of
     cfg.block_seeds); returns the run directory.
 
     `workers`: processes that train blocks at once, each pinned to a core with one XLA thread
-    (None: one per usable core; 1: one at a time). The results do not depend on it. With one
+    (None: one per device on an accelerator, one per usable core on the CPU; 1: one at a time),
+    spread over `devices` devices of JAX's default backend (None or "all": every one). A block
+    saves its training state at the first segment boundary `checkpoint_every_s` seconds after its
+    start or last save (0: never) and continues from it when run again (imp/checkpoints.py). The
+    results depend on none of these. With one
     worker, blocks train in this process when `in_process` is set (the library's default, so
     environments registered by the calling script are seen) or when this process runs one XLA
     thread anyway; otherwise in one pinned worker, so that no block ever trains with XLA's
@@ -103,7 +119,10 @@ def run_experiment(
     if bad:
         raise ConfigError("seeds", f"seed {bad[0]} outside 0 .. {cfg.seeds - 1}")
     groups = whole_groups(cfg, block)
+    check_checkpoint_every(checkpoint_every_s)
     exp = build(cfg, expert)  # cheap (nothing compiles yet), and a mismatched expert fails before any write
+    place = placement(workers, devices, blocks_per_level(cfg))
+    check_fits(exp, place.per_device)
     prepare_run_dir(run, cfg, argv)
     with seed_locks(run, block, wait=wait):
         repair(run, block, cfg.levels)
@@ -113,14 +132,13 @@ def run_experiment(
         failed = {f for g in groups for lv in range(first[g]) for f in failures_at(run, list(g), lv)}
         chains = Chains(cfg, groups, first, failed)
         ready = chains.first_blocks()
-        n = worker_count(workers, blocks_per_level(cfg))
-        here = n == 1 and (in_process or one_xla_thread())
-        trainer = _InProcess(exp, run) if here or not ready else _InWorkers(n)
+        here = place.workers == 1 and (in_process or one_xla_thread()) and not place.slots
+        trainer = _InProcess(exp, run, checkpoint_every_s) if here or not ready else _InWorkers(place)
         config, reported, running, ok = to_dict(cfg), 0, 0, False
         try:
             while True:
                 for b in ready:
-                    trainer.submit(BlockTask(config, str(run), b, expert))
+                    trainer.submit(BlockTask(config, str(run), b, expert, checkpoint_every_s))
                 running += len(ready)
                 while reported < cfg.levels and chains.level_finished(reported):
                     if on_level:

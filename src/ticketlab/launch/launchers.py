@@ -8,13 +8,16 @@ import os
 import re
 import socket
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Callable
 
 from ticketlab.launch.tasks import Task, run_task
 from ticketlab.core.errors import ConfigError
 from ticketlab.core.registry import Registry
-from ticketlab.runtime.workers import WorkerPool, one_thread_xla_flags, worker_count
+from ticketlab.imp.checkpoints import DEFAULT_EVERY_S
+from ticketlab.runtime.devices import default_platform, is_accelerator
+from ticketlab.runtime.workers import WorkerPool, one_thread_xla_flags, placement
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -22,7 +25,14 @@ ANSI = re.compile(r"\x1b\[[0-9;]*m")
 @dataclass(frozen=True)
 class LaunchOptions:
     workers: int | None = None
-    """local: worker processes (None: one per usable core)."""
+    """local: worker processes (None: one per device on an accelerator, one per usable core on the CPU)."""
+    devices: int | str | None = None
+    """local: the devices of JAX's default backend the workers train on (None or "all": every one)."""
+    checkpoint_every_s: float = DEFAULT_EVERY_S
+    """Every backend: a block saves its training state this often (imp/checkpoints.py; 0: never)."""
+    gpus_per_task: int | None = None
+    """ray, submitit: GPUs each task asks for (None: one where JAX's default backend here is an
+    accelerator, else none)."""
     address: str = "auto"
     """ray: the cluster (auto, local or HOST:PORT)."""
     retries: int = 2
@@ -66,12 +76,11 @@ def _local(tasks, options: LaunchOptions, report):
     """Tasks on this machine, every core busy: with at least as many tasks as workers, one task per
     pinned worker process; with fewer, one task after another, each training its blocks in the
     workers. The results are the same either way (the block layout is the config's)."""
-    workers = options.workers
-    n = worker_count(workers, 1 << 30)  # the request, or one per usable core
+    place = placement(options.workers, options.devices, 1 << 30)  # the request, or every core or device
     done, failed = [], []
-    if 1 < n <= len(tasks):
-        with WorkerPool(n) as pool:
-            tickets = {pool.submit(_attempt, t, t.label): t for t in tasks}
+    if 1 < place.workers <= len(tasks):
+        with WorkerPool(place.workers, place.slots) as pool:
+            tickets = {pool.submit(_attempt, (t, options.checkpoint_every_s), t.label): t for t in tasks}
             for _ in tasks:  # reported as they end
                 ticket, returned, value = pool.next_result()
                 ok, value = value if returned else (False, value)  # (_attempt returns (ok, value))
@@ -79,17 +88,19 @@ def _local(tasks, options: LaunchOptions, report):
         return done, failed
     for task in tasks:
         try:
-            ok, value = True, run_task(task, workers=workers)
+            ok, value = True, run_task(task, workers=options.workers, devices=options.devices,
+                                       checkpoint_every_s=options.checkpoint_every_s)
         except Exception as err:  # a failed task is reported, the others go on
             ok, value = False, err
         _record(task, ok, value, done, failed, report)
     return done, failed
 
 
-def _attempt(task: Task):
-    """run_task in a worker; a failure comes back as a value, so the other tasks go on."""
+def _attempt(item: tuple[Task, float]):
+    """run_task in a worker, on its device; a failure comes back as a value, so the other tasks go on."""
+    task, checkpoint_every_s = item
     try:
-        return True, run_task(task)
+        return True, run_task(task, checkpoint_every_s=checkpoint_every_s)
     except Exception as err:
         return False, RuntimeError(_first_line(err))
 
@@ -120,6 +131,14 @@ def check_ray_address(address: str) -> None:
                           "check the head node or use --address auto") from None
 
 
+def gpus_per_task(options: LaunchOptions) -> int:
+    """The GPUs a cluster task asks for: the option, or one where JAX's default backend here is an
+    accelerator (a task trains its blocks one after another on one device)."""
+    if options.gpus_per_task is not None:
+        return options.gpus_per_task
+    return 1 if is_accelerator(default_platform()) else 0
+
+
 def _check_ray(options: LaunchOptions) -> None:
     try:
         import ray  # optional extra: pip install -e '.[ray]'
@@ -137,9 +156,9 @@ def _ray(tasks, options: LaunchOptions, report):
         ray.init(address=options.address, log_to_driver=False)
     # one CPU per task, and XLA told so: a task then trains in its Ray worker with one XLA thread,
     # as local workers do (the same bits), instead of starting a pinned worker of its own
-    remote = ray.remote(num_cpus=1, max_retries=retries, retry_exceptions=True,
+    remote = ray.remote(num_cpus=1, num_gpus=gpus_per_task(options), max_retries=retries, retry_exceptions=True,
                         runtime_env={"env_vars": {"XLA_FLAGS": one_thread_xla_flags()}})(run_task)
-    refs = {remote.remote(t): t for t in tasks}
+    refs = {remote.remote(t, checkpoint_every_s=options.checkpoint_every_s): t for t in tasks}
     done, failed = [], []
     for ref, task in refs.items():
         try:
@@ -163,10 +182,12 @@ def _submitit(tasks, options: LaunchOptions, report):
 
     executor = submitit.AutoExecutor(folder=options.folder, cluster=options.cluster)
     params = {"timeout_min": 24 * 60, "cpus_per_task": 2}
+    if gpus_per_task(options):
+        params["gpus_per_node"] = gpus_per_task(options)
     if options.partition and executor.cluster == "slurm":
         params["slurm_partition"] = options.partition
     executor.update_parameters(**params)
-    jobs = executor.map_array(run_task, tasks)
+    jobs = executor.map_array(partial(run_task, checkpoint_every_s=options.checkpoint_every_s), tasks)
     done, failed = [], []
     for job, task in zip(jobs, tasks):
         try:

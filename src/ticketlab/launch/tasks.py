@@ -9,6 +9,7 @@ import time
 
 from ticketlab.core.config import ExperimentConfig, from_dict, to_dict
 from ticketlab.experiments.experiment import run as run_experiment
+from ticketlab.imp.checkpoints import DEFAULT_EVERY_S
 from ticketlab.imp.faults import fail_once
 from ticketlab.imp.layout import seed_groups
 from ticketlab.core.errors import ConfigError
@@ -31,15 +32,16 @@ def make_tasks(configs: list[ExperimentConfig]) -> list[Task]:
     return [Task(to_dict(cfg), group) for cfg in configs for group in seed_groups(cfg)]
 
 
-def run_task(task: Task, workers: int | None = 1) -> dict:
-    """Run one task to the end (resuming what is on disk); report where it ran. `workers`: the
-    processes its blocks train in (1: one at a time, here if this process runs one XLA thread,
-    else in one pinned worker)."""
+def run_task(task: Task, workers: int | None = 1, devices: int | str | None = None,
+             checkpoint_every_s: float = DEFAULT_EVERY_S) -> dict:
+    """Run one task to the end (resuming what is on disk, mid-level checkpoints included); report
+    where it ran. `workers`: the processes its blocks train in (1: one at a time, here if this
+    process runs one XLA thread, else in one pinned worker), over `devices` devices."""
     fail_once()
     cfg = from_dict(task.config)
     start = time.perf_counter()
     run = run_experiment(cfg, seeds=list(task.seeds), wait=True, argv=["ticketlab", "sweep"], workers=workers,
-                         in_process=False)
+                         in_process=False, devices=devices, checkpoint_every_s=checkpoint_every_s)
     node = None
     try:
         import ray  # optional extra: only a task launched by the ray backend has it

@@ -19,12 +19,16 @@ import os
 import queue
 import signal
 import traceback
+from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
 from ticketlab.core.errors import ConfigError
+from ticketlab.runtime.devices import (DETERMINISTIC_GPU, DeviceSlot, check_devices, default_platform, is_accelerator,
+                                       local_device_count, use_slot_device, worker_slots)
 
 PR_SET_PDEATHSIG = 1
 ONE_XLA_THREAD = ("--xla_cpu_multi_thread_eigen=false", "intra_op_parallelism_threads=1")
+THREAD_FLAG_PREFIXES = ("--xla_cpu_multi_thread_eigen", "intra_op_parallelism_threads", "--xla_gpu_deterministic_ops")
 
 
 class WorkerDied(RuntimeError):
@@ -56,6 +60,31 @@ def worker_count(requested: int | None, parallel_items: int) -> int:
     return max(1, min(n, parallel_items))
 
 
+@dataclass(frozen=True)
+class Placement:
+    """How many workers train at once and the device of each (None: JAX's default device)."""
+
+    workers: int
+    slots: list[DeviceSlot] | None
+    per_device: int
+    """Workers that share one device (its memory)."""
+
+
+def placement(requested: int | None, devices, parallel_items: int) -> Placement:
+    """Workers for `parallel_items` items at once over `devices` (None or "all": every local device
+    of JAX's default backend): the request, or by default one per device on an accelerator and one
+    per usable core (at least one per device) on the CPU; round robin over the devices. One worker
+    trains on the default device."""
+    platform = default_platform()
+    count = check_devices(devices, local_device_count(), platform)
+    if requested is None:
+        requested = count if is_accelerator(platform) else max(len(usable_cores()), count)
+    n = max(1, min(requested, parallel_items))
+    used = min(count, n)
+    slots = worker_slots(platform, used, n) if n > 1 and (used > 1 or is_accelerator(platform)) else None
+    return Placement(n, slots, -(-n // used))
+
+
 @contextlib.contextmanager
 def _environment(**values: str) -> Iterator[None]:
     saved = {k: os.environ.get(k) for k in values}
@@ -81,10 +110,10 @@ def one_xla_thread() -> bool:
 
 
 def one_thread_xla_flags() -> str:
-    """The parent's XLA flags minus any thread settings, plus one XLA CPU thread."""
-    keep = [f for f in os.environ.get("XLA_FLAGS", "").split()
-            if not f.startswith(("--xla_cpu_multi_thread_eigen", "intra_op_parallelism_threads"))]
-    return " ".join(keep + list(ONE_XLA_THREAD))
+    """The parent's XLA flags minus any thread settings, plus one XLA CPU thread and deterministic GPU
+    reductions (runtime/devices.py; the CPU ignores them)."""
+    keep = [f for f in os.environ.get("XLA_FLAGS", "").split() if not f.startswith(THREAD_FLAG_PREFIXES)]
+    return " ".join(keep + list(ONE_XLA_THREAD) + list(DETERMINISTIC_GPU))
 
 
 @contextlib.contextmanager
@@ -111,9 +140,10 @@ def _die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
-def _serve(parent: int, tasks, results) -> None:
-    """A worker's loop: run items until the None sentinel."""
+def _serve(parent: int, tasks, results, slot: DeviceSlot | None = None) -> None:
+    """A worker's loop: run items until the None sentinel, on its device."""
     _die_with_parent(parent)
+    use_slot_device(slot)
     while True:
         message = tasks.get()
         if message is None:
@@ -130,20 +160,21 @@ def _serve(parent: int, tasks, results) -> None:
 
 
 class WorkerPool:
-    """`n` spawned worker processes, pinned round-robin to the usable cores, one XLA thread each."""
+    """`n` spawned worker processes, pinned round-robin to the usable cores, one XLA thread each,
+    each bound to its device of `slots` (runtime/devices.py; None: JAX's default device)."""
 
-    def __init__(self, n: int):
+    def __init__(self, n: int, slots: list[DeviceSlot] | None = None):
         ctx = multiprocessing.get_context("spawn")
         self._tasks, self._results = ctx.Queue(), ctx.Queue()
         cores = usable_cores()
         self.cores = [cores[i % len(cores)] for i in range(n)]
+        self.slots = list(slots) if slots is not None else [None] * n
         self._next_ticket, self._labels, self._running = 0, {}, {}
-        self._procs = [ctx.Process(target=_serve, args=(os.getpid(), self._tasks, self._results), daemon=True,
-                                   name=f"ticketlab-worker-{i}") for i in range(n)]
-        with _environment(XLA_FLAGS=one_thread_xla_flags()):
-            for p, core in zip(self._procs, self.cores):
-                with _pinned(core):
-                    p.start()
+        self._procs = [ctx.Process(target=_serve, args=(os.getpid(), self._tasks, self._results, slot), daemon=True,
+                                   name=f"ticketlab-worker-{i}") for i, slot in enumerate(self.slots)]
+        for p, core, slot in zip(self._procs, self.cores, self.slots):
+            with _environment(XLA_FLAGS=one_thread_xla_flags(), **(slot.env if slot else {})), _pinned(core):
+                p.start()
 
     @property
     def pids(self) -> list[int]:
