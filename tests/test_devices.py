@@ -18,22 +18,26 @@ from test_workers import FLAGS, store_digest
 FOUR_DEVICES = "--xla_force_host_platform_device_count=4"
 
 
-def _device_of_a_new_array(_):
+def _pid_and_device(_):
+    import time
+
     import jax.numpy as jnp
 
-    return next(iter(jnp.zeros(1).devices())).id
+    time.sleep(0.3)  # (so that both workers take items)
+    return os.getpid(), next(iter(jnp.zeros(1).devices())).id
 
 
 def test_each_worker_trains_on_its_own_device(monkeypatch):
     monkeypatch.setenv("XLA_FLAGS", FOUR_DEVICES)
-    slots = worker_slots("cpu", 2, 4)
-    assert [s.device for s in slots] == [0, 1, 0, 1] and all(s.env == {} for s in slots)
-    pool = WorkerPool(4, slots)
+    assert [s.device for s in worker_slots("cpu", 2, 4)] == [0, 1, 0, 1]
+    slots = worker_slots("cpu", 4, 4)[2:]  # two workers, on devices 2 and 3
+    assert [s.index for s in slots] == [2, 3] and all(s.env == {} for s in slots)
+    pool = WorkerPool(2, slots)
     try:
-        devices = pool.map(_device_of_a_new_array, list(range(8)))
+        seen = dict(pool.map(_pid_and_device, list(range(6))))
+        assert seen == dict(zip(pool.pids, [2, 3]))
     finally:
         pool.close()
-    assert set(devices) == {0, 1}
     assert [s.index for s in worker_slots("cpu", 1, 2)] == [None, None]  # one device: JAX's default
 
 

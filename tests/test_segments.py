@@ -49,9 +49,21 @@ def _bc(tmp_path):
     return cfg, expert
 
 
-def _experiment(name, tmp_path):
-    cfg, expert = _bc(tmp_path) if name == "bc" else ({"ppo": _ppo, "dqn": _dqn, "sac": _sac}[name](), None)
-    return build(dataclasses.replace(cfg, seeds=2), expert)
+@pytest.fixture(scope="module")
+def experiments(tmp_path_factory):
+    """name -> its experiment, built once per module (its trainer compiles once)."""
+    built = {}
+
+    def get(name):
+        if name not in built:
+            cfg, expert = (_bc(tmp_path_factory.mktemp("teacher")) if name == "bc" else
+                           ({"ppo": _ppo, "dqn": _dqn, "sac": _sac}[name](), None))
+            built[name] = build(dataclasses.replace(cfg, seeds=2), expert)
+        return built[name]
+
+    yield get
+    for exp in built.values():
+        exp.trainer.close()
 
 
 def _inputs(exp):
@@ -80,8 +92,8 @@ def _assert_same(a, b):
 @pytest.mark.parametrize("name", ["ppo", "dqn", "bc",
                                   # (SAC's stages are runner_stages as PPO's and DQN's; its compilation is the slowest)
                                   pytest.param("sac", marks=pytest.mark.slow)])
-def test_segments_and_a_checkpoint_between_them_leave_the_bits_unchanged(tmp_path, name):
-    exp = _experiment(name, tmp_path)
+def test_segments_and_a_checkpoint_between_them_leave_the_bits_unchanged(tmp_path, experiments, name):
+    exp = experiments(name)
     trainer = exp.trainer
     assert trainer.resumable and trainer.steps >= 5
     keys, starts, masks = _inputs(exp)
@@ -101,7 +113,6 @@ def test_segments_and_a_checkpoint_between_them_leave_the_bits_unchanged(tmp_pat
     assert step == 3
     resumed = trainer.end(trainer.advance(fresh.replace(carry=carry), keys, masks, 3, steps - 3))
     _assert_same(whole, resumed)
-    trainer.close()
 
 
 def _save_after_4(exp, tmp_path, block, keys, starts, masks):
@@ -135,8 +146,8 @@ DAMAGES = [(_truncate, "checksum mismatch"), (_flip_a_byte, "checksum mismatch")
            (_no_json, "unreadable")]
 
 
-def test_a_block_resumes_from_its_checkpoint_or_restarts_when_the_checkpoint_is_unusable(tmp_path):
-    exp = _experiment("ppo", tmp_path)
+def test_a_block_resumes_from_its_checkpoint_or_restarts_when_the_checkpoint_is_unusable(tmp_path, experiments):
+    exp = experiments("ppo")
     keys, starts, masks = _inputs(exp)
     block = Block(1, "mask_weights", ((0, "mask_weights"), (1, "mask_weights")), 2)
     root = checkpoints.block_dir(tmp_path, block)
@@ -163,7 +174,6 @@ def test_a_block_resumes_from_its_checkpoint_or_restarts_when_the_checkpoint_is_
         moved = root.with_name(events[-1]["moved_to"].split("/")[-1])
         assert moved.is_dir() and (moved / "checkpoint.json").exists()  # kept for a look, never deleted
         assert len([e for e in read_events(tmp_path) if e["event"] == "checkpoint_resumed"]) == 1
-    exp.trainer.close()
 
 
 def test_segments_cover_every_step_once():

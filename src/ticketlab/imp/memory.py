@@ -13,6 +13,7 @@ own memory analysis of the compiled segment on the CPU (tests/test_memory.py), i
 """
 from __future__ import annotations
 
+import json
 import os
 from functools import partial
 
@@ -21,6 +22,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ticketlab.agents.output import RunKeys
+from ticketlab.core.config import to_dict
 from ticketlab.core.errors import ConfigError
 from ticketlab.envs.backends import backend_of
 from ticketlab.imp.layout import group_size
@@ -54,9 +56,20 @@ def _sub_jaxprs(eqn):
                 yield sub if hasattr(sub, "eqns") else sub.jaxpr
 
 
+_RUN_BYTES: dict[str, int | None] = {}
+"""`run_bytes` by config and expert, once per process."""
+
+
 def run_bytes(exp) -> int | None:
     """One run's share of a block's device memory before temporaries (None: the agent trains as one
     function of its own, whose state the engine does not see)."""
+    key = json.dumps([to_dict(exp.cfg), repr(exp.spec)], sort_keys=True, default=str)
+    if key not in _RUN_BYTES:
+        _RUN_BYTES[key] = _traced_run_bytes(exp)
+    return _RUN_BYTES[key]
+
+
+def _traced_run_bytes(exp) -> int | None:
     stages = exp.agent.stages
     if stages is None:
         return None
