@@ -1,6 +1,9 @@
 """Every bad input exits 2 with one line naming the field and the allowed values, writing nothing."""
+import json
+import re
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -175,3 +178,69 @@ def test_envs_lists_every_id_and_family_with_its_backend(capsys):
     assert families == ["gymnax", "brax", "ale", "gymnasium"]
     assert "  gymnasium: gymnasium:<Gymnasium id>  [host]" in out and "    Catch-bsuite" in out
     assert out.count("    FourRooms-misc\n") == 1
+
+
+def test_progress_off_a_terminal_is_one_plain_line_per_level(capsys):
+    from ticketlab.reporting.progress import LevelProgress
+
+    from conftest import tiny_config
+
+    cfg = tiny_config("unused", levels=2)
+    rows = [{"condition": c, "best_return": r, "seconds": 1.25} for c, r in (("mask_weights", 100.0),
+                                                                              ("mask_weights", 50.0))]
+    with LevelProgress(cfg, live=False) as progress:
+        progress.on_level(0, [{"condition": "dense", "best_return": 9.0, "seconds": 2.0}], resumed=False)
+        progress.on_level(1, rows, resumed=True)
+    lines = capsys.readouterr().out.splitlines()
+    assert [re.sub(r"elapsed \d:\d\d:\d\d, eta \d:\d\d:\d\d", "T", line) for line in lines] == [
+        "cartpole-ppo: level 0 done (1/2, 2.0s), T: dense 9.0", "cartpole-ppo: level 1 done (2/2, resumed), T: ticket 75.0"]
+
+
+@pytest.mark.slow  # about 35 s: a real process whose output is a file
+def test_a_run_whose_output_is_a_file_logs_one_line_per_level_while_it_runs(tmp_path):
+    log = tmp_path / "log"
+    args = ["cartpole-ppo", "--seeds", "1", "--levels", "3", "--ppo.total-steps", "1024", "--ppo.eval-every", "4",
+            "--ppo.eval-episodes", "2", "--workers", "1", "--out", str(tmp_path / "runs")]
+    with open(log, "w") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "ticketlab.cli", "run", *args], stdout=out,
+                                stderr=subprocess.STDOUT, cwd=tmp_path)
+        seen_while_running = False
+        while proc.poll() is None:
+            seen_while_running |= "level 0 done" in log.read_text()
+            time.sleep(0.05)
+    assert proc.returncode == 0, log.read_text()
+    assert seen_while_running  # (flushed when the level ended, not at exit)
+    lines = [line for line in log.read_text().splitlines() if line.startswith("cartpole-ppo: level ")]
+    assert [line.split(" done ")[0] for line in lines] == [f"cartpole-ppo: level {n}" for n in range(3)]
+    assert re.fullmatch(r"cartpole-ppo: level 2 done \(3/3, [\d.]+s\), elapsed \d:\d\d:\d\d, eta 0:00:00: "
+                        r"m/perm [\d.]+  ticket [\d.]+  perm/perm [\d.]+  rand/reinit [\d.]+", lines[-1]), lines[-1]
+    assert "3/3 levels" not in log.read_text()  # no bar drawn into a file
+
+
+@pytest.mark.parametrize("out", ["afile.txt", "afile.txt/runs"])
+def test_an_out_that_is_a_file_exits_2_before_anything_is_written(tmp_path, capsys, out):
+    (tmp_path / "afile.txt").write_text("keep me")
+    before = sorted(tmp_path.rglob("*"))
+    for argv in (["run", "cartpole-ppo"], ["sweep", "cartpole-ppo"]):
+        assert main([*argv, "--out", str(tmp_path / out)]) == 2
+        err = capsys.readouterr().err.strip()
+        assert err == f"ticketlab: error: out: {tmp_path / 'afile.txt'} is a file, not a directory; name a directory " \
+                      f"(it is created if missing)"
+    assert sorted(tmp_path.rglob("*")) == before and (tmp_path / "afile.txt").read_text() == "keep me"
+
+
+def test_a_store_of_another_engine_version_is_refused_and_kept(tmp_path):
+    from conftest import tiny_config
+    from ticketlab.core.errors import ConfigError
+    from ticketlab.experiments.experiment import run as run_experiment
+
+    cfg = tiny_config(tmp_path / "runs", levels=1, seeds=1)
+    run = run_experiment(cfg)
+    meta = json.loads((run / "config.json").read_text())
+    meta["hash"] = "0123456789"  # as an older engine, which hashed the same config otherwise, wrote it
+    (run / "config.json").write_text(json.dumps(meta))
+    before = {p: p.read_bytes() for p in run.rglob("*") if p.is_file()}
+    with pytest.raises(ConfigError, match=r"^run: .* was written by another version of ticketlab's engine "
+                                          r"\(hash 0123456789, this version's is [0-9a-f]{10}\)"):
+        run_experiment(cfg)
+    assert {p: p.read_bytes() for p in run.rglob("*") if p.is_file()} == before

@@ -103,7 +103,7 @@ def test_round_counts_as_pytorch_half_to_even_and_ceil_as_open_lth():
 def test_matches_torch_iterative_global_unstructured():
     """Three rounds of torch's global L1 pruning (each of the still-unmasked weights; torch counts
     round(0.2 n): 7, 6, 5 of 36) against three of ours with `--imp.prune-count round`."""
-    torch = pytest.importorskip("torch")
+    torch = pytest.importorskip("torch", reason="checked against torch.nn.utils.prune: pip install -e '.[test]'")
     from torch.nn.utils import prune
 
     rng = np.random.default_rng(4)

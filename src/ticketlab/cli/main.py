@@ -36,6 +36,7 @@ from ticketlab.reporting.progress import LevelProgress, closing_table
 from ticketlab.reporting.html import write_report
 from ticketlab.pruning.conditions import CONDITIONS
 from ticketlab.experiments.inputs_study import check_study, run_study
+from ticketlab.store.rundir import check_out
 from ticketlab.reporting.status import find_runs, format_status, run_status
 from ticketlab.experiments.validate import validate
 from ticketlab.experiments.trackers import Trackers, check_trackers
@@ -66,6 +67,8 @@ def cmd_run(args: list[str]) -> int:
     logs, rest = pop_values(rest, "--log")
     check_trackers(logs)
     configs = [parse_run_args(a) for a in split_sweep(rest)]  # every config valid before any run
+    for cfg in configs:
+        check_out(cfg.out)
     for cfg in configs:
         trackers = Trackers(logs, paths.run_dir(cfg), cfg, run_spec(cfg).obs_names)
 
@@ -170,6 +173,7 @@ def parse_sweep_args(args: list[str]):
                 base_args += [f"--{flag.replace('_', '-')}", opts[flag]]
         base = parse_run_args(base_args)
         configs.extend(validate_all(expand_grid(base, opts["grid"])))
+    check_out(opts["out"])
     launch = LaunchOptions(address=opts["address"], retries=retries, partition=opts["partition"],
                            folder=str(Path(opts["out"]) / "submitit"), cluster=opts["cluster"] or None,
                            gpus_per_task=int_option(opts, "gpus_per_task", 0) if opts["gpus_per_task"] else None,

@@ -24,7 +24,7 @@ from ticketlab.imp.program import Experiment, build
 from ticketlab.imp.layout import Block, blocks_per_level, whole_groups
 from ticketlab.store.lock import seed_locks
 from ticketlab.store.results import append_results, write_results_csv
-from ticketlab.store.rundir import prepare_run_dir
+from ticketlab.store.rundir import check_out, prepare_run_dir
 from ticketlab.runtime.workers import Placement, WorkerPool, one_xla_thread, placement
 from ticketlab.imp import checkpoints
 from ticketlab.imp.memory import check_fits
@@ -120,6 +120,7 @@ def run_experiment(
         raise ConfigError("seeds", f"seed {bad[0]} outside 0 .. {cfg.seeds - 1}")
     groups = whole_groups(cfg, block)
     check_checkpoint_every(checkpoint_every_s)
+    check_out(cfg.out)
     exp = build(cfg, expert)  # cheap (nothing compiles yet), and a mismatched expert fails before any write
     place = placement(workers, devices, blocks_per_level(cfg))
     check_fits(exp, place.per_device)

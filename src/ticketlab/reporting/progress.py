@@ -3,6 +3,7 @@ with the statistics of the ticket effect."""
 from __future__ import annotations
 
 import statistics
+import time
 from pathlib import Path
 
 from rich.console import Console
@@ -21,10 +22,13 @@ table_console = Console(width=None if console.is_terminal else 110)
 
 
 class LevelProgress:
-    """Progress over IMP levels: elapsed, ETA, and the latest mean best return per condition."""
+    """Progress over IMP levels: elapsed, ETA, and the latest mean best return per condition. On a
+    terminal a live bar; otherwise (a log file, a pipe, a cluster job) one plain line per finished
+    level, flushed at once."""
 
-    def __init__(self, cfg):
+    def __init__(self, cfg, live: bool | None = None):
         self.cfg = cfg
+        self.live = console.is_terminal if live is None else live
         self.progress = Progress(
             TextColumn("[bold]{task.description}"),
             BarColumn(),
@@ -35,15 +39,17 @@ class LevelProgress:
             TimeRemainingColumn(),
             TextColumn("{task.fields[latest]}"),
             console=console,
-        )
+        ) if self.live else None
 
     def __enter__(self):
-        self.progress.__enter__()
-        self.task = self.progress.add_task(self.cfg.name, total=self.cfg.levels, latest="compiling ...")
+        self.start, self.done = time.monotonic(), 0
+        if self.progress is not None:
+            self.progress.__enter__()
+            self.task = self.progress.add_task(self.cfg.name, total=self.cfg.levels, latest="compiling ...")
         return self
 
     def __exit__(self, *exc):
-        return self.progress.__exit__(*exc)
+        return self.progress.__exit__(*exc) if self.progress is not None else None
 
     def on_level(self, level: int, rows: list[dict], resumed: bool) -> None:
         by_condition: dict[str, list[float]] = {}
@@ -51,7 +57,20 @@ class LevelProgress:
             by_condition.setdefault(r["condition"], []).append(r["best_return"])
         latest = "  ".join(f"{short_name(c)} {statistics.mean(v):.1f}" for c, v in by_condition.items())
         tag = "resumed" if resumed or not rows else f"{rows[0]['seconds']:.1f}s"
-        self.progress.update(self.task, advance=1, latest=f"L{level} ({tag}): {latest}")
+        self.done += 1
+        if self.progress is not None:
+            self.progress.update(self.task, advance=1, latest=f"L{level} ({tag}): {latest}")
+            return
+        elapsed = time.monotonic() - self.start
+        eta = elapsed / self.done * (self.cfg.levels - self.done)
+        print(f"{self.cfg.name}: level {level} done ({self.done}/{self.cfg.levels}, {tag}), elapsed {clock(elapsed)}, "
+              f"eta {clock(eta)}: {latest or 'every chain failed'}", flush=True)
+
+
+def clock(seconds: float) -> str:
+    """`h:mm:ss`."""
+    whole = int(round(seconds))
+    return f"{whole // 3600}:{whole % 3600 // 60:02d}:{whole % 60:02d}"
 
 
 def return_cell(values: list[float], failed: int, at_own: str = "") -> str:

@@ -40,14 +40,31 @@ def provenance(argv: list[str] | None) -> dict:
     }
 
 
+def check_out(out) -> None:
+    """`--out`: a directory, or a path whose nearest existing part is a writable directory (one
+    line, before anything is written)."""
+    path = Path(out)
+    existing = next((p for p in (path, *path.parents) if p.exists()), None)
+    if existing is not None and not existing.is_dir():
+        raise ConfigError("out", f"{existing} is a file, not a directory; name a directory (it is created if missing)")
+    if existing is not None and not os.access(existing, os.W_OK | os.X_OK):
+        raise ConfigError("out", f"{existing} is not writable by this user; name a directory you can write")
+
+
 def prepare_run_dir(run: Path, cfg: ExperimentConfig, argv: list[str] | None = None) -> None:
-    """Write config.json for a new run; for an existing one, refuse a config that disagrees."""
+    """Write config.json for a new run; for an existing one, refuse a config that disagrees, or a
+    store that another version of the engine wrote (core/hashing.py: ENGINE)."""
     cfg_file = paths.config_file(run)
     if cfg_file.exists():
         stored = load_run_config(run)
         if hashed_fields(stored) != hashed_fields(cfg):
             raise ConfigError("run", f"{run} holds a different config (hash {config_hash(stored)}); "
                               "use another --out or --name")
+        written = files.load_json(cfg_file).get("hash")
+        if written != config_hash(cfg):
+            raise ConfigError("run", f"{run} was written by another version of ticketlab's engine (hash {written}, "
+                              f"this version's is {config_hash(cfg)}); its results stay readable; use another "
+                              "--out or --name to train")
         if cfg.levels > stored.levels:  # the run is being extended: record its new length
             meta = files.load_json(cfg_file)
             meta["config"]["levels"] = cfg.levels
