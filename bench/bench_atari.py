@@ -11,6 +11,7 @@ runs, and compilation is the difference.
 
     python bench/bench_atari.py [--preset pong-atari-ppo] [--updates 3] [--runs 2] [--workers N]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -70,12 +71,18 @@ def main():
     ap.add_argument("--updates", type=int, default=3, help="PPO updates per run (640 env steps each)")
     ap.add_argument("--runs", type=int, default=2, help="runs vmapped in one block (one IMP level has 5 x 4)")
     ap.add_argument("--eval-games", type=int, default=2, help="games of the one evaluation at the end of a run")
-    ap.add_argument("--workers", type=int, default=None, help="worker processes of the first row (default: one per core)")
+    ap.add_argument(
+        "--workers", type=int, default=None, help="worker processes of the first row (default: one per core)"
+    )
     args = ap.parse_args()
     paper = preset(args.preset, "paper")
     batch = paper.ppo.num_envs * paper.ppo.rollout_len
-    cfg = dataclasses.replace(paper, ppo=dataclasses.replace(
-        paper.ppo, total_steps=args.updates * batch, eval_every=args.updates, eval_episodes=args.eval_games))
+    cfg = dataclasses.replace(
+        paper,
+        ppo=dataclasses.replace(
+            paper.ppo, total_steps=args.updates * batch, eval_every=args.updates, eval_episodes=args.eval_games
+        ),
+    )
     spec = env_spec(cfg.env)
     workers = worker_count(args.workers, len(cfg.imp.conditions))
     rows = [
@@ -84,33 +91,47 @@ def main():
         ("one run at a time, one process", *bench_host(cfg, 1)),
     ]
     p = cfg.ppo
-    print(f"\n{spec.id} PPO, Nature-CNN actor and critic ({paper.network.actor_hidden[0]} dense), {p.num_envs} envs x "
-          f"{p.rollout_len} steps per update, {p.epochs} epochs of {p.minibatches} minibatches, frames "
-          f"{spec.obs_shape}, {args.updates} updates per run; jax {jax.__version__} on {jax.devices()[0].platform}\n")
+    print(
+        f"\n{spec.id} PPO, Nature-CNN actor and critic ({paper.network.actor_hidden[0]} dense), {p.num_envs} envs x "
+        f"{p.rollout_len} steps per update, {p.epochs} epochs of {p.minibatches} minibatches, frames "
+        f"{spec.obs_shape}, {args.updates} updates per run; jax {jax.__version__} on {jax.devices()[0].platform}\n"
+    )
     print(f"| {'program':52s} | {'env steps':>9s} | {'seconds':>8s} | {'steps/s':>8s} | {'compile s':>9s} |")
     print(f"|{'-' * 54}|{'-' * 11}|{'-' * 10}|{'-' * 10}|{'-' * 11}|")
     for name, steps, sec, comp, _ in rows:
         print(f"| {name:52s} | {steps:9,d} | {sec:8.1f} | {steps / sec:8,.1f} | {comp:9.1f} |")
     emulator = emulator_rate(spec, p.num_envs)
-    print(f"| {'emulator + preprocessing alone, random actions':52s} | {'':9s} | {'':8s} | {emulator:8,.0f} | {'':9s} |")
+    print(
+        f"| {'emulator + preprocessing alone, random actions':52s} | {'':9s} | {'':8s} | {emulator:8,.0f} | {'':9s} |"
+    )
     workers_rate, vmapped_rate, single_rate = (rows[i][1] / rows[i][2] for i in range(3))
-    print(f"\nratios: workers / one run at a time {workers_rate / single_rate:.2f}x; vmapped block / one at a time "
-          f"{vmapped_rate / single_rate:.2f}x; the program runs at {single_rate / emulator:.1%} of the emulator's rate")
+    print(
+        f"\nratios: workers / one run at a time {workers_rate / single_rate:.2f}x; vmapped block / one at a time "
+        f"{vmapped_rate / single_rate:.2f}x; the program runs at {single_rate / emulator:.1%} of the emulator's rate"
+    )
     flops = step_flops(cfg, spec)
-    print(f"model FLOPs per env step: {flops / 1e9:.2f} GFLOP (forward {forward_flops(cfg, spec) / 1e6:.0f} MFLOP per "
-          f"network); achieved {flops * workers_rate / 1e9:.0f} GFLOP/s with every core busy")
+    print(
+        f"model FLOPs per env step: {flops / 1e9:.2f} GFLOP (forward {forward_flops(cfg, spec) / 1e6:.0f} MFLOP per "
+        f"network); achieved {flops * workers_rate / 1e9:.0f} GFLOP/s with every core busy"
+    )
     runs = paper.seeds * len(paper.imp.conditions)
     whole = (paper.seeds + (paper.levels - 1) * runs) * paper.ppo.total_steps
-    print(f"paper scale ({paper.seeds} seeds x {len(paper.imp.conditions)} conditions x {paper.levels} levels, "
-          f"{paper.ppo.total_steps / 1e6:g} M steps per run, {whole / 1e6:,.0f} M steps in all):")
-    print(f"  one run here, every core busy: {paper.ppo.total_steps / workers_rate * workers / 3600:.1f} h; "
-          f"the whole experiment: {whole / workers_rate / 86400:.0f} days")
+    print(
+        f"paper scale ({paper.seeds} seeds x {len(paper.imp.conditions)} conditions x {paper.levels} levels, "
+        f"{paper.ppo.total_steps / 1e6:g} M steps per run, {whole / 1e6:,.0f} M steps in all):"
+    )
+    print(
+        f"  one run here, every core busy: {paper.ppo.total_steps / workers_rate * workers / 3600:.1f} h; "
+        f"the whole experiment: {whole / workers_rate / 86400:.0f} days"
+    )
     for nodes in (4, 16):
         cores = nodes * workers
         per_level = -(-runs // cores) * paper.ppo.total_steps / (workers_rate / workers)
         dense = -(-paper.seeds // cores) * paper.ppo.total_steps / (workers_rate / workers)
-        print(f"  a Ray cluster of {nodes} such machines ({cores} cores, one block per core): "
-              f"{(dense + (paper.levels - 1) * per_level) / 86400:.1f} days")
+        print(
+            f"  a Ray cluster of {nodes} such machines ({cores} cores, one block per core): "
+            f"{(dense + (paper.levels - 1) * per_level) / 86400:.1f} days"
+        )
 
 
 if __name__ == "__main__":

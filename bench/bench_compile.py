@@ -6,6 +6,7 @@ bit-identical. Ratios are rolled / unrolled, so above 1 means the unrolled lower
 
     python bench/bench_compile.py [--presets cartpole-ppo,acrobot-ppo,cartpole-dqn] [--runs 15] [--repeats 2]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -62,15 +63,21 @@ def main():
         rows.append((name, SHORT_STEPS, best, same))
     use_unrolled_threefry()
 
-    print(f"\nThreefry lowering on the CPU: {args.runs} runs vmapped per program, best of {args.repeats}; "
-          f"jax {jax.__version__}\n")
-    print(f"| {'preset':14s} | {'steps/run':>9s} | {'compile rolled':>14s} | {'compile unrolled':>16s} | {'ratio':>5s} | "
-          f"{'run rolled':>10s} | {'run unrolled':>12s} | {'ratio':>5s} | bit-identical |")
+    print(
+        f"\nThreefry lowering on the CPU: {args.runs} runs vmapped per program, best of {args.repeats}; "
+        f"jax {jax.__version__}\n"
+    )
+    print(
+        f"| {'preset':14s} | {'steps/run':>9s} | {'compile rolled':>14s} | {'compile unrolled':>16s} | {'ratio':>5s} | "
+        f"{'run rolled':>10s} | {'run unrolled':>12s} | {'ratio':>5s} | bit-identical |"
+    )
     print(f"|{'-' * 16}|{'-' * 11}|{'-' * 16}|{'-' * 18}|{'-' * 7}|{'-' * 12}|{'-' * 14}|{'-' * 7}|{'-' * 15}|")
     for name, steps, best, same in rows:
         (cr, rr), (cu, ru) = best["rolled"], best["unrolled"]
-        print(f"| {name:14s} | {steps:9,d} | {cr:12.1f} s | {cu:14.1f} s | {cr / cu:5.2f} | {rr:8.2f} s | {ru:10.2f} s | "
-              f"{rr / ru:5.2f} | {'yes' if same else 'NO':13s} |")
+        print(
+            f"| {name:14s} | {steps:9,d} | {cr:12.1f} s | {cu:14.1f} s | {cr / cu:5.2f} | {rr:8.2f} s | {ru:10.2f} s | "
+            f"{rr / ru:5.2f} | {'yes' if same else 'NO':13s} |"
+        )
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ pinned worker processes, one per core) and the same in one process (`--workers 1
     python bench/bench_continuous.py [--task hopper] [--steps 25600] [--seeds 2] [--workers N]
                                      [--brax-backends spring,positional] [--cluster-cores 200]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,8 +26,8 @@ from common import bench_blocks, bench_host, bench_vmapped
 from ticketlab.agents.ppo import PPO
 from ticketlab.envs.host import HostVectorEnv
 from ticketlab.envs.registry import env_spec
-from ticketlab.pruning.masks import apply_mask, ones_mask
 from ticketlab.presets import preset
+from ticketlab.pruning.masks import apply_mask, ones_mask
 from ticketlab.runtime.workers import usable_cores, worker_count
 
 
@@ -70,7 +71,9 @@ def main():
     parser.add_argument("--task", default="hopper", choices=["hopper", "walker2d", "halfcheetah", "ant"])
     parser.add_argument("--steps", type=int, default=25_600, help="env steps per run in the PPO rows")
     parser.add_argument("--seeds", type=int, default=2)
-    parser.add_argument("--workers", type=int, default=None, help="worker processes of the level row (default: one per core)")
+    parser.add_argument(
+        "--workers", type=int, default=None, help="worker processes of the level row (default: one per core)"
+    )
     parser.add_argument("--brax-backends", default="spring,positional,generalized")
     parser.add_argument("--brax-steps", type=int, default=204_800)
     parser.add_argument("--cluster-cores", type=int, default=200)
@@ -82,15 +85,27 @@ def main():
     rate, policy = bench_envs(cfg, 1)
     rows.append(("1 Bullet env + jitted policy", rate, f"policy call {100 * policy:.0f}% of the time"))
     rate, policy = bench_envs(cfg, cfg.ppo.num_envs)
-    rows.append((f"{cfg.ppo.num_envs} Bullet envs, SyncVectorEnv", rate, f"policy call {100 * policy:.0f}% of the time"))
+    rows.append(
+        (f"{cfg.ppo.num_envs} Bullet envs, SyncVectorEnv", rate, f"policy call {100 * policy:.0f}% of the time")
+    )
     level = short(cfg, args.steps, args.seeds)
     steps, seconds, compile_s, ret = bench_blocks(level, args.seeds, workers)
     level_rate = steps / seconds
-    rows.append((f"host PPO, one level ({args.seeds} seeds x {len(level.imp.conditions)} conditions), "
-                 f"{workers} workers", level_rate, f"compile {compile_s:.1f} s, mean best return {ret:.0f}"))
+    rows.append(
+        (
+            f"host PPO, one level ({args.seeds} seeds x {len(level.imp.conditions)} conditions), {workers} workers",
+            level_rate,
+            f"compile {compile_s:.1f} s, mean best return {ret:.0f}",
+        )
+    )
     steps, seconds, compile_s, ret = bench_host(dataclasses.replace(level, seeds=args.seeds), args.seeds)
-    rows.append((f"host PPO, {args.seeds} runs in one process", steps / seconds,
-                 f"compile {compile_s:.1f} s, mean best return {ret:.0f}"))
+    rows.append(
+        (
+            f"host PPO, {args.seeds} runs in one process",
+            steps / seconds,
+            f"compile {compile_s:.1f} s, mean best return {ret:.0f}",
+        )
+    )
 
     brax_rates = {}
     try:
@@ -104,12 +119,19 @@ def main():
             bcfg = short(bcfg, args.brax_steps, args.seeds)
             steps, seconds, compile_s, ret = bench_vmapped(bcfg, args.seeds)
             brax_rates[backend] = steps / seconds
-            rows.append((f"Brax PPO ({backend}), {args.seeds} runs vmapped, 1 process", steps / seconds,
-                         f"compile {compile_s:.1f} s, mean best return {ret:.0f}"))
+            rows.append(
+                (
+                    f"Brax PPO ({backend}), {args.seeds} runs vmapped, 1 process",
+                    steps / seconds,
+                    f"compile {compile_s:.1f} s, mean best return {ret:.0f}",
+                )
+            )
 
     base = rows[0][1]
-    print(f"\n{args.task}: env steps per second on {len(usable_cores())} cores ({jax.default_backend()}); "
-          "ratio = rate / the first row's")
+    print(
+        f"\n{args.task}: env steps per second on {len(usable_cores())} cores ({jax.default_backend()}); "
+        "ratio = rate / the first row's"
+    )
     print(f"{'row':<62} {'steps/s':>10} {'ratio':>7}  notes")
     for name, rate, note in rows:
         print(f"{name:<62} {rate:>10,.0f} {rate / base:>7.2f}  {note}")
@@ -118,11 +140,15 @@ def main():
     per_core = level_rate / workers
     print(f"\npaper scale ({cfg.name} --scale paper): {runs} runs x {per_run:,} steps = {total / 1e9:.2f} B env steps")
     print(f"  this machine, host path at {level_rate:,.0f} steps/s: {total / level_rate / 3600:,.0f} h")
-    print(f"  {args.cluster_cores} cluster cores at {per_core:,.0f} steps/s each: "
-          f"{total / (per_core * args.cluster_cores) / 3600:,.1f} h")
+    print(
+        f"  {args.cluster_cores} cluster cores at {per_core:,.0f} steps/s each: "
+        f"{total / (per_core * args.cluster_cores) / 3600:,.1f} h"
+    )
     for backend, rate in brax_rates.items():
-        print(f"  Brax {backend} (MuJoCo observations, not Bullet's) at {rate:,.0f} steps/s in one process: "
-              f"{total / rate / 3600:,.1f} h")
+        print(
+            f"  Brax {backend} (MuJoCo observations, not Bullet's) at {rate:,.0f} steps/s in one process: "
+            f"{total / rate / 3600:,.1f} h"
+        )
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 """Timing helpers shared by the benchmarks: one IMP level vmapped, and the same jitted training
 program one run at a time. Compilation is timed apart from the run."""
+
 from __future__ import annotations
 
 import json
@@ -9,14 +10,13 @@ from functools import partial
 import jax
 import jax.numpy as jnp
 
-from ticketlab.core.config import from_dict, to_dict
-from ticketlab.runtime.workers import WorkerPool
-
 from ticketlab.agents.output import RunKeys
+from ticketlab.core.config import from_dict, to_dict
 from ticketlab.envs.backends import BACKENDS
-from ticketlab.imp.program import build
 from ticketlab.imp.keys import DATA, INIT, TRAIN, run_key
+from ticketlab.imp.program import build
 from ticketlab.pruning.masks import ones_mask
+from ticketlab.runtime.workers import WorkerPool
 
 
 def timed(fn, *args):
@@ -28,8 +28,10 @@ def timed(fn, *args):
 def batch_inputs(exp, runs: int, first_seed: int = 0):
     """Keys, dense params and masks of `runs` level-0 runs (seeds first_seed .. + runs - 1)."""
     seeds = range(first_seed, first_seed + runs)
-    keys = RunKeys(jnp.stack([run_key(i, "dense", 0, TRAIN) for i in seeds]),
-                   jnp.stack([run_key(i, "dense", 0, DATA) for i in seeds]))
+    keys = RunKeys(
+        jnp.stack([run_key(i, "dense", 0, TRAIN) for i in seeds]),
+        jnp.stack([run_key(i, "dense", 0, DATA) for i in seeds]),
+    )
     params = jax.vmap(exp.agent.init)(jnp.stack([run_key(i, "dense", 0, INIT) for i in seeds]))
     return keys, params, ones_mask(params)
 

@@ -16,6 +16,7 @@ updates, as the test suite does on the CPU (tests/test_bench_device.py), so that
 
 On one H200 the whole command is meant to finish in under 8 minutes, compilation included.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -34,8 +35,12 @@ from ticketlab.imp.program import build
 from ticketlab.networks.torsos import image_hwc, torso_forward
 from ticketlab.presets import preset
 
-PEAK_FP32_TFLOPS = {"NVIDIA H200": 67.0, "NVIDIA H100 80GB HBM3": 67.0, "NVIDIA A100-SXM4-80GB": 19.5,
-                    "NVIDIA A100-SXM4-40GB": 19.5}
+PEAK_FP32_TFLOPS = {
+    "NVIDIA H200": 67.0,
+    "NVIDIA H100 80GB HBM3": 67.0,
+    "NVIDIA A100-SXM4-80GB": 19.5,
+    "NVIDIA A100-SXM4-40GB": 19.5,
+}
 """Dense fp32 (non-tensor-core) peak of known accelerators, TFLOP/s, from their vendors' data sheets."""
 CPU_PEAK_PER_CORE_GFLOPS = 2 * 16 * 2 * 3.0
 """fp32 FLOP/s of one core of an AVX-512 server CPU: 2 FMA units x 16 lanes x 2 FLOP at about 3 GHz."""
@@ -76,7 +81,9 @@ def forward_flops(cfg, spec, hidden, out: int) -> float:
 def ppo_flops(cfg, spec) -> float:
     """Per env step: actor and critic forward while acting, then each epoch's forward and backward."""
     out = spec.num_actions if spec.num_actions else 2 * spec.action_dim
-    both = forward_flops(cfg, spec, cfg.network.actor_hidden, out) + forward_flops(cfg, spec, cfg.network.critic_hidden, 1)
+    both = forward_flops(cfg, spec, cfg.network.actor_hidden, out) + forward_flops(
+        cfg, spec, cfg.network.critic_hidden, 1
+    )
     return both * (1 + 3 * cfg.ppo.epochs)
 
 
@@ -98,14 +105,24 @@ def shortened(cfg, fraction: float, tiny: bool):
     if cfg.algo == "ppo":
         batch = section.num_envs * section.rollout_len
         updates = 2 if tiny else max(1, round(section.total_steps * fraction / batch))
-        return dataclasses.replace(cfg, ppo=dataclasses.replace(section, total_steps=updates * batch,
-                                                                eval_every=min(section.eval_every, updates)))
+        return dataclasses.replace(
+            cfg,
+            ppo=dataclasses.replace(section, total_steps=updates * batch, eval_every=min(section.eval_every, updates)),
+        )
     steps = 4 * section.batch_size * section.num_envs if tiny else int(section.total_steps * fraction)
     starts = min(section.learning_starts, steps // 4)
-    return dataclasses.replace(cfg, dqn=dataclasses.replace(
-        section, total_steps=steps, learning_starts=starts, buffer_size=min(section.buffer_size, steps),
-        eps_anneal_steps=min(section.eps_anneal_steps, steps), eval_every=min(section.eval_every, 4 if tiny else 500),
-        eval_episodes=min(section.eval_episodes, 2) if tiny else section.eval_episodes))
+    return dataclasses.replace(
+        cfg,
+        dqn=dataclasses.replace(
+            section,
+            total_steps=steps,
+            learning_starts=starts,
+            buffer_size=min(section.buffer_size, steps),
+            eps_anneal_steps=min(section.eps_anneal_steps, steps),
+            eval_every=min(section.eval_every, 4 if tiny else 500),
+            eval_episodes=min(section.eval_episodes, 2) if tiny else section.eval_episodes,
+        ),
+    )
 
 
 def device_peak_gflops(device) -> float | None:
@@ -148,23 +165,38 @@ def measure(w: Workload, tiny: bool, fraction: float | None) -> dict:
     device = jax.local_devices()[0]
     peak = device_peak_gflops(device)
     mem, how = peak_memory(device, exp, runs)
-    return {"workload": w.label + (" (tiny)" if tiny else ""), "runs": runs, "steps": exp.agent.env_steps,
-            "compile_s": compile_s, "seconds": seconds, "rate": rate, "gflops": flops / 1e9,
-            "peak": 100 * flops / 1e9 / peak if peak else None, "memory": mem, "memory_how": how,
-            "paper_h": paper_run_steps(paper) / rate / 3600}
+    return {
+        "workload": w.label + (" (tiny)" if tiny else ""),
+        "runs": runs,
+        "steps": exp.agent.env_steps,
+        "compile_s": compile_s,
+        "seconds": seconds,
+        "rate": rate,
+        "gflops": flops / 1e9,
+        "peak": 100 * flops / 1e9 / peak if peak else None,
+        "memory": mem,
+        "memory_how": how,
+        "paper_h": paper_run_steps(paper) / rate / 3600,
+    }
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--tiny", action="store_true", help="two runs of a few updates per workload (the tests' check)")
-    ap.add_argument("--fraction", type=float, default=None,
-                    help="of a paper run's steps for MazeGrid, MinAtar and Hopper (default: 0.05, 0.01, 0.05)")
+    ap.add_argument(
+        "--fraction",
+        type=float,
+        default=None,
+        help="of a paper run's steps for MazeGrid, MinAtar and Hopper (default: 0.05, 0.01, 0.05)",
+    )
     ap.add_argument("--only", default=None, help="one workload's preset name")
     args = ap.parse_args(argv)
     device = jax.local_devices()[0]
     print(f"device: {device.device_kind} ({device.platform}), {jax.local_device_count()} local; jax {jax.__version__}")
-    header = (f"{'workload':<30} {'runs':>4} {'steps/run':>10} {'compile s':>9} {'train s':>8} {'env steps/s':>12} "
-              f"{'GFLOP/s':>8} {'% peak':>7} {'memory GiB':>16} {'paper scale':>12}")
+    header = (
+        f"{'workload':<30} {'runs':>4} {'steps/run':>10} {'compile s':>9} {'train s':>8} {'env steps/s':>12} "
+        f"{'GFLOP/s':>8} {'% peak':>7} {'memory GiB':>16} {'paper scale':>12}"
+    )
     print(header)
     print("-" * len(header))
     rows = []
@@ -174,11 +206,16 @@ def main(argv=None):
         r = measure(w, args.tiny, args.fraction)
         rows.append(r)
         peak = f"{r['peak']:.2f}" if r["peak"] is not None else "n/a"
-        print(f"{r['workload']:<30} {r['runs']:>4} {r['steps']:>10} {r['compile_s']:>9.1f} {r['seconds']:>8.2f} "
-              f"{r['rate']:>12,.0f} {r['gflops']:>8.1f} {peak:>7} {r['memory']:>7.2f} ({r['memory_how'][:8]:>8}) "
-              f"{r['paper_h']:>10.2f} h", flush=True)
-    print("paper scale: the whole experiment (seeds x (1 + conditions x (levels - 1)) runs at the paper's steps) "
-          "extrapolated from this rate on this one device")
+        print(
+            f"{r['workload']:<30} {r['runs']:>4} {r['steps']:>10} {r['compile_s']:>9.1f} {r['seconds']:>8.2f} "
+            f"{r['rate']:>12,.0f} {r['gflops']:>8.1f} {peak:>7} {r['memory']:>7.2f} ({r['memory_how'][:8]:>8}) "
+            f"{r['paper_h']:>10.2f} h",
+            flush=True,
+        )
+    print(
+        "paper scale: the whole experiment (seeds x (1 + conditions x (levels - 1)) runs at the paper's steps) "
+        "extrapolated from this rate on this one device"
+    )
     return rows
 
 

@@ -50,8 +50,10 @@ def stored_arrays(out):
     """Every stored array of the runs under `out`, as bytes, by file and key."""
     from safetensors.numpy import load_file
 
-    return {str(p.relative_to(out)): {k: v.tobytes() for k, v in load_file(str(p)).items()}
-            for p in sorted(out.glob("*/levels/**/*.safetensors"))}
+    return {
+        str(p.relative_to(out)): {k: v.tobytes() for k, v in load_file(str(p)).items()}
+        for p in sorted(out.glob("*/levels/**/*.safetensors"))
+    }
 
 
 def teacher_file(tmp_path, env_id, kind, hidden=(32, 32)):
@@ -65,12 +67,28 @@ def teacher_file(tmp_path, env_id, kind, hidden=(32, 32)):
 
     spec = make_env(env_id)
     out = spec.num_actions if kind != "gaussian" else spec.action_dim
-    net = make_network(hidden=hidden, out=out, obs_shape=spec.obs_shape, is_policy=kind != "q",
-                       gaussian=kind == "gaussian", log_std_init=-0.5)
+    net = make_network(
+        hidden=hidden,
+        out=out,
+        obs_shape=spec.obs_shape,
+        is_policy=kind != "q",
+        gaussian=kind == "gaussian",
+        log_std_init=-0.5,
+    )
     params = net.init(jax.random.PRNGKey(42), jnp.zeros((1,) + spec.obs_shape))["params"]
     path = tmp_path / f"{kind}.safetensors"
-    save_expert(path, params, env=spec.id, kind=kind, hidden=hidden, activation="tanh", torso="mlp",
-                mean_return=0.0, source="test", epsilon=0.1)
+    save_expert(
+        path,
+        params,
+        env=spec.id,
+        kind=kind,
+        hidden=hidden,
+        activation="tanh",
+        torso="mlp",
+        mean_return=0.0,
+        source="test",
+        epsilon=0.1,
+    )
     return path
 
 

@@ -1,6 +1,7 @@
 """ALE games through ale-py's XLA interface: the preprocessing against Gymnasium's own wrappers on
 the same frames, the autoreset steps the loss leaves out, the loss over valid steps against a hand
 filtering, bad input, and (slow) an IMP run of Pong as one compiled program per block."""
+
 import dataclasses
 import shutil
 import subprocess
@@ -12,15 +13,15 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from ticketlab.store import files, paths
 from ticketlab.agents.ppo import PPO, Transition, normalize_over_batch
 from ticketlab.cli.main import main
-from ticketlab.experiments.configure import parse_run_args
 from ticketlab.core.config import AtariConfig
 from ticketlab.envs.atari import RANDOM_SCORES, reset_steps, vector_env
 from ticketlab.envs.registry import make_env
+from ticketlab.experiments.configure import parse_run_args
 from ticketlab.presets import preset
 from ticketlab.presets.atari import GAMES as ATARI_GAMES
+from ticketlab.store import files, paths
 
 ale_py = pytest.importorskip("ale_py")
 
@@ -38,14 +39,24 @@ def test_ale_ids_are_rlpyts_settings_on_84x84_frames():
         cfg = preset(f"{name}-atari-ppo")
         assert cfg.env.name == env_id and cfg.network.torso == "nature-cnn" and cfg.imp.scope == "actor"
     paper = preset("breakout-atari-ppo", "paper").ppo  # table 9
-    assert (paper.lr, paper.gamma, paper.gae_lambda, paper.total_steps, paper.value_coef, paper.entropy_coef,
-            paper.clip_eps, paper.num_envs, paper.epochs) == (5e-4, 0.99, 0.98, 2_500_000, 0.5, 0.001, 0.2, 10, 10)
+    assert (
+        paper.lr,
+        paper.gamma,
+        paper.gae_lambda,
+        paper.total_steps,
+        paper.value_coef,
+        paper.entropy_coef,
+        paper.clip_eps,
+        paper.num_envs,
+        paper.epochs,
+    ) == (5e-4, 0.99, 0.98, 2_500_000, 0.5, 0.001, 0.2, 10, 10)
 
 
 def _gymnasium_frames(game_id, actions, stack, size):
     env = gymnasium.make(game_id, frameskip=1, repeat_action_probability=0.0)
-    env = gymnasium.wrappers.AtariPreprocessing(env, noop_max=0, frame_skip=4, screen_size=size, grayscale_obs=True,
-                                                terminal_on_life_loss=False)
+    env = gymnasium.wrappers.AtariPreprocessing(
+        env, noop_max=0, frame_skip=4, screen_size=size, grayscale_obs=True, terminal_on_life_loss=False
+    )
     env = gymnasium.wrappers.FrameStackObservation(env, stack, padding_type="zero")
     obs, _ = env.reset(seed=0)
     frames, rewards, ends = [np.asarray(obs)], [], []
@@ -140,19 +151,28 @@ def test_the_loss_over_valid_steps_is_the_loss_of_those_steps_alone():
         weighted = ppo.loss(params, mask, None, batch, advantages, targets)
         alone = ppo.loss(params, mask, None, kept, advantages[valid], targets[valid])
         np.testing.assert_allclose(weighted, alone, rtol=1e-5)
-    np.testing.assert_allclose(normalize_over_batch(advantages, valid)[valid], normalize_over_batch(advantages[valid]),
-                               rtol=1e-5)
+    np.testing.assert_allclose(
+        normalize_over_batch(advantages, valid)[valid], normalize_over_batch(advantages[valid]), rtol=1e-5
+    )
 
 
-@pytest.mark.parametrize("args,message", [
-    (["pong-atari-ppo", "--env.name", "ALE/Pongg-v5"], "env.name: unknown ALE game 'ALE/Pongg-v5'"),
-    (["pong-atari-ppo", "--env.atari.frame-stack", "0"], "env.atari.frame-stack: must be >= 1, got 0"),
-    (["pong-atari-ppo", "--env.atari.screen-size", "30"],
-     "network.torso: nature-cnn needs images of at least 36x36; ALE/Pong-v5 has 30x30 (env.atari.screen-size)"),
-    (["cartpole-ppo", "--env.name", "ALE/Pong-v5"], "network.torso: ALE/Pong-v5 observes 4x84x84 frames"),
-    (["pong-atari-ppo", "--algo", "dqn"], "algo: ALE/Pong-v5 steps on the ale backend, which algo dqn does not support; allowed: ppo"),
-    (["pong-atari-ppo", "--env.time-limit", "terminate"], "env.time-limit: ALE/Pong-v5 ends episodes after"),
-])
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["pong-atari-ppo", "--env.name", "ALE/Pongg-v5"], "env.name: unknown ALE game 'ALE/Pongg-v5'"),
+        (["pong-atari-ppo", "--env.atari.frame-stack", "0"], "env.atari.frame-stack: must be >= 1, got 0"),
+        (
+            ["pong-atari-ppo", "--env.atari.screen-size", "30"],
+            "network.torso: nature-cnn needs images of at least 36x36; ALE/Pong-v5 has 30x30 (env.atari.screen-size)",
+        ),
+        (["cartpole-ppo", "--env.name", "ALE/Pong-v5"], "network.torso: ALE/Pong-v5 observes 4x84x84 frames"),
+        (
+            ["pong-atari-ppo", "--algo", "dqn"],
+            "algo: ALE/Pong-v5 steps on the ale backend, which algo dqn does not support; allowed: ppo",
+        ),
+        (["pong-atari-ppo", "--env.time-limit", "terminate"], "env.time-limit: ALE/Pong-v5 ends episodes after"),
+    ],
+)
 def test_bad_atari_input_is_one_line_and_writes_nothing(args, message, tmp_path, capsys):
     assert main(["run", *args, "--out", str(tmp_path / "runs")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
@@ -172,10 +192,16 @@ def test_without_the_atari_extra_the_error_says_how_to_install_it(tmp_path):
     shadow = tmp_path / "shadow" / "ale_py"
     shadow.mkdir(parents=True)
     (shadow / "__init__.py").write_text("raise ImportError(\"No module named 'ale_py'\")\n")
-    code = ("import sys; from ticketlab.cli.main import main; "
-            f"sys.exit(main(['run', 'pong-atari-ppo', '--out', {str(tmp_path / 'runs')!r}]))")
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          env={"PYTHONPATH": str(tmp_path / "shadow"), "PATH": "/usr/bin:/bin"})
+    code = (
+        "import sys; from ticketlab.cli.main import main; "
+        f"sys.exit(main(['run', 'pong-atari-ppo', '--out', {str(tmp_path / 'runs')!r}]))"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": str(tmp_path / "shadow"), "PATH": "/usr/bin:/bin"},
+    )
     lines = proc.stderr.strip().splitlines()
     assert proc.returncode == 2 and len(lines) == 1, proc.stderr
     assert "ALE/Pong-v5 needs ale-py" in lines[0] and 'pip install -e ".[atari]"' in lines[0]
@@ -185,14 +211,19 @@ def test_without_the_atari_extra_the_error_says_how_to_install_it(tmp_path):
 @pytest.mark.slow
 def test_pong_imp_trains_pruned_cnns_in_one_program_and_resumes_identically(tmp_path):
     from ticketlab.experiments.experiment import run
-    from ticketlab.store.results import load_metrics
-    from ticketlab.reporting.plots import plot_run
     from ticketlab.pruning.conditions import DENSE, PAPER_CONDITIONS
+    from ticketlab.reporting.plots import plot_run
+    from ticketlab.store.results import load_metrics
 
     base = preset("pong-atari-ppo")
-    cfg = dataclasses.replace(base, seeds=2, levels=2, out=str(tmp_path / "runs"),
-                              env=dataclasses.replace(base.env, atari=dataclasses.replace(base.env.atari, max_frames=2000)),
-                              ppo=dataclasses.replace(base.ppo, total_steps=1280, eval_every=1, eval_episodes=1))
+    cfg = dataclasses.replace(
+        base,
+        seeds=2,
+        levels=2,
+        out=str(tmp_path / "runs"),
+        env=dataclasses.replace(base.env, atari=dataclasses.replace(base.env.atari, max_frames=2000)),
+        ppo=dataclasses.replace(base.ppo, total_steps=1280, eval_every=1, eval_episodes=1),
+    )
     run_dir = run(cfg, workers=1)
     rows = {(r["seed"], r["level"], r["condition"]): r for r in load_metrics(run_dir)}
     assert set(rows) == {(s, 0, DENSE) for s in (0, 1)} | {(s, 1, c) for s in (0, 1) for c in PAPER_CONDITIONS}
@@ -216,7 +247,9 @@ def test_pong_imp_trains_pruned_cnns_in_one_program_and_resumes_identically(tmp_
     best = files.load_tree(paths.tree_file(run_dir, 1, 1, "mask_weights", "best"))
     shutil.rmtree(run_dir / "levels" / "level_01")  # as if killed before level 1 finished
     run(cfg, workers=1)
-    after = {(r["seed"], r["level"], r["condition"]): (r["best_return"], r["final_return"]) for r in load_metrics(run_dir)}
+    after = {
+        (r["seed"], r["level"], r["condition"]): (r["best_return"], r["final_return"]) for r in load_metrics(run_dir)
+    }
     assert after == before
     again = files.load_tree(paths.tree_file(run_dir, 1, 1, "mask_weights", "best"))
     for a, b in zip(jax.tree_util.tree_leaves(best), jax.tree_util.tree_leaves(again)):

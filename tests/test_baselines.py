@@ -2,24 +2,24 @@
 random pruning with the IMP layer ratios, structured pruning of input dimensions and hidden units;
 and the permuted conditions' choice of values. Each against a hand-computed small case, then on
 disk through a real run."""
+
 import dataclasses
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from conftest import tiny_config
+from test_magnitude import PRUNABLE, ones, tree
 
 import ticketlab
-from ticketlab.store import files, paths
-from ticketlab.store.results import load_metrics
-from ticketlab.reporting.plots import plot_run
 from ticketlab.pruning.conditions import CONDITIONS, Inputs, next_level, structures_kept
 from ticketlab.pruning.magnitude import count_after_levels, global_magnitude_mask
 from ticketlab.pruning.masks import prunable_total
 from ticketlab.pruning.scores import SCORES, ScoreBatch, hessian_gradient, loss_gradient, score_inputs
-
-from conftest import tiny_config
-from test_magnitude import PRUNABLE, ones, tree
+from ticketlab.reporting.plots import plot_run
+from ticketlab.store import files, paths
+from ticketlab.store.results import load_metrics
 
 # A 2-layer linear net f(x) = x W1 w2, loss L = (f(x) - y)^2 / 2, at x = (1, 2), y = 0.5.
 X, Y = np.array([1.0, 2.0]), 0.5
@@ -40,8 +40,8 @@ def hand_derivatives(tangent_mask=(True, True)):
     t_w1 = g_w1 if tangent_mask[0] else np.zeros_like(g_w1)
     t_w2 = g_w2 if tangent_mask[1] else np.zeros_like(g_w2)
     dr_dot_t = np.sum(dr_w1 * t_w1) + np.sum(dr_w2 * t_w2)
-    hg_w1 = dr_w1 * dr_dot_t + r * np.outer(X, t_w2)            # (d2r t)_W1_ij = x_i t_w2_j
-    hg_w2 = dr_w2 * dr_dot_t + r * (X @ t_w1)                   # (d2r t)_w2_k = sum_i x_i t_W1_ik
+    hg_w1 = dr_w1 * dr_dot_t + r * np.outer(X, t_w2)  # (d2r t)_W1_ij = x_i t_w2_j
+    hg_w2 = dr_w2 * dr_dot_t + r * (X @ t_w1)  # (d2r t)_w2_k = sum_i x_i t_W1_ik
     return (g_w1, g_w2[:, None]), (hg_w1, hg_w2[:, None])
 
 
@@ -72,8 +72,18 @@ def hand_condition(condition, keep):
     score = SCORES.get(CONDITIONS.get(condition).score)
     inputs = score_inputs(score, ScoreBatch(net_loss), NET, prunable)
     dense = jax.tree_util.tree_map(lambda w: jnp.ones(w.shape, bool), NET)
-    return next_level(condition, Inputs(key=jax.random.PRNGKey(0), scores=score.fn(NET, inputs), prev_mask=dense,
-                                        init=NET, fresh=NET, prunable=prunable, keep=keep))
+    return next_level(
+        condition,
+        Inputs(
+            key=jax.random.PRNGKey(0),
+            scores=score.fn(NET, inputs),
+            prev_mask=dense,
+            init=NET,
+            fresh=NET,
+            prunable=prunable,
+            keep=keep,
+        ),
+    )
 
 
 def test_snip_keeps_the_largest_gradient_times_weight():
@@ -101,8 +111,17 @@ def setup():
 
 def inputs(setup, keep=20, **kw):
     init, best, prev, prev_start = setup
-    return Inputs(key=jax.random.PRNGKey(3), scores=jax.tree_util.tree_map(np.abs, best), prev_mask=prev, init=init,
-                  fresh=init, prunable=PRUNABLE, keep=keep, prev_start=prev_start, **kw)
+    return Inputs(
+        key=jax.random.PRNGKey(3),
+        scores=jax.tree_util.tree_map(np.abs, best),
+        prev_mask=prev,
+        init=init,
+        fresh=init,
+        prunable=PRUNABLE,
+        keep=keep,
+        prev_start=prev_start,
+        **kw,
+    )
 
 
 def kernels(t):
@@ -141,17 +160,29 @@ def test_structures_kept_follows_the_prune_count_and_keeps_one():
 def test_structured_inputs_removes_the_input_row_of_least_l1():
     w0 = np.array([[1.0, -1.0, 1.0], [0.1, 0.2, -0.3], [2.0, 0.0, 0.0], [-0.5, 0.5, 0.5]], np.float32)
     rng = np.random.default_rng(0)
-    params = {"actor": {"dense_0": {"kernel": w0, "bias": np.zeros(3, np.float32)},
-                        "dense_1": {"kernel": rng.normal(size=(3, 2)).astype(np.float32),
-                                    "bias": np.zeros(2, np.float32)}}}
+    params = {
+        "actor": {
+            "dense_0": {"kernel": w0, "bias": np.zeros(3, np.float32)},
+            "dense_1": {"kernel": rng.normal(size=(3, 2)).astype(np.float32), "bias": np.zeros(2, np.float32)},
+        }
+    }
     prunable = {"actor": {"dense_0": {"kernel": True, "bias": False}, "dense_1": {"kernel": True, "bias": False}}}
     mask = ones(params)
     rows = []
     for _ in range(4):  # L1 of rows: 3, 0.6, 2, 1.5 -> row 1 goes, then 3, then 2; row 0 stays
         scores = jax.tree_util.tree_map(np.abs, params)
-        mask, start = next_level("structured_inputs", Inputs(
-            key=jax.random.PRNGKey(0), scores=scores, prev_mask=mask, init=params, fresh=params,
-            prunable=prunable, keep=0))
+        mask, start = next_level(
+            "structured_inputs",
+            Inputs(
+                key=jax.random.PRNGKey(0),
+                scores=scores,
+                prev_mask=mask,
+                init=params,
+                fresh=params,
+                prunable=prunable,
+                keep=0,
+            ),
+        )
         m0 = np.asarray(mask["actor"]["dense_0"]["kernel"])
         assert np.all(m0.all(axis=1) | ~m0.any(axis=1))  # whole rows
         rows.append(np.flatnonzero(m0.all(axis=1)).tolist())
@@ -166,18 +197,31 @@ def test_structured_units_removes_a_hidden_unit_in_and_out():
     w0[:, 3] *= 0.01  # unit 3 of the first hidden layer has the smallest incoming L1
     w1 = rng.normal(size=(5, 5)).astype(np.float32)
     w1[:, 1] *= 0.01  # unit 1 of the second
-    params = {"actor": {f"dense_{i}": {"kernel": w, "bias": np.zeros(w.shape[1], np.float32)}
-                        for i, w in enumerate((w0, w1, rng.normal(size=(5, 2)).astype(np.float32)))}}
+    params = {
+        "actor": {
+            f"dense_{i}": {"kernel": w, "bias": np.zeros(w.shape[1], np.float32)}
+            for i, w in enumerate((w0, w1, rng.normal(size=(5, 2)).astype(np.float32)))
+        }
+    }
     prunable = {"actor": {n: {"kernel": True, "bias": False} for n in params["actor"]}}
-    mask, _ = next_level("structured_units", Inputs(
-        key=jax.random.PRNGKey(0), scores=jax.tree_util.tree_map(np.abs, params), prev_mask=ones(params),
-        init=params, fresh=params, prunable=prunable, keep=0))
+    mask, _ = next_level(
+        "structured_units",
+        Inputs(
+            key=jax.random.PRNGKey(0),
+            scores=jax.tree_util.tree_map(np.abs, params),
+            prev_mask=ones(params),
+            init=params,
+            fresh=params,
+            prunable=prunable,
+            keep=0,
+        ),
+    )
     m = [np.asarray(mask["actor"][f"dense_{i}"]["kernel"]) for i in range(3)]
     want = [np.ones((4, 5), bool), np.ones((5, 5), bool), np.ones((5, 2), bool)]
-    want[0][:, 3] = False                     # ceil(0.2 * 5) = 1 unit of each hidden layer: unit 3 ...
-    want[1][3, :] = False                     # ... and its outgoing row
-    want[1][:, 1] = False                     # unit 1 of the second hidden layer
-    want[2][1, :] = False                     # output units are never removed
+    want[0][:, 3] = False  # ceil(0.2 * 5) = 1 unit of each hidden layer: unit 3 ...
+    want[1][3, :] = False  # ... and its outgoing row
+    want[1][:, 1] = False  # unit 1 of the second hidden layer
+    want[2][1, :] = False  # output units are never removed
     for got, w in zip(m, want):
         np.testing.assert_array_equal(got, w)
 
@@ -194,8 +238,10 @@ def test_every_baseline_runs_as_its_own_chain_on_the_same_store(tmp_path):
     def load(level, condition, kind):
         return files.load_tree(paths.tree_file(run, level, 0, condition, kind))
 
-    prunable = {"actor": {n: {"kernel": True, "bias": False} for n in ("dense_0", "dense_1", "dense_2")},
-                "critic": {n: {"kernel": False, "bias": False} for n in ("dense_0", "dense_1", "dense_2")}}
+    prunable = {
+        "actor": {n: {"kernel": True, "bias": False} for n in ("dense_0", "dense_1", "dense_2")},
+        "critic": {n: {"kernel": False, "bias": False} for n in ("dense_0", "dense_1", "dense_2")},
+    }
     dense_best, init = load(0, "dense", "best"), load(0, "dense", "start")
     total = prunable_total(init, prunable)
     for level in (1, 2):
@@ -206,8 +252,9 @@ def test_every_baseline_runs_as_its_own_chain_on_the_same_store(tmp_path):
         for condition in ("snip", "grasp", "one_shot", "random_ratios"):
             mask, start = load(level, condition, "mask"), load(level, condition, "start")
             assert sum(int(np.sum(mask["actor"][n]["kernel"])) for n in mask["actor"]) == keep
-            for m, s, w in zip(jax.tree_util.tree_leaves(mask), jax.tree_util.tree_leaves(start),
-                               jax.tree_util.tree_leaves(init)):
+            for m, s, w in zip(
+                jax.tree_util.tree_leaves(mask), jax.tree_util.tree_leaves(start), jax.tree_util.tree_leaves(init)
+            ):
                 np.testing.assert_array_equal(s, np.where(m, w, 0.0))
     for condition in ("snip", "grasp"):  # the same scores at every level: the masks nest
         m1, m2 = load(1, condition, "mask"), load(2, condition, "mask")
@@ -232,15 +279,20 @@ def test_every_baseline_runs_as_its_own_chain_on_the_same_store(tmp_path):
 
 def test_permute_values_previous_permutes_the_chains_own_previous_start(tmp_path):
     base = tiny_config(tmp_path / "runs", seeds=1, levels=3)
-    cfg = dataclasses.replace(base, imp=dataclasses.replace(base.imp, conditions=("mask_permuted",),
-                                                            permute_values="previous"))
+    cfg = dataclasses.replace(
+        base, imp=dataclasses.replace(base.imp, conditions=("mask_permuted",), permute_values="previous")
+    )
     run = ticketlab.run(cfg)
 
     def load(level, condition, kind):
         return files.load_tree(paths.tree_file(run, level, 0, condition, kind))
 
-    init, start1, start2, mask2 = (load(0, "dense", "start"), load(1, "mask_permuted", "start"),
-                                   load(2, "mask_permuted", "start"), load(2, "mask_permuted", "mask"))
+    init, start1, start2, mask2 = (
+        load(0, "dense", "start"),
+        load(1, "mask_permuted", "start"),
+        load(2, "mask_permuted", "start"),
+        load(2, "mask_permuted", "mask"),
+    )
     for name in ("dense_0", "dense_1", "dense_2"):
         m, s2 = mask2["actor"][name]["kernel"], start2["actor"][name]["kernel"]
         np.testing.assert_array_equal(np.sort(s2[m]), np.sort(start1["actor"][name]["kernel"][m]))

@@ -1,4 +1,5 @@
 """Behavioural cloning: the loss layer, the expert cache, the data independence, and learning."""
+
 import dataclasses
 from functools import partial
 
@@ -6,8 +7,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from conftest import one_run
 
-from ticketlab.store import paths
 from ticketlab.agents import bc
 from ticketlab.agents.distill_losses import cross_entropy, huber_value, kl_gaussian
 from ticketlab.agents.output import RunKeys
@@ -16,8 +17,7 @@ from ticketlab.envs.registry import make_env
 from ticketlab.experiments.experiment import run as run_experiment
 from ticketlab.experiments.experts import train_expert
 from ticketlab.presets import preset
-
-from conftest import one_run
+from ticketlab.store import paths
 
 
 def softmax(x):
@@ -120,11 +120,19 @@ def test_bc_run_through_the_engine(expert, tmp_path):
     out, first, *_ = expert
     base = preset("cartpole-bc")
     cfg = dataclasses.replace(
-        base, seeds=2, levels=2, out=str(out),
-        bc=dataclasses.replace(base.bc, expert=str(first.path), total_steps=1000, epochs=2, eval_every=4, eval_episodes=2),
+        base,
+        seeds=2,
+        levels=2,
+        out=str(out),
+        bc=dataclasses.replace(
+            base.bc, expert=str(first.path), total_steps=1000, epochs=2, eval_every=4, eval_episodes=2
+        ),
     )
     run = run_experiment(cfg)
     rows = load_metrics(run)
     assert {r["condition"] for r in rows} == {"dense", *cfg.imp.conditions}
-    assert all(set(r["layer_density"]) == {"actor/dense_0/kernel", "actor/dense_1/kernel", "actor/dense_2/kernel"} for r in rows)
+    assert all(
+        set(r["layer_density"]) == {"actor/dense_0/kernel", "actor/dense_1/kernel", "actor/dense_2/kernel"}
+        for r in rows
+    )
     assert paths.config_file(run).exists()

@@ -1,5 +1,6 @@
 """Behavioural cloning of Gaussian policies (KL) and of Q-values (Huber): the trainers distil a
 fixed teacher, through the same engine as the categorical students."""
+
 import dataclasses
 from functools import partial
 
@@ -7,6 +8,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from conftest import teacher_file
 
 import ticketlab
 from ticketlab.agents import bc
@@ -17,24 +19,38 @@ from ticketlab.core.config import StudentConfig
 from ticketlab.envs.backends import program
 from ticketlab.envs.gymnax_envs import GymnaxEnvs
 from ticketlab.envs.registry import make_env
-from ticketlab.store.results import load_metrics
-from ticketlab.pruning.masks import ones_mask
 from ticketlab.presets import preset
-
-from conftest import teacher_file
+from ticketlab.pruning.masks import ones_mask
+from ticketlab.store.results import load_metrics
 
 
 def _config(env_id, loss, expert_path, **bc_fields):
     base = preset("cartpole-bc")
-    fields = dict(expert=str(expert_path), loss=loss, total_steps=2_000, epochs=20, batch_size=100, eval_every=100,
-                  eval_episodes=2) | bc_fields
+    fields = (
+        dict(
+            expert=str(expert_path),
+            loss=loss,
+            total_steps=2_000,
+            epochs=20,
+            batch_size=100,
+            eval_every=100,
+            eval_episodes=2,
+        )
+        | bc_fields
+    )
     # not the preset's name: a preset refuses an environment of another action kind (validate.py)
-    return dataclasses.replace(base, name=f"{env_id.lower()}-students", env=dataclasses.replace(base.env, name=env_id),
-                               student=StudentConfig(hidden=(64, 64)), bc=dataclasses.replace(base.bc, **fields))
+    return dataclasses.replace(
+        base,
+        name=f"{env_id.lower()}-students",
+        env=dataclasses.replace(base.env, name=env_id),
+        student=StudentConfig(hidden=(64, 64)),
+        bc=dataclasses.replace(base.bc, **fields),
+    )
 
 
-@pytest.mark.parametrize("env_id,kind,loss", [("Pendulum-v1", "gaussian", "kl_gaussian"),
-                                              ("CartPole-v1", "q", "huber_value")])
+@pytest.mark.parametrize(
+    "env_id,kind,loss", [("Pendulum-v1", "gaussian", "kl_gaussian"), ("CartPole-v1", "q", "huber_value")]
+)
 def test_a_student_distils_its_teacher(tmp_path, env_id, kind, loss):
     expert = load_expert(teacher_file(tmp_path, env_id, kind))
     assert expert.kind == kind and expert.epsilon == 0.1
@@ -42,8 +58,9 @@ def test_a_student_distils_its_teacher(tmp_path, env_id, kind, loss):
     student = bc.BC(cfg, make_env(env_id), expert)
     envs = GymnaxEnvs(make_env(env_id), cfg.bc.num_envs, cfg.bc.eval_episodes)
     params = student.init(jax.random.PRNGKey(0))
-    out = jax.jit(partial(student.stages.train, envs))(RunKeys(jax.random.PRNGKey(1), jax.random.PRNGKey(2)), params,
-                                                 ones_mask(params))
+    out = jax.jit(partial(student.stages.train, envs))(
+        RunKeys(jax.random.PRNGKey(1), jax.random.PRNGKey(2)), params, ones_mask(params)
+    )
     losses = np.asarray(out.train_curve)
     assert losses[-1] < 0.35 * losses[0], losses  # the distillation loss keeps falling
     obs, teacher_out = student.collect(envs, jax.random.PRNGKey(9))
@@ -59,11 +76,16 @@ def test_a_student_distils_its_teacher(tmp_path, env_id, kind, loss):
 
 def test_a_loss_must_fit_the_teacher_and_the_action_space(tmp_path):
     path = teacher_file(tmp_path, "CartPole-v1", "q")
-    with pytest.raises(ticketlab.core.errors.ConfigError, match=r"^bc.loss: cross_entropy distils a categorical teacher; "
-                                                           r"this expert is q \(allowed: huber_value\)$"):
+    with pytest.raises(
+        ticketlab.core.errors.ConfigError,
+        match=r"^bc.loss: cross_entropy distils a categorical teacher; "
+        r"this expert is q \(allowed: huber_value\)$",
+    ):
         bc.build(_config("CartPole-v1", "cross_entropy", path), make_env("CartPole-v1"), load_expert(path))
     cfg = dataclasses.replace(_config("CartPole-v1", "cross_entropy", path), out=str(tmp_path / "runs"))
-    with pytest.raises(ticketlab.core.errors.ConfigError, match="^bc.loss: cross_entropy distils a categorical teacher"):
+    with pytest.raises(
+        ticketlab.core.errors.ConfigError, match="^bc.loss: cross_entropy distils a categorical teacher"
+    ):
         ticketlab.run(cfg)
     assert not (tmp_path / "runs").exists()  # refused before anything was written
     from ticketlab.experiments.validate import validate
@@ -74,8 +96,9 @@ def test_a_loss_must_fit_the_teacher_and_the_action_space(tmp_path):
 
 def test_a_gaussian_student_through_the_engine(tmp_path):
     path = teacher_file(tmp_path, "Pendulum-v1", "gaussian")
-    cfg = dataclasses.replace(_config("Pendulum-v1", "kl_gaussian", path, epochs=2), seeds=1, levels=2,
-                              out=str(tmp_path / "runs"))
+    cfg = dataclasses.replace(
+        _config("Pendulum-v1", "kl_gaussian", path, epochs=2), seeds=1, levels=2, out=str(tmp_path / "runs")
+    )
     run = ticketlab.run(cfg)
     rows = load_metrics(run)
     assert {r["condition"] for r in rows} == {"dense", *cfg.imp.conditions}
@@ -86,14 +109,23 @@ def test_a_gaussian_student_through_the_engine(tmp_path):
 # The host backend (PyBullet's): BC's one training function, lifted over a block of runs whose
 # environments are Gymnasium's, stepped through host callbacks; a seed's data collected once.
 
+
 def _host_pair(tmp_path, **bc_fields):
     """(cfg, BC on gymnax's Pendulum, BC on Gymnasium's, the host trainer, its data cache)."""
     expert = load_expert(teacher_file(tmp_path, "Pendulum-v1", "gaussian"))
     cfg = _config("Pendulum-v1", "kl_gaussian", expert.path, **bc_fields)
     host_spec = make_env("gymnasium:Pendulum-v1")
     host = bc.BC(cfg, host_spec, expert)  # (the expert plays gymnax's Pendulum: the same observations)
-    agent = Agent(init=host.init, train=host.stages.train, env_steps=host.sizes.env_steps, rewind_update=0,
-                  program=host, num_envs=cfg.bc.num_envs, eval_episodes=cfg.bc.eval_episodes, stages=host.stages)
+    agent = Agent(
+        init=host.init,
+        train=host.stages.train,
+        env_steps=host.sizes.env_steps,
+        rewind_update=0,
+        program=host,
+        num_envs=cfg.bc.num_envs,
+        eval_episodes=cfg.bc.eval_episodes,
+        stages=host.stages,
+    )
     cache = {}
     return cfg, bc.BC(cfg, make_env("Pendulum-v1"), expert), host, bc.host_trainer(agent, host_spec, cache), cache
 
@@ -113,9 +145,11 @@ def test_a_block_on_the_host_trains_as_the_compiled_program_does(tmp_path):
     keys = RunKeys(jax.random.PRNGKey(1), jax.random.PRNGKey(2))
     gymnax = make_env("Pendulum-v1")
     want = program(compiled.stages.train, gymnax, cfg.bc.num_envs, cfg.bc.eval_episodes)(
-        _one(keys), _one(params), _one(mask))
+        _one(keys), _one(params), _one(mask)
+    )
     cache[bc.data_tag(keys.data)] = jax.tree_util.tree_map(
-        lambda x: x[0], program(compiled.collect, gymnax, cfg.bc.num_envs, 1)(_one(keys.data)))
+        lambda x: x[0], program(compiled.collect, gymnax, cfg.bc.num_envs, 1)(_one(keys.data))
+    )
     got = host(_one(keys), _one(params), _one(mask))
     host.close()
     assert got.train_curve.shape == (1, compiled.sizes.cadence.num_evals) == (1, 9)

@@ -1,5 +1,6 @@
 """bench/device.py, the device benchmark, with tiny budgets on the CPU so that it cannot rot: every
 workload trains through the engine's trainer and prints a row of positive numbers."""
+
 import re
 import subprocess
 import sys
@@ -8,8 +9,10 @@ from pathlib import Path
 import pytest
 
 BENCH = Path(__file__).resolve().parent.parent / "bench" / "device.py"
-ROW = re.compile(r"^(?P<label>.+?\(tiny\))\s+2\s+(?P<steps>\d+)\s+[\d.]+\s+[\d.]+\s+(?P<rate>[\d,]+)\s+(?P<gflops>[\d.]+)"
-                 r"\s+[\d.]+\s+(?P<mem>[\d.]+) \(estimate\)\s+(?P<hours>[\d.]+) h$")
+ROW = re.compile(
+    r"^(?P<label>.+?\(tiny\))\s+2\s+(?P<steps>\d+)\s+[\d.]+\s+[\d.]+\s+(?P<rate>[\d,]+)\s+(?P<gflops>[\d.]+)"
+    r"\s+[\d.]+\s+(?P<mem>[\d.]+) \(estimate\)\s+(?P<hours>[\d.]+) h$"
+)
 
 
 def _rows(*args):
@@ -29,5 +32,9 @@ def test_the_device_benchmark_runs_one_workload():
 
 @pytest.mark.slow  # about 2 min: compiles four programs, Brax's the slowest
 def test_the_device_benchmark_runs_every_workload():
-    assert _rows() == ["Cart-Pole PPO level (tiny)", "MazeGrid DQN level (tiny)", "MinAtar CNN DQN block (tiny)",
-                       "Brax Hopper PPO block (tiny)"]
+    assert _rows() == [
+        "Cart-Pole PPO level (tiny)",
+        "MazeGrid DQN level (tiny)",
+        "MinAtar CNN DQN block (tiny)",
+        "Brax Hopper PPO block (tiny)",
+    ]

@@ -1,6 +1,7 @@
 """Brax tasks behind the gymnax API: names from the MuJoCo model against the values, the weak-type
 cast that keeps a second step from recompiling, auto-reset and truncation, bad ids, and an IMP run
 of Hopper jitted end to end (slow: Brax compiles take tens of seconds)."""
+
 import dataclasses
 
 import jax
@@ -8,15 +9,15 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from ticketlab.store import files, paths
 from ticketlab.cli.main import main
 from ticketlab.envs import brax_tasks
 from ticketlab.envs.registry import canonical_id, make_env
 from ticketlab.experiments.experiment import run
-from ticketlab.store.results import load_metrics
 from ticketlab.presets import preset
 from ticketlab.pruning.conditions import DENSE, PAPER_CONDITIONS
 from ticketlab.pruning.magnitude import count_after_levels
+from ticketlab.store import files, paths
+from ticketlab.store.results import load_metrics
 
 SIZES = {"hopper": (11, 3), "walker2d": (17, 6), "halfcheetah": (17, 6), "ant": (27, 8)}
 
@@ -35,9 +36,19 @@ def test_ids_and_names(task):  # each task's model loads for seconds: one in the
 @pytest.mark.slow  # compiles Brax's reset and step
 def test_hopper_observation_is_named_qpos_then_qvel():
     spec = make_env("brax:hopper")
-    assert spec.obs_names == ("torso z (world)", "qpos rooty", "qpos thigh_joint", "qpos leg_joint", "qpos foot_joint",
-                              "qvel rootx", "qvel rootz", "qvel rooty", "qvel thigh_joint", "qvel leg_joint",
-                              "qvel foot_joint")
+    assert spec.obs_names == (
+        "torso z (world)",
+        "qpos rooty",
+        "qpos thigh_joint",
+        "qpos leg_joint",
+        "qpos foot_joint",
+        "qvel rootx",
+        "qvel rootz",
+        "qvel rooty",
+        "qvel thigh_joint",
+        "qvel leg_joint",
+        "qvel foot_joint",
+    )
     obs, state = jax.jit(spec.env.reset)(jax.random.PRNGKey(0), spec.params)
     step = jax.jit(spec.env.step)
     obs, state, *_ = step(jax.random.PRNGKey(1), state, jnp.full((3,), 0.5, jnp.float32), spec.params)
@@ -52,11 +63,20 @@ def test_hopper_observation_is_named_qpos_then_qvel():
     assert step._cache_size() == 1
 
 
-@pytest.mark.parametrize("args,message", [
-    (["--env.name", "brax:humanoid"], "env.name: unknown Brax task 'humanoid'; allowed: brax:hopper, brax:walker2d"),
-    (["--env.name", "brax:hopper:euler"], "env.name: unknown Brax backend 'euler' of hopper; allowed: spring, positional"),
-    (["--ppo.lr", "-1"], "ppo.lr: must be > 0, got -1.0"),  # after Brax is built: its logs and warnings stay out
-])
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (
+            ["--env.name", "brax:humanoid"],
+            "env.name: unknown Brax task 'humanoid'; allowed: brax:hopper, brax:walker2d",
+        ),
+        (
+            ["--env.name", "brax:hopper:euler"],
+            "env.name: unknown Brax backend 'euler' of hopper; allowed: spring, positional",
+        ),
+        (["--ppo.lr", "-1"], "ppo.lr: must be > 0, got -1.0"),  # after Brax is built: its logs and warnings stay out
+    ],
+)
 def test_bad_brax_input_is_one_line(args, message, tmp_path, capsys):
     assert main(["run", "hopper-brax-ppo", *args, "--out", str(tmp_path / "runs")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
@@ -73,7 +93,7 @@ def test_an_episode_ends_by_termination_or_at_the_time_limit():
         obs, state = env.reset(key, params)
 
         def body(carry, k):
-            state, = carry
+            (state,) = carry
             obs, state, reward, terminated, truncated, info = env.step(k, state, action, params)
             return (state,), (terminated, truncated, state.time)
 
@@ -93,8 +113,13 @@ def test_an_episode_ends_by_termination_or_at_the_time_limit():
 @pytest.mark.slow
 def test_hopper_brax_imp_is_one_compiled_program(tmp_path):
     base = preset("hopper-brax-ppo")
-    cfg = dataclasses.replace(base, seeds=1, levels=2, out=str(tmp_path / "runs"),
-                              ppo=dataclasses.replace(base.ppo, total_steps=5120, eval_every=1, eval_episodes=2))
+    cfg = dataclasses.replace(
+        base,
+        seeds=1,
+        levels=2,
+        out=str(tmp_path / "runs"),
+        ppo=dataclasses.replace(base.ppo, total_steps=5120, eval_every=1, eval_episodes=2),
+    )
     run_dir = run(cfg)
     rows = {(r["level"], r["condition"]): r for r in load_metrics(run_dir)}
     assert set(rows) == {(0, DENSE)} | {(1, c) for c in PAPER_CONDITIONS}

@@ -1,6 +1,7 @@
 """The paper's PyBullet tasks: their observation names against the robots' own joint and foot lists
 and against the values the environment returns, their specs and floors, the missing extra, and an
 IMP run of Hopper (actor and critic pruned) through the host path."""
+
 import dataclasses
 import sys
 
@@ -9,20 +10,24 @@ import jax
 import numpy as np
 import pytest
 
-from ticketlab.store import files, paths
 from ticketlab.cli.main import main
 from ticketlab.envs import bullet
 from ticketlab.envs.host import quiet_native_output
 from ticketlab.envs.registry import make_env
 from ticketlab.experiments.experiment import run
-from ticketlab.store.results import load_metrics
 from ticketlab.presets import preset
 from ticketlab.presets.continuous import BULLET_TASKS
 from ticketlab.pruning.conditions import DENSE, PAPER_CONDITIONS
 from ticketlab.pruning.magnitude import count_after_levels
+from ticketlab.store import files, paths
+from ticketlab.store.results import load_metrics
 
-SHAPES = {"HopperBulletEnv-v0": (15, 3), "Walker2DBulletEnv-v0": (22, 6), "HalfCheetahBulletEnv-v0": (26, 6),
-          "AntBulletEnv-v0": (28, 8)}
+SHAPES = {
+    "HopperBulletEnv-v0": (15, 3),
+    "Walker2DBulletEnv-v0": (22, 6),
+    "HalfCheetahBulletEnv-v0": (26, 6),
+    "AntBulletEnv-v0": (28, 8),
+}
 
 
 def _robot_env(env_id, seed=0):
@@ -111,8 +116,17 @@ def test_the_presets_follow_table_7():
         cfg = preset(f"{task}-bullet-ppo", "paper")
         p = cfg.ppo
         assert cfg.env.name == env_id and (cfg.seeds, cfg.levels) == (10, 20)
-        assert (p.lr, p.gamma, p.gae_lambda, p.total_steps, p.value_coef, p.entropy_coef, p.clip_eps, p.num_envs,
-                p.epochs) == (5e-4, 0.99, 0.98, 1_500_000, 0.5, 0.001, 0.2, 10, 10)
+        assert (
+            p.lr,
+            p.gamma,
+            p.gae_lambda,
+            p.total_steps,
+            p.value_coef,
+            p.entropy_coef,
+            p.clip_eps,
+            p.num_envs,
+            p.epochs,
+        ) == (5e-4, 0.99, 0.98, 1_500_000, 0.5, 0.001, 0.2, 10, 10)
         assert cfg.network.actor_hidden == cfg.network.critic_hidden == (64, 64)
         assert cfg.imp.scope == "actor_critic" and cfg.imp.prune_fraction == 0.2
 
@@ -121,8 +135,12 @@ def test_the_presets_follow_table_7():
 def test_hopper_imp_prunes_actor_and_critic_through_the_host_path(tmp_path):
     base = preset("hopper-bullet-ppo")
     cfg = dataclasses.replace(
-        base, seeds=1, levels=2, out=str(tmp_path / "runs"),
-        ppo=dataclasses.replace(base.ppo, total_steps=5120, eval_every=1, eval_episodes=2))
+        base,
+        seeds=1,
+        levels=2,
+        out=str(tmp_path / "runs"),
+        ppo=dataclasses.replace(base.ppo, total_steps=5120, eval_every=1, eval_episodes=2),
+    )
     run_dir = run(cfg)
     rows = {(r["level"], r["condition"]): r for r in load_metrics(run_dir)}
     assert set(rows) == {(0, DENSE)} | {(1, c) for c in PAPER_CONDITIONS}
@@ -134,8 +152,11 @@ def test_hopper_imp_prunes_actor_and_critic_through_the_host_path(tmp_path):
         np.testing.assert_array_equal(row["input_layer"]["actor"]["kept"], kept_per_input)  # 15 named inputs
         best = files.load_tree(paths.tree_file(run_dir, level, 0, condition, "best"))
         kept = 0
-        for m, w, path in zip(jax.tree_util.tree_leaves(mask), jax.tree_util.tree_leaves(best),
-                              [jax.tree_util.keystr(k) for k, _ in jax.tree_util.tree_leaves_with_path(mask)]):
+        for m, w, path in zip(
+            jax.tree_util.tree_leaves(mask),
+            jax.tree_util.tree_leaves(best),
+            [jax.tree_util.keystr(k) for k, _ in jax.tree_util.tree_leaves_with_path(mask)],
+        ):
             m, w = np.asarray(m), np.asarray(w)
             assert m.dtype == bool and np.all(w[~m] == 0.0), path
             kept += int(m.sum()) if "kernel" in path else 0
@@ -148,14 +169,19 @@ def test_hopper_imp_prunes_actor_and_critic_through_the_host_path(tmp_path):
 def test_a_two_node_ray_cluster_finishes_a_hopper_run_as_a_local_one(tmp_path, monkeypatch):
     """The host path under Ray: two nodes on 127.0.0.1, one task (seed block) each, the same
     stored bits as the local backend."""
+    from conftest import stored_arrays, two_node_ray
+
     from ticketlab.launch.launchers import launch
     from ticketlab.launch.tasks import make_tasks
 
-    from conftest import stored_arrays, two_node_ray
-
     base = preset("hopper-bullet-ppo")
-    cfg = dataclasses.replace(base, seeds=2, levels=2, block_seeds=1,
-                              ppo=dataclasses.replace(base.ppo, total_steps=2560, eval_every=1, eval_episodes=1))
+    cfg = dataclasses.replace(
+        base,
+        seeds=2,
+        levels=2,
+        block_seeds=1,
+        ppo=dataclasses.replace(base.ppo, total_steps=2560, eval_every=1, eval_episodes=1),
+    )
     local = tmp_path / "local"
     done, failed = launch(make_tasks([dataclasses.replace(cfg, out=str(local))]), "local", workers=2)
     assert len(done) == 2 and not failed

@@ -1,6 +1,7 @@
 """Conv torsos and init schemes: our initializers against PyTorch's own, conv/dense layer names and
 shapes, CHW vs HWC inputs, first-layer summaries of conv and HWC dense inputs, and an end-to-end
 IMP run with the MinAtar CNN."""
+
 import dataclasses
 import math
 import time
@@ -10,14 +11,14 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from ticketlab.reporting.analysis.images import channel_density, channel_magnitude, pixel_maps, to_chw
-from ticketlab.pruning.summaries import input_layer_summary, level_summary
 from ticketlab.envs.registry import make_env
 from ticketlab.networks.init import INIT_SCHEMES, layer_initializers
 from ticketlab.networks.network import make_network
 from ticketlab.networks.torsos import conv_layers, image_hwc, smallest_image, torso_forward
 from ticketlab.pruning.magnitude import random_global_mask
 from ticketlab.pruning.masks import prunable_tree
+from ticketlab.pruning.summaries import input_layer_summary, level_summary
+from ticketlab.reporting.analysis.images import channel_density, channel_magnitude, pixel_maps, to_chw
 
 CONV = dict(cin=16, cout=32, k=5)  # torch Conv2d(16, 32, 5)
 LINEAR = dict(fin=300, fout=200)  # torch Linear(300, 200)
@@ -139,8 +140,9 @@ def test_xavier_uniform_matches_torch_xavier_uniform(kind):
 
 
 @pytest.mark.parametrize("kind", ["conv", "dense"])
-@pytest.mark.parametrize("is_output,is_policy,gain", [
-    (False, False, math.sqrt(2.0)), (True, False, 1.0), (True, True, 0.01)])
+@pytest.mark.parametrize(
+    "is_output,is_policy,gain", [(False, False, math.sqrt(2.0)), (True, False, 1.0), (True, True, 0.01)]
+)
 def test_orthogonal_matches_torch_orthogonal(kind, is_output, is_policy, gain):
     ours, our_bias = _ours("orthogonal", kind, is_output, is_policy)
     theirs, _ = _theirs("orthogonal", kind, gain)
@@ -172,8 +174,13 @@ def test_minatar_cnn_conv_0_has_torch_default_bounds_from_kernel_fan_in():
 def test_nature_cnn_every_layer_uses_pytorch_fan_in():
     net = make_network(hidden=(512,), out=6, obs_shape=(84, 84, 4), torso="nature-cnn", image_layout="HWC")
     p = _init(net, (84, 84, 4))
-    for name, fan_in in (("conv_0", 8 * 8 * 4), ("conv_1", 4 * 4 * 32), ("conv_2", 3 * 3 * 64),
-                         ("dense_0", 3136), ("dense_1", 512)):
+    for name, fan_in in (
+        ("conv_0", 8 * 8 * 4),
+        ("conv_1", 4 * 4 * 32),
+        ("conv_2", 3 * 3 * 64),
+        ("dense_0", 3136),
+        ("dense_1", 512),
+    ):
         w = np.asarray(p[name]["kernel"])
         assert math.prod(w.shape[:-1]) == fan_in
         bound = 1 / math.sqrt(fan_in)
@@ -205,10 +212,14 @@ def test_minatar_cnn_layer_names_and_shapes():
     net = make_network(hidden=(128, 64), out=3, obs_shape=(10, 10, 4), torso="minatar-cnn", image_layout="HWC")
     p = jax.eval_shape(lambda: _init(net, (10, 10, 4)))
     assert _shapes(p) == {
-        "conv_0/kernel": (3, 3, 4, 16), "conv_0/bias": (16,),
-        "dense_0/kernel": (8 * 8 * 16, 128), "dense_0/bias": (128,),
-        "dense_1/kernel": (128, 64), "dense_1/bias": (64,),
-        "dense_2/kernel": (64, 3), "dense_2/bias": (3,),
+        "conv_0/kernel": (3, 3, 4, 16),
+        "conv_0/bias": (16,),
+        "dense_0/kernel": (8 * 8 * 16, 128),
+        "dense_0/bias": (128,),
+        "dense_1/kernel": (128, 64),
+        "dense_1/bias": (64,),
+        "dense_2/kernel": (64, 3),
+        "dense_2/bias": (3,),
     }
 
 
@@ -216,11 +227,16 @@ def test_nature_cnn_layer_names_and_shapes():
     net = make_network(hidden=(512,), out=6, obs_shape=(84, 84, 4), torso="nature-cnn", image_layout="HWC")
     p = jax.eval_shape(lambda: _init(net, (84, 84, 4)))
     assert _shapes(p) == {
-        "conv_0/kernel": (8, 8, 4, 32), "conv_0/bias": (32,),
-        "conv_1/kernel": (4, 4, 32, 64), "conv_1/bias": (64,),
-        "conv_2/kernel": (3, 3, 64, 64), "conv_2/bias": (64,),
-        "dense_0/kernel": (3136, 512), "dense_0/bias": (512,),
-        "dense_1/kernel": (512, 6), "dense_1/bias": (6,),
+        "conv_0/kernel": (8, 8, 4, 32),
+        "conv_0/bias": (32,),
+        "conv_1/kernel": (4, 4, 32, 64),
+        "conv_1/bias": (64,),
+        "conv_2/kernel": (3, 3, 64, 64),
+        "conv_2/bias": (64,),
+        "dense_0/kernel": (3136, 512),
+        "dense_0/bias": (512,),
+        "dense_1/kernel": (512, 6),
+        "dense_1/bias": (6,),
     }
 
 
@@ -229,8 +245,10 @@ def test_a_cnn_torso_needs_an_image_layout():
         make_network(hidden=(8,), out=2, obs_shape=(4,), torso="minatar-cnn")
 
 
-@pytest.mark.parametrize("torso,hwc", [("nature-cnn", (84, 84, 4)), ("nature-cnn", (44, 52, 2)),
-                                       ("minatar-cnn", (10, 10, 7)), ("mlp", (10, 10, 7))])
+@pytest.mark.parametrize(
+    "torso,hwc",
+    [("nature-cnn", (84, 84, 4)), ("nature-cnn", (44, 52, 2)), ("minatar-cnn", (10, 10, 7)), ("mlp", (10, 10, 7))],
+)
 def test_torso_arithmetic_matches_the_network(torso, hwc):
     # the features the conv layers flatten are what the network's first dense layer takes in
     net = make_network(hidden=(8,), out=2, obs_shape=hwc, torso=torso, image_layout="HWC")
@@ -258,15 +276,17 @@ def test_smallest_image_is_the_smallest_side_the_network_accepts():
 # -- 3. layout -----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("torso,hwc", [("minatar-cnn", (10, 10, 4)), ("minatar-cnn", (7, 12, 3)),
-                                       ("nature-cnn", (44, 52, 2))])
+@pytest.mark.parametrize(
+    "torso,hwc", [("minatar-cnn", (10, 10, 4)), ("minatar-cnn", (7, 12, 3)), ("nature-cnn", (44, 52, 2))]
+)
 def test_hwc_and_chw_inputs_give_identical_outputs(torso, hwc):
     chw = (hwc[2], hwc[0], hwc[1])
     net_hwc = make_network(hidden=(16,), out=5, obs_shape=hwc, torso=torso, image_layout="HWC")
     net_chw = make_network(hidden=(16,), out=5, obs_shape=chw, torso=torso, image_layout="CHW")
     params = _init(net_hwc, hwc)
-    assert jax.tree_util.tree_map(jnp.shape, jax.eval_shape(lambda: _init(net_chw, chw))) == \
-        jax.tree_util.tree_map(jnp.shape, params)
+    assert jax.tree_util.tree_map(jnp.shape, jax.eval_shape(lambda: _init(net_chw, chw))) == jax.tree_util.tree_map(
+        jnp.shape, params
+    )
     obs = jax.random.normal(jax.random.PRNGKey(3), (2, 3) + hwc)  # two batch dimensions
     out_hwc = jax.jit(net_hwc.apply)({"params": params}, obs)
     out_chw = jax.jit(net_chw.apply)({"params": params}, jnp.moveaxis(obs, -1, -3))
@@ -287,8 +307,13 @@ def _q_params(net, obs_shape):
 
 def test_conv_input_layer_summary_is_a_per_channel_sum_over_conv_0():
     spec = make_env("Breakout-MinAtar")
-    net = make_network(hidden=(32,), out=spec.num_actions, obs_shape=spec.obs_shape, torso="minatar-cnn",
-                       image_layout=spec.image_layout)
+    net = make_network(
+        hidden=(32,),
+        out=spec.num_actions,
+        obs_shape=spec.obs_shape,
+        torso="minatar-cnn",
+        image_layout=spec.image_layout,
+    )
     params = _q_params(net, spec.obs_shape)
     prunable = prunable_tree(params, "actor")
     total = sum(int(np.prod(v["kernel"].shape)) for v in params["q"].values())
@@ -301,13 +326,16 @@ def test_conv_input_layer_summary_is_a_per_channel_sum_over_conv_0():
     assert len(summary["kept"]) == len(summary["magnitude"]) == 4
     for c in range(4):
         assert summary["kept"][c] == int(keep[:, :, c, :].sum())
-        assert summary["magnitude"][c] == pytest.approx(float(np.abs(kernel[:, :, c, :] * keep[:, :, c, :]).sum()),
-                                                        rel=1e-5)
+        assert summary["magnitude"][c] == pytest.approx(
+            float(np.abs(kernel[:, :, c, :] * keep[:, :, c, :]).sum()), rel=1e-5
+        )
     row = level_summary(params, mask, prunable)
-    np.testing.assert_allclose(channel_density(row, spec.obs_shape, spec.image_layout),
-                               keep.mean(axis=(0, 1, 3)), rtol=1e-6)
-    np.testing.assert_allclose(channel_magnitude(row, spec.obs_shape, spec.image_layout),
-                               np.abs(kernel * keep).sum(axis=(0, 1, 3)), rtol=1e-5)
+    np.testing.assert_allclose(
+        channel_density(row, spec.obs_shape, spec.image_layout), keep.mean(axis=(0, 1, 3)), rtol=1e-6
+    )
+    np.testing.assert_allclose(
+        channel_magnitude(row, spec.obs_shape, spec.image_layout), np.abs(kernel * keep).sum(axis=(0, 1, 3)), rtol=1e-5
+    )
     with pytest.raises(ValueError):
         pixel_maps(row, spec.obs_shape, spec.image_layout)
 
@@ -341,13 +369,13 @@ def test_dense_summary_of_an_hwc_observation_reads_channels_last():
     image[r, c, 2] = 1.0
     layers = {k: dict(v) for k, v in params["q"].items()}
     layers["dense_0"] = {"kernel": jnp.asarray(np.where(keep0, kernel, 0.0)), "bias": jnp.zeros(units)}
-    _, state = net.apply({"params": layers}, jnp.asarray(image)[None], capture_intermediates=True,
-                         mutable=["intermediates"])
+    _, state = net.apply(
+        {"params": layers}, jnp.asarray(image)[None], capture_intermediates=True, mutable=["intermediates"]
+    )
     hidden = np.asarray(state["intermediates"]["dense_0"]["__call__"][0])[0]
     assert (hidden != 0).sum() == 5
 
-    row = {"input_layer": input_layer_summary(params, mask),
-           "layer_density": {"q/dense_0/kernel": float(keep0.mean())}}
+    row = {"input_layer": input_layer_summary(params, mask), "layer_density": {"q/dense_0/kernel": float(keep0.mean())}}
     assert row["input_layer"]["q"]["layer"] == "dense_0" and len(row["input_layer"]["q"]["kept"]) == 400
     maps = pixel_maps(row, spec.obs_shape, spec.image_layout)
     for key in ("kept", "magnitude"):
@@ -375,11 +403,23 @@ def _breakout_cnn(out):
 
     base = preset("cartpole-dqn")
     return dataclasses.replace(
-        base, name="breakout-cnn", seeds=1, levels=2, out=str(out),
+        base,
+        name="breakout-cnn",
+        seeds=1,
+        levels=2,
+        out=str(out),
         env=dataclasses.replace(base.env, name="Breakout-MinAtar"),
         network=dataclasses.replace(base.network, torso="minatar-cnn", q_hidden=(32,)),
-        dqn=dataclasses.replace(base.dqn, total_steps=2_000, learning_starts=256, buffer_size=1_000, batch_size=64,
-                                eps_anneal_steps=1_000, eval_every=16, eval_episodes=1),
+        dqn=dataclasses.replace(
+            base.dqn,
+            total_steps=2_000,
+            learning_starts=256,
+            buffer_size=1_000,
+            batch_size=64,
+            eps_anneal_steps=1_000,
+            eval_every=16,
+            eval_episodes=1,
+        ),
         imp=dataclasses.replace(base.imp, conditions=CONDITIONS),
     )
 
@@ -387,8 +427,8 @@ def _breakout_cnn(out):
 @pytest.mark.slow  # about 80 s on a shared 2-core CPU, mostly compilation; run with -m slow
 def test_imp_on_breakout_with_the_minatar_cnn(tmp_path):
     from ticketlab.experiments.experiment import run
-    from ticketlab.store.results import load_metrics
     from ticketlab.reporting.plots import plot_run
+    from ticketlab.store.results import load_metrics
 
     start = time.monotonic()
     run_dir = run(_breakout_cnn(tmp_path / "runs"))
@@ -414,8 +454,10 @@ def test_imp_on_breakout_with_the_minatar_cnn(tmp_path):
     print(f"breakout cnn IMP run: {time.monotonic() - start:.1f} s")
 
 
-@pytest.mark.parametrize("features,size,stride,shape", [(16, 3, 1, (10, 10, 4)), (32, 8, 4, (84, 84, 4)),
-                                                        (64, 4, 2, (20, 20, 32)), (8, 3, 2, (7, 12, 3))])
+@pytest.mark.parametrize(
+    "features,size,stride,shape",
+    [(16, 3, 1, (10, 10, 4)), (32, 8, 4, (84, 84, 4)), (64, 4, 2, (20, 20, 32)), (8, 3, 2, (7, 12, 3))],
+)
 def test_patch_conv_is_flax_conv_as_one_matmul(features, size, stride, shape):
     """The im2col convolution the networks use computes nn.Conv (VALID, strided) with the same
     parameters, values and gradients, to float rounding."""
@@ -428,7 +470,9 @@ def test_patch_conv_is_flax_conv_as_one_matmul(features, size, stride, shape):
     ref = nn.Conv(features, (size, size), (stride, stride), padding="VALID")
     x = jax.random.normal(jax.random.PRNGKey(0), (3,) + shape)
     params = ours.init(jax.random.PRNGKey(1), x)
-    assert jax.tree_util.tree_map(jnp.shape, params) == jax.tree_util.tree_map(jnp.shape, ref.init(jax.random.PRNGKey(1), x))
+    assert jax.tree_util.tree_map(jnp.shape, params) == jax.tree_util.tree_map(
+        jnp.shape, ref.init(jax.random.PRNGKey(1), x)
+    )
     out, out_ref = ours.apply(params, x), ref.apply(params, x)
     assert out.shape == out_ref.shape
     np.testing.assert_allclose(np.asarray(out), np.asarray(out_ref), rtol=1e-4, atol=1e-4)

@@ -1,11 +1,10 @@
 import jax
 import numpy as np
 import pytest
+from test_magnitude import PRUNABLE, ones, tree
 
 from ticketlab.pruning.conditions import CONDITIONS, Inputs, next_level
 from ticketlab.pruning.magnitude import global_magnitude_mask
-
-from test_magnitude import PRUNABLE, ones, tree
 
 
 @pytest.fixture
@@ -24,8 +23,18 @@ def leaves(t):
 def run(condition, setup, keep=20, seed=0):
     init, best, fresh, prev = setup
     scores = jax.tree_util.tree_map(np.abs, best)  # the magnitude score
-    return next_level(condition, Inputs(key=jax.random.PRNGKey(seed), scores=scores, prev_mask=prev, init=init,
-                                        fresh=fresh, prunable=PRUNABLE, keep=keep))
+    return next_level(
+        condition,
+        Inputs(
+            key=jax.random.PRNGKey(seed),
+            scores=scores,
+            prev_mask=prev,
+            init=init,
+            fresh=fresh,
+            prunable=PRUNABLE,
+            keep=keep,
+        ),
+    )
 
 
 STRUCTURED = ("structured_inputs", "structured_units")

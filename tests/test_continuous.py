@@ -1,29 +1,29 @@
 """Continuous-action PPO: the Gaussian head, clipping at the environment only, an unpruned trained
 log-std, learning Pendulum-v1, and IMP with every condition on it."""
+
 import dataclasses
-from functools import partial
 import math
+from functools import partial
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from conftest import one_run
 
-from ticketlab.store import files, paths
-from ticketlab.envs.gymnax_envs import evaluate_episodes
 from ticketlab.agents.heads import Gaussian
 from ticketlab.agents.output import RunKeys
 from ticketlab.agents.ppo import PPO
 from ticketlab.core.config import EvalConfig
+from ticketlab.envs.gymnax_envs import evaluate_episodes
 from ticketlab.envs.registry import make_env
 from ticketlab.experiments.experiment import run
-from ticketlab.store.results import load_metrics
+from ticketlab.presets import preset
 from ticketlab.pruning.conditions import DENSE
 from ticketlab.pruning.magnitude import count_after_levels
 from ticketlab.pruning.masks import leaf_paths, ones_mask, prunable_tree
-from ticketlab.presets import preset
-
-from conftest import one_run
+from ticketlab.store import files, paths
+from ticketlab.store.results import load_metrics
 
 CONDITIONS = ("mask_weights", "mask_permuted", "permuted_permuted", "random_reinit", "mask_reinit")
 
@@ -39,6 +39,7 @@ def with_ppo(cfg, **changes):
 
 
 # (a) The Gaussian head.
+
 
 def test_gaussian_head_log_prob_mode_and_clip():
     head = Gaussian(low=(-2.0, -1.0), high=(2.0, 0.5))
@@ -57,8 +58,13 @@ def test_rollout_stores_raw_actions_and_the_env_gets_clipped_ones():
     """MountainCarContinuous charges -0.1 * a^2 on the action it is given (unclipped, as in
     Gymnasium), so its rewards show what the environment received."""
     base = preset("mountaincar-continuous-ppo")
-    cfg = with_ppo(dataclasses.replace(base, network=dataclasses.replace(base.network, log_std_init=3.0)),
-                   num_envs=4, rollout_len=16, minibatches=4, total_steps=64)
+    cfg = with_ppo(
+        dataclasses.replace(base, network=dataclasses.replace(base.network, log_std_init=3.0)),
+        num_envs=4,
+        rollout_len=16,
+        minibatches=4,
+        total_steps=64,
+    )
     spec = make_env(cfg.env.name)
     ppo = PPO(cfg, spec)
     key = jax.random.PRNGKey(0)
@@ -87,6 +93,7 @@ def test_rollout_stores_raw_actions_and_the_env_gets_clipped_ones():
 
 
 # (c) Learning.
+
 
 def random_return(spec, episodes: int = 64) -> float:
     low, high = jnp.asarray(spec.action_low), jnp.asarray(spec.action_high)
@@ -119,21 +126,36 @@ def test_ppo_learns_pendulum_far_past_random():
     sample_cfg = dataclasses.replace(cfg, eval=EvalConfig(policy="sample"))
     sampler = PPO(sample_cfg, spec)
     best0 = jax.tree_util.tree_map(lambda x: x[0], out.best_params)
-    sampled = float(jax.jit(partial(sampler.evaluate, one_run(sampler)))(jax.random.PRNGKey(7), best0, ones_mask(best0))[1])
+    sampled = float(
+        jax.jit(partial(sampler.evaluate, one_run(sampler)))(jax.random.PRNGKey(7), best0, ones_mask(best0))[1]
+    )
     assert sampled > rand + 500, (sampled, rand)
 
 
 # (b), (d) IMP on Pendulum with all five conditions.
 
+
 @pytest.fixture(scope="module")
 def pendulum_imp(tmp_path_factory):
     base = preset("pendulum-ppo")
     cfg = dataclasses.replace(
-        base, seeds=1, levels=2, out=str(tmp_path_factory.mktemp("continuous") / "runs"),
+        base,
+        seeds=1,
+        levels=2,
+        out=str(tmp_path_factory.mktemp("continuous") / "runs"),
         imp=dataclasses.replace(base.imp, conditions=CONDITIONS),
         eval=EvalConfig(policy="sample"),
-        ppo=dataclasses.replace(base.ppo, num_envs=4, rollout_len=32, epochs=2, minibatches=4, total_steps=1024,
-                                eval_every=4, eval_episodes=2))
+        ppo=dataclasses.replace(
+            base.ppo,
+            num_envs=4,
+            rollout_len=32,
+            epochs=2,
+            minibatches=4,
+            total_steps=1024,
+            eval_every=4,
+            eval_episodes=2,
+        ),
+    )
     return cfg, run(cfg)
 
 
@@ -188,6 +210,7 @@ def test_log_std_is_never_pruned_and_is_trained(pendulum_imp):
 
 # rlpyt's choices that the PyBullet presets take: a tanh on the mean, whole-batch advantage normalization.
 
+
 def test_a_tanh_mean_squashes_only_the_mean():
     from ticketlab.networks.network import make_network
 
@@ -230,8 +253,9 @@ def test_batch_normalization_happens_once_per_update_before_the_minibatches():
     runner, (traj, final_obs) = ppo.rollout(one_run(ppo), runner, mask, None)
 
     def learned(program):
-        new, _, _ = program.learn(params, program.tx.init(params), jax.random.PRNGKey(3), mask, None, traj, final_obs,
-                                  runner.obs)
+        new, _, _ = program.learn(
+            params, program.tx.init(params), jax.random.PRNGKey(3), mask, None, traj, final_obs, runner.obs
+        )
         return np.concatenate([np.ravel(x) for x in jax.tree_util.tree_leaves(new)])
 
     by_hand = learned(NormalizedByHand(with_ppo(cfg, normalize_advantages=False), spec))
@@ -251,13 +275,15 @@ def test_a_linear_clip_schedule_is_rlpyts_per_update_clip():
     assert [float(annealed.clip_at(u)) for u in (0, 1, 2, 7)] == pytest.approx([0.3, 0.3, 0.27, 0.12])
     params = annealed.init(jax.random.PRNGKey(0))
     mask = ones_mask(params)
-    runner = annealed.first_runner(one_run(annealed), RunKeys(jax.random.PRNGKey(1), jax.random.PRNGKey(2)), params,
-                                   mask)
+    runner = annealed.first_runner(
+        one_run(annealed), RunKeys(jax.random.PRNGKey(1), jax.random.PRNGKey(2)), params, mask
+    )
     runner, (traj, final_obs) = annealed.rollout(one_run(annealed), runner, mask, None)
 
     def learned(program, update):
-        new, _, _ = program.learn(params, program.tx.init(params), jax.random.PRNGKey(3), mask, None, traj, final_obs,
-                                  runner.obs, update)
+        new, _, _ = program.learn(
+            params, program.tx.init(params), jax.random.PRNGKey(3), mask, None, traj, final_obs, runner.obs, update
+        )
         return np.concatenate([np.ravel(x) for x in jax.tree_util.tree_leaves(new)])
 
     constant = PPO(with_ppo(cfg, clip_eps=0.3 * 4 / 10), spec)

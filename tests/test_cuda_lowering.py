@@ -5,21 +5,23 @@ registered for the CPU alone, so CUDA gets JAX's own. ALE's XLA interface is a c
 compatibility guarantee (ale-py registers CPU and CUDA targets for it): exported with that check
 disabled. Host-backend presets (PyBullet, Gymnasium) step Python environments through host
 callbacks, which lower only where a CUDA backend runs (docs: what runs where on a GPU host)."""
+
 from functools import partial
 
 import jax
 import jax.numpy as jnp
 import pytest
-
 from conftest import teacher_file
+
 from ticketlab.agents.experts import load_expert
 from ticketlab.agents.output import RunKeys
 from ticketlab.envs.backends import backend_of
 from ticketlab.imp.program import build
 from ticketlab.presets import PRESETS, preset
 
-ALE_CALLS = [jax.export.DisabledSafetyCheck.custom_call(name)
-             for name in ("atari_vector_xla_reset", "atari_vector_xla_step")]
+ALE_CALLS = [
+    jax.export.DisabledSafetyCheck.custom_call(name) for name in ("atari_vector_xla_reset", "atari_vector_xla_step")
+]
 
 
 def exported(exp, runs: int = 2, platform: str = "cuda") -> list:
@@ -34,16 +36,19 @@ def exported(exp, runs: int = 2, platform: str = "cuda") -> list:
     try:
         if backend.per_run:
             begin = jax.vmap(partial(stages.begin, envs))
-            advance = jax.vmap(lambda s, k, m, f, c: stages.advance(envs, s, k, m, f, c).carry,
-                               in_axes=(0, 0, 0, None, None))
+            advance = jax.vmap(
+                lambda s, k, m, f, c: stages.advance(envs, s, k, m, f, c).carry, in_axes=(0, 0, 0, None, None)
+            )
             stage = jax.eval_shape(begin, keys, params, mask)
             return [export(jax.jit(begin))(keys, params, mask), export(jax.jit(advance))(stage, keys, mask, *segment)]
         inputs = envs.inputs()
         begin = lambda i, k, p, m: stages.begin(envs.bound(i), k, p, m)  # noqa: E731
         advance = lambda i, s, k, m, f, c: stages.advance(envs.bound(i), s, k, m, f, c).carry  # noqa: E731
         stage = jax.eval_shape(begin, inputs, keys, params, mask)
-        return [export(jax.jit(begin))(inputs, keys, params, mask),
-                export(jax.jit(advance))(inputs, stage, keys, mask, *segment)]
+        return [
+            export(jax.jit(begin))(inputs, keys, params, mask),
+            export(jax.jit(advance))(inputs, stage, keys, mask, *segment),
+        ]
     finally:
         envs.close()
 
@@ -65,8 +70,9 @@ FAST = ["cartpole-bc", "breakout-minatar-dqn", "pong-atari-ppo"]  # (BC's stages
 def _check(name, tmp_path):
     exp = _experiment(name, tmp_path)
     if name in HOST:
-        with pytest.raises(ValueError, match="the platform for the specified backend cpu is different from the "
-                                             "lowering platform cuda"):
+        with pytest.raises(
+            ValueError, match="the platform for the specified backend cpu is different from the lowering platform cuda"
+        ):
             exported(exp)
         return
     begin, advance = exported(exp)

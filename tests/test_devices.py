@@ -2,18 +2,18 @@
 1, 2 and 4 forced CPU devices write identical stores; a block killed after a mid-level checkpoint
 resumes bit-identically; bad --devices and --checkpoint-every-s are refused before anything is
 written."""
+
 import json
 import os
 import subprocess
 import sys
 
 import pytest
+from test_workers import FLAGS, store_digest
 
 from ticketlab.cli.main import main
 from ticketlab.runtime.devices import check_devices, worker_slots
 from ticketlab.runtime.workers import WorkerPool
-
-from test_workers import FLAGS, store_digest
 
 FOUR_DEVICES = "--xla_force_host_platform_device_count=4"
 
@@ -50,12 +50,15 @@ def test_workers_on_a_gpu_see_only_their_device_and_share_its_memory(monkeypatch
     assert [s.env["CUDA_VISIBLE_DEVICES"] for s in worker_slots("gpu", 2, 2)] == ["3", "5"]
 
 
-@pytest.mark.parametrize("value, message", [
-    ("0", "devices: must be a whole number from 1 to 1 (the cpu devices here) or all, got '0'"),
-    ("-1", "devices: must be a whole number from 1 to 1 (the cpu devices here) or all, got '-1'"),
-    ("5", "devices: must be a whole number from 1 to 1 (the cpu devices here) or all, got '5'"),
-    ("two", "devices: must be a whole number from 1 to 1 (the cpu devices here) or all, got 'two'"),
-])
+@pytest.mark.parametrize(
+    "value, message",
+    [
+        ("0", "devices: must be a whole number from 1 to 1 (the cpu devices here) or all, got '0'"),
+        ("-1", "devices: must be a whole number from 1 to 1 (the cpu devices here) or all, got '-1'"),
+        ("5", "devices: must be a whole number from 1 to 1 (the cpu devices here) or all, got '5'"),
+        ("two", "devices: must be a whole number from 1 to 1 (the cpu devices here) or all, got 'two'"),
+    ],
+)
 def test_bad_devices_exit_2_with_one_line(value, message, tmp_path, capsys):
     assert main(["run", "cartpole-ppo", "--devices", value, "--out", str(tmp_path)]) == 2
     err = capsys.readouterr().err.strip()
@@ -72,17 +75,30 @@ def test_bad_checkpoint_every_exits_2_with_one_line(value, tmp_path, capsys):
 
 
 def test_device_counts():
-    assert check_devices(None, 4, "cpu") == 4 and check_devices("all", 4, "cpu") == 4 and check_devices("2", 4, "cpu") == 2
+    assert (
+        check_devices(None, 4, "cpu") == 4 and check_devices("all", 4, "cpu") == 4 and check_devices("2", 4, "cpu") == 2
+    )
 
 
 def _cli(out, args, env=None, timeout=900):
-    return subprocess.run([sys.executable, "-m", "ticketlab.cli", "run", *args, "--out", str(out)],
-                          capture_output=True, text=True, timeout=timeout, env=env)
+    return subprocess.run(
+        [sys.executable, "-m", "ticketlab.cli", "run", *args, "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+    )
 
 
 def _env(tmp_path, **extra):
-    return {**os.environ, "XLA_FLAGS": FOUR_DEVICES, "JAX_COMPILATION_CACHE_DIR": str(tmp_path / "jax-cache"),
-            "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0", "JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES": "0", **extra}
+    return {
+        **os.environ,
+        "XLA_FLAGS": FOUR_DEVICES,
+        "JAX_COMPILATION_CACHE_DIR": str(tmp_path / "jax-cache"),
+        "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0",
+        "JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES": "0",
+        **extra,
+    }
 
 
 @pytest.mark.slow  # about 2 min: three command-line runs on 4 forced CPU devices
@@ -97,10 +113,36 @@ def test_one_two_and_four_devices_write_identical_stores(tmp_path):
 
 
 KILLED = {
-    "ppo": ["cartpole-ppo", "--seeds", "2", "--levels", "2", "--ppo.total-steps", "2048", "--ppo.eval-every", "4",
-            "--ppo.eval-episodes", "2"],
-    "dqn": ["cartpole-dqn", "--seeds", "2", "--levels", "2", "--dqn.total-steps", "6000", "--dqn.buffer-size", "3000",
-            "--dqn.learning-starts", "500", "--dqn.eval-every", "100", "--dqn.eval-episodes", "2"],
+    "ppo": [
+        "cartpole-ppo",
+        "--seeds",
+        "2",
+        "--levels",
+        "2",
+        "--ppo.total-steps",
+        "2048",
+        "--ppo.eval-every",
+        "4",
+        "--ppo.eval-episodes",
+        "2",
+    ],
+    "dqn": [
+        "cartpole-dqn",
+        "--seeds",
+        "2",
+        "--levels",
+        "2",
+        "--dqn.total-steps",
+        "6000",
+        "--dqn.buffer-size",
+        "3000",
+        "--dqn.learning-starts",
+        "500",
+        "--dqn.eval-every",
+        "100",
+        "--dqn.eval-episodes",
+        "2",
+    ],
 }
 
 

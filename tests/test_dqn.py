@@ -1,4 +1,5 @@
 """DQN pieces against hand computations and numpy references, and a short learning run."""
+
 import dataclasses
 from functools import partial
 
@@ -6,14 +7,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
+from conftest import one_run
 
 from ticketlab.agents import dqn
 from ticketlab.agents.output import RunKeys
 from ticketlab.agents.replay import Transition, compactor, importance_weights, make_buffer, new_priorities
 from ticketlab.core.config import DQNConfig
 from ticketlab.pruning.masked_optimizer import adam
-
-from conftest import one_run
 
 
 def test_double_q_target_equals_a_hand_computation():
@@ -29,8 +29,9 @@ def test_double_q_target_equals_a_hand_computation():
 
 
 def test_epsilon_and_beta_schedules():
-    cfg = DQNConfig(eps_start=1.0, eps_final=0.01, eps_anneal_steps=1000, priority_beta_start=0.4,
-                    priority_beta_final=1.0)
+    cfg = DQNConfig(
+        eps_start=1.0, eps_final=0.01, eps_anneal_steps=1000, priority_beta_start=0.4, priority_beta_final=1.0
+    )
     assert float(dqn.epsilon(cfg, 0)) == 1.0
     np.testing.assert_allclose(float(dqn.epsilon(cfg, 500)), 0.505, rtol=1e-6)
     np.testing.assert_allclose(float(dqn.epsilon(cfg, 5000)), 0.01, rtol=1e-5)
@@ -40,8 +41,9 @@ def test_epsilon_and_beta_schedules():
 
 
 def test_epsilon_held_until_learning_starts_as_rlpyt():
-    cfg = DQNConfig(eps_start=1.0, eps_final=0.01, eps_anneal_steps=1000, learning_starts=300,
-                    eps_anneal_from="learning")
+    cfg = DQNConfig(
+        eps_start=1.0, eps_final=0.01, eps_anneal_steps=1000, learning_starts=300, eps_anneal_from="learning"
+    )
     assert float(dqn.epsilon(cfg, 0)) == 1.0 and float(dqn.epsilon(cfg, 300)) == 1.0
     np.testing.assert_allclose(float(dqn.epsilon(cfg, 800)), 0.505, rtol=1e-6)  # 500 steps into the schedule
     np.testing.assert_allclose(float(dqn.epsilon(cfg, 1300)), 0.01, rtol=1e-5)
@@ -63,11 +65,21 @@ def test_adam_eps_is_the_one_of_the_first_step_by_hand():
 def _fixed_buffer(priorities, alpha=0.6, batch=64):
     n = len(priorities)
     buffer = make_buffer(64, batch, alpha)
-    example = Transition(obs=jnp.zeros(()), action=jnp.zeros((), jnp.int32), reward=jnp.zeros(()),
-                         discount=jnp.zeros(()), next_obs=jnp.zeros(()))
+    example = Transition(
+        obs=jnp.zeros(()),
+        action=jnp.zeros((), jnp.int32),
+        reward=jnp.zeros(()),
+        discount=jnp.zeros(()),
+        next_obs=jnp.zeros(()),
+    )
     state = buffer.init(example)
-    items = Transition(obs=jnp.arange(n, dtype=jnp.float32), action=jnp.arange(n, dtype=jnp.int32),
-                       reward=jnp.zeros(n), discount=jnp.ones(n), next_obs=jnp.zeros(n))
+    items = Transition(
+        obs=jnp.arange(n, dtype=jnp.float32),
+        action=jnp.arange(n, dtype=jnp.int32),
+        reward=jnp.zeros(n),
+        discount=jnp.ones(n),
+        next_obs=jnp.zeros(n),
+    )
     state = buffer.add(state, items)
     state = buffer.set_priorities(state, jnp.arange(n), jnp.asarray(priorities, jnp.float32))
     return buffer, state
@@ -92,8 +104,9 @@ def test_prioritized_sampling_frequencies_and_weights_match_numpy():
 
 def test_new_transitions_enter_at_the_largest_priority():
     buffer, state = _fixed_buffer([0.1, 0.5, 3.0, 1.0])
-    one = Transition(obs=jnp.ones(1), action=jnp.ones(1, jnp.int32), reward=jnp.zeros(1), discount=jnp.ones(1),
-                     next_obs=jnp.zeros(1))
+    one = Transition(
+        obs=jnp.ones(1), action=jnp.ones(1, jnp.int32), reward=jnp.zeros(1), discount=jnp.ones(1), next_obs=jnp.zeros(1)
+    )
     state = buffer.add(state, one)
     from flashbax.buffers import sum_tree
 
@@ -105,7 +118,9 @@ def test_empty_slot_samples_get_zero_weight_and_keep_zero_priority():
     probs = jnp.array([0.25, 0.0, 0.5])
     w = np.asarray(importance_weights(probs, 1.0))
     np.testing.assert_allclose(w, [1.0, 0.0, 0.5])
-    np.testing.assert_allclose(np.asarray(new_priorities(jnp.array([-2.0, 5.0, 0.0]), probs, 1e-6)), [2.000001, 0.0, 1e-6])
+    np.testing.assert_allclose(
+        np.asarray(new_priorities(jnp.array([-2.0, 5.0, 0.0]), probs, 1e-6)), [2.000001, 0.0, 1e-6]
+    )
 
 
 def test_boolean_observations_are_stored_as_bits():
@@ -223,18 +238,40 @@ def test_the_dqn_optimizer_takes_adam_eps():
 def test_rlpyt_priority_rule_new_at_one_and_td_clamped():
     td, probs = jnp.array([0.2, 3.0, -5.0, 0.0]), jnp.array([0.1, 0.2, 0.3, 0.0])
     np.testing.assert_allclose(np.asarray(new_priorities(td, probs, 1e-6, clip=1.0)), [0.2, 1.0, 1.0, 0.0], rtol=1e-6)
-    np.testing.assert_allclose(np.asarray(new_priorities(td, probs, 1e-6)), [0.2 + 1e-6, 3.0 + 1e-6, 5.0 + 1e-6, 0.0],
-                               rtol=1e-6)
+    np.testing.assert_allclose(
+        np.asarray(new_priorities(td, probs, 1e-6)), [0.2 + 1e-6, 3.0 + 1e-6, 5.0 + 1e-6, 0.0], rtol=1e-6
+    )
     alpha = 0.6
     for new_priority, expected in ((None, 4.0**alpha), (1.0, 1.0)):  # the largest so far, or rlpyt's 1 ** alpha
         buffer = make_buffer(64, 4, alpha, new_priority=new_priority)
-        example = Transition(obs=jnp.zeros(()), action=jnp.zeros((), jnp.int32), reward=jnp.zeros(()),
-                             discount=jnp.zeros(()), next_obs=jnp.zeros(()))
-        state = buffer.add(buffer.init(example), Transition(obs=jnp.arange(4.0), action=jnp.zeros(4, jnp.int32),
-                                                           reward=jnp.zeros(4), discount=jnp.ones(4), next_obs=jnp.zeros(4)))
+        example = Transition(
+            obs=jnp.zeros(()),
+            action=jnp.zeros((), jnp.int32),
+            reward=jnp.zeros(()),
+            discount=jnp.zeros(()),
+            next_obs=jnp.zeros(()),
+        )
+        state = buffer.add(
+            buffer.init(example),
+            Transition(
+                obs=jnp.arange(4.0),
+                action=jnp.zeros(4, jnp.int32),
+                reward=jnp.zeros(4),
+                discount=jnp.ones(4),
+                next_obs=jnp.zeros(4),
+            ),
+        )
         state = buffer.set_priorities(state, jnp.arange(4), jnp.array([1.0, 4.0, 2.0, 0.5]))
-        state = buffer.add(state, Transition(obs=jnp.ones(2), action=jnp.zeros(2, jnp.int32), reward=jnp.zeros(2),
-                                             discount=jnp.ones(2), next_obs=jnp.zeros(2)))
+        state = buffer.add(
+            state,
+            Transition(
+                obs=jnp.ones(2),
+                action=jnp.zeros(2, jnp.int32),
+                reward=jnp.zeros(2),
+                discount=jnp.ones(2),
+                next_obs=jnp.zeros(2),
+            ),
+        )
         from flashbax.buffers import sum_tree
 
         leaves = np.asarray(sum_tree.get(state.sum_tree_state, jnp.arange(6)))
@@ -250,9 +287,16 @@ def test_the_dqn_takes_its_priority_rule():
     cfg = dataclasses.replace(cfg, dqn=dataclasses.replace(cfg.dqn, priority_rule="rlpyt", huber_delta=2.0))
     program = dqn.DQN(cfg, make_env("CartPole-v1"))
     assert program.priority_clip == 2.0
-    example = Transition(obs=jnp.zeros(4), action=jnp.zeros((), jnp.int32), reward=jnp.zeros(()),
-                         discount=jnp.zeros(()), next_obs=jnp.zeros(4))
-    state = program.buffer.add(program.buffer.init(example), jax.tree_util.tree_map(lambda x: jnp.stack([x] * 3), example))
+    example = Transition(
+        obs=jnp.zeros(4),
+        action=jnp.zeros((), jnp.int32),
+        reward=jnp.zeros(()),
+        discount=jnp.zeros(()),
+        next_obs=jnp.zeros(4),
+    )
+    state = program.buffer.add(
+        program.buffer.init(example), jax.tree_util.tree_map(lambda x: jnp.stack([x] * 3), example)
+    )
     from flashbax.buffers import sum_tree
 
     np.testing.assert_allclose(np.asarray(sum_tree.get(state.sum_tree_state, jnp.arange(3))), [2.0**0.6] * 3, rtol=1e-5)

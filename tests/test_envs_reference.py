@@ -1,4 +1,5 @@
 """gymnax Cart-Pole and Acrobot transitions match Gymnasium's from the same state."""
+
 import gymnasium
 import jax
 import jax.numpy as jnp

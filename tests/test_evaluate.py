@@ -1,5 +1,6 @@
 """Evaluation stops once every episode has ended, and returns exactly what running all
 max_episode_steps would."""
+
 import jax
 import jax.numpy as jnp
 import pytest
@@ -19,7 +20,8 @@ def full_length(key, act, spec, num_episodes):
         obs, state, alive, total = carry
         action, step_key = act(step_key, obs)
         obs, state, reward, terminated, truncated, _ = jax.vmap(env.step, in_axes=(0, 0, 0, None))(
-            jax.random.split(step_key, num_episodes), state, action, params)
+            jax.random.split(step_key, num_episodes), state, action, params
+        )
         return (obs, state, alive * (1.0 - (terminated | truncated)), total + reward * alive), None
 
     init = (obs, state, jnp.ones(num_episodes), jnp.zeros(num_episodes))

@@ -1,6 +1,7 @@
 """Each addition the house promises is one or two entries in a user's own module, no file of ticketlab
 touched (tests/user_extensions/): a new environment family on a new backend, a pruning score that reads
 a batch's activations, an IMP condition with a new source. (A new agent, SAC, is agents/sac.py.)"""
+
 import dataclasses
 import sys
 from pathlib import Path
@@ -9,6 +10,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from conftest import tiny_config
 
 import ticketlab
 from ticketlab.core.errors import ConfigError
@@ -16,8 +18,6 @@ from ticketlab.networks.network import make_network
 from ticketlab.pruning.scores import ScoreBatch
 from ticketlab.store import files, paths
 from ticketlab.store.results import load_metrics
-
-from conftest import tiny_config
 
 sys.path.insert(0, str(Path(__file__).parent / "user_extensions"))
 import activation_score  # noqa: E402
@@ -40,17 +40,24 @@ def _tiny(out, **fields):
 
 
 def test_a_family_on_a_new_backend_trains_ppo(tmp_path):
-    cfg = _tiny(tmp_path / "runs", seeds=2, levels=2, env=dataclasses.replace(tiny_config(tmp_path).env,
-                                                                               name="py:Corridor"),
-                ppo=dataclasses.replace(tiny_config(tmp_path).ppo, total_steps=4096))
+    cfg = _tiny(
+        tmp_path / "runs",
+        seeds=2,
+        levels=2,
+        env=dataclasses.replace(tiny_config(tmp_path).env, name="py:Corridor"),
+        ppo=dataclasses.replace(tiny_config(tmp_path).ppo, total_steps=4096),
+    )
     spec = ticketlab.make_env("py:Corridor")
     assert spec.backend == "python" and spec.obs_names == ("position", "noise")
     run = ticketlab.run(cfg)
     rows = load_metrics(run)
     assert {r["condition"] for r in rows} == {"dense", *cfg.imp.conditions}
     assert max(r["best_return"] for r in rows if r["level"] == 0) > 0.5  # reaches the end of the corridor
-    with pytest.raises(ConfigError, match=r"^algo: py:Corridor steps on the python backend, which algo dqn does not "
-                                          r"support; allowed: ppo$"):
+    with pytest.raises(
+        ConfigError,
+        match=r"^algo: py:Corridor steps on the python backend, which algo dqn does not "
+        r"support; allowed: ppo$",
+    ):
         ticketlab.run(dataclasses.replace(preset_dqn(tmp_path), env=cfg.env))
 
 
@@ -70,10 +77,16 @@ def test_the_input_norms_are_those_of_each_layers_inputs():
 
 
 def test_a_score_that_reads_activations_prunes_by_them(tmp_path):
-    base = _tiny(tmp_path / "runs", seeds=1, levels=2, imp=dataclasses.replace(tiny_config(tmp_path).imp,
-                                                                                 conditions=("mask_weights",)))
-    runs = [ticketlab.run(dataclasses.replace(base, imp=dataclasses.replace(base.imp, score=s)))
-            for s in ("magnitude", "wanda")]
+    base = _tiny(
+        tmp_path / "runs",
+        seeds=1,
+        levels=2,
+        imp=dataclasses.replace(tiny_config(tmp_path).imp, conditions=("mask_weights",)),
+    )
+    runs = [
+        ticketlab.run(dataclasses.replace(base, imp=dataclasses.replace(base.imp, score=s)))
+        for s in ("magnitude", "wanda")
+    ]
     masks = [files.load_tree(paths.tree_file(r, 1, 0, "mask_weights", "mask")) for r in runs]
     kept = [sum(int(np.sum(m["actor"][k]["kernel"])) for k in m["actor"]) for m in masks]
     assert kept[0] == kept[1]  # the same count, other weights
@@ -81,8 +94,12 @@ def test_a_score_that_reads_activations_prunes_by_them(tmp_path):
 
 
 def test_a_condition_with_a_new_source_derives_from_the_tickets_chain(tmp_path):
-    cfg = _tiny(tmp_path / "runs", seeds=1, levels=3, imp=dataclasses.replace(
-        tiny_config(tmp_path).imp, conditions=("mask_weights", "ticket_reinit")))
+    cfg = _tiny(
+        tmp_path / "runs",
+        seeds=1,
+        levels=3,
+        imp=dataclasses.replace(tiny_config(tmp_path).imp, conditions=("mask_weights", "ticket_reinit")),
+    )
     run = ticketlab.run(cfg)
     for level in (1, 2):
         ticket, other = (files.load_tree(paths.tree_file(run, level, 0, c, "mask")) for c in cfg.imp.conditions)

@@ -1,11 +1,12 @@
 """`ticketlab figure N`: every figure's runs are valid configs, bad input is one line, and a
 figure runs what it needs and tiles its panels."""
+
 import numpy as np
 import pytest
 
 from ticketlab import cli
-from ticketlab.reporting.paper_figures import FIGURES, Figure, Panel, make_figure, panel_configs, panels_of
 from ticketlab.presets import SCALES
+from ticketlab.reporting.paper_figures import FIGURES, Figure, Panel, make_figure, panel_configs, panels_of
 
 
 def test_the_paper_figures_two_to_fifteen_are_registered():
@@ -22,8 +23,15 @@ def test_every_panel_names_valid_runs(scale, tmp_path):
         configs = panel_configs(panels, scale, str(tmp_path))
         assert configs and all(c.out == str(tmp_path) for c in configs)
         for p in panels:
-            assert p.draw in ("compare", "selected_inputs", "ticket", "input_dimensions", "pixel_magnitude",
-                              "channel_density", "layer_density")
+            assert p.draw in (
+                "compare",
+                "selected_inputs",
+                "ticket",
+                "input_dimensions",
+                "pixel_magnitude",
+                "channel_density",
+                "layer_density",
+            )
             assert p.draw != "compare" or len(p.runs) > 1
 
 
@@ -35,10 +43,17 @@ def test_figure_8_reuses_one_run_for_the_scaled_inputs_and_their_study(tmp_path)
     assert len(paper) == 6 and {c.init.input_scale for c in paper} == {1.0, 0.1}
 
 
-@pytest.mark.parametrize("argv, field", [
-    (["figure", "1"], "figure"), (["figure", "x"], "figure"), (["figure"], "figure"),
-    (["figure", "8", "--scale", "huge"], "scale"), (["figure", "8", "--only", "nope"], "only"),
-    (["figure", "8", "--bogus", "1"], "--bogus")])
+@pytest.mark.parametrize(
+    "argv, field",
+    [
+        (["figure", "1"], "figure"),
+        (["figure", "x"], "figure"),
+        (["figure"], "figure"),
+        (["figure", "8", "--scale", "huge"], "scale"),
+        (["figure", "8", "--only", "nope"], "only"),
+        (["figure", "8", "--bogus", "1"], "--bogus"),
+    ],
+)
 def test_bad_figure_input_one_line(argv, field, capsys, tmp_path):
     assert cli.main([*argv, "--out", str(tmp_path)]) == 2
     err = capsys.readouterr().err.strip()
@@ -53,22 +68,35 @@ def test_figure_list_names_every_figure(capsys):
         assert f"figure {n:2d}:" in out
 
 
-TINY = ("--seeds", "2", "--levels", "2", "--ppo.total-steps", "1024", "--ppo.eval-every", "4",
-        "--ppo.eval-episodes", "2")
+TINY = (
+    "--seeds",
+    "2",
+    "--levels",
+    "2",
+    "--ppo.total-steps",
+    "1024",
+    "--ppo.eval-every",
+    "4",
+    "--ppo.eval-episodes",
+    "2",
+)
 
 
 @pytest.mark.slow
 def test_a_figure_runs_what_it_needs_and_tiles_its_panels(tmp_path, monkeypatch):
     scaled = ("cartpole-ppo", *TINY, "--init.input-scale", "0.1")
-    panels = (Panel("ticket", "ticket", (("cartpole-ppo", *TINY),)),
-              Panel("compare", "compare", (("cartpole-ppo", *TINY), scaled)),
-              Panel("inputs", "input_dimensions", (scaled,)),
-              Panel("selected", "selected_inputs", (scaled,)))
+    panels = (
+        Panel("ticket", "ticket", (("cartpole-ppo", *TINY),)),
+        Panel("compare", "compare", (("cartpole-ppo", *TINY), scaled)),
+        Panel("inputs", "input_dimensions", (scaled,)),
+        Panel("selected", "selected_inputs", (scaled,)),
+    )
     monkeypatch.setitem(FIGURES, 99, Figure(99, "a test figure", lambda s: panels))
     png = make_figure(99, "demo", str(tmp_path), workers=1)
     assert png == tmp_path / "figures" / "figure_99.png" and png.with_suffix(".pdf").exists()
     assert len(list(tmp_path.glob("cartpole-ppo-*/levels/level_01"))) == 2  # two runs, each once
     import matplotlib.pyplot as plt
+
     image = plt.imread(png)
     assert image.shape[1] > 2000 and np.mean(image[..., :3] < 0.9) > 0.03  # four panels, not blank
     before = png.stat().st_mtime_ns

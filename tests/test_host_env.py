@@ -1,4 +1,5 @@
 """The host (Gymnasium) backend against plain single gymnasium environments, step by step."""
+
 from __future__ import annotations
 
 import gymnasium
@@ -8,8 +9,8 @@ import pytest
 from ticketlab.envs.base import EnvSpec
 from ticketlab.envs.host import HostVectorEnv, evaluate_host, gymnasium_facts
 
-
 # -- facts ------------------------------------------------------------------------------------------
+
 
 def test_facts_cartpole():
     f = gymnasium_facts("CartPole-v1")
@@ -45,7 +46,13 @@ def test_facts_mountain_car_continuous():
 
 def test_facts_acrobot_names_and_generic_names():
     assert gymnasium_facts("Acrobot-v1").obs_names == (
-        "cos theta1", "sin theta1", "cos theta2", "sin theta2", "theta1 dot", "theta2 dot")
+        "cos theta1",
+        "sin theta1",
+        "cos theta2",
+        "sin theta2",
+        "theta1 dot",
+        "theta2 dot",
+    )
     f = gymnasium_facts("LunarLander-v3") if _can_make("LunarLander-v3") else None
     if f is not None:
         assert f.obs_names == tuple(f"obs[{i}]" for i in range(8))
@@ -77,6 +84,7 @@ def test_non_box_observations_raise_value_error(env_id, space):
 
 
 # -- HostVectorEnv against plain envs -----------------------------------------------------------------
+
 
 def _plain_rollout(env_id, seeds, actions):
     """Step one plain env per seed through `actions[t, i]`; on an episode end record the last obs and
@@ -165,6 +173,7 @@ def test_float_discrete_actions_are_cast_and_step_before_reset_fails():
 
 # -- continuous actions and truncation --------------------------------------------------------------
 
+
 def test_pendulum_clipping_matches_bound_and_leaves_caller_array():
     n, seed, horizon = 2, 3, 20
     with HostVectorEnv("Pendulum-v1", n, seed) as big, HostVectorEnv("Pendulum-v1", n, seed) as edge:
@@ -211,6 +220,7 @@ def test_pendulum_truncates_at_time_limit_with_final_obs():
 
 # -- evaluation ------------------------------------------------------------------------------------
 
+
 def test_evaluate_host_matches_plain_envs():
     n, seed = 4, 21
     returns = evaluate_host("CartPole-v1", lambda obs: np.zeros(len(obs), dtype=np.int64), n, seed)
@@ -232,6 +242,7 @@ def test_evaluate_host_matches_plain_envs():
 
 
 # -- asynchronous --------------------------------------------------------------------------------
+
 
 def test_async_matches_sync():
     n, seed = 2, 9

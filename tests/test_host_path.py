@@ -1,5 +1,6 @@
 """The host backend: Gymnasium environments stepped in Python through host callbacks inside the one
 compiled training program, under the same IMP driver and store."""
+
 import dataclasses
 from functools import partial
 
@@ -7,21 +8,23 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from conftest import tiny_config
 
 import ticketlab
-from ticketlab.store import files
 from ticketlab.envs.host import HostVectorEnv, evaluate_host
 from ticketlab.envs.host_envs import HostEnvs, host_seed
 from ticketlab.envs.registry import make_env
+from ticketlab.store import files
 from ticketlab.store.results import load_metrics
-
-from conftest import tiny_config
 
 
 def _host_config(out, **ppo_fields):
     cfg = tiny_config(out)
-    return dataclasses.replace(cfg, env=dataclasses.replace(cfg.env, name="gymnasium:CartPole-v1"),
-                               ppo=dataclasses.replace(cfg.ppo, **ppo_fields))
+    return dataclasses.replace(
+        cfg,
+        env=dataclasses.replace(cfg.env, name="gymnasium:CartPole-v1"),
+        ppo=dataclasses.replace(cfg.ppo, **ppo_fields),
+    )
 
 
 def test_host_environments_step_inside_the_program_as_gymnasium_steps_them():
@@ -62,8 +65,9 @@ def test_host_environments_step_inside_the_program_as_gymnasium_steps_them():
     envs.close()
     for r, key in enumerate(keys):
         k_seed, k_act = jax.random.split(key)
-        want = evaluate_host("CartPole-v1", lambda o: np.asarray(o @ np.asarray(weights[r]) > 0, np.int64), 4,
-                             int(host_seed(k_seed)))
+        want = evaluate_host(
+            "CartPole-v1", lambda o: np.asarray(o @ np.asarray(weights[r]) > 0, np.int64), 4, int(host_seed(k_seed))
+        )
         assert float(got[r]) == want.mean()
     assert float(got.max()) > 100  # (the policies balance: the episodes are long)
 

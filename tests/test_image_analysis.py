@@ -1,5 +1,6 @@
 """Image-input analysis: per-pixel and per-channel first-layer summaries equal direct sums over the
 kernel, and an image-input run gets its heatmaps."""
+
 import dataclasses
 
 import jax
@@ -8,12 +9,12 @@ import numpy as np
 import pytest
 
 from ticketlab.agents.dqn import q_network
-from ticketlab.reporting.analysis.images import channel_density, channel_magnitude, pixel_maps
-from ticketlab.pruning.summaries import level_summary
 from ticketlab.envs.registry import make_env
 from ticketlab.presets import preset
 from ticketlab.pruning.magnitude import random_global_mask
 from ticketlab.pruning.masks import prunable_tree
+from ticketlab.pruning.summaries import level_summary
+from ticketlab.reporting.analysis.images import channel_density, channel_magnitude, pixel_maps
 
 
 def _params_and_mask():
@@ -33,7 +34,12 @@ def test_pixel_values_equal_a_direct_sum_over_the_first_layer_kernel():
     kernel = np.asarray(params["q"]["dense_0"]["kernel"])
     keep = np.asarray(mask["q"]["dense_0"]["kernel"])
     rng = np.random.default_rng(0)
-    for c, h, w in [(0, 0, 0), (1, 5, 9), (5, 9, 19), *zip(rng.integers(0, 6, 20), rng.integers(0, 10, 20), rng.integers(0, 20, 20))]:
+    for c, h, w in [
+        (0, 0, 0),
+        (1, 5, 9),
+        (5, 9, 19),
+        *zip(rng.integers(0, 6, 20), rng.integers(0, 10, 20), rng.integers(0, 20, 20)),
+    ]:
         # which kernel row does pixel (c, h, w) drive? ask the network's own flattening
         image = np.zeros(spec.obs_shape, np.float32)
         image[c, h, w] = 1.0
@@ -54,18 +60,30 @@ def _first_layer_output(net, params, keep, kernel, image):
     bias: for a one-hot image, the kernel row that pixel drives."""
     layers = dict(params["q"])
     layers["dense_0"] = {"kernel": jnp.asarray(np.where(keep, kernel, 0.0)), "bias": jnp.zeros(kernel.shape[1])}
-    _, state = net.apply({"params": layers}, jnp.asarray(image)[None], capture_intermediates=True,
-                         mutable=["intermediates"])
+    _, state = net.apply(
+        {"params": layers}, jnp.asarray(image)[None], capture_intermediates=True, mutable=["intermediates"]
+    )
     return np.asarray(state["intermediates"]["dense_0"]["__call__"][0])[0]
 
 
 def _tiny_dqn(out, **env):
     base = preset("mazegrid-dqn")
     return dataclasses.replace(
-        base, seeds=1, levels=2, out=str(out), env=dataclasses.replace(base.env, **env),
+        base,
+        seeds=1,
+        levels=2,
+        out=str(out),
+        env=dataclasses.replace(base.env, **env),
         network=dataclasses.replace(base.network, q_hidden=(32,)),
-        dqn=dataclasses.replace(base.dqn, total_steps=2_048, learning_starts=512, buffer_size=4_096,
-                                eps_anneal_steps=1_000, eval_every=16, eval_episodes=1),
+        dqn=dataclasses.replace(
+            base.dqn,
+            total_steps=2_048,
+            learning_starts=512,
+            buffer_size=4_096,
+            eps_anneal_steps=1_000,
+            eval_every=16,
+            eval_episodes=1,
+        ),
     )
 
 
@@ -74,7 +92,6 @@ def test_an_image_run_gets_pixel_heatmaps_and_play_replays_it(tmp_path, capsys):
     from ticketlab.cli.main import main
     from ticketlab.experiments.experiment import run as run_experiment
     from ticketlab.reporting.plots import plot_run
-
     from ticketlab.store import paths
 
     cfg = _tiny_dqn(tmp_path / "runs")
@@ -89,16 +106,35 @@ def test_an_image_run_gets_pixel_heatmaps_and_play_replays_it(tmp_path, capsys):
     run_experiment(cfg)
     assert best.read_bytes() == before
     gif = tmp_path / "agent.gif"
-    assert main(["play", "--run", str(run), "--level", "1", "--condition", "mask_permuted", "--episodes", "2",
-                 "--render", str(gif)]) == 0
+    assert (
+        main(
+            [
+                "play",
+                "--run",
+                str(run),
+                "--level",
+                "1",
+                "--condition",
+                "mask_permuted",
+                "--episodes",
+                "2",
+                "--render",
+                str(gif),
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "mean over 2 episodes" in out and "coins" in out and gif.stat().st_size > 0
 
 
-@pytest.mark.parametrize("encoding,figures", [
-    ("entangled", ["input_profile", "layer_density", "ticket"]),
-    ("rgb", ["channel_density", "layer_density", "pixel_kept", "pixel_magnitude", "ticket"]),
-])
+@pytest.mark.parametrize(
+    "encoding,figures",
+    [
+        ("entangled", ["input_profile", "layer_density", "ticket"]),
+        ("rgb", ["channel_density", "layer_density", "pixel_kept", "pixel_magnitude", "ticket"]),
+    ],
+)
 def test_other_encodings_get_their_figures(tmp_path, encoding, figures):
     from ticketlab.experiments.experiment import run as run_experiment
     from ticketlab.reporting.plots import plot_run

@@ -1,17 +1,17 @@
 """IMP invariants per level, on a tiny Cart-Pole run through the real driver and store."""
+
 import csv
 import dataclasses
 
 import jax
 import numpy as np
 import pytest
+from conftest import tiny_config
 
-from ticketlab.store import files, paths
 from ticketlab.experiments.experiment import run as run_experiment
 from ticketlab.pruning.conditions import DENSE
 from ticketlab.pruning.magnitude import count_after_levels
-
-from conftest import tiny_config
+from ticketlab.store import files, paths
 
 CONDITIONS = ("mask_weights", "mask_permuted", "permuted_permuted", "random_reinit", "mask_reinit")
 
@@ -59,7 +59,10 @@ def test_ticket_masks_are_nested(finished):
     for seed in range(cfg.seeds):
         for c in ("mask_weights", "mask_permuted", "mask_reinit"):
             for level in range(1, cfg.levels):
-                new, old = leaves(tree(run, level, seed, c, "mask")), leaves(tree(run, level - 1, seed, chain(level - 1, c), "mask"))
+                new, old = (
+                    leaves(tree(run, level, seed, c, "mask")),
+                    leaves(tree(run, level - 1, seed, chain(level - 1, c), "mask")),
+                )
                 assert all(not np.any(n & ~o) for n, o in zip(new, old))
 
 
@@ -151,8 +154,9 @@ def test_prune_count_round_flows_into_every_condition(tmp_path):
     """`--imp.prune-count round` (PyTorch's count): at level 3, 573 of the 2,867 survivors go
     (0.2 x 2,867 = 573.4) where ceil removes 574."""
     cfg = tiny_config(tmp_path / "runs", seeds=1, levels=4)
-    cfg = dataclasses.replace(cfg, imp=dataclasses.replace(cfg.imp, prune_count="round",
-                                                           conditions=("mask_weights", "random_reinit")))
+    cfg = dataclasses.replace(
+        cfg, imp=dataclasses.replace(cfg.imp, prune_count="round", conditions=("mask_weights", "random_reinit"))
+    )
     run = run_experiment(cfg)
     total = 4 * 64 + 64 * 64 + 64 * 2
     assert count_after_levels(total, 0.2, 3, "round") == count_after_levels(total, 0.2, 3) + 1

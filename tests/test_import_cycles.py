@@ -1,6 +1,7 @@
 """Static guards on ticketlab's imports (read with `ast`, never imported): no import cycles, counting
 module-level AND function-level imports (`if TYPE_CHECKING:` blocks never run and are ignored), and
 function-level imports only for optional heavy extras."""
+
 from __future__ import annotations
 
 import ast
@@ -19,9 +20,24 @@ import ticketlab
 SRC = Path(__file__).resolve().parents[1] / "src"
 PACKAGE = "ticketlab"
 # Top-level packages that may be imported inside a function, because they are optional heavy extras.
-LAZY_ALLOWED = {"ray", "submitit", "pybullet", "pybullet_envs_gymnasium", "ale_py", "brax", "torch",
-                "stable_baselines3", "tensorboardX", "wandb", "minatar", "cv2", "mujoco", "envpool",
-                "sklearn", "mlxtend"}
+LAZY_ALLOWED = {
+    "ray",
+    "submitit",
+    "pybullet",
+    "pybullet_envs_gymnasium",
+    "ale_py",
+    "brax",
+    "torch",
+    "stable_baselines3",
+    "tensorboardX",
+    "wandb",
+    "minatar",
+    "cv2",
+    "mujoco",
+    "envpool",
+    "sklearn",
+    "mlxtend",
+}
 EXTRA_COMMENT = re.compile(r"\b(extra|optional)", re.IGNORECASE)
 FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
 
@@ -108,7 +124,7 @@ def find_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
                 if work:
                     low[work[-1][0]] = min(low[work[-1][0]], low[node])
                 if low[node] == index[node]:
-                    component, stack[:] = stack[stack.index(node):], stack[: stack.index(node)]
+                    component, stack[:] = stack[stack.index(node) :], stack[: stack.index(node)]
                     if len(component) > 1 or node in graph.get(node, ()):
                         cycles.append(sorted(component))
     return sorted(cycles)
@@ -141,35 +157,44 @@ def write_package(root: Path, files: dict[str, str]) -> None:
 def test_no_import_cycles():
     cycles = find_cycles(import_graph(SRC, PACKAGE))
     assert not cycles, "import cycles (module- and function-level imports):\n" + "\n".join(
-        f"  cycle of {len(c)}: {', '.join(c)}" for c in cycles)
+        f"  cycle of {len(c)}: {', '.join(c)}" for c in cycles
+    )
 
 
 @pytest.mark.parametrize("lazy_import", ["import pkg.a", "from . import a", "from .a import VALUE"])
 def test_detector_finds_planted_cycle(tmp_path, lazy_import):
-    write_package(tmp_path, {
-        "pkg/__init__.py": "",
-        "pkg/a.py": "import pkg.b\nVALUE = 1\n",
-        "pkg/b.py": f"def f():\n    {lazy_import}\n",
-        "pkg/c.py": "from typing import TYPE_CHECKING\nfrom pkg import a\nif TYPE_CHECKING:\n    import pkg.c\n",
-    })
+    write_package(
+        tmp_path,
+        {
+            "pkg/__init__.py": "",
+            "pkg/a.py": "import pkg.b\nVALUE = 1\n",
+            "pkg/b.py": f"def f():\n    {lazy_import}\n",
+            "pkg/c.py": "from typing import TYPE_CHECKING\nfrom pkg import a\nif TYPE_CHECKING:\n    import pkg.c\n",
+        },
+    )
     assert find_cycles(import_graph(tmp_path, "pkg")) == [["pkg.a", "pkg.b"]]
 
 
 def test_detector_passes_acyclic_package(tmp_path):
-    write_package(tmp_path, {
-        "pkg/__init__.py": "from pkg.sub import leaf\n",
-        "pkg/a.py": "import os\nimport pkg.b\nfrom . import sub\n",
-        "pkg/b.py": "def f():\n    from .sub.leaf import VALUE\n",
-        "pkg/sub/__init__.py": "",
-        "pkg/sub/leaf.py": "from .. import sub\nVALUE = 1\n",
-    })
+    write_package(
+        tmp_path,
+        {
+            "pkg/__init__.py": "from pkg.sub import leaf\n",
+            "pkg/a.py": "import os\nimport pkg.b\nfrom . import sub\n",
+            "pkg/b.py": "def f():\n    from .sub.leaf import VALUE\n",
+            "pkg/sub/__init__.py": "",
+            "pkg/sub/leaf.py": "from .. import sub\nVALUE = 1\n",
+        },
+    )
     assert find_cycles(import_graph(tmp_path, "pkg")) == []
 
 
 def test_lazy_imports_only_for_optional_extras():
     violations = lazy_import_violations(SRC, PACKAGE)
-    assert not violations, f"{len(violations)} function-level imports that are not commented optional " \
+    assert not violations, (
+        f"{len(violations)} function-level imports that are not commented optional "
         f"extras of {sorted(LAZY_ALLOWED)}:\n" + "\n".join(violations)
+    )
 
 
 LAYERS = ticketlab.LAYERS
@@ -191,9 +216,12 @@ def test_the_folders_are_the_layers():
 
 def test_layers_point_down():
     graph = import_graph(SRC, PACKAGE)
-    upward = sorted(f"{a} ({LAYERS[layer_of(a)]}) imports {b} ({LAYERS[layer_of(b)]})"
-                    for a, targets in graph.items() for b in targets
-                    if PACKAGE not in (a, b) and layer_of(b) > layer_of(a))
+    upward = sorted(
+        f"{a} ({LAYERS[layer_of(a)]}) imports {b} ({LAYERS[layer_of(b)]})"
+        for a, targets in graph.items()
+        for b in targets
+        if PACKAGE not in (a, b) and layer_of(b) > layer_of(a)
+    )
     assert not upward, "imports that point up:\n  " + "\n  ".join(upward)
 
 
@@ -220,13 +248,17 @@ def test_importing_a_layer_loads_nothing_above_it():
     for module in module_files(SRC, PACKAGE):
         if module != PACKAGE and not module.endswith(".__main__"):  # (running it would run the command line)
             modules[module.split(".")[1]].append(module)
-    done = subprocess.run([sys.executable, "-c", RUNTIME_CHECK, json.dumps(LAYERS), json.dumps(modules)],
-                          capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-c", RUNTIME_CHECK, json.dumps(LAYERS), json.dumps(modules)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert not result["leaks"], "\n".join(result["leaks"])
     assert result["heavy"]["core"] == []
-    below = LAYERS[:LAYERS.index("envs")]
+    below = LAYERS[: LAYERS.index("envs")]
     assert all("matplotlib" not in result["heavy"][layer] for layer in below), result["heavy"]
 
 

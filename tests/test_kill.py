@@ -1,5 +1,6 @@
 """SIGKILL a run at 10 random moments, restarting it each time: the results end identical to an
 uninterrupted run, and no (level, seed) is computed twice once it was complete."""
+
 import json
 import os
 import random
@@ -12,13 +13,28 @@ from pathlib import Path
 import pytest
 from safetensors.numpy import load_file
 
-ARGS = ["cartpole-ppo", "--seeds", "2", "--levels", "3", "--ppo.total-steps", "1024",
-        "--ppo.eval-every", "4", "--ppo.eval-episodes", "2"]
+ARGS = [
+    "cartpole-ppo",
+    "--seeds",
+    "2",
+    "--levels",
+    "3",
+    "--ppo.total-steps",
+    "1024",
+    "--ppo.eval-every",
+    "4",
+    "--ppo.eval-episodes",
+    "2",
+]
 
 
 def start(out: Path, env) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "ticketlab.cli", "run", *ARGS, "--out", str(out)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    return subprocess.Popen(
+        [sys.executable, "-m", "ticketlab.cli", "run", *ARGS, "--out", str(out)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
 
 
 def markers(out: Path) -> dict:
@@ -43,8 +59,12 @@ def results(out: Path) -> dict:
 
 @pytest.mark.slow  # about 2 min: ten killed and resumed runs; CI runs it in its second step
 def test_ten_random_kills_end_identical(tmp_path):
-    env = dict(os.environ, JAX_COMPILATION_CACHE_DIR=str(tmp_path / "jax-cache"),
-               JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS="0", JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES="0")
+    env = dict(
+        os.environ,
+        JAX_COMPILATION_CACHE_DIR=str(tmp_path / "jax-cache"),
+        JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS="0",
+        JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES="0",
+    )
     t0 = time.time()
     ref = start(tmp_path / "ref", env)
     assert ref.wait(timeout=300) == 0, ref.stderr.read()

@@ -2,13 +2,12 @@
 submitit's local cluster; both write the same store, bit for bit, as the local backend."""
 
 import pytest
-
-from ticketlab.store.completion import read_events
-from ticketlab.launch.launchers import launch
-from ticketlab.launch.tasks import make_tasks
-
 from conftest import stored_arrays as store_arrays
 from conftest import tiny_config, two_node_ray
+
+from ticketlab.launch.launchers import launch
+from ticketlab.launch.tasks import make_tasks
+from ticketlab.store.completion import read_events
 
 
 def tasks_for(out):
@@ -42,11 +41,31 @@ def test_ray_task_failing_after_its_retries_is_reported(tmp_path, monkeypatch, c
     from ticketlab.cli.main import main
 
     monkeypatch.setenv("TICKETLAB_FAULT_FAIL_ONCE", str(tmp_path / "marker"))
-    ray.init(address="local", num_cpus=1, include_dashboard=False, log_to_driver=False)  # a new cluster, never a stale one
+    ray.init(
+        address="local", num_cpus=1, include_dashboard=False, log_to_driver=False
+    )  # a new cluster, never a stale one
     try:
         out = tmp_path / "runs"
-        code = main(["sweep", "cartpole-ppo", "--seeds", "1", "--levels", "1", "--backend", "ray", "--retries", "0",
-                     "--out", str(out), "--grid", "ppo.total-steps=1024", "--grid", "ppo.eval-every=4"])
+        code = main(
+            [
+                "sweep",
+                "cartpole-ppo",
+                "--seeds",
+                "1",
+                "--levels",
+                "1",
+                "--backend",
+                "ray",
+                "--retries",
+                "0",
+                "--out",
+                str(out),
+                "--grid",
+                "ppo.total-steps=1024",
+                "--grid",
+                "ppo.eval-every=4",
+            ]
+        )
     finally:
         ray.shutdown()
     assert code == 1

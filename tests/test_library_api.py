@@ -1,6 +1,7 @@
 """ticketlab as a library (issue 10): `find_tickets` around a training function of the user's own,
 the masked optax wrapper, the mask check, worker processes importing the user's functions, and
 TensorBoard / W&B logging."""
+
 import dataclasses
 import json
 import os
@@ -13,14 +14,13 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
+from user_train import regression
 
 import ticketlab
-from ticketlab.store import files, paths
 from ticketlab.core.errors import ConfigError, MaskError
-from ticketlab.store.results import load_metrics
 from ticketlab.pruning.magnitude import count_after_levels
-
-from user_train import regression
+from ticketlab.store import files, paths
+from ticketlab.store.results import load_metrics
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "examples"))
@@ -54,8 +54,16 @@ def test_masked_keeps_pruned_weights_and_their_adam_moments_exactly_zero():
 
 
 def find(tmp_path, **kw):
-    options = dict(init=regression.init, train=regression.train, prune=["actor"], seeds=2, levels=3,
-                   input_names=["a", "b", "c", "d"], out=str(tmp_path / "runs" / "regression"), return_floor=-5.0)
+    options = dict(
+        init=regression.init,
+        train=regression.train,
+        prune=["actor"],
+        seeds=2,
+        levels=3,
+        input_names=["a", "b", "c", "d"],
+        out=str(tmp_path / "runs" / "regression"),
+        return_floor=-5.0,
+    )
     options.update(kw)
     return ticketlab.find_tickets(**options)
 
@@ -104,8 +112,10 @@ def test_a_train_that_forgets_the_mask_is_refused_naming_the_leaves(tmp_path):
         find(tmp_path, train=regression.train_forgetting_the_mask)
     message = str(e.value)
     assert "\n" not in message
-    assert message.startswith("train: pruned weights are nonzero after training (level 1, seed 0, mask_weights) "
-                              "in actor/dense_0/kernel, actor/dense_1/kernel;")
+    assert message.startswith(
+        "train: pruned weights are nonzero after training (level 1, seed 0, mask_weights) "
+        "in actor/dense_0/kernel, actor/dense_1/kernel;"
+    )
     run = next((tmp_path / "runs").glob("regression-*"))
     assert not paths.level_dir(run, 1).exists() or not list(paths.level_dir(run, 1).rglob("*.safetensors"))
 
@@ -129,9 +139,16 @@ def test_workers_import_the_users_functions_and_give_the_same_bits(tmp_path):
 def test_the_purejaxrl_example_finds_its_ticket_at_a_tiny_budget(tmp_path):
     cfg = dict(purejaxrl_ppo.CONFIG, total_timesteps=4096, eval_every=2, eval_episodes=2)
     run = ticketlab.find_tickets(
-        init=purejaxrl_ppo.make_init(cfg), train=purejaxrl_ppo.make_train(cfg), prune=["actor"], seeds=2, levels=3,
+        init=purejaxrl_ppo.make_init(cfg),
+        train=purejaxrl_ppo.make_train(cfg),
+        prune=["actor"],
+        seeds=2,
+        levels=3,
         input_names=["cart position", "cart velocity", "pole angle", "pole angular velocity"],
-        out=str(tmp_path / "runs" / "purejaxrl-ppo"), settings=cfg, log=["tensorboard"])
+        out=str(tmp_path / "runs" / "purejaxrl-ppo"),
+        settings=cfg,
+        log=["tensorboard"],
+    )
     rows = load_metrics(run)
     assert len(rows) == 2 + 2 * 2 * 4
     assert all(9.0 <= r["best_return"] <= 500.0 for r in rows)
@@ -141,8 +158,10 @@ def test_the_purejaxrl_example_finds_its_ticket_at_a_tiny_budget(tmp_path):
     events = EventAccumulator(str(run / "tensorboard"))
     events.Reload()
     steps = [(e.step, e.value) for e in events.Scalars("mask_weights/best_return")]
-    want = [np.mean([r["best_return"] for r in rows if r["condition"] == "mask_weights" and r["level"] == lv])
-            for lv in (1, 2)]
+    want = [
+        np.mean([r["best_return"] for r in rows if r["condition"] == "mask_weights" and r["level"] == lv])
+        for lv in (1, 2)
+    ]
     assert [s for s, _ in steps] == [1, 2]
     np.testing.assert_allclose([v for _, v in steps], want, rtol=1e-6)
     assert "mask_weights/inputs/actor/pole_angle/kept" in events.Tags()["scalars"]
@@ -153,13 +172,15 @@ def test_the_purejaxrl_example_finds_its_ticket_at_a_tiny_budget(tmp_path):
 def test_a_custom_run_plots_from_the_command_line(tmp_path):
     run = find(tmp_path, levels=2)
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT / "tests"), os.environ.get("PYTHONPATH", "")]))
-    done = subprocess.run([sys.executable, "-m", "ticketlab.cli", "plot", str(run)], env=env, capture_output=True,
-                          text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-m", "ticketlab.cli", "plot", str(run)], env=env, capture_output=True, text=True, timeout=300
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     assert (run / "figures" / "ticket.png").exists()
     for argv in (["status", str(run)], ["compare", str(run), str(run), "--out", str(tmp_path / "cmp.png")]):
-        done = subprocess.run([sys.executable, "-m", "ticketlab.cli", *argv], env=env, capture_output=True, text=True,
-                              timeout=300)
+        done = subprocess.run(
+            [sys.executable, "-m", "ticketlab.cli", *argv], env=env, capture_output=True, text=True, timeout=300
+        )
         assert done.returncode == 0, (argv, done.stderr[-2000:])
     assert (tmp_path / "cmp.png").exists()
     config = json.loads((run / "config.json").read_text())["config"]

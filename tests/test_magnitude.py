@@ -8,8 +8,14 @@ from ticketlab.pruning.magnitude import count_after_levels, global_magnitude_mas
 def tree(rng):
     return {
         "actor": {
-            "dense_0": {"kernel": rng.normal(size=(4, 6)).astype(np.float32), "bias": rng.normal(size=6).astype(np.float32)},
-            "dense_1": {"kernel": rng.normal(size=(6, 2)).astype(np.float32), "bias": rng.normal(size=2).astype(np.float32)},
+            "dense_0": {
+                "kernel": rng.normal(size=(4, 6)).astype(np.float32),
+                "bias": rng.normal(size=6).astype(np.float32),
+            },
+            "dense_1": {
+                "kernel": rng.normal(size=(6, 2)).astype(np.float32),
+                "bias": rng.normal(size=2).astype(np.float32),
+            },
         },
         "critic": {"dense_0": {"kernel": rng.normal(size=(4, 3)).astype(np.float32), "bias": np.zeros(3, np.float32)}},
     }
@@ -116,7 +122,9 @@ def test_matches_torch_iterative_global_unstructured():
     for level in (1, 2, 3):
         prune.global_unstructured([(l, "weight") for l in layers], pruning_method=prune.L1Unstructured, amount=0.2)
         mask = global_magnitude_mask(params, mask, PRUNABLE, count_after_levels(36, 0.2, level, "round"))
-        np.testing.assert_array_equal(np.asarray(mask["actor"]["dense_0"]["kernel"]),
-                                      layers[0].weight_mask.numpy().T.astype(bool))
-        np.testing.assert_array_equal(np.asarray(mask["actor"]["dense_1"]["kernel"]),
-                                      layers[1].weight_mask.numpy().T.astype(bool))
+        np.testing.assert_array_equal(
+            np.asarray(mask["actor"]["dense_0"]["kernel"]), layers[0].weight_mask.numpy().T.astype(bool)
+        )
+        np.testing.assert_array_equal(
+            np.asarray(mask["actor"]["dense_1"]["kernel"]), layers[1].weight_mask.numpy().T.astype(bool)
+        )

@@ -1,4 +1,5 @@
 """MazeGrid rules on hand-placed states, its encodings and its renderer (paper SI B)."""
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -198,8 +199,8 @@ def test_unknown_encoding_names_the_field():
 def test_render_gif_and_png(tmp_path):
     from PIL import Image
 
-    from ticketlab.envs.render import save_frames
     from ticketlab.cli.play import play_episode, random_policy
+    from ticketlab.envs.render import save_frames
 
     spec = make_env("mazegrid")
     episode = play_episode(jax.random.PRNGKey(4), spec, random_policy(spec))

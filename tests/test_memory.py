@@ -1,6 +1,7 @@
 """A block's device memory, estimated before anything trains (imp/memory.py), against XLA's own
 memory analysis of the compiled segment; a block that cannot fit is refused in one line naming
 the largest --block-seeds that fits, before anything is written."""
+
 import dataclasses
 import re
 import subprocess
@@ -28,11 +29,19 @@ def _compiled_bytes(exp, runs: int) -> int:
     mask = jax.tree_util.tree_map(lambda x: jax.ShapeDtypeStruct(x.shape, jnp.bool_), params)
     keys = RunKeys(key, key)
     stage = jax.eval_shape(jax.vmap(lambda k, p, m: stages.begin(envs, k, p, m)), keys, params, mask)
-    advance = jax.jit(jax.vmap(lambda s, k, m, first, count: stages.advance(envs, s, k, m, first, count).carry,
-                               in_axes=(0, 0, 0, None, None)))
+    advance = jax.jit(
+        jax.vmap(
+            lambda s, k, m, first, count: stages.advance(envs, s, k, m, first, count).carry,
+            in_axes=(0, 0, 0, None, None),
+        )
+    )
     analysis = advance.lower(stage, keys, mask, jnp.int32(0), jnp.int32(1)).compile().memory_analysis()
-    return (analysis.argument_size_in_bytes + analysis.output_size_in_bytes + analysis.temp_size_in_bytes
-            - analysis.alias_size_in_bytes)
+    return (
+        analysis.argument_size_in_bytes
+        + analysis.output_size_in_bytes
+        + analysis.temp_size_in_bytes
+        - analysis.alias_size_in_bytes
+    )
 
 
 def _dqn(buffer_size):
@@ -58,14 +67,27 @@ def test_the_estimate_grows_with_the_replay_buffer_and_the_runs():
 
 
 def test_a_block_that_cannot_fit_is_refused_before_anything_is_written(tmp_path):
-    args = ["cartpole-dqn", "--seeds", "64", "--dqn.buffer-size", "20000000", "--dqn.total-steps", "20000000",
-            "--out", str(tmp_path / "runs")]
-    proc = subprocess.run([sys.executable, "-m", "ticketlab.cli", "run", *args], capture_output=True, text=True,
-                          cwd=tmp_path)
+    args = [
+        "cartpole-dqn",
+        "--seeds",
+        "64",
+        "--dqn.buffer-size",
+        "20000000",
+        "--dqn.total-steps",
+        "20000000",
+        "--out",
+        str(tmp_path / "runs"),
+    ]
+    proc = subprocess.run(
+        [sys.executable, "-m", "ticketlab.cli", "run", *args], capture_output=True, text=True, cwd=tmp_path
+    )
     assert proc.returncode == 2, proc.stderr
     [line] = proc.stderr.strip().splitlines()
-    found = re.fullmatch(r"ticketlab: error: block-seeds: a block of 64 runs needs about [\d.]+ GiB, host memory has "
-                         r"[\d.]+ GiB per worker.*; the largest --block-seeds that fits is (\d+)", line)
+    found = re.fullmatch(
+        r"ticketlab: error: block-seeds: a block of 64 runs needs about [\d.]+ GiB, host memory has "
+        r"[\d.]+ GiB per worker.*; the largest --block-seeds that fits is (\d+)",
+        line,
+    )
     assert found, line
     assert not (tmp_path / "runs").exists()
     fits = int(found.group(1))
@@ -74,5 +96,6 @@ def test_a_block_that_cannot_fit_is_refused_before_anything_is_written(tmp_path)
     workers = 2 if "2 workers share it" in line else 1
     memory.check_fits(dataclasses.replace(exp, cfg=dataclasses.replace(exp.cfg, seeds=64, block_seeds=fits)), workers)
     with pytest.raises(ConfigError, match="largest --block-seeds that fits"):
-        memory.check_fits(dataclasses.replace(exp, cfg=dataclasses.replace(exp.cfg, seeds=64, block_seeds=fits + 8)),
-                          workers)
+        memory.check_fits(
+            dataclasses.replace(exp, cfg=dataclasses.replace(exp.cfg, seeds=64, block_seeds=fits + 8)), workers
+        )

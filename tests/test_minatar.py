@@ -1,31 +1,35 @@
 """MinAtar (paper SI A.1, figures 6, 9, 10): gymnax's games against the reference `minatar` package
 (state-synced single steps, as gymnax's own tests do), sticky actions, bool screens packed in
 replay, channel names, the presets of tables 10 and 11, and bad input."""
+
 from __future__ import annotations
 
 import dataclasses
-from functools import partial
 import subprocess
 import sys
+from functools import partial
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from conftest import one_run
 
 from ticketlab.agents.replay import bytes_per_transition, observation_compactor
 from ticketlab.cli.main import main
-from ticketlab.experiments.configure import parse_run_args
-from ticketlab.envs.registry import make_env
 from ticketlab.core.errors import ConfigError
+from ticketlab.envs.registry import make_env
+from ticketlab.experiments.configure import parse_run_args
 from ticketlab.presets import preset
-
-from conftest import one_run
 
 minatar = pytest.importorskip("minatar")  # a test-extra dependency: the reference implementation
 
-GAMES = {"Breakout-MinAtar": "breakout", "SpaceInvaders-MinAtar": "space_invaders",
-         "Freeway-MinAtar": "freeway", "Asterix-MinAtar": "asterix"}
+GAMES = {
+    "Breakout-MinAtar": "breakout",
+    "SpaceInvaders-MinAtar": "space_invaders",
+    "Freeway-MinAtar": "freeway",
+    "Asterix-MinAtar": "asterix",
+}
 
 
 def gymnax_state(ref, env_id):
@@ -35,27 +39,61 @@ def gymnax_state(ref, env_id):
 
     e = ref.env
     if env_id == "Breakout-MinAtar":
-        return breakout.EnvState(ball_y=jnp.array(e.ball_y), ball_x=jnp.array(e.ball_x), ball_dir=jnp.array(e.ball_dir),
-                                 pos=e.pos, brick_map=jnp.array(e.brick_map), strike=e.strike,
-                                 last_y=jnp.array(e.last_y), last_x=jnp.array(e.last_x), time=0, terminal=e.terminal)
+        return breakout.EnvState(
+            ball_y=jnp.array(e.ball_y),
+            ball_x=jnp.array(e.ball_x),
+            ball_dir=jnp.array(e.ball_dir),
+            pos=e.pos,
+            brick_map=jnp.array(e.brick_map),
+            strike=e.strike,
+            last_y=jnp.array(e.last_y),
+            last_x=jnp.array(e.last_x),
+            time=0,
+            terminal=e.terminal,
+        )
     if env_id == "SpaceInvaders-MinAtar":
         return space_invaders.EnvState(
-            pos=e.pos, f_bullet_map=jnp.array(e.f_bullet_map), e_bullet_map=jnp.array(e.e_bullet_map),
-            alien_map=jnp.array(e.alien_map), alien_dir=e.alien_dir, enemy_move_interval=e.enemy_move_interval,
-            alien_move_timer=e.alien_move_timer, alien_shot_timer=e.alien_shot_timer, ramp_index=e.ramp_index,
-            shot_timer=e.shot_timer, ramping=e.ramping, time=0, terminal=bool(e.terminal))
+            pos=e.pos,
+            f_bullet_map=jnp.array(e.f_bullet_map),
+            e_bullet_map=jnp.array(e.e_bullet_map),
+            alien_map=jnp.array(e.alien_map),
+            alien_dir=e.alien_dir,
+            enemy_move_interval=e.enemy_move_interval,
+            alien_move_timer=e.alien_move_timer,
+            alien_shot_timer=e.alien_shot_timer,
+            ramp_index=e.ramp_index,
+            shot_timer=e.shot_timer,
+            ramping=e.ramping,
+            time=0,
+            terminal=bool(e.terminal),
+        )
     if env_id == "Freeway-MinAtar":  # minatar counts its 2,500-step limit down
-        return freeway.EnvState(pos=e.pos, cars=jnp.array(e.cars, dtype=jnp.int32), move_timer=e.move_timer,
-                                time=2500 - e.terminate_timer, terminal=e.terminal)
+        return freeway.EnvState(
+            pos=e.pos,
+            cars=jnp.array(e.cars, dtype=jnp.int32),
+            move_timer=e.move_timer,
+            time=2500 - e.terminate_timer,
+            terminal=e.terminal,
+        )
     entities = np.zeros((8, 5), dtype=np.int32)  # Asterix: minatar's list of [x, y, lr, is_gold] | None
     for i, x in enumerate(e.entities):
         if x is not None:
             entities[i, :4] = [int(v) for v in x]
             entities[i, 4] = 1
-    return asterix.EnvState(player_x=e.player_x, player_y=e.player_y, shot_timer=e.shot_timer,
-                            spawn_speed=e.spawn_speed, spawn_timer=e.spawn_timer, move_speed=e.move_speed,
-                            move_timer=e.move_timer, ramp_timer=e.ramp_timer, ramp_index=e.ramp_index,
-                            entities=jnp.array(entities), time=0, terminal=e.terminal)
+    return asterix.EnvState(
+        player_x=e.player_x,
+        player_y=e.player_y,
+        shot_timer=e.shot_timer,
+        spawn_speed=e.spawn_speed,
+        spawn_timer=e.spawn_timer,
+        move_speed=e.move_speed,
+        move_timer=e.move_timer,
+        ramp_timer=e.ramp_timer,
+        ramp_index=e.ramp_index,
+        entities=jnp.array(entities),
+        time=0,
+        terminal=e.terminal,
+    )
 
 
 @pytest.mark.parametrize("env_id", sorted(GAMES))
@@ -148,8 +186,14 @@ def test_channel_names_and_layout_come_from_minatar():
 def test_dqn_presets_follow_table_11():
     cfg = preset("breakout-minatar-dqn", "paper")
     d = cfg.dqn
-    assert (d.lr, d.batch_size, d.buffer_size, d.replay_ratio, d.huber_delta, d.max_grad_norm) == \
-        (2.5e-4, 256, 100_000, 4, 1.0, 10.0)
+    assert (d.lr, d.batch_size, d.buffer_size, d.replay_ratio, d.huber_delta, d.max_grad_norm) == (
+        2.5e-4,
+        256,
+        100_000,
+        4,
+        1.0,
+        10.0,
+    )
     assert (d.priority_alpha, d.priority_beta_start, d.priority_beta_final) == (0.6, 0.4, 1.0)
     assert (d.eps_start, d.eps_final, d.eps_anneal_steps, d.eps_eval) == (1.0, 0.05, 7_500_000, 0.001)
     assert d.total_steps == 15_000_000 and d.double_q and (cfg.seeds, cfg.levels) == (5, 20)
@@ -176,15 +220,18 @@ def test_bc_presets_follow_table_10():
     assert teacher.dqn.total_steps == 15_000_000 and teacher.levels == 1
 
 
-@pytest.mark.parametrize("args,field", [
-    (["breakout-minatar-dqn", "--env.name", "Pong-MinAtar"], "env.name"),
-    (["cartpole-dqn", "--network.torso", "cnn"], "network.torso"),
-    (["breakout-minatar-bc", "--bc.expert", "cartpole-ppo"], "bc.expert"),
-    (["breakout-minatar-bc", "--bc.expert", "asterix-minatar-dqn"], "bc.expert"),
-    (["cartpole-bc", "--bc.loss", "huber_value"], "bc.expert"),
-    (["breakout-minatar-dqn", "--env.sticky-actions", "1.5"], "env.sticky-actions"),
-    (["pendulum-ppo", "--env.sticky-actions", "0.1"], "env.sticky-actions"),
-])
+@pytest.mark.parametrize(
+    "args,field",
+    [
+        (["breakout-minatar-dqn", "--env.name", "Pong-MinAtar"], "env.name"),
+        (["cartpole-dqn", "--network.torso", "cnn"], "network.torso"),
+        (["breakout-minatar-bc", "--bc.expert", "cartpole-ppo"], "bc.expert"),
+        (["breakout-minatar-bc", "--bc.expert", "asterix-minatar-dqn"], "bc.expert"),
+        (["cartpole-bc", "--bc.loss", "huber_value"], "bc.expert"),
+        (["breakout-minatar-dqn", "--env.sticky-actions", "1.5"], "env.sticky-actions"),
+        (["pendulum-ppo", "--env.sticky-actions", "0.1"], "env.sticky-actions"),
+    ],
+)
 def test_bad_minatar_input_names_the_field(args, field):
     with pytest.raises(ConfigError) as err:
         parse_run_args(args)
@@ -194,8 +241,21 @@ def test_bad_minatar_input_names_the_field(args, field):
 def test_bad_input_exits_2_with_one_line_and_writes_nothing(tmp_path, capsys):
     out = tmp_path / "runs"
     # a real process once (its exit status and stderr), the other case through the same main()
-    proc = subprocess.run([sys.executable, "-m", "ticketlab.cli", "run", "breakout-minatar-bc", "--bc.expert",
-                           "freeway-minatar-dqn", "--out", str(out)], capture_output=True, text=True)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ticketlab.cli",
+            "run",
+            "breakout-minatar-bc",
+            "--bc.expert",
+            "freeway-minatar-dqn",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 2, proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1 and "error" in proc.stderr
     assert main(["run", "breakout-minatar-dqn", "--env.name", "Pong-MinAtar", "--out", str(out)]) == 2
@@ -205,23 +265,39 @@ def test_bad_input_exits_2_with_one_line_and_writes_nothing(tmp_path, capsys):
 
 
 def _tiny(cfg, out):
-    d = dataclasses.replace(cfg.dqn, total_steps=3_072, learning_starts=512, buffer_size=2_048, eps_anneal_steps=1_024,
-                            eval_every=16, eval_episodes=1)
-    return dataclasses.replace(cfg, seeds=1, levels=2, out=str(out), dqn=d,
-                               network=dataclasses.replace(cfg.network, q_hidden=(16,)),
-                               imp=dataclasses.replace(cfg.imp, conditions=("mask_weights", "random_reinit")))
+    d = dataclasses.replace(
+        cfg.dqn,
+        total_steps=3_072,
+        learning_starts=512,
+        buffer_size=2_048,
+        eps_anneal_steps=1_024,
+        eval_every=16,
+        eval_episodes=1,
+    )
+    return dataclasses.replace(
+        cfg,
+        seeds=1,
+        levels=2,
+        out=str(out),
+        dqn=d,
+        network=dataclasses.replace(cfg.network, q_hidden=(16,)),
+        imp=dataclasses.replace(cfg.imp, conditions=("mask_weights", "random_reinit")),
+    )
 
 
 @pytest.mark.slow  # about 22 s: a whole MinAtar DQN preset run; CI runs it in its second step
 def test_a_minatar_dqn_preset_runs_imp_and_draws_pixel_maps_per_channel(tmp_path):
     from ticketlab.experiments.experiment import run
-    from ticketlab.store.results import load_metrics
     from ticketlab.reporting.plots import plot_run
+    from ticketlab.store.results import load_metrics
 
     run_dir = run(_tiny(preset("freeway-minatar-dqn"), tmp_path / "runs"))
     rows = load_metrics(run_dir)
-    assert sorted((r["level"], r["condition"]) for r in rows) == [(0, "dense"), (1, "mask_weights"),
-                                                                   (1, "random_reinit")]
+    assert sorted((r["level"], r["condition"]) for r in rows) == [
+        (0, "dense"),
+        (1, "mask_weights"),
+        (1, "random_reinit"),
+    ]
     assert all(len(r["input_layer"]["q"]["kept"]) == 700 for r in rows)
     names = {p.stem for p in plot_run(run_dir)}
     assert {"pixel_magnitude", "pixel_kept", "channel_density", "ticket"} <= names
@@ -240,10 +316,15 @@ def test_q_value_students_distil_a_cached_cnn_expert_of_the_same_game(tmp_path):
     assert (expert.kind, expert.torso, expert.hidden, expert.env) == ("q", "minatar-cnn", (128, 64), "Breakout-MinAtar")
     assert expert.epsilon == 0.05  # table 11's final epsilon: the behaviour the students' data come from
     cfg = dataclasses.replace(
-        base, seeds=1, levels=2, out=str(out),
-        bc=dataclasses.replace(base.bc, expert=str(expert.path), total_steps=2_048, epochs=1, eval_every=4,
-                               eval_episodes=1),
-        imp=dataclasses.replace(base.imp, conditions=("mask_weights",)))
+        base,
+        seeds=1,
+        levels=2,
+        out=str(out),
+        bc=dataclasses.replace(
+            base.bc, expert=str(expert.path), total_steps=2_048, epochs=1, eval_every=4, eval_episodes=1
+        ),
+        imp=dataclasses.replace(base.imp, conditions=("mask_weights",)),
+    )
     spec = make_env("Breakout-MinAtar")
     student = bc.BC(cfg, spec, expert)
     obs, teacher_q = jax.jit(partial(student.collect, one_run(student)))(jax.random.PRNGKey(0))

@@ -10,17 +10,27 @@ from ticketlab.pruning.masks import leaf_paths
 
 
 def make(scheme="torch-default", scale=1.0, hidden=(64, 64)):
-    cfg = ExperimentConfig(network=NetworkConfig(actor_hidden=hidden, critic_hidden=hidden),
-                           init=InitConfig(scheme=scheme, input_scale=scale))
+    cfg = ExperimentConfig(
+        network=NetworkConfig(actor_hidden=hidden, critic_hidden=hidden),
+        init=InitConfig(scheme=scheme, input_scale=scale),
+    )
     return PPO(cfg, make_env("CartPole-v1")).init(jax.random.PRNGKey(0))
 
 
 def test_layer_names_are_api():
     assert leaf_paths(make()) == [
-        "actor/dense_0/bias", "actor/dense_0/kernel", "actor/dense_1/bias", "actor/dense_1/kernel",
-        "actor/dense_2/bias", "actor/dense_2/kernel",
-        "critic/dense_0/bias", "critic/dense_0/kernel", "critic/dense_1/bias", "critic/dense_1/kernel",
-        "critic/dense_2/bias", "critic/dense_2/kernel",
+        "actor/dense_0/bias",
+        "actor/dense_0/kernel",
+        "actor/dense_1/bias",
+        "actor/dense_1/kernel",
+        "actor/dense_2/bias",
+        "actor/dense_2/kernel",
+        "critic/dense_0/bias",
+        "critic/dense_0/kernel",
+        "critic/dense_1/bias",
+        "critic/dense_1/kernel",
+        "critic/dense_2/bias",
+        "critic/dense_2/kernel",
     ]
 
 
@@ -38,8 +48,12 @@ def test_torch_default_matches_nn_linear_bounds():
 def test_input_scale_rescales_first_layer_only():
     a, b = make(scale=1.0), make(scale=0.1)
     for module in ("actor", "critic"):
-        np.testing.assert_allclose(np.asarray(b[module]["dense_0"]["kernel"]), 0.1 * np.asarray(a[module]["dense_0"]["kernel"]), rtol=1e-6)
-        np.testing.assert_array_equal(np.asarray(b[module]["dense_1"]["kernel"]), np.asarray(a[module]["dense_1"]["kernel"]))
+        np.testing.assert_allclose(
+            np.asarray(b[module]["dense_0"]["kernel"]), 0.1 * np.asarray(a[module]["dense_0"]["kernel"]), rtol=1e-6
+        )
+        np.testing.assert_array_equal(
+            np.asarray(b[module]["dense_1"]["kernel"]), np.asarray(a[module]["dense_1"]["kernel"])
+        )
 
 
 @pytest.mark.parametrize("scheme", INIT_SCHEMES.names())
@@ -73,7 +87,8 @@ def test_input_scale_reaches_the_critic_only_when_asked():
     np.testing.assert_allclose(critic_all, 0.1 * critic1, rtol=1e-6)
     np.testing.assert_allclose(actor_p, 0.1 * actor1, rtol=1e-6)
     np.testing.assert_array_equal(critic_p, critic1)
-    acp = ExperimentConfig(init=InitConfig(input_scale=0.1, input_scale_modules="pruned"),
-                           imp=IMPConfig(scope="actor_critic"))
+    acp = ExperimentConfig(
+        init=InitConfig(input_scale=0.1, input_scale_modules="pruned"), imp=IMPConfig(scope="actor_critic")
+    )
     params = PPO(acp, make_env("CartPole-v1")).init(jax.random.PRNGKey(0))
     np.testing.assert_allclose(np.asarray(params["critic"]["dense_0"]["kernel"]), 0.1 * critic1, rtol=1e-6)

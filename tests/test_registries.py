@@ -1,27 +1,27 @@
 """Registries: fixed condition ids pin every run's random keys; a user's environment registered
 from their own module runs by id through the Python API and the command line; pruning scores
 are one entry each (SNIP given the agent's own loss on a batch)."""
+
 import dataclasses
-from functools import partial
 import os
 import subprocess
 import sys
+from functools import partial
 from pathlib import Path
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from conftest import one_run, tiny_config
 
 import ticketlab
 from ticketlab.core.errors import ConfigError
 from ticketlab.imp.keys import TRAIN, run_key
-from ticketlab.store.results import load_metrics
-from ticketlab.reporting.plots import plot_run
 from ticketlab.pruning.conditions import CONDITIONS, Condition, register_condition
 from ticketlab.pruning.scores import SCORES
-
-from conftest import one_run, tiny_config
+from ticketlab.reporting.plots import plot_run
+from ticketlab.store.results import load_metrics
 
 USER_ENVS = Path(__file__).parent / "user_envs"
 
@@ -38,8 +38,14 @@ PINNED_KEYS = {  # run_key(3, condition, 2, TRAIN): changing any of these change
 @pytest.mark.parametrize("condition", list(PINNED_KEYS))
 def test_condition_keys_are_pinned(condition):
     assert np.asarray(run_key(3, condition, 2, TRAIN)).tolist() == PINNED_KEYS[condition]
-    ids = {"dense": 1000, "mask_weights": 0, "mask_permuted": 1, "permuted_permuted": 2, "random_reinit": 3,
-           "mask_reinit": 4}
+    ids = {
+        "dense": 1000,
+        "mask_weights": 0,
+        "mask_permuted": 1,
+        "permuted_permuted": 2,
+        "random_reinit": 3,
+        "mask_reinit": 4,
+    }
     key = jax.random.PRNGKey(3)
     for value in (ids[condition], 2, TRAIN):
         key = jax.random.fold_in(key, value)
@@ -51,8 +57,9 @@ def test_a_new_condition_cannot_take_an_existing_id():
         register_condition(Condition("mine", 2, CONDITIONS.get("mask_weights").derive, "mine", "black"))
     assert "mine" not in CONDITIONS
     with pytest.raises(ValueError, match=r"^condition source 'trained'; allowed: chain, dense, init$"):
-        register_condition(Condition("mine", 99, CONDITIONS.get("mask_weights").derive, "mine", "black",
-                                     source="trained"))
+        register_condition(
+            Condition("mine", 99, CONDITIONS.get("mask_weights").derive, "mine", "black", source="trained")
+        )
     assert "mine" not in CONDITIONS
 
 
@@ -64,8 +71,9 @@ def test_unknown_names_give_one_line_errors():
 
 
 def _corridor_config(out, **overrides):
-    cfg = tiny_config(out, seeds=1, levels=2, env=dataclasses.replace(tiny_config(out).env, name="Corridor-v0",
-                                                                      module="corridor"))
+    cfg = tiny_config(
+        out, seeds=1, levels=2, env=dataclasses.replace(tiny_config(out).env, name="Corridor-v0", module="corridor")
+    )
     return dataclasses.replace(cfg, **overrides)
 
 
@@ -84,16 +92,41 @@ def test_a_user_environment_runs_by_id_through_the_python_api(tmp_path, monkeypa
 @pytest.mark.slow  # end to end through the CLI; test_a_user_environment_runs_by_id_through_the_python_api keeps the registry path fast
 def test_a_user_environment_runs_from_the_command_line(tmp_path):
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(USER_ENVS), os.environ.get("PYTHONPATH", "")]))
-    args = [sys.executable, "-m", "ticketlab.cli", "run", "cartpole-ppo", "--env.module", "corridor",
-            "--env.name", "Corridor-v0", "--seeds", "1", "--levels", "2", "--ppo.total-steps", "1024",
-            "--ppo.eval-every", "4", "--ppo.eval-episodes", "2", "--out", str(tmp_path / "runs")]
+    args = [
+        sys.executable,
+        "-m",
+        "ticketlab.cli",
+        "run",
+        "cartpole-ppo",
+        "--env.module",
+        "corridor",
+        "--env.name",
+        "Corridor-v0",
+        "--seeds",
+        "1",
+        "--levels",
+        "2",
+        "--ppo.total-steps",
+        "1024",
+        "--ppo.eval-every",
+        "4",
+        "--ppo.eval-episodes",
+        "2",
+        "--out",
+        str(tmp_path / "runs"),
+    ]
     done = subprocess.run(args, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "Corridor-v0" in (next((tmp_path / "runs").glob("cartpole-ppo-*")) / "config.json").read_text()
-    bad = subprocess.run(args[:5] + ["--env.module", "no_such_module_xyz"], env=env, capture_output=True, text=True,
-                         timeout=120)
+    bad = subprocess.run(
+        args[:5] + ["--env.module", "no_such_module_xyz"], env=env, capture_output=True, text=True, timeout=120
+    )
     assert bad.returncode == 2
-    assert bad.stderr.strip().splitlines()[-1].startswith("ticketlab: error: env.module: cannot import 'no_such_module_xyz'")
+    assert (
+        bad.stderr.strip()
+        .splitlines()[-1]
+        .startswith("ticketlab: error: env.module: cannot import 'no_such_module_xyz'")
+    )
 
 
 def test_snip_scores_are_the_product_of_gradient_and_weight():
@@ -101,14 +134,19 @@ def test_snip_scores_are_the_product_of_gradient_and_weight():
     g = {"a": {"kernel": jnp.array([[0.5, 0.5], [-0.1, 4.0]])}}
     np.testing.assert_allclose(SCORES.get("snip").fn(w, {"grad": g})["a"]["kernel"], [[0.5, 1.0], [0.3, 2.0]])
     np.testing.assert_allclose(SCORES.get("magnitude").fn(w, {})["a"]["kernel"], [[1.0, 2.0], [3.0, 0.5]])
-    np.testing.assert_allclose(SCORES.get("grasp").fn(w, {"hessian_grad": g})["a"]["kernel"],
-                               [[0.5, -1.0], [-0.3, 2.0]])
+    np.testing.assert_allclose(
+        SCORES.get("grasp").fn(w, {"hessian_grad": g})["a"]["kernel"], [[0.5, -1.0], [-0.3, 2.0]]
+    )
 
 
 @pytest.mark.slow  # about 21 s: two IMP runs; CI runs it in its second step
 def test_a_snip_run_prunes_by_its_own_score(tmp_path):
-    base = tiny_config(tmp_path / "runs", seeds=1, levels=2, imp=dataclasses.replace(
-        tiny_config(tmp_path).imp, conditions=("mask_weights",)))
+    base = tiny_config(
+        tmp_path / "runs",
+        seeds=1,
+        levels=2,
+        imp=dataclasses.replace(tiny_config(tmp_path).imp, conditions=("mask_weights",)),
+    )
     snip = dataclasses.replace(base, imp=dataclasses.replace(base.imp, score="snip"))
     runs = [ticketlab.run(cfg) for cfg in (base, snip)]
     from ticketlab.store import files
@@ -155,8 +193,9 @@ def test_the_plot_floor_comes_from_the_registry_under_any_alias():
 
     rows = [{"level": 0, "best_return": -80.0}, {"level": 1, "best_return": -500.0}]
     for name in ("acrobot", "Acrobot-v1"):
-        cfg = dataclasses.replace(ticketlab.preset("acrobot-ppo"),
-                                  env=dataclasses.replace(ticketlab.preset("acrobot-ppo").env, name=name))
+        cfg = dataclasses.replace(
+            ticketlab.preset("acrobot-ppo"), env=dataclasses.replace(ticketlab.preset("acrobot-ppo").env, name=name)
+        )
         norm = normalizer(rows, run_spec(cfg).return_floor)
         assert norm(rows[0]) == 1.0 and norm(rows[1]) == 0.0
     assert ticketlab.make_env("mazegrid").return_floor == -12.0  # 12 poisons

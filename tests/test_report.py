@@ -1,5 +1,6 @@
 """`ticketlab report` on a real tiny Cart-Pole run with one failed chain, its closing-table
 statistics, the page rendered in headless Chromium, and `ticketlab compare` labels of real configs."""
+
 import dataclasses
 import os
 import shutil
@@ -7,6 +8,7 @@ import subprocess
 
 import numpy as np
 import pytest
+from conftest import tiny_config
 from PIL import Image
 
 from ticketlab.cli.main import main
@@ -15,10 +17,16 @@ from ticketlab.experiments.experiment import run as run_experiment
 from ticketlab.reporting.plots.compare import differing_fields, run_label, run_labels
 from ticketlab.reporting.progress import closing_table
 
-from conftest import tiny_config
-
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @pytest.fixture(scope="module")
@@ -46,22 +54,38 @@ def test_report_shows_every_section_and_the_failure(failed_run, tmp_path, capsys
     assert main(["report", str(failed_run), "--out", str(page)]) == 0
     assert capsys.readouterr().out.strip() == str(page)
     text = page.read_text()
-    for heading in ("Config and provenance", "The ticket effect", "Per level",
-                    "Minimal representation", "Layer densities", "Events"):
+    for heading in (
+        "Config and provenance",
+        "The ticket effect",
+        "Per level",
+        "Minimal representation",
+        "Layer densities",
+        "Events",
+    ):
         assert f">{heading}</h3>" in text
     assert text.count("data:image/png;base64,") == 3  # ticket, input dimensions, layer density
-    for name in ("cart position", "pole angle", "actor/dense_0/kernel", "chain_failed", "failed (1 of 2 seeds)",
-                 "stratified bootstrap", "config hash"):
+    for name in (
+        "cart position",
+        "pole angle",
+        "actor/dense_0/kernel",
+        "chain_failed",
+        "failed (1 of 2 seeds)",
+        "stratified bootstrap",
+        "config hash",
+    ):
         assert name in text, name
     assert "http://" not in text and "https://" not in text and "<script" not in text and "<link" not in text
 
 
-@pytest.mark.parametrize("argv,message", [
-    (["report", "RUN", "--out", "page.pdf"], "out: 'page.pdf' must end in .html or .htm"),
-    (["report", "RUN", "--colour", "red"], "--colour: unknown option of report; allowed: --out"),
-    (["report", "RUN", "nowhere"], "run: nowhere is not a directory"),
-    (["report", "RUN", "levels"], "is not a ticketlab run directory (no config.json)"),
-])
+@pytest.mark.parametrize(
+    "argv,message",
+    [
+        (["report", "RUN", "--out", "page.pdf"], "out: 'page.pdf' must end in .html or .htm"),
+        (["report", "RUN", "--colour", "red"], "--colour: unknown option of report; allowed: --out"),
+        (["report", "RUN", "nowhere"], "run: nowhere is not a directory"),
+        (["report", "RUN", "levels"], "is not a ticketlab run directory (no config.json)"),
+    ],
+)
 def test_bad_report_input_exits_2_and_writes_nothing(failed_run, argv, message, tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(failed_run)
     before = sorted(p for p in failed_run.rglob("*"))
@@ -84,9 +108,19 @@ def chromium() -> str:
 
 def screenshot(page, png, tmp_path, size=(1200, 2000)):
     """Render `page` in headless Chromium (no network) and save a screenshot to `png`."""
-    done = subprocess.run([chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}",
-                           f"--screenshot={png}", f"--window-size={size[0]},{size[1]}", page.resolve().as_uri()],
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [
+            chromium(),
+            *CHROMIUM_FLAGS,
+            f"--user-data-dir={tmp_path / 'profile'}",
+            f"--screenshot={png}",
+            f"--window-size={size[0]},{size[1]}",
+            page.resolve().as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0 and png.exists(), done.stderr[-2000:]
     return np.asarray(Image.open(png).convert("RGB"))
 
@@ -114,6 +148,7 @@ def test_compare_labels_name_the_fields_two_real_configs_differ_in():
     # only the level count (not hashed) differs: today's label
     longer = parse_run_args(["cartpole-ppo", "--scale", "paper", "--levels", "30"])
     assert run_labels([plain, longer]) == ["PPO 64,64", "PPO 64,64"]
-    many = parse_run_args(["cartpole-ppo", "--init.input-scale", "0.1", "--ppo.lr", "1e-3", "--seeds", "3",
-                           "--imp.scope", "actor_critic"])
+    many = parse_run_args(
+        ["cartpole-ppo", "--init.input-scale", "0.1", "--ppo.lr", "1e-3", "--seeds", "3", "--imp.scope", "actor_critic"]
+    )
     assert run_labels([plain, many])[1] == "imp.scope=actor_critic, init.input_scale=0.1, ppo.lr=0.001, +1 more"

@@ -1,5 +1,6 @@
 """Soft actor-critic: the tanh-squashed Gaussian's log-density, one update against a hand computation
 of the Polyak step and the masks, learning Pendulum, and an IMP run through the engine."""
+
 import dataclasses
 from functools import partial
 
@@ -7,6 +8,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from conftest import one_run
 
 import ticketlab
 from ticketlab.agents.output import RunKeys
@@ -16,8 +18,6 @@ from ticketlab.presets import preset
 from ticketlab.pruning.magnitude import random_global_mask
 from ticketlab.pruning.masks import ones_mask, prunable_tree
 from ticketlab.store.results import load_metrics
-
-from conftest import one_run
 
 
 def test_the_squashed_gaussian_log_density_is_the_change_of_variables():
@@ -33,7 +33,7 @@ def test_the_squashed_gaussian_log_density_is_the_change_of_variables():
     squashed = np.clip(2 * (a - low) / (high - low) - 1, -1 + 1e-7, 1 - 1e-7)
     u = np.arctanh(squashed)
     normal = -0.5 * ((u - mean) / np.exp(log_std)) ** 2 - log_std - 0.5 * np.log(2 * np.pi)
-    want = np.sum(normal - np.log(1 - squashed ** 2), axis=-1)
+    want = np.sum(normal - np.log(1 - squashed**2), axis=-1)
     np.testing.assert_allclose(np.asarray(log_prob), want, rtol=2e-3, atol=2e-3)
     np.testing.assert_allclose(head.greedy(out[0]), low + (np.tanh(mean[0]) + 1) / 2 * (high - low), rtol=1e-6)
 
@@ -63,14 +63,20 @@ def test_an_update_steps_the_targets_by_polyak_and_keeps_pruned_weights_zero():
     for tree, m_tree in ((after.params, mask), (after.target, mask["critic"])):
         for w, m in zip(jax.tree_util.tree_leaves(tree), jax.tree_util.tree_leaves(m_tree)):
             assert np.all(np.asarray(w)[~np.asarray(m)] == 0.0)
-    moved = [np.any(np.asarray(a) != np.asarray(b)) for a, b in
-             zip(jax.tree_util.tree_leaves(after.params), jax.tree_util.tree_leaves(runner.params))]
+    moved = [
+        np.any(np.asarray(a) != np.asarray(b))
+        for a, b in zip(jax.tree_util.tree_leaves(after.params), jax.tree_util.tree_leaves(runner.params))
+    ]
     assert all(moved) and float(after.log_alpha) != float(runner.log_alpha)
 
 
 def test_a_sac_imp_run_through_the_engine(tmp_path):
-    cfg = dataclasses.replace(_sac(total_steps=600, learning_starts=300, batch_size=64, eval_every=300,
-                                   eval_episodes=1), seeds=1, levels=2, out=str(tmp_path / "runs"))
+    cfg = dataclasses.replace(
+        _sac(total_steps=600, learning_starts=300, batch_size=64, eval_every=300, eval_episodes=1),
+        seeds=1,
+        levels=2,
+        out=str(tmp_path / "runs"),
+    )
     run = ticketlab.run(cfg)
     rows = load_metrics(run)
     assert {r["condition"] for r in rows} == {"dense", *cfg.imp.conditions}
@@ -84,7 +90,8 @@ def test_sac_learns_pendulum_far_past_random():
     cfg = _sac(total_steps=8_000, learning_starts=1_000, eval_every=1_000, eval_episodes=4)
     sac = SAC(cfg, make_env("Pendulum-v1"))
     params = sac.init(jax.random.PRNGKey(0))
-    out = jax.jit(partial(sac.stages.train, one_run(sac)))(RunKeys(jax.random.PRNGKey(1), jax.random.PRNGKey(2)), params,
-                                                    ones_mask(params))
+    out = jax.jit(partial(sac.stages.train, one_run(sac)))(
+        RunKeys(jax.random.PRNGKey(1), jax.random.PRNGKey(2)), params, ones_mask(params)
+    )
     returns = np.asarray(out.eval_returns)
     assert returns[0] < -900 and float(out.best_return) > -400, returns  # uniformly random torques score ~-1230

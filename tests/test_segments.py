@@ -2,22 +2,23 @@
 bits of its training in one program (imp/checkpoints.py): results never depend on wall time, on
 whether a checkpoint was saved, or on where a block resumed. A checkpoint that cannot be used is
 moved aside with an event and its block restarts."""
+
 import dataclasses
 import json
 
 import jax
 import numpy as np
 import pytest
-
 from conftest import teacher_file
+
 from ticketlab.agents.experts import load_expert
 from ticketlab.imp import checkpoints
 from ticketlab.imp.blocks import run_keys, trained
 from ticketlab.imp.layout import Block
 from ticketlab.imp.program import build
+from ticketlab.presets import preset
 from ticketlab.pruning.magnitude import random_global_mask
 from ticketlab.pruning.masks import prunable_tree
-from ticketlab.presets import preset
 from ticketlab.store.completion import read_events
 
 
@@ -28,24 +29,45 @@ def _ppo():
 
 def _dqn():
     cfg = preset("cartpole-dqn")
-    return dataclasses.replace(cfg, dqn=dataclasses.replace(cfg.dqn, total_steps=1_600, buffer_size=1_000,
-                                                            learning_starts=400, eval_every=70, eval_episodes=2,
-                                                            target_update_every=30))
+    return dataclasses.replace(
+        cfg,
+        dqn=dataclasses.replace(
+            cfg.dqn,
+            total_steps=1_600,
+            buffer_size=1_000,
+            learning_starts=400,
+            eval_every=70,
+            eval_episodes=2,
+            target_update_every=30,
+        ),
+    )
 
 
 def _sac():
     cfg = preset("pendulum-sac")
-    return dataclasses.replace(cfg, sac=dataclasses.replace(cfg.sac, total_steps=700, learning_starts=300,
-                                                            eval_every=200, eval_episodes=1))
+    return dataclasses.replace(
+        cfg, sac=dataclasses.replace(cfg.sac, total_steps=700, learning_starts=300, eval_every=200, eval_episodes=1)
+    )
 
 
 def _bc(tmp_path):
     expert = load_expert(teacher_file(tmp_path, "Pendulum-v1", "gaussian"))
     base = preset("cartpole-bc")
-    cfg = dataclasses.replace(base, name="pendulum-students", env=dataclasses.replace(base.env, name="Pendulum-v1"),
-                              bc=dataclasses.replace(base.bc, expert=str(expert.path), loss="kl_gaussian",
-                                                     total_steps=1_000, epochs=5, batch_size=100, eval_every=7,
-                                                     eval_episodes=1))
+    cfg = dataclasses.replace(
+        base,
+        name="pendulum-students",
+        env=dataclasses.replace(base.env, name="Pendulum-v1"),
+        bc=dataclasses.replace(
+            base.bc,
+            expert=str(expert.path),
+            loss="kl_gaussian",
+            total_steps=1_000,
+            epochs=5,
+            batch_size=100,
+            eval_every=7,
+            eval_episodes=1,
+        ),
+    )
     return cfg, expert
 
 
@@ -56,8 +78,11 @@ def experiments(tmp_path_factory):
 
     def get(name):
         if name not in built:
-            cfg, expert = (_bc(tmp_path_factory.mktemp("teacher")) if name == "bc" else
-                           ({"ppo": _ppo, "dqn": _dqn, "sac": _sac}[name](), None))
+            cfg, expert = (
+                _bc(tmp_path_factory.mktemp("teacher"))
+                if name == "bc"
+                else ({"ppo": _ppo, "dqn": _dqn, "sac": _sac}[name](), None)
+            )
             built[name] = build(dataclasses.replace(cfg, seeds=2), expert)
         return built[name]
 
@@ -72,8 +97,12 @@ def _inputs(exp):
     keys = run_keys(jobs, 1)
     starts = exp.init_batch(list(jax.random.split(jax.random.PRNGKey(5), 2)))
     one = jax.tree_util.tree_map(lambda x: x[1], starts)
-    half = random_global_mask(jax.random.PRNGKey(6), one, prunable_tree(one, exp.cfg.imp.scope),
-                              sum(int(np.size(x)) for x in jax.tree_util.tree_leaves(one)) // 2)
+    half = random_global_mask(
+        jax.random.PRNGKey(6),
+        one,
+        prunable_tree(one, exp.cfg.imp.scope),
+        sum(int(np.size(x)) for x in jax.tree_util.tree_leaves(one)) // 2,
+    )
     masks = jax.tree_util.tree_map(lambda m: np.stack([np.ones_like(m), m]), half)
     return keys, starts, masks
 
@@ -89,9 +118,16 @@ def _assert_same(a, b):
         np.testing.assert_array_equal(np.asarray(x), np.asarray(y))
 
 
-@pytest.mark.parametrize("name", ["ppo", "dqn", "bc",
-                                  # (SAC's stages are runner_stages as PPO's and DQN's; its compilation is the slowest)
-                                  pytest.param("sac", marks=pytest.mark.slow)])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "ppo",
+        "dqn",
+        "bc",
+        # (SAC's stages are runner_stages as PPO's and DQN's; its compilation is the slowest)
+        pytest.param("sac", marks=pytest.mark.slow),
+    ],
+)
 def test_segments_and_a_checkpoint_between_them_leave_the_bits_unchanged(tmp_path, experiments, name):
     exp = experiments(name)
     trainer = exp.trainer
@@ -142,8 +178,12 @@ def _no_json(root):
     (root / "checkpoint.json").write_text('{"step": 4, "file"')
 
 
-DAMAGES = [(_truncate, "checksum mismatch"), (_flip_a_byte, "checksum mismatch"), (_other_steps, "does not match"),
-           (_no_json, "unreadable")]
+DAMAGES = [
+    (_truncate, "checksum mismatch"),
+    (_flip_a_byte, "checksum mismatch"),
+    (_other_steps, "does not match"),
+    (_no_json, "unreadable"),
+]
 
 
 def test_a_block_resumes_from_its_checkpoint_or_restarts_when_the_checkpoint_is_unusable(tmp_path, experiments):

@@ -1,39 +1,62 @@
 """Dense training on the inputs a ticket kept (selected_inputs.py, `ticketlab inputs`)."""
+
 import json
 
 import jax
 import numpy as np
 import pytest
-
 from conftest import tiny_config
+
 from ticketlab import cli
-from ticketlab.store import files, paths
 from ticketlab.experiments.experiment import run
+from ticketlab.experiments.inputs_study import (
+    ARMS,
+    arm_inputs,
+    check_study,
+    kept_inputs,
+    random_inputs,
+    restrict_inputs,
+    train_arms,
+)
+from ticketlab.store import files, paths
 from ticketlab.store.rundir import prepare_run_dir
-from ticketlab.experiments.inputs_study import (ARMS, arm_inputs, check_study, kept_inputs, random_inputs, restrict_inputs,
-                                       train_arms)
 
 
 def test_kept_inputs_are_the_rows_with_a_surviving_connection():
     dense = np.array([[0, 0, 0], [1, 0, 0], [0, 0, 0], [0, 1, 1]], bool)  # 4 inputs x 3 units
     assert kept_inputs({"dense_0": {"kernel": dense}, "dense_1": {"kernel": np.zeros((3, 2), bool)}}).tolist() == [
-        False, True, False, True]
+        False,
+        True,
+        False,
+        True,
+    ]
     conv = np.zeros((3, 3, 2, 4), bool)  # h, w, in channels, filters
     conv[1, 2, 1, 3] = True
-    assert kept_inputs({"conv_0": {"kernel": conv}, "dense_0": {"kernel": np.ones((8, 2), bool)}}).tolist() == [False, True]
+    assert kept_inputs({"conv_0": {"kernel": conv}, "dense_0": {"kernel": np.ones((8, 2), bool)}}).tolist() == [
+        False,
+        True,
+    ]
 
 
 def test_restrict_inputs_cuts_every_modules_first_layer_only():
-    mask = {"actor": {"dense_0": {"kernel": np.ones((3, 2), bool), "bias": np.ones(2, bool)},
-                      "dense_1": {"kernel": np.ones((2, 2), bool)}},
-            "critic": {"conv_0": {"kernel": np.ones((2, 2, 3, 4), bool)}, "dense_0": {"kernel": np.ones((4, 1), bool)}},
-            "log_std": np.ones(2, bool)}
+    mask = {
+        "actor": {
+            "dense_0": {"kernel": np.ones((3, 2), bool), "bias": np.ones(2, bool)},
+            "dense_1": {"kernel": np.ones((2, 2), bool)},
+        },
+        "critic": {"conv_0": {"kernel": np.ones((2, 2, 3, 4), bool)}, "dense_0": {"kernel": np.ones((4, 1), bool)}},
+        "log_std": np.ones(2, bool),
+    }
     out = restrict_inputs(mask, np.array([True, False, True]))
     assert np.asarray(out["actor"]["dense_0"]["kernel"]).tolist() == [[True, True], [False, False], [True, True]]
     conv = np.asarray(out["critic"]["conv_0"]["kernel"])
     assert not conv[:, :, 1].any() and conv[:, :, [0, 2]].all()
-    for kept in (out["actor"]["dense_0"]["bias"], out["actor"]["dense_1"]["kernel"], out["critic"]["dense_0"]["kernel"],
-                 out["log_std"]):
+    for kept in (
+        out["actor"]["dense_0"]["bias"],
+        out["actor"]["dense_1"]["kernel"],
+        out["critic"]["dense_0"]["kernel"],
+        out["log_std"],
+    ):
         assert np.asarray(kept).all()
 
 
@@ -84,9 +107,17 @@ def test_inputs_command_trains_three_arms_once(tmp_path, capsys):
     assert results.read_bytes() == first
 
 
-@pytest.mark.parametrize("argv, field", [
-    (["--level", "5"], "level"), (["--level", "1"], "level"), (["--level", "1", "--condition", "snip"], "condition"),
-    (["--level", "1", "--condition", "nope"], "condition"), ([], "level"), (["--level", "x"], "level")])
+@pytest.mark.parametrize(
+    "argv, field",
+    [
+        (["--level", "5"], "level"),
+        (["--level", "1"], "level"),
+        (["--level", "1", "--condition", "snip"], "condition"),
+        (["--level", "1", "--condition", "nope"], "condition"),
+        ([], "level"),
+        (["--level", "x"], "level"),
+    ],
+)
 def test_inputs_bad_input_one_line(tmp_path, argv, field, capsys):
     """A run with its config written and no level finished: nothing to train on, nothing written."""
     cfg = tiny_config(tmp_path / "runs", levels=2)

@@ -1,11 +1,18 @@
 """The sort-free minibatch shuffle draws `jax.random.permutation`'s integers exactly."""
+
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from ticketlab.agents.shuffle import (BITONIC_MAX, bitonic_permutation, bitonic_stages, permutation, sort_rounds,
-                                      stable_argsort)
+from ticketlab.agents.shuffle import (
+    BITONIC_MAX,
+    bitonic_permutation,
+    bitonic_stages,
+    permutation,
+    sort_rounds,
+    stable_argsort,
+)
 
 
 @pytest.mark.parametrize("n", [0, 1, 2, 3, 5, 31, 32, 33, 100, 128, 1000, 1625, 1626, 2500])
@@ -27,7 +34,7 @@ def test_rounds_follow_jax():
 @pytest.mark.parametrize("n", [1, 2, 7, 64, 100, 257])
 def test_stable_argsort_keeps_index_order_on_ties(n):
     rng = np.random.default_rng(n)
-    for high in (2, 5, 2 ** 32 - 1):  # many ties, some, almost none
+    for high in (2, 5, 2**32 - 1):  # many ties, some, almost none
         keys = rng.integers(0, high, size=n, dtype=np.uint64).astype(np.uint32)
         keys[: n // 3] = np.iinfo(np.uint32).max  # the padding's own key, on real entries
         got = np.asarray(jax.jit(stable_argsort)(jnp.asarray(keys)))

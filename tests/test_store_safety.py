@@ -1,26 +1,29 @@
 """Crash safety of the store: corrupted and truncated files are detected, reported and recomputed;
 two writers cannot share a seed; NaN stops one chain and keeps everything else."""
+
 import os
 import subprocess
 import sys
 
 import numpy as np
 import pytest
+from conftest import tiny_config
 from safetensors.numpy import load_file
 
+from ticketlab.experiments.experiment import run as run_experiment
+from ticketlab.reporting.status import format_status, run_status
 from ticketlab.store import paths
 from ticketlab.store.completion import read_events
-from ticketlab.experiments.experiment import run as run_experiment
 from ticketlab.store.lock import seed_locks
 from ticketlab.store.results import load_metrics
-from ticketlab.reporting.status import format_status, run_status
-
-from conftest import tiny_config
 
 
 def arrays(run):
-    return {str(p.relative_to(run)): load_file(str(p)) for p in sorted((run / "levels").rglob("*.safetensors"))
-            if ".corrupt" not in str(p)}
+    return {
+        str(p.relative_to(run)): load_file(str(p))
+        for p in sorted((run / "levels").rglob("*.safetensors"))
+        if ".corrupt" not in str(p)
+    }
 
 
 @pytest.mark.slow  # about 24 s: a run, three of its files damaged, resumed; CI runs it in its second step
@@ -58,9 +61,28 @@ def test_second_writer_refuses_naming_the_holder(tmp_path):
     run = paths.run_dir(cfg)
     with seed_locks(run, [0]):
         proc = subprocess.run(
-            [sys.executable, "-m", "ticketlab.cli", "run", "cartpole-ppo", "--seeds", "1", "--levels", "1",
-             "--ppo.total-steps", "1024", "--ppo.eval-every", "4", "--ppo.eval-episodes", "2", "--out", str(tmp_path / "runs")],
-            capture_output=True, text=True, timeout=120,
+            [
+                sys.executable,
+                "-m",
+                "ticketlab.cli",
+                "run",
+                "cartpole-ppo",
+                "--seeds",
+                "1",
+                "--levels",
+                "1",
+                "--ppo.total-steps",
+                "1024",
+                "--ppo.eval-every",
+                "4",
+                "--ppo.eval-episodes",
+                "2",
+                "--out",
+                str(tmp_path / "runs"),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
         assert proc.returncode == 2
         assert f"seed 0 is being written by pid {os.getpid()}" in proc.stderr

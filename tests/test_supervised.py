@@ -1,6 +1,7 @@
 """The supervised sanity check (algo supervised, presets digits-mlp and mnist-mlp; paper figure 1
 left): accuracy and loss by hand, the fixed split, a real on-disk IMP run through the engine, rim
 pixels pruned before centre pixels, and one-line errors."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -11,16 +12,16 @@ import pytest
 
 pytest.importorskip("sklearn")  # the [supervised] extra (part of [test])
 
-from ticketlab.store import files, paths  # noqa: E402
 from ticketlab.agents.supervised import accuracy, label_cross_entropy  # noqa: E402
-from ticketlab.reporting.analysis.images import pixel_maps  # noqa: E402
-from ticketlab.envs.datasets import DATASETS, Dataset, held_out_indices, load_split, require, split  # noqa: E402
-from ticketlab.core.errors import ConfigError  # noqa: E402
-from ticketlab.experiments.experiment import run as run_experiment  # noqa: E402
-from ticketlab.store.results import load_metrics  # noqa: E402
 from ticketlab.cli.play import trained_policy  # noqa: E402
-from ticketlab.presets import preset  # noqa: E402
+from ticketlab.core.errors import ConfigError  # noqa: E402
+from ticketlab.envs.datasets import DATASETS, Dataset, held_out_indices, load_split, require, split  # noqa: E402
+from ticketlab.experiments.experiment import run as run_experiment  # noqa: E402
 from ticketlab.experiments.validate import validate  # noqa: E402
+from ticketlab.presets import preset  # noqa: E402
+from ticketlab.reporting.analysis.images import pixel_maps  # noqa: E402
+from ticketlab.store import files, paths  # noqa: E402
+from ticketlab.store.results import load_metrics  # noqa: E402
 
 
 def test_accuracy_and_loss_match_a_hand_computation():
@@ -53,10 +54,14 @@ def tiny_digits(out, **imp) -> object:
     """digits-mlp, small: a 32,16 MLP, 2 seeds x 2 levels, 3 epochs, the test accuracy every 12 steps."""
     base = preset("digits-mlp")
     return dataclasses.replace(
-        base, seeds=2, levels=2, out=str(out),
+        base,
+        seeds=2,
+        levels=2,
+        out=str(out),
         network=dataclasses.replace(base.network, actor_hidden=(32, 16)),
         supervised=dataclasses.replace(base.supervised, epochs=3, eval_every=12),
-        imp=dataclasses.replace(base.imp, **imp))
+        imp=dataclasses.replace(base.imp, **imp),
+    )
 
 
 def test_tiny_imp_run_writes_binary_masks_and_exact_zeros(tmp_path):
@@ -88,9 +93,14 @@ def test_rim_pixels_lose_more_connections_than_centre_pixels(tmp_path):
     """A short real run to ~3 % of the weights: the image's outer ring keeps fewer first-layer
     connections per pixel than its central 4x4 (digits' blank left and right columns go first)."""
     base = preset("digits-mlp")
-    cfg = dataclasses.replace(base, seeds=2, levels=6, out=str(tmp_path / "runs"),
-                              supervised=dataclasses.replace(base.supervised, epochs=5),
-                              imp=dataclasses.replace(base.imp, prune_fraction=0.5, conditions=("mask_weights",)))
+    cfg = dataclasses.replace(
+        base,
+        seeds=2,
+        levels=6,
+        out=str(tmp_path / "runs"),
+        supervised=dataclasses.replace(base.supervised, epochs=5),
+        imp=dataclasses.replace(base.imp, prune_fraction=0.5, conditions=("mask_weights",)),
+    )
     rows = [r for r in load_metrics(run_experiment(cfg)) if r["level"] == cfg.levels - 1]
     kept = np.mean([pixel_maps(r, (8, 8, 1), "HWC")["kept"][0] for r in rows], axis=0)
     rim = np.ones((8, 8), bool)
@@ -104,22 +114,35 @@ def test_rim_pixels_lose_more_connections_than_centre_pixels(tmp_path):
 def test_bad_input_is_one_line(tmp_path):
     cfg = tiny_digits(tmp_path)
     cases = [
-        (dataclasses.replace(cfg, env=dataclasses.replace(cfg.env, name="CartPole-v1")),
-         "env.name: unknown 'CartPole-v1'; allowed: digits, mnist"),
-        (dataclasses.replace(cfg, supervised=dataclasses.replace(cfg.supervised, test_fraction=1.0)),
-         "supervised.test-fraction: must be in the open interval (0, 1), got 1.0"),
-        (dataclasses.replace(cfg, supervised=dataclasses.replace(cfg.supervised, batch_size=5000)),
-         "supervised.batch-size: must be <= the 1442 training samples, got 5000"),
-        (dataclasses.replace(cfg, supervised=dataclasses.replace(cfg.supervised, lr=0.0)),
-         "supervised.lr: must be > 0, got 0.0"),
-        (dataclasses.replace(cfg, network=dataclasses.replace(cfg.network, activation="gelu")),
-         "network.activation: unknown 'gelu'; allowed: tanh, relu"),
+        (
+            dataclasses.replace(cfg, env=dataclasses.replace(cfg.env, name="CartPole-v1")),
+            "env.name: unknown 'CartPole-v1'; allowed: digits, mnist",
+        ),
+        (
+            dataclasses.replace(cfg, supervised=dataclasses.replace(cfg.supervised, test_fraction=1.0)),
+            "supervised.test-fraction: must be in the open interval (0, 1), got 1.0",
+        ),
+        (
+            dataclasses.replace(cfg, supervised=dataclasses.replace(cfg.supervised, batch_size=5000)),
+            "supervised.batch-size: must be <= the 1442 training samples, got 5000",
+        ),
+        (
+            dataclasses.replace(cfg, supervised=dataclasses.replace(cfg.supervised, lr=0.0)),
+            "supervised.lr: must be > 0, got 0.0",
+        ),
+        (
+            dataclasses.replace(cfg, network=dataclasses.replace(cfg.network, activation="gelu")),
+            "network.activation: unknown 'gelu'; allowed: tanh, relu",
+        ),
     ]
     for bad, message in cases:
         with pytest.raises(ConfigError) as err:
             validate(bad)
         assert str(err.value) == message and "\n" not in str(err.value)
     absent = Dataset("absent", lambda: None, 8, 8, 10, 10, 1.0, "ticketlab_no_such_package", "a test")
-    with pytest.raises(ConfigError, match=r"^env.name: dataset absent needs the supervised extra "
-                                          r"\(ticketlab_no_such_package\): pip install -e \"\.\[supervised\]\"$"):
+    with pytest.raises(
+        ConfigError,
+        match=r"^env.name: dataset absent needs the supervised extra "
+        r"\(ticketlab_no_such_package\): pip install -e \"\.\[supervised\]\"$",
+    ):
         require(absent)

@@ -2,6 +2,7 @@
 
 JAX caches lowerings per process, so the rolled side runs in a subprocess that keeps JAX's own
 lowering (TICKETLAB_ROLLED_THREEFRY=1) and writes its draws to an npz file."""
+
 import os
 import subprocess
 import sys
@@ -20,14 +21,21 @@ def draws(seed: int) -> dict:
 
     def one(key):
         k1, k2, k3 = jax.random.split(key, 3)
-        return (jax.random.key_data(jax.random.split(k1, 5)), jax.random.bits(k2, (7, 3)),
-                jax.random.permutation(k3, 128), jax.random.categorical(k1, jnp.zeros((11, 4))),
-                jax.random.normal(k2, (5,)))
+        return (
+            jax.random.key_data(jax.random.split(k1, 5)),
+            jax.random.bits(k2, (7, 3)),
+            jax.random.permutation(k3, 128),
+            jax.random.categorical(k1, jnp.zeros((11, 4))),
+            jax.random.normal(k2, (5,)),
+        )
 
     keys = jax.random.split(jax.random.PRNGKey(seed), 3)
     leaves = jax.tree_util.tree_leaves(jax.jit(jax.vmap(one))(keys))
     text = jax.jit(lambda k: jax.random.bits(k, (3,))).lower(jax.random.PRNGKey(0)).as_text()
-    return {**{f"draw_{i}": np.asarray(x) for i, x in enumerate(leaves)}, "while_loop": np.array("stablehlo.while" in text)}
+    return {
+        **{f"draw_{i}": np.asarray(x) for i, x in enumerate(leaves)},
+        "while_loop": np.array("stablehlo.while" in text),
+    }
 
 
 def test_unrolled_and_rolled_threefry_draw_the_same_bits(tmp_path):

@@ -1,21 +1,37 @@
 """Statistics of the ticket effect (analysis/ticket_stats.py) on hand-made metrics rows: the
 95 %-of-dense sparsity number by hand, bootstrap intervals, sd with ddof = 1, failed chains."""
+
 import math
 
 import numpy as np
 import pytest
 
-from ticketlab.reporting.analysis.ticket_stats import (bootstrap_interval, chain_matrices, failed_count, format_retention,
-                                            sample_sd, sparsest_reaching, stratified_resamples, ticket_stats,
-                                            with_failures, _run_mean)
+from ticketlab.reporting.analysis.ticket_stats import (
+    _run_mean,
+    bootstrap_interval,
+    chain_matrices,
+    failed_count,
+    format_retention,
+    sample_sd,
+    sparsest_reaching,
+    stratified_resamples,
+    ticket_stats,
+    with_failures,
+)
 from ticketlab.reporting.progress import return_cell
 
 DENSITIES = (1.0, 0.8, 0.64, 0.512, 0.4096)
 
 
 def row(level, seed, condition, ret, status="ok"):
-    return {"level": level, "seed": seed, "condition": "dense" if level == 0 else condition, "status": status,
-            "best_return": None if status == "failed" else ret, "density": DENSITIES[level]}
+    return {
+        "level": level,
+        "seed": seed,
+        "condition": "dense" if level == 0 else condition,
+        "status": status,
+        "best_return": None if status == "failed" else ret,
+        "density": DENSITIES[level],
+    }
 
 
 def chain_rows(returns: dict[int, list[float]], condition="mask_weights"):
@@ -37,8 +53,10 @@ def test_sparsest_level_reaching_95_percent_of_dense_by_hand():
     assert r.low <= r.percent <= r.high and r.seeds == 2 and r.failed == 0
     # one level short of the threshold everywhere past dense: the dense network itself, 100 %
     assert sparsest_reaching(np.array([1.0, 0.9, 0.94]), np.array([100.0, 80.0, 64.0])) == 100.0
-    assert sparsest_reaching(np.array([[1.0, 0.96, 0.2], [0.5, 0.5, 0.5]]), np.array([100.0, 80.0, 64.0])).tolist() \
-        == [80.0, 100.0]
+    assert sparsest_reaching(np.array([[1.0, 0.96, 0.2], [0.5, 0.5, 0.5]]), np.array([100.0, 80.0, 64.0])).tolist() == [
+        80.0,
+        100.0,
+    ]
 
 
 def test_the_sparsity_interval_resamples_whole_seeds():
@@ -77,13 +95,16 @@ def test_matches_rliable_stratified_bootstrap():
     try:
         from rliable import library as rly
     except ImportError as err:  # its one known cause: rliable 1.2.0 needs arch < 8, which needs pandas < 3
-        pytest.skip(f"rliable does not import ({err}): rliable 1.2.0 needs arch < 8, which does not import with "
-                    "pandas >= 3; pip install -e '.[test]' pins pandas < 3")
+        pytest.skip(
+            f"rliable does not import ({err}): rliable 1.2.0 needs arch < 8, which does not import with "
+            "pandas >= 3; pip install -e '.[test]' pins pandas < 3"
+        )
     scores = np.random.default_rng(7).normal(size=(10, 3))
     mean = lambda batch: batch.mean(axis=(-2, -1))  # noqa: E731
     point, low, high = bootstrap_interval(scores, mean, reps=50_000)
-    points, intervals = rly.get_interval_estimates({"a": scores}, lambda x: np.array([x.mean()]), reps=50_000,
-                                                   random_state=np.random.RandomState(0))
+    points, intervals = rly.get_interval_estimates(
+        {"a": scores}, lambda x: np.array([x.mean()]), reps=50_000, random_state=np.random.RandomState(0)
+    )
     assert point == pytest.approx(points["a"][0])
     width = intervals["a"][1, 0] - intervals["a"][0, 0]
     assert abs(low - intervals["a"][0, 0]) < 0.03 * width and abs(high - intervals["a"][1, 0]) < 0.03 * width
@@ -103,8 +124,11 @@ def test_a_failed_chain_scores_the_floor_at_its_level_and_later():
     finished = {(lv, s) for lv in range(4) for s in range(3)}
     filled = with_failures(rows, finished, floor=-100.0)
     at3 = [r for r in filled if r["level"] == 3]
-    assert [(r["seed"], r["status"], r["best_return"]) for r in at3] == [(0, "ok", 200), (1, "ok", 200),
-                                                                         (2, "failed", -100.0)]
+    assert [(r["seed"], r["status"], r["best_return"]) for r in at3] == [
+        (0, "ok", 200),
+        (1, "ok", 200),
+        (2, "failed", -100.0),
+    ]
     assert at3[2]["density"] == DENSITIES[3]
     assert failed_count(at3) == 1
     assert return_cell([r["best_return"] for r in at3], failed_count(at3)) == "100.0 ± 173.2, failed (1 of 3 seeds)"
@@ -120,12 +144,19 @@ def test_a_failed_chain_scores_the_floor_at_its_level_and_later():
 
 
 def test_a_failed_dense_run_fails_every_condition_of_its_seed():
-    rows = [row(0, 0, "", 100), row(0, 1, "", 0, "failed"), row(1, 0, "mask_weights", 100),
-            row(1, 0, "permuted_permuted", 50)]
+    rows = [
+        row(0, 0, "", 100),
+        row(0, 1, "", 0, "failed"),
+        row(1, 0, "mask_weights", 100),
+        row(1, 0, "permuted_permuted", 50),
+    ]
     filled = with_failures(rows, {(0, 0), (0, 1), (1, 0), (1, 1)}, floor=0.0)
     assert sorted((r["condition"], r["seed"], r["status"]) for r in filled if r["level"] == 1) == [
-        ("mask_weights", 0, "ok"), ("mask_weights", 1, "failed"),
-        ("permuted_permuted", 0, "ok"), ("permuted_permuted", 1, "failed")]
+        ("mask_weights", 0, "ok"),
+        ("mask_weights", 1, "failed"),
+        ("permuted_permuted", 0, "ok"),
+        ("permuted_permuted", 1, "failed"),
+    ]
     # the dense mean counts the failure as the floor: scale 50, so seed 0's dense run is 2.0
     chains = {c.condition: c for c in chain_matrices(filled, 0.0)}
     assert chains["mask_weights"].scores.tolist() == [[2.0, 2.0], [0.0, 0.0]]

@@ -1,6 +1,7 @@
 """Every core busy without changing a bit: the block layout is the config's, so 1 and 2 worker
 processes write the same store; a worker killed mid-level is recovered by running the command
 again; bad --workers values exit 2 with one line."""
+
 import hashlib
 import os
 import subprocess
@@ -9,6 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import tiny_config
 
 from ticketlab.cli.main import main
 from ticketlab.core.config import from_dict, to_dict
@@ -16,14 +18,24 @@ from ticketlab.core.errors import ConfigError
 from ticketlab.experiments.experiment import run
 from ticketlab.imp.chains import Chains
 from ticketlab.imp.layout import Block, level_blocks, seed_groups, whole_groups
-from ticketlab.store.results import load_metrics
 from ticketlab.runtime.workers import check_workers, worker_count
-
-from conftest import tiny_config
+from ticketlab.store.results import load_metrics
 
 # 3 seeds in blocks of 2: groups (0, 1) and (2,), the second padded to 2 runs
-FLAGS = ["--seeds", "3", "--levels", "3", "--block-seeds", "2", "--ppo.total-steps", "1024",
-         "--ppo.eval-every", "4", "--ppo.eval-episodes", "2"]
+FLAGS = [
+    "--seeds",
+    "3",
+    "--levels",
+    "3",
+    "--block-seeds",
+    "2",
+    "--ppo.total-steps",
+    "1024",
+    "--ppo.eval-every",
+    "4",
+    "--ppo.eval-episodes",
+    "2",
+]
 
 
 def config(out):
@@ -78,7 +90,18 @@ def test_one_and_two_workers_write_identical_stores(tmp_path, one_worker):
 @pytest.mark.slow  # about 45 s: two command-line runs; CI runs it in its second step
 def test_worker_killed_mid_level_is_recovered_by_running_again(tmp_path, one_worker):
     out = tmp_path / "runs"
-    command = [sys.executable, "-m", "ticketlab.cli", "run", "cartpole-ppo", *FLAGS, "--workers", "2", "--out", str(out)]
+    command = [
+        sys.executable,
+        "-m",
+        "ticketlab.cli",
+        "run",
+        "cartpole-ppo",
+        *FLAGS,
+        "--workers",
+        "2",
+        "--out",
+        str(out),
+    ]
     env = {**os.environ, "TICKETLAB_FAULT_KILL_WORKER": "1,mask_permuted"}
     killed = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
     assert killed.returncode == 1
@@ -94,13 +117,16 @@ def test_worker_killed_mid_level_is_recovered_by_running_again(tmp_path, one_wor
     assert len(rows) == 1 + 3 * (1 + 2 * 4) and len(set(rows)) == len(rows)
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["run", "cartpole-ppo", "--workers", "0"], "workers: must be a whole number >= 1 or auto, got '0'"),
-    (["run", "cartpole-ppo", "--workers", "two"], "workers: must be a whole number >= 1 or auto, got 'two'"),
-    (["run", "cartpole-ppo", "--workers"], "workers: needs a value"),
-    (["run", "cartpole-ppo", "--block-seeds", "9"], "block-seeds: must be in 0 .. seeds = 4"),
-    (["sweep", "cartpole-ppo", "--workers", "-1"], "workers: must be a whole number >= 1 or auto, got '-1'"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["run", "cartpole-ppo", "--workers", "0"], "workers: must be a whole number >= 1 or auto, got '0'"),
+        (["run", "cartpole-ppo", "--workers", "two"], "workers: must be a whole number >= 1 or auto, got 'two'"),
+        (["run", "cartpole-ppo", "--workers"], "workers: needs a value"),
+        (["run", "cartpole-ppo", "--block-seeds", "9"], "block-seeds: must be in 0 .. seeds = 4"),
+        (["sweep", "cartpole-ppo", "--workers", "-1"], "workers: must be a whole number >= 1 or auto, got '-1'"),
+    ],
+)
 def test_bad_workers_exit_2_with_one_line(argv, message, tmp_path, capsys):
     assert main([*argv, "--out", str(tmp_path)]) == 2
     err = capsys.readouterr().err.strip()
@@ -152,8 +178,18 @@ def children(pid: int) -> list[int]:
 
 def test_killing_the_run_kills_its_workers(tmp_path):
     """No orphan keeps writing into the store while the same command resumes it."""
-    command = [sys.executable, "-m", "ticketlab.cli", "run", "cartpole-ppo", *FLAGS, "--workers", "2",
-               "--out", str(tmp_path)]
+    command = [
+        sys.executable,
+        "-m",
+        "ticketlab.cli",
+        "run",
+        "cartpole-ppo",
+        *FLAGS,
+        "--workers",
+        "2",
+        "--out",
+        str(tmp_path),
+    ]
     proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.time() + 120
@@ -164,16 +200,37 @@ def test_killing_the_run_kills_its_workers(tmp_path):
         proc.kill()
         proc.wait()
     deadline = time.time() + 10
-    while any(Path(f"/proc/{w}").exists() and "Z" not in Path(f"/proc/{w}/stat").read_text().rsplit(")", 1)[1][:3]
-              for w in workers) and time.time() < deadline:
+    while (
+        any(
+            Path(f"/proc/{w}").exists() and "Z" not in Path(f"/proc/{w}/stat").read_text().rsplit(")", 1)[1][:3]
+            for w in workers
+        )
+        and time.time() < deadline
+    ):
         time.sleep(0.1)
-    alive = [w for w in workers if Path(f"/proc/{w}").exists()
-             and Path(f"/proc/{w}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"]
+    alive = [
+        w
+        for w in workers
+        if Path(f"/proc/{w}").exists() and Path(f"/proc/{w}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    ]
     assert not alive, f"workers {alive} outlived their run"
 
 
-WIDE = ["breakout-minatar-dqn", "--levels", "1", "--seeds", "1", "--dqn.total-steps", "2048",
-        "--dqn.learning-starts", "512", "--dqn.eval-every", "8", "--dqn.eval-episodes", "1"]
+WIDE = [
+    "breakout-minatar-dqn",
+    "--levels",
+    "1",
+    "--seeds",
+    "1",
+    "--dqn.total-steps",
+    "2048",
+    "--dqn.learning-starts",
+    "512",
+    "--dqn.eval-every",
+    "8",
+    "--dqn.eval-episodes",
+    "1",
+]
 
 
 @pytest.mark.slow  # about 90 s: two command-line runs of a 512,256 DQN; CI runs it in its second step

@@ -12,30 +12,61 @@ The package's folders are its layers, bottom up (`LAYERS`): a module imports its
 ones below. Public names resolve on first use (PEP 562), so `import ticketlab.core.errors` loads
 neither JAX nor matplotlib.
 """
+
 from __future__ import annotations
 
 import importlib
 
-LAYERS = ("core", "store", "runtime", "presets", "envs", "networks", "pruning", "agents", "imp", "experiments",
-          "launch", "reporting", "cli")
+LAYERS = (
+    "core",
+    "store",
+    "runtime",
+    "presets",
+    "envs",
+    "networks",
+    "pruning",
+    "agents",
+    "imp",
+    "experiments",
+    "launch",
+    "reporting",
+    "cli",
+)
 """The package's folders, bottom up: what each may import (its own and those before it)."""
 
 _PUBLIC = {
-    "AGENTS": "ticketlab.agents.registry", "register_agent": "ticketlab.agents.registry",
+    "AGENTS": "ticketlab.agents.registry",
+    "register_agent": "ticketlab.agents.registry",
     "TrainResult": "ticketlab.agents.custom",
-    "BACKENDS": "ticketlab.envs.backends", "register_backend": "ticketlab.envs.backends",
-    "ENVS": "ticketlab.envs.registry", "FAMILIES": "ticketlab.envs.registry", "make_env": "ticketlab.envs.registry",
-    "register_env": "ticketlab.envs.registry", "register_family": "ticketlab.envs.registry",
-    "ExperimentConfig": "ticketlab.core.config", "ConfigError": "ticketlab.core.errors",
-    "INIT_SCHEMES": "ticketlab.networks.init", "register_init": "ticketlab.networks.init",
-    "TORSOS": "ticketlab.networks.torsos", "register_torso": "ticketlab.networks.torsos",
-    "PRESETS": "ticketlab.presets", "preset": "ticketlab.presets", "register_preset": "ticketlab.presets",
-    "CONDITIONS": "ticketlab.pruning.conditions", "PAPER_CONDITIONS": "ticketlab.pruning.conditions",
-    "Condition": "ticketlab.pruning.conditions", "register_condition": "ticketlab.pruning.conditions",
-    "masked": "ticketlab.pruning.masked_optimizer", "apply_mask": "ticketlab.pruning.masks",
-    "SCORES": "ticketlab.pruning.scores", "Score": "ticketlab.pruning.scores", "register_score": "ticketlab.pruning.scores",
-    "run": "ticketlab.experiments.experiment", "find_tickets": "ticketlab.experiments.tickets",
-    "plot": "ticketlab.reporting.plots", "report": "ticketlab.reporting.progress",
+    "BACKENDS": "ticketlab.envs.backends",
+    "register_backend": "ticketlab.envs.backends",
+    "ENVS": "ticketlab.envs.registry",
+    "FAMILIES": "ticketlab.envs.registry",
+    "make_env": "ticketlab.envs.registry",
+    "register_env": "ticketlab.envs.registry",
+    "register_family": "ticketlab.envs.registry",
+    "ExperimentConfig": "ticketlab.core.config",
+    "ConfigError": "ticketlab.core.errors",
+    "INIT_SCHEMES": "ticketlab.networks.init",
+    "register_init": "ticketlab.networks.init",
+    "TORSOS": "ticketlab.networks.torsos",
+    "register_torso": "ticketlab.networks.torsos",
+    "PRESETS": "ticketlab.presets",
+    "preset": "ticketlab.presets",
+    "register_preset": "ticketlab.presets",
+    "CONDITIONS": "ticketlab.pruning.conditions",
+    "PAPER_CONDITIONS": "ticketlab.pruning.conditions",
+    "Condition": "ticketlab.pruning.conditions",
+    "register_condition": "ticketlab.pruning.conditions",
+    "masked": "ticketlab.pruning.masked_optimizer",
+    "apply_mask": "ticketlab.pruning.masks",
+    "SCORES": "ticketlab.pruning.scores",
+    "Score": "ticketlab.pruning.scores",
+    "register_score": "ticketlab.pruning.scores",
+    "run": "ticketlab.experiments.experiment",
+    "find_tickets": "ticketlab.experiments.tickets",
+    "plot": "ticketlab.reporting.plots",
+    "report": "ticketlab.reporting.progress",
 }
 
 __all__ = sorted(_PUBLIC)

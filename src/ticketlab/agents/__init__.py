@@ -5,6 +5,7 @@ compiled function.
 Importing the package lowers Threefry unrolled on the CPU for every program compiled after it
 (runtime/threefry_cpu.py: the same bits, compiled in about two thirds of the time).
 """
+
 from ticketlab.runtime.threefry_cpu import use_unrolled_threefry
 
 use_unrolled_threefry()

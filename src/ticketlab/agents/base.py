@@ -6,11 +6,13 @@ gradient-based pruning scores).
 
 The IMP driver never knows the learning paradigm; conditions never know it either.
 """
+
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable, Mapping
 from functools import partial
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import jax
 
@@ -77,22 +79,30 @@ class Trainer:
 
 def whole(train: Callable, close: Callable = lambda: None) -> Trainer:
     """A trainer that runs `train(keys, starts, masks)` as one program at its end (no segments)."""
-    return Trainer(begin=lambda keys, starts, masks: Stage((keys, starts, masks)),
-                   advance=lambda stage, keys, masks, first, count: stage,
-                   end=lambda stage: train(*stage.carry), steps=1, close=close)
+    return Trainer(
+        begin=lambda keys, starts, masks: Stage((keys, starts, masks)),
+        advance=lambda stage, keys, masks, first, count: stage,
+        end=lambda stage: train(*stage.carry),
+        steps=1,
+        close=close,
+    )
 
 
 def staged(programs: Programs, stages: Stages, begin: Callable | None = None) -> Trainer:
     """A trainer of `stages` compiled by `programs` (`begin`: a compiled begin of its own)."""
+
     def advance_carry(envs, stage, keys, mask, first, count):
         return stages.advance(envs, stage, keys, mask, first, count).carry
 
     advance = programs.compile(advance_carry, shared=2, runs_arg=1)
-    return Trainer(begin=begin or programs.compile(stages.begin),
-                   advance=lambda stage, keys, masks, first, count: stage.replace(
-                       carry=advance(stage, keys, masks, first, count)),
-                   end=programs.compile(stages.end), steps=stages.steps, resumable=programs.backend.per_run,
-                   close=programs.close)
+    return Trainer(
+        begin=begin or programs.compile(stages.begin),
+        advance=lambda stage, keys, masks, first, count: stage.replace(carry=advance(stage, keys, masks, first, count)),
+        end=programs.compile(stages.end),
+        steps=stages.steps,
+        resumable=programs.backend.per_run,
+        close=programs.close,
+    )
 
 
 def compiled(agent: Agent, spec) -> Trainer:

@@ -11,6 +11,7 @@ and reused by every block (`host_trainer`). The student minimizes the distillati
 cross-entropy, Gaussian KL, or value Huber) between teacher and student outputs with Adam, and is
 evaluated by rolling out its own policy; the best-evaluating student is kept, as in RL.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -25,8 +26,18 @@ from flax import struct
 from ticketlab.agents.base import Acting, Agent, AgentDef, Trainer, compiled, staged, with_one_run_envs
 from ticketlab.agents.distill_losses import LOSSES
 from ticketlab.agents.heads import EVAL_POLICIES, HEADS, Categorical, Gaussian
-from ticketlab.agents.loop import (Cadence, Stage, Stages, Tracking, after_step, fresh_tracking, record, split2, steps,
-                                  train_output)
+from ticketlab.agents.loop import (
+    Cadence,
+    Stage,
+    Stages,
+    Tracking,
+    after_step,
+    fresh_tracking,
+    record,
+    split2,
+    steps,
+    train_output,
+)
 from ticketlab.agents.output import RunKeys, TrainOutput
 from ticketlab.agents.replay import observation_compactor
 from ticketlab.agents.shuffle import permutation
@@ -53,8 +64,13 @@ def schedule(cfg: BCConfig) -> Schedule:
     samples = steps_per_env * cfg.num_envs
     per_epoch = samples // cfg.batch_size
     grad_steps = cfg.epochs * per_epoch
-    return Schedule(steps_per_env=steps_per_env, env_steps=samples, batches_per_epoch=per_epoch,
-                    grad_steps=grad_steps, cadence=Cadence(grad_steps, cfg.eval_every))
+    return Schedule(
+        steps_per_env=steps_per_env,
+        env_steps=samples,
+        batches_per_epoch=per_epoch,
+        grad_steps=grad_steps,
+        cadence=Cadence(grad_steps, cfg.eval_every),
+    )
 
 
 def student_head(spec, loss: str):
@@ -64,11 +80,20 @@ def student_head(spec, loss: str):
 
 def student_network(cfg: ExperimentConfig, spec):
     head = student_head(spec, cfg.bc.loss).for_spec(spec)
-    return make_network(hidden=cfg.student.hidden, out=head.num_outputs, obs_shape=spec.obs_shape,
-                        activation=cfg.network.activation, scheme=cfg.init.scheme, input_scale=cfg.init.input_scale,
-                        is_policy=head.policy, torso=cfg.network.torso, image_layout=spec.image_layout,
-                        gaussian=head.gaussian, log_std_init=cfg.network.log_std_init,
-                        mean_activation=cfg.network.mean_activation)
+    return make_network(
+        hidden=cfg.student.hidden,
+        out=head.num_outputs,
+        obs_shape=spec.obs_shape,
+        activation=cfg.network.activation,
+        scheme=cfg.init.scheme,
+        input_scale=cfg.init.input_scale,
+        is_policy=head.policy,
+        torso=cfg.network.torso,
+        image_layout=spec.image_layout,
+        gaussian=head.gaussian,
+        log_std_init=cfg.network.log_std_init,
+        mean_activation=cfg.network.mean_activation,
+    )
 
 
 def teacher_outputs(expert, spec):
@@ -148,8 +173,13 @@ class BC:
 
     def first_carry(self, key, params) -> Carry:
         """The carry of a run that starts at (masked) `params`."""
-        return Carry(params=params, opt_state=self.tx.init(params), key=key,
-                     tracking=fresh_tracking(params, self.sizes.cadence.num_evals), data_digest=jnp.zeros(()))
+        return Carry(
+            params=params,
+            opt_state=self.tx.init(params),
+            key=key,
+            tracking=fresh_tracking(params, self.sizes.cadence.num_evals),
+            data_digest=jnp.zeros(()),
+        )
 
     def epoch_order(self, key, num_samples: int):
         """(key, [batches_per_epoch, batch_size] sample indices): one epoch's shuffled batches."""
@@ -166,8 +196,9 @@ class BC:
         loss, grads = jax.value_and_grad(self.loss)(c.params, mask, batch_obs, batch_out)
         new_params, opt_state = masked_step(self.tx, grads, c.opt_state, c.params, mask)
         digest = c.data_digest + jnp.sum(batch_obs) + sum(jnp.sum(x) for x in jax.tree_util.tree_leaves(batch_out))
-        return c.replace(params=new_params, opt_state=opt_state, tracking=record(c.tracking, loss, 1),
-                         data_digest=digest)
+        return c.replace(
+            params=new_params, opt_state=opt_state, tracking=record(c.tracking, loss, 1), data_digest=digest
+        )
 
     def begin_fit(self, envs, keys: RunKeys, start_params, mask, obs, teacher_out) -> Stage:
         """The student's first carry; the data and the masked start (its rewind point) are derived."""
@@ -204,7 +235,8 @@ class BC:
     def end(self, envs, stage: Stage) -> TrainOutput:
         c, (_, _, start) = stage.carry, stage.derived
         return envs.runs(lambda p, t, d, r: train_output(p, t, d).replace(rewind_params=r))(
-            c.params, c.tracking, c.data_digest, start)
+            c.params, c.tracking, c.data_digest, start
+        )
 
     @property
     def stages(self) -> Stages:
@@ -255,13 +287,24 @@ def build(cfg: ExperimentConfig, spec, expert) -> Agent:
     bc = BC(cfg, spec, expert)
     teacher = HEADS.get(expert.kind)
     if teacher is not type(bc.head):
-        raise ConfigError("bc.loss", f"{cfg.bc.loss} distils a {bc.head.name} teacher; this expert is {expert.kind} "
-                          f"(allowed: {', '.join(n for n, entry in LOSSES.items() if entry.head is teacher)})")
-    return Agent(init=bc.init, train=bc.stages.train, env_steps=bc.sizes.env_steps, rewind_update=0,
-                 batch_loss=with_one_run_envs(bc.batch_loss, spec, cfg.bc),
-                 batch_obs=with_one_run_envs(bc.batch_obs, spec, cfg.bc),
-                 modules={"actor": lambda p, x: bc.student.apply({"params": p}, x)}, program=bc,
-                 num_envs=cfg.bc.num_envs, eval_episodes=cfg.bc.eval_episodes, stages=bc.stages)
+        raise ConfigError(
+            "bc.loss",
+            f"{cfg.bc.loss} distils a {bc.head.name} teacher; this expert is {expert.kind} "
+            f"(allowed: {', '.join(n for n, entry in LOSSES.items() if entry.head is teacher)})",
+        )
+    return Agent(
+        init=bc.init,
+        train=bc.stages.train,
+        env_steps=bc.sizes.env_steps,
+        rewind_update=0,
+        batch_loss=with_one_run_envs(bc.batch_loss, spec, cfg.bc),
+        batch_obs=with_one_run_envs(bc.batch_obs, spec, cfg.bc),
+        modules={"actor": lambda p, x: bc.student.apply({"params": p}, x)},
+        program=bc,
+        num_envs=cfg.bc.num_envs,
+        eval_episodes=cfg.bc.eval_episodes,
+        stages=bc.stages,
+    )
 
 
 def acting(cfg: ExperimentConfig, spec) -> Acting:
@@ -270,17 +313,25 @@ def acting(cfg: ExperimentConfig, spec) -> Acting:
 
 def validate(cfg: ExperimentConfig, spec) -> None:
     b = cfg.bc
-    check_fields_positive("bc", b, ("expert_seeds", "total_steps", "num_envs", "epochs", "batch_size", "eval_every",
-                                    "eval_episodes", "lr"))
+    check_fields_positive(
+        "bc",
+        b,
+        ("expert_seeds", "total_steps", "num_envs", "epochs", "batch_size", "eval_every", "eval_episodes", "lr"),
+    )
     entry = LOSSES.get(b.loss)
     if entry.head.gaussian == spec.discrete:
         allowed = [n for n, e in LOSSES.items() if e.head.gaussian != spec.discrete]
-        raise ConfigError("bc.loss", f"{b.loss!r} does not fit {spec.id}'s "
-                          f"{'discrete' if spec.discrete else 'continuous'} actions; allowed: {', '.join(allowed)}")
+        raise ConfigError(
+            "bc.loss",
+            f"{b.loss!r} does not fit {spec.id}'s "
+            f"{'discrete' if spec.discrete else 'continuous'} actions; allowed: {', '.join(allowed)}",
+        )
     if not entry.head.policy and cfg.eval.policy != "greedy":
         raise ConfigError("eval.policy", "a value student acts greedily on its Q-values; allowed: greedy")
     if b.total_steps // b.num_envs * b.num_envs < b.batch_size:
-        raise ConfigError("bc.batch-size", f"must be <= the collected transitions ({b.total_steps}), got {b.batch_size}")
+        raise ConfigError(
+            "bc.batch-size", f"must be <= the collected transitions ({b.total_steps}), got {b.batch_size}"
+        )
     if not cfg.student.hidden or any(w < 1 for w in cfg.student.hidden):
         raise ConfigError("student.hidden", f"widths must be >= 1, e.g. 128,128; got {cfg.student.hidden}")
     if cfg.imp.rewind_steps:
@@ -288,8 +339,15 @@ def validate(cfg: ExperimentConfig, spec) -> None:
 
 
 AGENT = AgentDef(
-    name="bc", section="bc", build=build, validate=validate, acting=acting,
-    total_steps=lambda cfg: cfg.bc.total_steps, scopes=("actor",), eval_policies=EVAL_POLICIES,
-    train_curve_kind="distillation_loss", needs_expert=True,
+    name="bc",
+    section="bc",
+    build=build,
+    validate=validate,
+    acting=acting,
+    total_steps=lambda cfg: cfg.bc.total_steps,
+    scopes=("actor",),
+    eval_policies=EVAL_POLICIES,
+    train_curve_kind="distillation_loss",
+    needs_expert=True,
     trainers={PER_RUN: compiled, "host": host_trainer},  # (students see raw observations: not ALE's frames)
 )

@@ -7,10 +7,12 @@ one code path.
 Functions that cannot be imported by name (defined in `__main__`, closures, lambdas) are held in
 this process (`hold`) and train here only.
 """
+
 from __future__ import annotations
 
 import importlib
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -18,8 +20,8 @@ from flax import struct
 
 from ticketlab.agents.base import Acting, Agent, AgentDef
 from ticketlab.agents.output import TrainOutput
-from ticketlab.envs.base import EnvSpec
 from ticketlab.core.errors import ConfigError
+from ticketlab.envs.base import EnvSpec
 from ticketlab.pruning.conditions import CONDITIONS, score_name
 from ticketlab.pruning.scores import SCORES
 
@@ -76,8 +78,11 @@ def hold(fn: Callable) -> str:
     the second is refused."""
     ref = reference(fn)
     if _HELD.get(ref, fn) is not fn:
-        raise ConfigError("train", f"another function is already held as {ref!r} (two closures of one factory?); "
-                          f"give each its own name (define it at module level, or set its __qualname__)")
+        raise ConfigError(
+            "train",
+            f"another function is already held as {ref!r} (two closures of one factory?); "
+            f"give each its own name (define it at module level, or set its __qualname__)",
+        )
     _HELD[ref] = fn
     return ref
 
@@ -96,8 +101,11 @@ def load_function(field: str, ref: str) -> Callable:
     try:
         return _resolve(module, name)
     except (ImportError, AttributeError, ValueError) as e:
-        raise ConfigError(field, f"cannot import {ref!r} ({type(e).__name__}: {e}); a function of this "
-                          f"process's __main__ trains in that process only") from None
+        raise ConfigError(
+            field,
+            f"cannot import {ref!r} ({type(e).__name__}: {e}); a function of this "
+            f"process's __main__ trains in that process only",
+        ) from None
 
 
 def as_train_output(result: TrainResult, start) -> TrainOutput:
@@ -109,7 +117,9 @@ def as_train_output(result: TrainResult, start) -> TrainOutput:
         final_params=result.best_params if result.final_params is None else result.final_params,
         final_return=curve[-1],
         eval_returns=curve,
-        train_curve=curve if result.train_curve is None else jnp.atleast_1d(jnp.asarray(result.train_curve, jnp.float32)),
+        train_curve=curve
+        if result.train_curve is None
+        else jnp.atleast_1d(jnp.asarray(result.train_curve, jnp.float32)),
         rewind_params=start,
         data_digest=jnp.float32(0.0),
     )
@@ -130,15 +140,23 @@ def build(cfg, spec, expert=None) -> Agent:
 def spec(cfg) -> EnvSpec:
     """The facts your run declared: input names and the return floor (no environment is built)."""
     names = tuple(cfg.custom.obs_names)
-    return EnvSpec(id=NAME, env=None, params=None, obs_shape=(len(names),), obs_names=names,
-                   return_floor=float(cfg.custom.return_floor), max_episode_steps=0)
+    return EnvSpec(
+        id=NAME,
+        env=None,
+        params=None,
+        obs_shape=(len(names),),
+        obs_names=names,
+        return_floor=float(cfg.custom.return_floor),
+        max_episode_steps=0,
+    )
 
 
 def prunable(params, cfg):
     """Leaves of two or more dimensions (weights, not biases) under the subtrees cfg.custom.prune."""
     modules = set(cfg.custom.prune)
     return jax.tree_util.tree_map_with_path(
-        lambda path, x: _top(path) in modules and len(getattr(x, "shape", ())) >= 2, params)
+        lambda path, x: _top(path) in modules and len(getattr(x, "shape", ())) >= 2, params
+    )
 
 
 def _top(path) -> str:
@@ -160,16 +178,30 @@ def validate(cfg, spec) -> None:
     if cfg.imp.score in SCORES and SCORES.get(cfg.imp.score).needs_batch and cfg.imp.score not in needy:
         needy.append(f"imp.score {cfg.imp.score}")
     if needy and not c.loss:
-        raise ConfigError("custom.loss", f"{', '.join(needy)} differentiate a loss on a batch; pass loss= "
-                          f"(loss(key, params, mask) -> scalar) to find_tickets")
+        raise ConfigError(
+            "custom.loss",
+            f"{', '.join(needy)} differentiate a loss on a batch; pass loss= "
+            f"(loss(key, params, mask) -> scalar) to find_tickets",
+        )
 
 
 def acting(cfg, spec) -> Acting:
-    raise ConfigError("algo", "a custom training function has no ticketlab acting network (ticketlab play and "
-                      "expert re-evaluation need a built-in agent)")
+    raise ConfigError(
+        "algo",
+        "a custom training function has no ticketlab acting network (ticketlab play and "
+        "expert re-evaluation need a built-in agent)",
+    )
 
 
 AGENT = AgentDef(
-    name=NAME, section="custom", build=build, validate=validate, acting=acting,
-    total_steps=lambda cfg: max(cfg.custom.env_steps, 1), train_curve_kind="custom", spec=spec, prunable=prunable,
-    builds_network=False)
+    name=NAME,
+    section="custom",
+    build=build,
+    validate=validate,
+    acting=acting,
+    total_steps=lambda cfg: max(cfg.custom.env_steps, 1),
+    train_curve_kind="custom",
+    spec=spec,
+    prunable=prunable,
+    builds_network=False,
+)

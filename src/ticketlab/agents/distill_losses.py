@@ -1,10 +1,11 @@
 """Distillation losses by name (`bc.loss`), per sample: `loss(teacher_out, student_out) -> [batch]`.
 Each is tied to the kind of student it trains: a categorical policy (logits), a Gaussian policy
 ((mean, log_std)) or a value estimator (Q-values, the MinAtar students of the paper's table 10)."""
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import jax
 import jax.numpy as jnp
@@ -40,7 +41,9 @@ class DistillLoss:
 
 
 LOSSES: Registry[DistillLoss] = Registry("bc.loss")
-for _loss in (DistillLoss("cross_entropy", cross_entropy, Categorical),
-              DistillLoss("kl_gaussian", kl_gaussian, Gaussian),
-              DistillLoss("huber_value", huber_value, QValues)):
+for _loss in (
+    DistillLoss("cross_entropy", cross_entropy, Categorical),
+    DistillLoss("kl_gaussian", kl_gaussian, Gaussian),
+    DistillLoss("huber_value", huber_value, QValues),
+):
     LOSSES.register(_loss.name, _loss)

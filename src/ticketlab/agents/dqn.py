@@ -15,6 +15,7 @@ Actions are the Q-value head's (agents/heads.py): epsilon-greedy while collectin
 evaluation epsilon when evaluated. A program trains one run (its replay buffer lives in the
 program's carry), so DQN runs on the backends that step one run (gymnax).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -32,8 +33,8 @@ from ticketlab.agents.loop import Cadence, Stages, Tracking, after_step, fresh_t
 from ticketlab.agents.output import RunKeys
 from ticketlab.agents.replay import Transition, importance_weights, make_buffer, new_priorities, observation_compactor
 from ticketlab.core.config import DQNConfig, ExperimentConfig
-from ticketlab.envs.encodings import encode, encoder_params
 from ticketlab.core.errors import ConfigError, check_choice, check_fields_positive
+from ticketlab.envs.encodings import encode, encoder_params
 from ticketlab.networks.network import make_network
 from ticketlab.pruning.masked_optimizer import adam, masked_step
 from ticketlab.pruning.masks import apply_mask
@@ -108,9 +109,18 @@ def td_targets(q_next_online, q_next_target, reward, discount, gamma: float, dou
 
 def q_network(cfg: ExperimentConfig, spec):
     n = cfg.network
-    return make_network(hidden=n.q_hidden, out=spec.num_actions, obs_shape=spec.obs_shape, activation=n.activation,
-                        scheme=cfg.init.scheme, input_scale=cfg.init.input_scale, is_policy=False, torso=n.torso,
-                        image_layout=spec.image_layout, dropout=n.dropout)
+    return make_network(
+        hidden=n.q_hidden,
+        out=spec.num_actions,
+        obs_shape=spec.obs_shape,
+        activation=n.activation,
+        scheme=cfg.init.scheme,
+        input_scale=cfg.init.input_scale,
+        is_policy=False,
+        torso=n.torso,
+        image_layout=spec.image_layout,
+        dropout=n.dropout,
+    )
 
 
 class DQN:
@@ -124,8 +134,9 @@ class DQN:
         self.pack, self.unpack = observation_compactor(spec)
         rlpyt = cfg.dqn.priority_rule == "rlpyt"  # new at delta-clip, |TD| clamped to [0, delta-clip]
         self.priority_clip = cfg.dqn.huber_delta if rlpyt else None
-        self.buffer = make_buffer(cfg.dqn.buffer_size, cfg.dqn.batch_size, cfg.dqn.priority_alpha,
-                                  new_priority=self.priority_clip)
+        self.buffer = make_buffer(
+            cfg.dqn.buffer_size, cfg.dqn.batch_size, cfg.dqn.priority_alpha, new_priority=self.priority_clip
+        )
         self.tx = adam(cfg.dqn.lr, cfg.dqn.max_grad_norm, cfg.network.weight_decay, eps=cfg.dqn.adam_eps)
 
     def init(self, key):
@@ -144,8 +155,9 @@ class DQN:
         q = self.q_values(p, enc, obs, train=True, key=key)
         q_taken = jnp.take_along_axis(q, batch.action[:, None], axis=-1)[:, 0]
         q_next_online = self.q_values(p, enc, next_obs) if cfg.double_q else None
-        y = td_targets(q_next_online, self.q_values(target, enc, next_obs), batch.reward, batch.discount,
-                       cfg.gamma, cfg.double_q)
+        y = td_targets(
+            q_next_online, self.q_values(target, enc, next_obs), batch.reward, batch.discount, cfg.gamma, cfg.double_q
+        )
         td = q_taken - jax.lax.stop_gradient(y)
         loss = jnp.mean(weights * optax.huber_loss(td, delta=cfg.huber_delta))
         return loss, td
@@ -172,7 +184,9 @@ class DQN:
         # the scan carries only what a step changes, not the params, buffer and tracked checkpoints
         carry = (runner.env_state, runner.obs, runner.key, runner.tracking.interval)
         (env_state, obs, key, interval), traj = jax.lax.scan(step, carry, None, steps)
-        runner = runner.replace(env_state=env_state, obs=obs, key=key, tracking=runner.tracking.replace(interval=interval))
+        runner = runner.replace(
+            env_state=env_state, obs=obs, key=key, tracking=runner.tracking.replace(interval=interval)
+        )
         return runner, traj
 
     def learn(self, runner: Runner, mask, enc, iteration):
@@ -181,7 +195,8 @@ class DQN:
         beta = priority_beta(self.cfg, iteration - self.sizes.first_update, self.sizes.num_updates)
         weights = importance_weights(sample.probabilities, beta)
         grads, td = jax.grad(self.loss, has_aux=True)(
-            runner.params, runner.target, mask, enc, sample.experience, weights, k_dropout)
+            runner.params, runner.target, mask, enc, sample.experience, weights, k_dropout
+        )
         params, opt_state = masked_step(self.tx, grads, runner.opt_state, runner.params, mask)
         priorities = new_priorities(td, sample.probabilities, self.cfg.priority_eps, self.priority_clip)
         buffer_state = self.buffer.set_priorities(runner.buffer, sample.indices, priorities)
@@ -201,10 +216,23 @@ class DQN:
         params = apply_mask(start_params, mask)
         k_reset, k_run = jax.random.split(keys.train)
         env_state, obs = envs.reset(k_reset)
-        example = Transition(obs=self.pack(obs[0]), action=jnp.zeros((), jnp.int32), reward=jnp.zeros(()),
-                             discount=jnp.zeros(()), next_obs=self.pack(obs[0]))
-        return Runner(params=params, target=params, opt_state=self.tx.init(params), buffer=self.buffer.init(example),
-                      env_state=env_state, obs=obs, key=k_run, tracking=fresh_tracking(params, self.sizes.cadence.num_evals))
+        example = Transition(
+            obs=self.pack(obs[0]),
+            action=jnp.zeros((), jnp.int32),
+            reward=jnp.zeros(()),
+            discount=jnp.zeros(()),
+            next_obs=self.pack(obs[0]),
+        )
+        return Runner(
+            params=params,
+            target=params,
+            opt_state=self.tx.init(params),
+            buffer=self.buffer.init(example),
+            env_state=env_state,
+            obs=obs,
+            key=k_run,
+            tracking=fresh_tracking(params, self.sizes.cadence.num_evals),
+        )
 
     def step(self, envs, keys: RunKeys, mask):
         """`iterate(iteration, runner) -> runner`: collect, add to the buffer, learn once learning
@@ -218,8 +246,9 @@ class DQN:
             runner, traj = self.collect(envs, runner, p, enc, eps, sizes.rollout_len)
             flat = jax.tree_util.tree_map(lambda x: x.reshape((-1,) + x.shape[2:]), traj)
             runner = runner.replace(buffer=self.buffer.add(runner.buffer, flat))
-            runner = jax.lax.cond(iteration >= sizes.first_update, lambda r: self.learn(r, mask, enc, iteration),
-                                  lambda r: r, runner)
+            runner = jax.lax.cond(
+                iteration >= sizes.first_update, lambda r: self.learn(r, mask, enc, iteration), lambda r: r, runner
+            )
             updates_done = iteration - sizes.first_update + 1
             copy = jnp.logical_and(updates_done > 0, updates_done % cfg.target_update_every == 0)
             runner = jax.lax.cond(copy, lambda r: r.replace(target=r.params), lambda r: r, runner)
@@ -254,33 +283,71 @@ class DQN:
 
 def build(cfg: ExperimentConfig, spec, expert=None) -> Agent:
     dqn = DQN(cfg, spec)
-    return Agent(init=dqn.init, train=dqn.stages.train, env_steps=dqn.sizes.env_steps,
-                 rewind_update=dqn.sizes.cadence.rewind_step, batch_loss=with_one_run_envs(dqn.batch_loss, spec, cfg.dqn),
-                 batch_obs=with_one_run_envs(dqn.batch_obs, spec, cfg.dqn),
-                 modules={"q": lambda p, x: dqn.qnet.apply({"params": p}, x)}, program=dqn, num_envs=cfg.dqn.num_envs,
-                 eval_episodes=cfg.dqn.eval_episodes, stages=dqn.stages)
+    return Agent(
+        init=dqn.init,
+        train=dqn.stages.train,
+        env_steps=dqn.sizes.env_steps,
+        rewind_update=dqn.sizes.cadence.rewind_step,
+        batch_loss=with_one_run_envs(dqn.batch_loss, spec, cfg.dqn),
+        batch_obs=with_one_run_envs(dqn.batch_obs, spec, cfg.dqn),
+        modules={"q": lambda p, x: dqn.qnet.apply({"params": p}, x)},
+        program=dqn,
+        num_envs=cfg.dqn.num_envs,
+        eval_episodes=cfg.dqn.eval_episodes,
+        stages=dqn.stages,
+    )
 
 
 def acting(cfg: ExperimentConfig, spec) -> Acting:
-    return Acting("q", q_network(cfg, spec), QValues(spec.num_actions, eval_epsilon=cfg.dqn.eps_eval,
-                                                     data_epsilon=cfg.dqn.eps_final))
+    return Acting(
+        "q",
+        q_network(cfg, spec),
+        QValues(spec.num_actions, eval_epsilon=cfg.dqn.eps_eval, data_epsilon=cfg.dqn.eps_final),
+    )
 
 
 def validate(cfg: ExperimentConfig, spec) -> None:
     d = cfg.dqn
-    check_fields_positive("dqn", d, ("total_steps", "num_envs", "buffer_size", "batch_size", "replay_ratio",
-                                     "target_update_every", "eps_anneal_steps", "eval_every", "eval_episodes", "lr",
-                                     "huber_delta", "max_grad_norm", "priority_eps", "adam_eps"))
+    check_fields_positive(
+        "dqn",
+        d,
+        (
+            "total_steps",
+            "num_envs",
+            "buffer_size",
+            "batch_size",
+            "replay_ratio",
+            "target_update_every",
+            "eps_anneal_steps",
+            "eval_every",
+            "eval_episodes",
+            "lr",
+            "huber_delta",
+            "max_grad_norm",
+            "priority_eps",
+            "adam_eps",
+        ),
+    )
     check_choice("dqn.eps-anneal-from", d.eps_anneal_from, EPS_ANNEAL_FROM)
     check_choice("dqn.priority-rule", d.priority_rule, PRIORITY_RULES)
-    for field in ("gamma", "eps_start", "eps_final", "eps_eval", "priority_alpha", "priority_beta_start",
-                  "priority_beta_final"):
+    for field in (
+        "gamma",
+        "eps_start",
+        "eps_final",
+        "eps_eval",
+        "priority_alpha",
+        "priority_beta_start",
+        "priority_beta_final",
+    ):
         if not 0.0 <= getattr(d, field) <= 1.0:
             raise ConfigError(f"dqn.{field.replace('_', '-')}", f"must be in [0, 1], got {getattr(d, field)}")
     per_iteration = d.batch_size // d.replay_ratio
     if d.batch_size % d.replay_ratio or per_iteration % d.num_envs:
-        raise ConfigError("dqn.num-envs", f"batch-size / replay-ratio = {d.batch_size / d.replay_ratio:g} env steps "
-                          f"per update must be a whole multiple of num-envs ({d.num_envs})")
+        raise ConfigError(
+            "dqn.num-envs",
+            f"batch-size / replay-ratio = {d.batch_size / d.replay_ratio:g} env steps "
+            f"per update must be a whole multiple of num-envs ({d.num_envs})",
+        )
     if d.learning_starts < d.batch_size:
         raise ConfigError("dqn.learning-starts", f"must be >= batch-size ({d.batch_size}), got {d.learning_starts}")
     if d.buffer_size < d.batch_size:
@@ -292,6 +359,13 @@ def validate(cfg: ExperimentConfig, spec) -> None:
 
 
 AGENT = AgentDef(
-    name="dqn", section="dqn", build=build, validate=validate, acting=acting,
-    total_steps=lambda cfg: cfg.dqn.total_steps, scopes=("actor",), applies_encoders=True, supports_dropout=True,
+    name="dqn",
+    section="dqn",
+    build=build,
+    validate=validate,
+    acting=acting,
+    total_steps=lambda cfg: cfg.dqn.total_steps,
+    scopes=("actor",),
+    applies_encoders=True,
+    supports_dropout=True,
 )

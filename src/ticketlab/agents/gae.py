@@ -1,4 +1,5 @@
 """Generalized advantage estimation as a reverse scan."""
+
 from __future__ import annotations
 
 import jax

@@ -11,10 +11,12 @@ epsilon-greedy with a uniformly random action otherwise (`epsilon_greedy`, the o
 Heads are registered by name (`HEADS`): an expert file records its head's name, a distillation loss
 names the head it distils.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, ClassVar
+from typing import ClassVar
 
 import distrax
 import jax
@@ -43,7 +45,7 @@ class Categorical:
     data_epsilon: ClassVar[float] = 0.0
 
     @classmethod
-    def for_spec(cls, spec, **_) -> "Categorical":
+    def for_spec(cls, spec, **_) -> Categorical:
         return cls(spec.num_actions)
 
     @property
@@ -80,7 +82,7 @@ class Gaussian:
     data_epsilon: ClassVar[float] = 0.0
 
     @classmethod
-    def for_spec(cls, spec, **_) -> "Gaussian":
+    def for_spec(cls, spec, **_) -> Gaussian:
         return cls(tuple(spec.action_low), tuple(spec.action_high))
 
     @property
@@ -120,7 +122,7 @@ class QValues:
     gaussian: ClassVar[bool] = False
 
     @classmethod
-    def for_spec(cls, spec, eval_epsilon: float = 0.0, data_epsilon: float = 0.0, **_) -> "QValues":
+    def for_spec(cls, spec, eval_epsilon: float = 0.0, data_epsilon: float = 0.0, **_) -> QValues:
         return cls(spec.num_actions, eval_epsilon, data_epsilon)
 
     @property
@@ -158,6 +160,7 @@ def head_for(spec):
 def policy_actor(head, out_fn, policy: str):
     """`act(step_key, obs) -> (env action, step_key)` of a policy head: the mode ("greedy") or a
     draw ("sample")."""
+
     def act(step_key, obs):
         out = out_fn(obs)
         if policy == "greedy":
@@ -171,6 +174,7 @@ def policy_actor(head, out_fn, policy: str):
 def epsilon_greedy_actor(values_fn, num_actions: int, epsilon: float = 0.0):
     """`act(step_key, obs) -> (action, step_key)`: argmax of `values_fn(obs)` (Q-values or logits),
     uniformly random with probability `epsilon` (DQN's evaluation epsilon)."""
+
     def act(step_key, obs):
         if epsilon > 0.0:
             step_key, k_explore, k_random = jax.random.split(step_key, 3)

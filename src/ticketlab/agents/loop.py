@@ -7,10 +7,12 @@ a DQN iteration, a BC gradient step) it calls `after_step`, which captures the r
 every `eval_every` steps and after the last one, evaluates and keeps the best params. `runs` lifts
 the per-run bookkeeping to what the program trains (envs/stepping.py: one run, or a block).
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -27,7 +29,7 @@ class Interval:
     total: jax.Array
     count: jax.Array
 
-    def add(self, total, count) -> "Interval":
+    def add(self, total, count) -> Interval:
         return Interval(self.total + total, self.count + count)
 
 
@@ -102,8 +104,11 @@ def capture_rewind(tracking: Tracking, params, step_index, cadence: Cadence) -> 
     if cadence.rewind_step == 0:
         return tracking
     captured = cadence.captures_after(step_index)
-    return tracking.replace(rewind_params=jax.tree_util.tree_map(
-        lambda new, old: jnp.where(captured, new, old), params, tracking.rewind_params))
+    return tracking.replace(
+        rewind_params=jax.tree_util.tree_map(
+            lambda new, old: jnp.where(captured, new, old), params, tracking.rewind_params
+        )
+    )
 
 
 def split2(key):
@@ -166,6 +171,7 @@ def runner_stages(first_runner: Callable, step: Callable, num_steps: int) -> Sta
     """The stages of a training whose carry is one runner (with `params` and `tracking`):
     `first_runner(envs, keys, start, mask)`, then `step(envs, keys, mask)(step_index, runner) ->
     runner` for each of `num_steps` steps, its output the runner's params and what it tracked."""
+
     def begin(envs, keys, start, mask) -> Stage:
         return Stage(first_runner(envs, keys, start, mask))
 

@@ -1,4 +1,5 @@
 """What every training program returns, and the keys it is given."""
+
 from __future__ import annotations
 
 from typing import Any

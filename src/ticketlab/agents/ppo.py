@@ -11,6 +11,7 @@ Observations reach the networks through the environment's encoder, when it has o
 / 255; MazeGrid's rgb and entangled encodings). Under next-step autoreset (ALE) a truncated step's
 final observation is the next step's, and the steps that only reset a game are left out of the loss.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -29,9 +30,9 @@ from ticketlab.agents.loop import Cadence, Stages, Tracking, after_step, fresh_t
 from ticketlab.agents.output import RunKeys
 from ticketlab.agents.shuffle import permutation
 from ticketlab.core.config import ExperimentConfig, PPOConfig
+from ticketlab.core.errors import ConfigError, check_choice, check_fields_positive, check_positive
 from ticketlab.envs.base import BLOCK, PER_RUN
 from ticketlab.envs.encodings import encode, encoder_params
-from ticketlab.core.errors import ConfigError, check_choice, check_fields_positive, check_positive
 from ticketlab.networks.network import make_network
 from ticketlab.pruning.masked_optimizer import adam, masked_step
 from ticketlab.pruning.masks import apply_mask
@@ -73,8 +74,12 @@ def schedule(cfg: PPOConfig, rewind_steps: int = 0) -> Schedule:
     """Static sizes of one training run."""
     batch = cfg.num_envs * cfg.rollout_len
     num_updates = cfg.total_steps // batch
-    return Schedule(num_updates=num_updates, env_steps=num_updates * batch, minibatch_size=batch // cfg.minibatches,
-                    cadence=Cadence(num_updates, cfg.eval_every, rewind_steps // batch))
+    return Schedule(
+        num_updates=num_updates,
+        env_steps=num_updates * batch,
+        minibatch_size=batch // cfg.minibatches,
+        cadence=Cadence(num_updates, cfg.eval_every, rewind_steps // batch),
+    )
 
 
 ADVANTAGE_NORMS = ("minibatch", "batch")
@@ -111,11 +116,23 @@ def step_weights(batch):
 def networks(cfg: ExperimentConfig, spec):
     """(actor, critic) of a config: separate networks, layers named as in `make_network`."""
     head = head_for(spec)
-    common = dict(obs_shape=spec.obs_shape, activation=cfg.network.activation, scheme=cfg.init.scheme,
-                  input_scale=cfg.init.input_scale, torso=cfg.network.torso, image_layout=spec.image_layout)
-    actor = make_network(hidden=cfg.network.actor_hidden, out=head.num_outputs, is_policy=True,
-                         gaussian=head.gaussian, log_std_init=cfg.network.log_std_init,
-                         mean_activation=cfg.network.mean_activation, **common)
+    common = dict(
+        obs_shape=spec.obs_shape,
+        activation=cfg.network.activation,
+        scheme=cfg.init.scheme,
+        input_scale=cfg.init.input_scale,
+        torso=cfg.network.torso,
+        image_layout=spec.image_layout,
+    )
+    actor = make_network(
+        hidden=cfg.network.actor_hidden,
+        out=head.num_outputs,
+        is_policy=True,
+        gaussian=head.gaussian,
+        log_std_init=cfg.network.log_std_init,
+        mean_activation=cfg.network.mean_activation,
+        **common,
+    )
     if cfg.init.input_scale_modules == "pruned" and cfg.imp.scope == "actor":
         common = dict(common, input_scale=1.0)  # the critic is not pruned: it keeps its plain init
     critic = make_network(hidden=cfg.network.critic_hidden, out=1, is_policy=False, **common)
@@ -140,8 +157,10 @@ class PPO:
         """Params `{"actor": ..., "critic": ...}`, each module from its own key."""
         k_actor, k_critic = jax.random.split(key)
         dummy = jnp.zeros((1,) + tuple(self.spec.obs_shape), jnp.float32)
-        return {"actor": self.actor.init(k_actor, dummy)["params"],
-                "critic": self.critic.init(k_critic, dummy)["params"]}
+        return {
+            "actor": self.actor.init(k_actor, dummy)["params"],
+            "critic": self.critic.init(k_critic, dummy)["params"],
+        }
 
     def policy_out(self, params, enc, obs):
         return self.actor.apply({"params": params["actor"]}, encode(self.spec.encoder, enc, obs))
@@ -179,7 +198,7 @@ class PPO:
                 advantages = (advantages - advantages.mean()) / (advantages.std() + 1e-8)
             else:
                 centred = advantages - mean(advantages)
-                advantages = centred / (jnp.sqrt(mean(centred ** 2)) + 1e-8)
+                advantages = centred / (jnp.sqrt(mean(centred**2)) + 1e-8)
         ratio = jnp.exp(log_prob - batch.log_prob)
         clipped = jnp.clip(ratio, 1.0 - clip_eps, 1.0 + clip_eps)
         policy_loss = -mean(jnp.minimum(ratio * advantages, clipped * advantages))
@@ -202,10 +221,10 @@ class PPO:
             rewards = traj.reward + gamma * values[1:] * traj.bootstrap
             return gae(rewards, values[:-1], traj.done, values[-1], gamma, lam)
         values = self.value(p, enc, jnp.concatenate([flat(traj.obs), flat(final_obs), last_obs]))
-        step_values = values[:T * E].reshape(T, E)
-        final_values = values[T * E:2 * T * E].reshape(T, E)
+        step_values = values[: T * E].reshape(T, E)
+        final_values = values[T * E : 2 * T * E].reshape(T, E)
         rewards = traj.reward + gamma * final_values * traj.bootstrap
-        return gae(rewards, step_values, traj.done, values[2 * T * E:], gamma, lam)
+        return gae(rewards, step_values, traj.done, values[2 * T * E :], gamma, lam)
 
     def learn(self, params, opt_state, key, mask, enc, traj: Transition, final_obs, last_obs, update_index=0):
         """PPO update `update_index` from a rollout: epochs x minibatches of masked Adam steps."""
@@ -270,7 +289,9 @@ class PPO:
 
         carry = (runner.env_state, runner.obs, runner.key, runner.tracking.interval)
         (env_state, obs, key, interval), out = jax.lax.scan(step, carry, None, self.cfg.rollout_len)
-        runner = runner.replace(env_state=env_state, obs=obs, key=key, tracking=runner.tracking.replace(interval=interval))
+        runner = runner.replace(
+            env_state=env_state, obs=obs, key=key, tracking=runner.tracking.replace(interval=interval)
+        )
         return runner, envs.by_run(out)
 
     def first_runner(self, envs, keys: RunKeys, start_params, mask) -> Runner:
@@ -278,8 +299,14 @@ class PPO:
         params = runs(apply_mask)(start_params, mask)
         k_reset, k_run = runs(split2)(keys.train)
         env_state, obs = envs.reset(k_reset)
-        return Runner(params=params, opt_state=runs(self.tx.init)(params), env_state=env_state, obs=obs, key=k_run,
-                      tracking=runs(lambda p: fresh_tracking(p, self.sizes.cadence.num_evals))(params))
+        return Runner(
+            params=params,
+            opt_state=runs(self.tx.init)(params),
+            env_state=env_state,
+            obs=obs,
+            key=k_run,
+            tracking=runs(lambda p: fresh_tracking(p, self.sizes.cadence.num_evals))(params),
+        )
 
     def step(self, envs, keys: RunKeys, mask):
         """`update(update_index, runner) -> runner`: one rollout and its epochs of minibatches, then
@@ -290,11 +317,13 @@ class PPO:
 
         def update(update_index, runner: Runner):
             runner, (traj, final_obs) = self.rollout(envs, runner, mask, enc)
-            params, opt_state, key = learn(runner.params, runner.opt_state, runner.key, mask, enc, traj, final_obs,
-                                           runner.obs, update_index)
+            params, opt_state, key = learn(
+                runner.params, runner.opt_state, runner.key, mask, enc, traj, final_obs, runner.obs, update_index
+            )
             runner = runner.replace(params=params, opt_state=opt_state, key=key)
-            return after_step(runner, update_index, self.sizes.cadence, partial(self.evaluate_runner, envs, mask, enc),
-                              runs)
+            return after_step(
+                runner, update_index, self.sizes.cadence, partial(self.evaluate_runner, envs, mask, enc), runs
+            )
 
         return update
 
@@ -310,8 +339,10 @@ class PPO:
         return encode(self.spec.encoder, enc, traj.obs.reshape((-1,) + traj.obs.shape[2:]))
 
     def modules(self):
-        return {"actor": lambda p, x: self.actor.apply({"params": p}, x),
-                "critic": lambda p, x: self.critic.apply({"params": p}, x)}
+        return {
+            "actor": lambda p, x: self.actor.apply({"params": p}, x),
+            "critic": lambda p, x: self.critic.apply({"params": p}, x),
+        }
 
     def batch_loss(self, envs, key, data_key, params, mask):
         """The PPO loss on one fresh rollout of the masked params (for gradient-based scores); the
@@ -329,11 +360,19 @@ class PPO:
 
 def build(cfg: ExperimentConfig, spec, expert=None) -> Agent:
     ppo = PPO(cfg, spec)
-    return Agent(init=ppo.init, train=ppo.stages.train, env_steps=ppo.sizes.env_steps,
-                 rewind_update=ppo.sizes.cadence.rewind_step, batch_loss=with_one_run_envs(ppo.batch_loss, spec, cfg.ppo),
-                 batch_obs=with_one_run_envs(ppo.batch_obs, spec, cfg.ppo), modules=ppo.modules(), program=ppo,
-                 num_envs=cfg.ppo.num_envs, eval_episodes=cfg.ppo.eval_episodes,
-                 stages=ppo.stages)
+    return Agent(
+        init=ppo.init,
+        train=ppo.stages.train,
+        env_steps=ppo.sizes.env_steps,
+        rewind_update=ppo.sizes.cadence.rewind_step,
+        batch_loss=with_one_run_envs(ppo.batch_loss, spec, cfg.ppo),
+        batch_obs=with_one_run_envs(ppo.batch_obs, spec, cfg.ppo),
+        modules=ppo.modules(),
+        program=ppo,
+        num_envs=cfg.ppo.num_envs,
+        eval_episodes=cfg.ppo.eval_episodes,
+        stages=ppo.stages,
+    )
 
 
 def acting(cfg: ExperimentConfig, spec) -> Acting:
@@ -343,8 +382,22 @@ def acting(cfg: ExperimentConfig, spec) -> Acting:
 
 def validate(cfg: ExperimentConfig, spec) -> None:
     p = cfg.ppo
-    check_fields_positive("ppo", p, ("total_steps", "num_envs", "rollout_len", "epochs", "minibatches", "eval_every",
-                                     "eval_episodes", "lr", "clip_eps", "max_grad_norm"))
+    check_fields_positive(
+        "ppo",
+        p,
+        (
+            "total_steps",
+            "num_envs",
+            "rollout_len",
+            "epochs",
+            "minibatches",
+            "eval_every",
+            "eval_episodes",
+            "lr",
+            "clip_eps",
+            "max_grad_norm",
+        ),
+    )
     if p.total_steps < p.num_envs * p.rollout_len:
         raise ConfigError("ppo.total-steps", f"must be >= num-envs * rollout-len = {p.num_envs * p.rollout_len}")
     if (p.num_envs * p.rollout_len) % p.minibatches:
@@ -362,7 +415,14 @@ def validate(cfg: ExperimentConfig, spec) -> None:
 
 
 AGENT = AgentDef(
-    name="ppo", section="ppo", build=build, validate=validate, acting=acting,
-    total_steps=lambda cfg: cfg.ppo.total_steps, scopes=("actor", "actor_critic"), eval_policies=EVAL_POLICIES,
-    trainers=on_backends(PER_RUN, BLOCK), applies_encoders=True,
+    name="ppo",
+    section="ppo",
+    build=build,
+    validate=validate,
+    acting=acting,
+    total_steps=lambda cfg: cfg.ppo.total_steps,
+    scopes=("actor", "actor_critic"),
+    eval_policies=EVAL_POLICIES,
+    trainers=on_backends(PER_RUN, BLOCK),
+    applies_encoders=True,
 )

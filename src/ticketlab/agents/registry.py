@@ -1,5 +1,6 @@
 """Agents by name (`algo`): PPO, DQN, behavioural cloning, a supervised classifier, a training
 function of your own, SAC, and any `AgentDef` a user registers with `register_agent`."""
+
 from __future__ import annotations
 
 from ticketlab.agents import bc, custom, dqn, ppo, sac, supervised

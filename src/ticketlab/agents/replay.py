@@ -6,14 +6,15 @@ P(i) = p_i^alpha / sum_k p_k^alpha; importance weights are (N * P(i))^-beta norm
 batch's largest weight (N cancels in the normalization). Boolean observations are stored as
 packed bits, so MazeGrid's 1,200-value object map costs 150 bytes.
 """
+
 from __future__ import annotations
 
 import math
 
 import flashbax
-from flashbax.buffers import sum_tree
 import jax
 import jax.numpy as jnp
+from flashbax.buffers import sum_tree
 from flax import struct
 
 
@@ -34,8 +35,12 @@ def make_buffer(capacity: int, batch_size: int, alpha: float, new_priority: floa
     new priorities with `jnp.full_like` of the integer item indices, which truncates that maximum
     to an integer; `add` here writes the exact value.)"""
     buffer = flashbax.make_prioritised_item_buffer(
-        max_length=capacity, min_length=batch_size, sample_batch_size=batch_size,
-        add_batches=True, priority_exponent=alpha, device="cpu",
+        max_length=capacity,
+        min_length=batch_size,
+        sample_batch_size=batch_size,
+        add_batches=True,
+        priority_exponent=alpha,
+        device="cpu",
     )
 
     def add(state, items):

@@ -14,11 +14,13 @@ trains one run (its buffer lives in the carry), vmapped over a block's runs.
 Params are `{"actor": ..., "critic": {"q1": ..., "q2": ...}}`: `imp.scope actor` prunes the policy,
 `actor_critic` both critics too; each module steps through its own masked Adam.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, Callable, ClassVar
+from typing import Any, ClassVar
 
 import flashbax
 import jax
@@ -55,7 +57,7 @@ class SquashedGaussian:
     data_epsilon: ClassVar[float] = 0.0
 
     @classmethod
-    def for_spec(cls, spec, **_) -> "SquashedGaussian":
+    def for_spec(cls, spec, **_) -> SquashedGaussian:
         return cls(tuple(spec.action_low), tuple(spec.action_high))
 
     @property
@@ -138,19 +140,35 @@ class Schedule:
 def schedule(cfg: SACConfig, rewind_steps: int = 0) -> Schedule:
     """Static sizes of one training run: an iteration steps every env once."""
     iterations = cfg.total_steps // cfg.num_envs
-    return Schedule(num_iterations=iterations, first_update=-(-cfg.learning_starts // cfg.num_envs),
-                    updates_per_iteration=cfg.updates_per_step * cfg.num_envs, env_steps=iterations * cfg.num_envs,
-                    cadence=Cadence(iterations, cfg.eval_every, rewind_steps // cfg.num_envs))
+    return Schedule(
+        num_iterations=iterations,
+        first_update=-(-cfg.learning_starts // cfg.num_envs),
+        updates_per_iteration=cfg.updates_per_step * cfg.num_envs,
+        env_steps=iterations * cfg.num_envs,
+        cadence=Cadence(iterations, cfg.eval_every, rewind_steps // cfg.num_envs),
+    )
 
 
 def networks(cfg: ExperimentConfig, spec):
     """(actor, critic): the policy network ([mean, log-std]) and one Q-network of (observation, action)."""
     n, head = cfg.network, SquashedGaussian.for_spec(spec)
-    actor = make_network(hidden=n.actor_hidden, out=head.num_outputs, obs_shape=spec.obs_shape,
-                         activation=n.activation, scheme=cfg.init.scheme, input_scale=cfg.init.input_scale,
-                         is_policy=True)
-    critic = make_network(hidden=n.critic_hidden, out=1, obs_shape=(spec.obs_shape[0] + spec.action_dim,),
-                          activation=n.activation, scheme=cfg.init.scheme, input_scale=cfg.init.input_scale)
+    actor = make_network(
+        hidden=n.actor_hidden,
+        out=head.num_outputs,
+        obs_shape=spec.obs_shape,
+        activation=n.activation,
+        scheme=cfg.init.scheme,
+        input_scale=cfg.init.input_scale,
+        is_policy=True,
+    )
+    critic = make_network(
+        hidden=n.critic_hidden,
+        out=1,
+        obs_shape=(spec.obs_shape[0] + spec.action_dim,),
+        activation=n.activation,
+        scheme=cfg.init.scheme,
+        input_scale=cfg.init.input_scale,
+    )
     return actor, critic
 
 
@@ -163,8 +181,12 @@ class SAC:
         self.head = SquashedGaussian.for_spec(spec)
         self.sizes = schedule(cfg.sac, cfg.imp.rewind_steps)
         self.target_entropy = -float(spec.action_dim) if cfg.sac.target_entropy is None else cfg.sac.target_entropy
-        self.buffer = flashbax.make_item_buffer(max_length=cfg.sac.buffer_size, min_length=cfg.sac.batch_size,
-                                                sample_batch_size=cfg.sac.batch_size, add_batches=True)
+        self.buffer = flashbax.make_item_buffer(
+            max_length=cfg.sac.buffer_size,
+            min_length=cfg.sac.batch_size,
+            sample_batch_size=cfg.sac.batch_size,
+            add_batches=True,
+        )
         self.tx_actor = adam(cfg.sac.lr, weight_decay=cfg.network.weight_decay)
         self.tx_critic = adam(cfg.sac.critic_lr, weight_decay=cfg.network.weight_decay)
         self.tx_alpha = optax.adam(cfg.sac.critic_lr)
@@ -173,8 +195,10 @@ class SAC:
         k_actor, k_q1, k_q2 = jax.random.split(key, 3)
         obs = jnp.zeros((1,) + tuple(self.spec.obs_shape), jnp.float32)
         pair = jnp.zeros((1, self.spec.obs_shape[0] + self.spec.action_dim), jnp.float32)
-        return {"actor": self.actor.init(k_actor, obs)["params"],
-                "critic": {"q1": self.critic.init(k_q1, pair)["params"], "q2": self.critic.init(k_q2, pair)["params"]}}
+        return {
+            "actor": self.actor.init(k_actor, obs)["params"],
+            "critic": {"q1": self.critic.init(k_q1, pair)["params"], "q2": self.critic.init(k_q2, pair)["params"]},
+        }
 
     def policy_out(self, params, enc, obs):
         return self.actor.apply({"params": params["actor"]}, encode(self.spec.encoder, enc, obs))
@@ -205,20 +229,27 @@ class SAC:
         key, k_sample, k_critic, k_actor = jax.random.split(runner.key, 4)
         batch = self.buffer.sample(runner.buffer, k_sample).experience
         params, (opt_actor, opt_critic, opt_alpha) = runner.params, runner.opt_state
-        grads = jax.grad(self.critic_loss)(params["critic"], runner.target, params, mask, enc, runner.log_alpha, batch,
-                                           k_critic)
+        grads = jax.grad(self.critic_loss)(
+            params["critic"], runner.target, params, mask, enc, runner.log_alpha, batch, k_critic
+        )
         critic, opt_critic = masked_step(self.tx_critic, grads, opt_critic, params["critic"], mask["critic"])
         params = {**params, "critic": critic}
-        grads, log_prob = jax.grad(self.actor_loss, has_aux=True)(params["actor"], params, mask, enc,
-                                                                  runner.log_alpha, batch.obs, k_actor)
+        grads, log_prob = jax.grad(self.actor_loss, has_aux=True)(
+            params["actor"], params, mask, enc, runner.log_alpha, batch.obs, k_actor
+        )
         actor, opt_actor = masked_step(self.tx_actor, grads, opt_actor, params["actor"], mask["actor"])
         params = {**params, "actor": actor}
         entropy_gap = jax.lax.stop_gradient(log_prob + self.target_entropy)
         alpha_grad = jax.grad(lambda a: -jnp.mean(a * entropy_gap))(runner.log_alpha)
         step, opt_alpha = self.tx_alpha.update(alpha_grad, opt_alpha)
         target = optax.incremental_update(apply_mask(critic, mask["critic"]), runner.target, cfg.tau)
-        return runner.replace(params=params, target=target, log_alpha=runner.log_alpha + step,
-                              opt_state=(opt_actor, opt_critic, opt_alpha), key=key)
+        return runner.replace(
+            params=params,
+            target=target,
+            log_alpha=runner.log_alpha + step,
+            opt_state=(opt_actor, opt_critic, opt_alpha),
+            key=key,
+        )
 
     def collect(self, envs, runner: Runner, mask, enc, explore):
         """One step of every env: a draw of the policy, or (`explore`, before learning) uniform random
@@ -229,10 +260,16 @@ class SAC:
         uniform = jax.random.uniform(k_random, drawn.shape, minval=low, maxval=high)
         action = jnp.where(explore, uniform, drawn)
         env_state, out = envs.step(runner.env_state, k_env, action)
-        transition = Transition(obs=runner.obs, action=action, reward=out.reward.astype(jnp.float32),
-                                discount=1.0 - out.terminated.astype(jnp.float32), next_obs=out.final_obs)
-        tracking = runner.tracking.replace(interval=runner.tracking.interval.add(out.finished_total,
-                                                                                  out.finished_count))
+        transition = Transition(
+            obs=runner.obs,
+            action=action,
+            reward=out.reward.astype(jnp.float32),
+            discount=1.0 - out.terminated.astype(jnp.float32),
+            next_obs=out.final_obs,
+        )
+        tracking = runner.tracking.replace(
+            interval=runner.tracking.interval.add(out.finished_total, out.finished_count)
+        )
         return runner.replace(env_state=env_state, obs=out.obs, key=key, tracking=tracking), transition
 
     def evaluate(self, envs, key, params, mask, enc=None, env_state=None):
@@ -248,13 +285,29 @@ class SAC:
         params = apply_mask(start_params, mask)
         k_reset, k_run = jax.random.split(keys.train)
         env_state, obs = envs.reset(k_reset)
-        example = Transition(obs=obs[0], action=jnp.zeros(self.spec.action_dim), reward=jnp.zeros(()),
-                             discount=jnp.zeros(()), next_obs=obs[0])
-        opt_state = (self.tx_actor.init(params["actor"]), self.tx_critic.init(params["critic"]),
-                     self.tx_alpha.init(jnp.zeros(())))
-        return Runner(params=params, target=params["critic"], log_alpha=jnp.log(jnp.asarray(self.cfg.init_alpha)),
-                      opt_state=opt_state, buffer=self.buffer.init(example), env_state=env_state, obs=obs, key=k_run,
-                      tracking=fresh_tracking(params, self.sizes.cadence.num_evals))
+        example = Transition(
+            obs=obs[0],
+            action=jnp.zeros(self.spec.action_dim),
+            reward=jnp.zeros(()),
+            discount=jnp.zeros(()),
+            next_obs=obs[0],
+        )
+        opt_state = (
+            self.tx_actor.init(params["actor"]),
+            self.tx_critic.init(params["critic"]),
+            self.tx_alpha.init(jnp.zeros(())),
+        )
+        return Runner(
+            params=params,
+            target=params["critic"],
+            log_alpha=jnp.log(jnp.asarray(self.cfg.init_alpha)),
+            opt_state=opt_state,
+            buffer=self.buffer.init(example),
+            env_state=env_state,
+            obs=obs,
+            key=k_run,
+            tracking=fresh_tracking(params, self.sizes.cadence.num_evals),
+        )
 
     def step(self, envs, keys: RunKeys, mask):
         """`iterate(iteration, runner) -> runner`: one step of every env into the buffer, then
@@ -289,10 +342,17 @@ class SAC:
 
 def build(cfg: ExperimentConfig, spec, expert=None) -> Agent:
     sac = SAC(cfg, spec)
-    return Agent(init=sac.init, train=sac.stages.train, env_steps=sac.sizes.env_steps,
-                 rewind_update=sac.sizes.cadence.rewind_step, batch_loss=with_one_run_envs(sac.batch_loss, spec, cfg.sac),
-                 program=sac, num_envs=cfg.sac.num_envs, eval_episodes=cfg.sac.eval_episodes,
-                 stages=sac.stages)
+    return Agent(
+        init=sac.init,
+        train=sac.stages.train,
+        env_steps=sac.sizes.env_steps,
+        rewind_update=sac.sizes.cadence.rewind_step,
+        batch_loss=with_one_run_envs(sac.batch_loss, spec, cfg.sac),
+        program=sac,
+        num_envs=cfg.sac.num_envs,
+        eval_episodes=cfg.sac.eval_episodes,
+        stages=sac.stages,
+    )
 
 
 def acting(cfg: ExperimentConfig, spec) -> Acting:
@@ -301,8 +361,22 @@ def acting(cfg: ExperimentConfig, spec) -> Acting:
 
 def validate(cfg: ExperimentConfig, spec) -> None:
     s = cfg.sac
-    check_fields_positive("sac", s, ("total_steps", "num_envs", "buffer_size", "batch_size", "updates_per_step",
-                                     "eval_every", "eval_episodes", "lr", "critic_lr", "init_alpha"))
+    check_fields_positive(
+        "sac",
+        s,
+        (
+            "total_steps",
+            "num_envs",
+            "buffer_size",
+            "batch_size",
+            "updates_per_step",
+            "eval_every",
+            "eval_episodes",
+            "lr",
+            "critic_lr",
+            "init_alpha",
+        ),
+    )
     if spec.discrete:
         raise ConfigError("algo", f"sac needs continuous actions; {spec.id} has discrete ones (use dqn or ppo)")
     if len(spec.obs_shape) != 1:
@@ -313,12 +387,20 @@ def validate(cfg: ExperimentConfig, spec) -> None:
     if s.buffer_size < s.batch_size:
         raise ConfigError("sac.buffer-size", f"must be >= batch-size ({s.batch_size}), got {s.buffer_size}")
     if not s.batch_size <= s.learning_starts < s.total_steps:
-        raise ConfigError("sac.learning-starts", f"must be in [batch-size, total-steps) = [{s.batch_size}, "
-                          f"{s.total_steps}), got {s.learning_starts}")
+        raise ConfigError(
+            "sac.learning-starts",
+            f"must be in [batch-size, total-steps) = [{s.batch_size}, {s.total_steps}), got {s.learning_starts}",
+        )
 
 
 AGENT = AgentDef(
-    name="sac", section="sac", build=build, validate=validate, acting=acting,
-    total_steps=lambda cfg: cfg.sac.total_steps, scopes=("actor", "actor_critic"), applies_encoders=True,
+    name="sac",
+    section="sac",
+    build=build,
+    validate=validate,
+    acting=acting,
+    total_steps=lambda cfg: cfg.sac.total_steps,
+    scopes=("actor", "actor_critic"),
+    applies_encoders=True,
     teaches=False,  # (no distillation loss distils a squashed Gaussian)
 )

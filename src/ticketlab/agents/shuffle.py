@@ -10,6 +10,7 @@ compare-and-exchange, run as a `lax.scan` so that it compiles to one small loop.
 index when keys tie makes it stable, so it gives the sort's integers exactly, draw for draw
 (`tests/test_shuffle.py`). Other platforms keep `jax.random.permutation` (`lax.platform_dependent`).
 """
+
 from __future__ import annotations
 
 import jax
@@ -52,8 +53,11 @@ def stable_argsort(keys: jax.Array) -> jax.Array:
     def partner(x, distance, lower):
         # element i's partner is i + distance where bit `distance` of i is 0, else i - distance
         twice = jnp.concatenate([x, x])
-        return jnp.where(lower, jax.lax.dynamic_slice(twice, (distance,), (size,)),
-                         jax.lax.dynamic_slice(twice, (size - distance,), (size,)))
+        return jnp.where(
+            lower,
+            jax.lax.dynamic_slice(twice, (distance,), (size,)),
+            jax.lax.dynamic_slice(twice, (size - distance,), (size,)),
+        )
 
     def compare_exchange(carry, stage):
         key, index = carry
@@ -82,5 +86,6 @@ def permutation(key, n: int) -> jax.Array:
     """A uniformly random permutation of `arange(n)`: `jax.random.permutation(key, n)`'s integers."""
     if n > BITONIC_MAX:
         return jax.random.permutation(key, n)
-    return jax.lax.platform_dependent(key, cpu=lambda k: bitonic_permutation(k, n),
-                                      default=lambda k: jax.random.permutation(k, n))
+    return jax.lax.platform_dependent(
+        key, cpu=lambda k: bitonic_permutation(k, n), default=lambda k: jax.random.permutation(k, n)
+    )

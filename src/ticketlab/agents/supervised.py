@@ -10,20 +10,21 @@ entropy to the label as the loss and the test-set accuracy in percent (0-100) as
 The training set is the same for every seed, condition and level (the split is fixed by the
 dataset alone); the seed drives the initialization and the minibatch order.
 """
+
 from __future__ import annotations
+
+from functools import partial
 
 import jax.numpy as jnp
 import optax
-
-from functools import partial
 
 from ticketlab.agents.base import Acting, Agent, AgentDef
 from ticketlab.agents.bc import BC, Schedule
 from ticketlab.agents.heads import Categorical
 from ticketlab.agents.loop import Cadence
 from ticketlab.core.config import ExperimentConfig, SupervisedConfig
-from ticketlab.envs.datasets import DATASETS, Split, dataset_spec, load_split, require
 from ticketlab.core.errors import ConfigError, check_fields_positive
+from ticketlab.envs.datasets import DATASETS, Split, dataset_spec, load_split, require
 from ticketlab.networks.network import make_network
 from ticketlab.pruning.masked_optimizer import adam
 from ticketlab.pruning.masks import apply_mask
@@ -46,16 +47,29 @@ def schedule(cfg: SupervisedConfig, num_train: int) -> Schedule:
     """Epochs of `num_train // batch_size` full minibatches; an evaluation every `eval_every` steps."""
     per_epoch = num_train // cfg.batch_size
     steps = cfg.epochs * per_epoch
-    return Schedule(steps_per_env=0, env_steps=num_train, batches_per_epoch=per_epoch, grad_steps=steps,
-                    cadence=Cadence(steps, cfg.eval_every))
+    return Schedule(
+        steps_per_env=0,
+        env_steps=num_train,
+        batches_per_epoch=per_epoch,
+        grad_steps=steps,
+        cadence=Cadence(steps, cfg.eval_every),
+    )
 
 
 def classifier_network(cfg: ExperimentConfig, spec):
     """The classifier: network.actor-hidden widths, network.activation, init.scheme, one logit per
     class (a torso other than mlp puts conv layers first)."""
-    return make_network(hidden=cfg.network.actor_hidden, out=spec.num_actions, obs_shape=spec.obs_shape,
-                        activation=cfg.network.activation, scheme=cfg.init.scheme, input_scale=cfg.init.input_scale,
-                        is_policy=True, torso=cfg.network.torso, image_layout=spec.image_layout)
+    return make_network(
+        hidden=cfg.network.actor_hidden,
+        out=spec.num_actions,
+        obs_shape=spec.obs_shape,
+        activation=cfg.network.activation,
+        scheme=cfg.init.scheme,
+        input_scale=cfg.init.input_scale,
+        is_policy=True,
+        torso=cfg.network.torso,
+        image_layout=spec.image_layout,
+    )
 
 
 class Supervised(BC):
@@ -95,9 +109,15 @@ def spec(cfg):
 def build(cfg: ExperimentConfig, spec, expert=None) -> Agent:
     data = load_split(spec.id, cfg.supervised.test_fraction)
     classifier = Supervised(cfg, spec, data)
-    return Agent(init=classifier.init, train=classifier.stages.train, env_steps=classifier.sizes.env_steps,
-                 rewind_update=0, batch_loss=partial(classifier.batch_loss, None), program=classifier,
-                 stages=classifier.stages)
+    return Agent(
+        init=classifier.init,
+        train=classifier.stages.train,
+        env_steps=classifier.sizes.env_steps,
+        rewind_update=0,
+        batch_loss=partial(classifier.batch_loss, None),
+        program=classifier,
+        stages=classifier.stages,
+    )
 
 
 def acting(cfg: ExperimentConfig, spec) -> Acting:
@@ -120,7 +140,13 @@ def validate(cfg: ExperimentConfig, spec) -> None:
 
 
 AGENT = AgentDef(
-    name=NAME, section=NAME, build=build, validate=validate, acting=acting,
-    total_steps=lambda cfg: DATASETS.get(cfg.env.name).num_samples, scopes=("actor",),
-    train_curve_kind="cross_entropy", spec=spec,
+    name=NAME,
+    section=NAME,
+    build=build,
+    validate=validate,
+    acting=acting,
+    total_steps=lambda cfg: DATASETS.get(cfg.env.name).num_samples,
+    scopes=("actor",),
+    train_curve_kind="cross_entropy",
+    spec=spec,
 )

@@ -1,5 +1,6 @@
 """The command line's own options (`--flag value` of the subcommands other than run) and its usage
 text; a run's config from a preset and flags is experiments/configure.py."""
+
 from __future__ import annotations
 
 from ticketlab.core.errors import ConfigError
@@ -25,7 +26,6 @@ USAGE = """usage:
   ticketlab figure N|list [--scale demo|paper] [--out DIR] [--only PANEL ...]
   ticketlab report RUN_DIR ... [--out report.html]
 `ticketlab run PRESET --help` lists every field with its documentation."""
-
 
 
 def pop_values(args: list[str], flag: str) -> tuple[list[str], list[str]]:

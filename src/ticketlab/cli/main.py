@@ -1,5 +1,6 @@
 """Command line: `ticketlab run|sweep|status|expert|compare|plot|presets`. Bad input exits 2 with
 one line, writing nothing."""
+
 from __future__ import annotations
 
 import json
@@ -10,44 +11,54 @@ from pathlib import Path
 
 import jax
 
-from ticketlab.store import paths
 from ticketlab.agents.registry import AGENTS, run_spec
 from ticketlab.cli.args import USAGE, int_option, options, pop_values
-from ticketlab.experiments.configure import parse_run_args, pop_option, split_sweep
+from ticketlab.cli.play import check_playable, play_episode, random_policy, trained_policy
 from ticketlab.core.config import canonical_torso, from_dict
+from ticketlab.core.errors import ConfigError, ExpertError, check_choice
 from ticketlab.envs import atari, mazegrid
 from ticketlab.envs.registry import ENVS, FAMILIES, make_env
 from ticketlab.envs.render import FORMATS, save_frames
-from ticketlab.core.errors import ConfigError, ExpertError, check_choice
+from ticketlab.experiments.configure import parse_run_args, pop_option, split_sweep
 from ticketlab.experiments.experiment import run as run_experiment
 from ticketlab.experiments.experts import train_expert
-from ticketlab.reporting.paper_figures import FIGURES, make_figure
-from ticketlab.store.completion import log_event
-from ticketlab.store.rundir import prepare_run_dir
+from ticketlab.experiments.inputs_study import check_study, run_study
+from ticketlab.experiments.trackers import Trackers, check_trackers
+from ticketlab.experiments.validate import validate
+from ticketlab.imp.checkpoints import DEFAULT_EVERY_S
+from ticketlab.imp.driver import check_checkpoint_every
 from ticketlab.launch.launchers import LAUNCHERS, LaunchOptions
 from ticketlab.launch.tasks import expand_grid, make_tasks
-from ticketlab.cli.play import check_playable, play_episode, random_policy, trained_policy
+from ticketlab.networks.torsos import TORSOS
+from ticketlab.presets import PRESETS, SCALES, describe, preset
+from ticketlab.pruning.conditions import CONDITIONS
+from ticketlab.reporting.html import write_report
+from ticketlab.reporting.paper_figures import FIGURES, make_figure
 from ticketlab.reporting.plots import plot_run
 from ticketlab.reporting.plots.compare import compare_runs
 from ticketlab.reporting.plots.selected_inputs import kept_label, plot_selected_inputs
-from ticketlab.networks.torsos import TORSOS
-from ticketlab.presets import PRESETS, SCALES, describe, preset
 from ticketlab.reporting.progress import LevelProgress, closing_table
-from ticketlab.reporting.html import write_report
-from ticketlab.pruning.conditions import CONDITIONS
-from ticketlab.experiments.inputs_study import check_study, run_study
-from ticketlab.store.rundir import check_out
 from ticketlab.reporting.status import find_runs, format_status, run_status
-from ticketlab.experiments.validate import validate
-from ticketlab.experiments.trackers import Trackers, check_trackers
-from ticketlab.imp.checkpoints import DEFAULT_EVERY_S
-from ticketlab.imp.driver import check_checkpoint_every
 from ticketlab.runtime.devices import check_devices, default_platform, local_device_count
 from ticketlab.runtime.workers import WorkerDied, check_workers
+from ticketlab.store import paths
+from ticketlab.store.completion import log_event
+from ticketlab.store.rundir import check_out, prepare_run_dir
 
-
-
-COMMANDS = ("run", "sweep", "status", "expert", "compare", "plot", "play", "presets", "envs", "inputs", "report", "figure")
+COMMANDS = (
+    "run",
+    "sweep",
+    "status",
+    "expert",
+    "compare",
+    "plot",
+    "play",
+    "presets",
+    "envs",
+    "inputs",
+    "report",
+    "figure",
+)
 
 
 def fail(message: str) -> int:
@@ -74,12 +85,14 @@ def cmd_run(args: list[str]) -> int:
 
         try:
             with LevelProgress(cfg) as progress:
+
                 def on_level(level, rows, resumed):
                     progress.on_level(level, rows, resumed)
                     trackers.on_level(level, rows, resumed)
 
-                run = run_experiment(cfg, on_level=on_level, argv=["ticketlab", "run", *args], wait=wait,
-                                     in_process=False, **execution)
+                run = run_experiment(
+                    cfg, on_level=on_level, argv=["ticketlab", "run", *args], wait=wait, in_process=False, **execution
+                )
         finally:
             trackers.close()
         figures = plot_run(run)
@@ -99,9 +112,12 @@ def execution_options(workers: str, devices: str, every: str) -> dict:
 
 
 def cmd_expert(args: list[str]) -> int:
-    positional, opts = options(args, {"out": "runs", "threshold": "", "seeds": "4", "steps": "0", "torso": "",
-                                      "scale": "demo"}, "expert")
-    teachers = [n for n in PRESETS if AGENTS.get(preset(n).algo).teaches and not AGENTS.get(preset(n).algo).needs_expert]
+    positional, opts = options(
+        args, {"out": "runs", "threshold": "", "seeds": "4", "steps": "0", "torso": "", "scale": "demo"}, "expert"
+    )
+    teachers = [
+        n for n in PRESETS if AGENTS.get(preset(n).algo).teaches and not AGENTS.get(preset(n).algo).needs_expert
+    ]
     if len(positional) != 1 or positional[0] not in teachers:
         raise ConfigError("expert", f"name one RL preset; allowed: {', '.join(teachers)}")
     name = positional[0]
@@ -117,14 +133,17 @@ def cmd_expert(args: list[str]) -> int:
     if torso:
         check_choice("torso", torso, TORSOS.names())
     try:
-        expert = train_expert(name, opts["out"], threshold, seeds, steps, torso=torso, scale=opts["scale"],
-                              in_process=False)
+        expert = train_expert(
+            name, opts["out"], threshold, seeds, steps, torso=torso, scale=opts["scale"], in_process=False
+        )
     except ExpertError as err:
         print(f"ticketlab: error: {err}", file=sys.stderr)
         return 1
     state = "trained now" if expert.trained_now else "cached, nothing trained"
-    print(f"expert {name} ({expert.env}, {','.join(map(str, expert.hidden))} {expert.activation}): "
-          f"mean greedy return {expert.mean_return:.1f} [{state}]")
+    print(
+        f"expert {name} ({expert.env}, {','.join(map(str, expert.hidden))} {expert.activation}): "
+        f"mean greedy return {expert.mean_return:.1f} [{state}]"
+    )
     print(expert.path)
     return 0
 
@@ -152,9 +171,23 @@ def cmd_compare(args: list[str]) -> int:
     return 0
 
 
-SWEEP_FLAGS = {"grid": [], "seeds": "", "levels": "", "scale": "demo", "out": "runs", "backend": "local",
-               "workers": "auto", "address": "auto", "partition": "", "block_seeds": "", "retries": "2",
-               "cluster": "", "devices": "all", "checkpoint_every_s": str(DEFAULT_EVERY_S), "gpus_per_task": ""}
+SWEEP_FLAGS = {
+    "grid": [],
+    "seeds": "",
+    "levels": "",
+    "scale": "demo",
+    "out": "runs",
+    "backend": "local",
+    "workers": "auto",
+    "address": "auto",
+    "partition": "",
+    "block_seeds": "",
+    "retries": "2",
+    "cluster": "",
+    "devices": "all",
+    "checkpoint_every_s": str(DEFAULT_EVERY_S),
+    "gpus_per_task": "",
+}
 
 
 def parse_sweep_args(args: list[str]):
@@ -163,8 +196,10 @@ def parse_sweep_args(args: list[str]):
     if not positional:
         raise ConfigError("sweep", "name one or more presets, e.g. ticketlab sweep cartpole-ppo acrobot-ppo")
     launcher = LAUNCHERS.get(opts["backend"])
-    execution, retries = execution_options(opts["workers"], opts["devices"], opts["checkpoint_every_s"]), \
-        int_option(opts, "retries", 0)
+    execution, retries = (
+        execution_options(opts["workers"], opts["devices"], opts["checkpoint_every_s"]),
+        int_option(opts, "retries", 0),
+    )
     configs = []
     for name in positional:
         base_args = [name, "--scale", opts["scale"], "--out", opts["out"]]
@@ -174,10 +209,15 @@ def parse_sweep_args(args: list[str]):
         base = parse_run_args(base_args)
         configs.extend(validate_all(expand_grid(base, opts["grid"])))
     check_out(opts["out"])
-    launch = LaunchOptions(address=opts["address"], retries=retries, partition=opts["partition"],
-                           folder=str(Path(opts["out"]) / "submitit"), cluster=opts["cluster"] or None,
-                           gpus_per_task=int_option(opts, "gpus_per_task", 0) if opts["gpus_per_task"] else None,
-                           **execution)
+    launch = LaunchOptions(
+        address=opts["address"],
+        retries=retries,
+        partition=opts["partition"],
+        folder=str(Path(opts["out"]) / "submitit"),
+        cluster=opts["cluster"] or None,
+        gpus_per_task=int_option(opts, "gpus_per_task", 0) if opts["gpus_per_task"] else None,
+        **execution,
+    )
     launcher.check(launch)
     return make_tasks(configs), opts, launcher, launch
 
@@ -201,7 +241,10 @@ def cmd_sweep(args: list[str]) -> int:
     for run in runs:
         print(run)
     if failed:
-        print(f"ticketlab: {len(failed)} of {len(tasks)} tasks failed; see ticketlab status {opts['out']}", file=sys.stderr)
+        print(
+            f"ticketlab: {len(failed)} of {len(tasks)} tasks failed; see ticketlab status {opts['out']}",
+            file=sys.stderr,
+        )
         return 1
     return 0
 
@@ -237,15 +280,18 @@ def cmd_figure(args: list[str]) -> int:
     positional, opts = options(args, FIGURE_FLAGS, "figure")
     if positional == ["list"]:
         for fig in FIGURES.values():
-            print(f"figure {fig.number:2d}: {fig.caption}" + (f" [not drawn: {fig.leaves_out}]" if fig.leaves_out else ""))
+            print(
+                f"figure {fig.number:2d}: {fig.caption}" + (f" [not drawn: {fig.leaves_out}]" if fig.leaves_out else "")
+            )
             for panel in fig.panels(opts["scale"]):
                 runs = "; ".join(" ".join(r) for r in panel.runs)
                 print(f"    {panel.key:22s} {panel.draw:17s} {runs}")
         return 0
     if len(positional) != 1 or not positional[0].isdigit():
         raise ConfigError("figure", f"name one figure number or list; allowed: {', '.join(map(str, FIGURES))}")
-    png = make_figure(int(positional[0]), opts["scale"], opts["out"], tuple(opts["only"]),
-                      argv=["ticketlab", "figure", *args])
+    png = make_figure(
+        int(positional[0]), opts["scale"], opts["out"], tuple(opts["only"]), argv=["ticketlab", "figure", *args]
+    )
     print(f"figure:  {png}  (+ .pdf)")
     return 0
 
@@ -279,14 +325,24 @@ def cmd_report(args: list[str]) -> int:
     (report.py); writes nothing but --out."""
     positional, opts = options(args, {"out": "report.html"}, "report")
     if not positional:
-        raise ConfigError("report", "name one or more run directories, e.g. ticketlab report runs/cartpole-ppo-<hash> "
-                          "--out report.html")
+        raise ConfigError(
+            "report",
+            "name one or more run directories, e.g. ticketlab report runs/cartpole-ppo-<hash> --out report.html",
+        )
     print(write_report(positional, opts["out"]))
     return 0
 
 
-PLAY_FLAGS = {"render": "", "episodes": "1", "encoding": "object-map", "key": "0", "run": "", "level": "0",
-              "seed": "0", "condition": "mask_weights"}
+PLAY_FLAGS = {
+    "render": "",
+    "episodes": "1",
+    "encoding": "object-map",
+    "key": "0",
+    "run": "",
+    "level": "0",
+    "seed": "0",
+    "condition": "mask_weights",
+}
 
 
 def cmd_play(args: list[str]) -> int:
@@ -370,10 +426,20 @@ def main(argv: list[str] | None = None) -> int:
     if command not in COMMANDS:
         return fail(f"command: unknown {command!r}; allowed: {', '.join(COMMANDS)}")
     try:
-        handlers = {"run": cmd_run, "sweep": cmd_sweep, "status": cmd_status, "expert": cmd_expert,
-                    "compare": cmd_compare, "plot": cmd_plot, "play": cmd_play, "presets": cmd_presets, "envs": cmd_envs,
-                    "inputs": cmd_inputs, "report": cmd_report,
-                    "figure": cmd_figure}
+        handlers = {
+            "run": cmd_run,
+            "sweep": cmd_sweep,
+            "status": cmd_status,
+            "expert": cmd_expert,
+            "compare": cmd_compare,
+            "plot": cmd_plot,
+            "play": cmd_play,
+            "presets": cmd_presets,
+            "envs": cmd_envs,
+            "inputs": cmd_inputs,
+            "report": cmd_report,
+            "figure": cmd_figure,
+        }
         return handlers[command](args)
     except ConfigError as err:
         return fail(str(err))

@@ -1,5 +1,6 @@
 """`ticketlab play`: watch episodes of a random agent or of a trained one from a run's store, and
 render MazeGrid episodes to GIF (or the first frame to PNG)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -9,17 +10,17 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ticketlab.store import files, paths
-from ticketlab.agents.registry import AGENTS, run_spec
 from ticketlab.agents.heads import epsilon_greedy
+from ticketlab.agents.registry import AGENTS, run_spec
+from ticketlab.core.errors import ConfigError
 from ticketlab.envs.backends import BACKENDS
 from ticketlab.envs.base import EnvSpec
 from ticketlab.envs.encodings import encode, encoder_params
-from ticketlab.core.errors import ConfigError
 from ticketlab.imp.keys import DATA, run_key
-from ticketlab.store.rundir import load_run_config
 from ticketlab.pruning.conditions import DENSE
 from ticketlab.pruning.masks import apply_mask
+from ticketlab.store import files, paths
+from ticketlab.store.rundir import load_run_config
 
 
 @dataclass
@@ -45,8 +46,10 @@ def trained_policy(run: Path, level: int, seed: int, condition: str, epsilon: fl
     condition = DENSE if level == 0 else condition
     best = paths.tree_file(run, level, seed, condition, "best")
     if not best.exists():
-        raise ConfigError("level/seed/condition", f"{run} has no trained params for level {level}, seed {seed}, "
-                          f"{condition} ({best.name} missing)")
+        raise ConfigError(
+            "level/seed/condition",
+            f"{run} has no trained params for level {level}, seed {seed}, {condition} ({best.name} missing)",
+        )
     spec = run_spec(cfg)
     if spec.env is None:
         raise ConfigError("run", f"{run} learnt the {spec.id} dataset (algo {cfg.algo}); play plays environments only")
@@ -69,8 +72,11 @@ def trained_policy(run: Path, level: int, seed: int, condition: str, epsilon: fl
 def check_playable(spec: EnvSpec) -> None:
     """`play` steps one episode at a time as a pure function: environments whose backend steps one run."""
     if not BACKENDS.get(spec.backend).per_run:
-        raise ConfigError("play", f"{spec.id} steps on the {spec.backend} backend; play runs environments that step "
-                          f"inside the program (gymnax) only")
+        raise ConfigError(
+            "play",
+            f"{spec.id} steps on the {spec.backend} backend; play runs environments that step "
+            f"inside the program (gymnax) only",
+        )
 
 
 def play_episode(key, spec: EnvSpec, policy) -> Episode:
@@ -94,5 +100,6 @@ def play_episode(key, spec: EnvSpec, policy) -> Episode:
     steps = int(np.asarray(alive).sum())
     rewards, coins = np.asarray(rewards), np.asarray(coins)
     frames = [np.asarray(obs)] + [np.asarray(finals[i]) for i in range(steps)]
-    return Episode(ret=float(rewards.sum()), steps=steps, coins=int(coins.sum()),
-                   poisons=int((rewards < 0).sum()), frames=frames)
+    return Episode(
+        ret=float(rewards.sum()), steps=steps, coins=int(coins.sum()), poisons=int((rewards < 0).sum()), frames=frames
+    )

@@ -3,6 +3,7 @@
 Every field that changes results is part of the config hash (see `hashing.py`); fields equal to
 their defaults stay out of it, so adding a field with a default never renames old runs.
 """
+
 from __future__ import annotations
 
 import dataclasses

@@ -1,4 +1,5 @@
 """Errors every layer may raise. A leaf module: it imports nothing of ours."""
+
 from __future__ import annotations
 
 

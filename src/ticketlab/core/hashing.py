@@ -1,6 +1,7 @@
 """Config hash -> run identity. Fields equal to their defaults stay out of the hash, so adding a
 field with a default never renames existing runs; fields that do not change results stay out too.
 """
+
 from __future__ import annotations
 
 import hashlib

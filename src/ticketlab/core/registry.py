@@ -1,8 +1,10 @@
 """A name -> entry table with one-line errors, the one mechanism behind every registry of ours
 (environments, agents, conditions, init schemes, torsos, pruning scores, distillation losses)."""
+
 from __future__ import annotations
 
-from typing import Generic, Iterator, TypeVar
+from collections.abc import Iterator
+from typing import Generic, TypeVar
 
 from ticketlab.core.errors import ConfigError
 

@@ -20,20 +20,21 @@ episode's frame count starts again), and the agent leaves them out of its loss.
 One vector env is made per (game, settings, size, role) and process, and kept: its handle is an
 argument of the compiled program, and it must outlive it.
 """
+
 from __future__ import annotations
 
 import atexit
 import dataclasses
 import importlib
 import os
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import gymnasium
 
+from ticketlab.core.errors import ConfigError
 from ticketlab.envs.base import EnvSpec, image_input_names
 from ticketlab.envs.encodings import divided
 from ticketlab.envs.host import one_line, quiet_native_output
-from ticketlab.core.errors import ConfigError
 
 NAMESPACE = "ALE"
 PREFIX = f"{NAMESPACE}/"
@@ -73,8 +74,10 @@ def rom(env_id: str) -> str:
     require_ale(env_id)
     ids = game_ids()
     if env_id not in ids:
-        raise ConfigError("env.name", f"unknown ALE game {env_id!r} ({len(ids)} are installed, as ALE/<Game>-v5); "
-                          f"list them with: {LIST_IDS}")
+        raise ConfigError(
+            "env.name",
+            f"unknown ALE game {env_id!r} ({len(ids)} are installed, as ALE/<Game>-v5); list them with: {LIST_IDS}",
+        )
     return ids[env_id]
 
 
@@ -104,15 +107,27 @@ def atari_spec(env_id: str, settings, sticky_actions: float = -1.0) -> EnvSpec:
     shape = (settings.frame_stack, settings.screen_size, settings.screen_size)
     channels = frame_names(settings.frame_stack)
     return EnvSpec(
-        id=env_id, env=game, params=settings, obs_shape=shape, obs_names=image_input_names(shape, "CHW", channels),
-        return_floor=RANDOM_SCORES.get(game, 0.0), max_episode_steps=-(-settings.max_frames // settings.frame_skip),
-        num_actions=actions, raw_obs_shape=shape, obs_dtype="uint8", image_layout="CHW", channel_names=channels,
-        encoder=divided(255.0), backend="ale", default_sticky_actions=0.0, sticky_actions=sticky,
+        id=env_id,
+        env=game,
+        params=settings,
+        obs_shape=shape,
+        obs_names=image_input_names(shape, "CHW", channels),
+        return_floor=RANDOM_SCORES.get(game, 0.0),
+        max_episode_steps=-(-settings.max_frames // settings.frame_skip),
+        num_actions=actions,
+        raw_obs_shape=shape,
+        obs_dtype="uint8",
+        image_layout="CHW",
+        channel_names=channels,
+        encoder=divided(255.0),
+        backend="ale",
+        default_sticky_actions=0.0,
+        sticky_actions=sticky,
         image_size_option="env.atari.screen-size",
     )
 
 
-@lru_cache(maxsize=None)
+@cache
 def num_actions(game: str) -> int:
     """The size of the game's minimal action set (rlpyt's and Gymnasium's default)."""
     import ale_py  # the [atari] extra
@@ -148,12 +163,22 @@ def vector_env(game: str, settings, sticky: float, num_envs: int, *, training: b
 
         with quiet_native_output():
             env = AtariVectorEnv(
-                game, num_envs, num_threads=min(num_envs, len(os.sched_getaffinity(0))),
-                max_num_frames_per_episode=settings.max_frames, repeat_action_probability=sticky,
-                img_height=settings.screen_size, img_width=settings.screen_size, grayscale=True,
-                stack_num=settings.frame_stack, frameskip=settings.frame_skip, maxpool=True,
-                noop_max=settings.noop_max, episodic_life=False, life_loss_info=training and settings.episodic_life,
-                reward_clipping=False, use_fire_reset=settings.fire_reset,
+                game,
+                num_envs,
+                num_threads=min(num_envs, len(os.sched_getaffinity(0))),
+                max_num_frames_per_episode=settings.max_frames,
+                repeat_action_probability=sticky,
+                img_height=settings.screen_size,
+                img_width=settings.screen_size,
+                grayscale=True,
+                stack_num=settings.frame_stack,
+                frameskip=settings.frame_skip,
+                maxpool=True,
+                noop_max=settings.noop_max,
+                episodic_life=False,
+                life_loss_info=training and settings.episodic_life,
+                reward_clipping=False,
+                use_fire_reset=settings.fire_reset,
             )
             handle, reset, step = env.xla()
         _VECTOR_ENVS[key] = VectorEnv(env, handle, reset, step)

@@ -14,6 +14,7 @@ reward 0): those steps are `EnvStep.valid` False, and the step's observation aft
 is the next step's (`final_obs` None). Rewards are learnt clipped to their sign when
 `reward_clip`; the training curve counts whole games' unclipped scores.
 """
+
 from __future__ import annotations
 
 import copy
@@ -64,7 +65,7 @@ class AtariEnvs(ProgramEnvs):
         """What the compiled program takes as arguments: the vector envs' handles."""
         return self.handles
 
-    def bound(self, handles) -> "AtariEnvs":
+    def bound(self, handles) -> AtariEnvs:
         """These environments, starting from the program's (traced) `handles`."""
         bound = copy.copy(self)
         bound.handles = handles
@@ -82,13 +83,18 @@ class AtariEnvs(ProgramEnvs):
 
     def reset(self, key):
         handle, (obs, info) = self.train_env.reset(self.handles[0], _seeds(key, self.num_envs))
-        games = Games(handle=handle, frames=self._by_run(info["episode_frame_number"]),
-                      score=jnp.zeros((self.num_runs, self.num_envs)), eval_handle=self.handles[1])
+        games = Games(
+            handle=handle,
+            frames=self._by_run(info["episode_frame_number"]),
+            score=jnp.zeros((self.num_runs, self.num_envs)),
+            eval_handle=self.handles[1],
+        )
         return games, self._by_run(obs)
 
     def step(self, games: Games, key, action):
         handle, (obs, reward, terminated, truncated, info) = self.train_env.step(
-            games.handle, action.reshape(self.num_runs * self.num_envs).astype(jnp.int32))
+            games.handle, action.reshape(self.num_runs * self.num_envs).astype(jnp.int32)
+        )
         frames = self._by_run(info["episode_frame_number"])
         restart = reset_steps(frames, games.frames)  # this step only reset a game that had ended
         reward, terminated, truncated = (self._by_run(x) for x in (reward, terminated, truncated))
@@ -96,9 +102,16 @@ class AtariEnvs(ProgramEnvs):
         total = jnp.sum(jnp.where(restart, games.score, 0.0), axis=1)
         count = jnp.sum(restart, axis=1)
         games = games.replace(handle=handle, frames=frames, score=jnp.where(restart, 0.0, games.score) + score)
-        return games, EnvStep(obs=self._by_run(obs), reward=jnp.sign(score) if self.clip_rewards else score,
-                              terminated=terminated, truncated=truncated, final_obs=None, valid=~restart,
-                              finished_total=total, finished_count=count)
+        return games, EnvStep(
+            obs=self._by_run(obs),
+            reward=jnp.sign(score) if self.clip_rewards else score,
+            terminated=terminated,
+            truncated=truncated,
+            final_obs=None,
+            valid=~restart,
+            finished_total=total,
+            finished_count=count,
+        )
 
     def evaluate(self, games: Games, key, policy, params):
         """Each run's mean game score over `eval_episodes` whole games, each seeded from the run's
@@ -112,11 +125,13 @@ class AtariEnvs(ProgramEnvs):
             keys = jax.vmap(lambda k: jax.random.fold_in(k, t))(k_act)
             action, _ = jax.vmap(policy)(params, keys, obs)
             handle, (obs, reward, terminated, truncated, _) = self.eval_env.step(
-                handle, action.reshape(self.num_runs * n).astype(jnp.int32))
+                handle, action.reshape(self.num_runs * n).astype(jnp.int32)
+            )
             return (handle, self._by_run(obs)), self._by_run(reward), self._by_run(terminated | truncated)
 
-        (handle, _), total = episode_returns(step, (handle, self._by_run(obs)), self.spec.max_episode_steps,
-                                             (self.num_runs, n))
+        (handle, _), total = episode_returns(
+            step, (handle, self._by_run(obs)), self.spec.max_episode_steps, (self.num_runs, n)
+        )
         return games.replace(eval_handle=handle), total.mean(axis=1)
 
 

@@ -12,10 +12,11 @@ that takes every argument stacked over a block's runs, for its environment's bac
 compiles several that step the same environments (a training's stages). A new backend is one
 entry: `register_backend(Backend(...))`.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
-from typing import Callable
 
 import jax
 
@@ -30,12 +31,33 @@ def register_backend(backend: Backend, *, replace: bool = False) -> Backend:
     return BACKENDS.register(backend.name, backend, replace=replace)
 
 
-register_backend(Backend("gymnax", "pure gymnax-API environments stepped inside the compiled program", per_run=True,
-                         make_envs=gymnax_envs.GymnaxEnvs, configure=gymnax_envs.configure))
-register_backend(Backend("host", "Gymnasium environments stepped in Python through host callbacks", per_run=False,
-                         make_envs=host_envs.HostEnvs, configure=host_envs.configure))
-register_backend(Backend("ale", "ALE games through ale-py's XLA interface (FFI calls)", per_run=False,
-                         make_envs=atari_envs.AtariEnvs, configure=atari_envs.configure))
+register_backend(
+    Backend(
+        "gymnax",
+        "pure gymnax-API environments stepped inside the compiled program",
+        per_run=True,
+        make_envs=gymnax_envs.GymnaxEnvs,
+        configure=gymnax_envs.configure,
+    )
+)
+register_backend(
+    Backend(
+        "host",
+        "Gymnasium environments stepped in Python through host callbacks",
+        per_run=False,
+        make_envs=host_envs.HostEnvs,
+        configure=host_envs.configure,
+    )
+)
+register_backend(
+    Backend(
+        "ale",
+        "ALE games through ale-py's XLA interface (FFI calls)",
+        per_run=False,
+        make_envs=atari_envs.AtariEnvs,
+        configure=atari_envs.configure,
+    )
+)
 
 
 def backend_of(spec: EnvSpec) -> Backend:

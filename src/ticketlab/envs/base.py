@@ -7,11 +7,13 @@ Facts live here, never in the code that reads them: the names of observation dim
 possible return (the floor of normalized plots), the image layout of the observation (CHW or HWC:
 nothing downstream guesses it) and the name of each image channel.
 """
+
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -141,9 +143,17 @@ def default_names(shape: tuple[int, ...]) -> tuple[str, ...]:
     return tuple(f"obs[{i}]" for i in range(math.prod(shape)))
 
 
-def gymnax_spec(env_id: str, env, params, *, obs_names=None, return_floor: float = 0.0,
-                image_layout: str | None = None, channel_names: tuple[str, ...] = (),
-                sticky_actions: float = 0.0) -> EnvSpec:
+def gymnax_spec(
+    env_id: str,
+    env,
+    params,
+    *,
+    obs_names=None,
+    return_floor: float = 0.0,
+    image_layout: str | None = None,
+    channel_names: tuple[str, ...] = (),
+    sticky_actions: float = 0.0,
+) -> EnvSpec:
     """The spec of a gymnax environment instance from its spaces and the registered facts."""
     obs_space = env.observation_space(params)
     shape = tuple(int(d) for d in obs_space.shape)
@@ -160,11 +170,19 @@ def gymnax_spec(env_id: str, env, params, *, obs_names=None, return_floor: float
     if image_layout is not None and not obs_names:
         names = image_input_names(shape, image_layout, channel_names)
     return EnvSpec(
-        id=env_id, env=env, params=params, obs_shape=shape, obs_names=names,
-        return_floor=float(return_floor), max_episode_steps=int(params.max_steps_in_episode),
-        raw_obs_shape=shape, obs_dtype=np.dtype(getattr(obs_space, "dtype", np.float32)).name,
-        image_layout=image_layout, channel_names=tuple(channel_names),
-        default_sticky_actions=float(sticky_actions), **actions,
+        id=env_id,
+        env=env,
+        params=params,
+        obs_shape=shape,
+        obs_names=names,
+        return_floor=float(return_floor),
+        max_episode_steps=int(params.max_steps_in_episode),
+        raw_obs_shape=shape,
+        obs_dtype=np.dtype(getattr(obs_space, "dtype", np.float32)).name,
+        image_layout=image_layout,
+        channel_names=tuple(channel_names),
+        default_sticky_actions=float(sticky_actions),
+        **actions,
     )
 
 

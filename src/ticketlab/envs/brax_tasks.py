@@ -14,6 +14,7 @@ the scan's carry keeps one type and nothing recompiles.
 Ids: `brax:<task>` (the spring backend, the fastest on CPU) or `brax:<task>:<backend>` with a
 backend of `BACKENDS`; aliases `<task>-brax`.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -26,8 +27,8 @@ import jax.numpy as jnp
 from flax import struct
 from gymnax.environments import environment, spaces
 
-from ticketlab.envs.host import one_line, quiet_native_output
 from ticketlab.core.errors import ConfigError
+from ticketlab.envs.host import one_line, quiet_native_output
 
 PREFIX = "brax:"
 TASKS = ("hopper", "walker2d", "halfcheetah", "ant")
@@ -136,12 +137,14 @@ def canonical(env_id: str) -> str:
 
 def parse(env_id: str) -> tuple[str, str]:
     """(task, backend) of `brax:<task>[:<backend>]`; one line naming the bad part otherwise."""
-    parts = env_id[len(PREFIX):].split(":")
+    parts = env_id[len(PREFIX) :].split(":")
     task, backend = parts[0], parts[1] if len(parts) > 1 else DEFAULT_BACKEND
     if len(parts) > 2 or task not in TASKS:
         bad = task if len(parts) <= 2 else env_id
-        raise ConfigError("env.name", f"unknown Brax task {bad!r}; "
-                          f"allowed: {', '.join(PREFIX + t for t in TASKS)} (optionally :<backend>)")
+        raise ConfigError(
+            "env.name",
+            f"unknown Brax task {bad!r}; allowed: {', '.join(PREFIX + t for t in TASKS)} (optionally :<backend>)",
+        )
     if backend not in BACKENDS:
         raise ConfigError("env.name", f"unknown Brax backend {backend!r} of {task}; allowed: {', '.join(BACKENDS)}")
     return task, backend

@@ -12,12 +12,13 @@ torques), so the floor of normalized plots is the mean return of uniformly rando
 episodes, seeds 0-49, measured with pybullet 3.2.7): normalized 0 is a random policy, 1 the dense
 agent.
 """
+
 from __future__ import annotations
 
 import importlib
 
-from ticketlab.envs.host import NOISY_NATIVE_MODULES, one_line, quiet_native_output
 from ticketlab.core.errors import ConfigError
+from ticketlab.envs.host import NOISY_NATIVE_MODULES, one_line, quiet_native_output
 
 MODULE = "pybullet_envs_gymnasium"
 """The module whose import registers the ids with Gymnasium."""
@@ -30,8 +31,14 @@ BODY = ("z - z0", "sin(angle to target)", "cos(angle to target)", "0.3 vx", "0.3
 
 JOINTS = {
     "HopperBulletEnv-v0": ("thigh_joint", "leg_joint", "foot_joint"),
-    "Walker2DBulletEnv-v0": ("thigh_joint", "leg_joint", "foot_joint", "thigh_left_joint", "leg_left_joint",
-                             "foot_left_joint"),
+    "Walker2DBulletEnv-v0": (
+        "thigh_joint",
+        "leg_joint",
+        "foot_joint",
+        "thigh_left_joint",
+        "leg_left_joint",
+        "foot_left_joint",
+    ),
     "HalfCheetahBulletEnv-v0": ("bthigh", "bshin", "bfoot", "fthigh", "fshin", "ffoot"),
     "AntBulletEnv-v0": ("hip_1", "ankle_1", "hip_2", "ankle_2", "hip_3", "ankle_3", "hip_4", "ankle_4"),
 }
@@ -72,7 +79,9 @@ def require_bullet(env_id: str) -> None:
         with quiet_native_output():  # importing pybullet prints its build time
             importlib.import_module(MODULE)
     except ImportError as err:
-        raise ConfigError("env.name", f"{env_id} needs pybullet-envs-gymnasium ({one_line(err)}); run: {INSTALL}") from None
+        raise ConfigError(
+            "env.name", f"{env_id} needs pybullet-envs-gymnasium ({one_line(err)}); run: {INSTALL}"
+        ) from None
 
 
 def host_id(env_id: str) -> str:

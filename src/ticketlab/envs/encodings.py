@@ -6,10 +6,11 @@ value / 255 seen).
 i.i.d. from U(-1, 1). Each seed has its own matrix, the same at every IMP level and condition: it
 is drawn from the run's data key, which derives from the seed alone.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import jax
 import jax.numpy as jnp

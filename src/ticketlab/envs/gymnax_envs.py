@@ -6,6 +6,7 @@ each copy's reset and step draw from keys split from the run's own key, so a run
 numbers alone, in any block, or resumed. Sticky actions and the time limit's meaning are gymnax
 wrappers (envs/wrappers.py).
 """
+
 from __future__ import annotations
 
 from functools import partial
@@ -48,12 +49,20 @@ class GymnaxEnvs(ProgramEnvs):
     def step(self, state: GymnaxState, key, action):
         spec, E = self.spec, self.num_envs
         obs, env_state, reward, terminated, truncated, info = jax.vmap(spec.env.step, in_axes=(0, 0, 0, None))(
-            jax.random.split(key, E), state.env, action, spec.params)
+            jax.random.split(key, E), state.env, action, spec.params
+        )
         done = jnp.logical_or(terminated, truncated)
         episode_return, total, count = count_episodes(state.episode_return, reward, done)
         return GymnaxState(env_state, episode_return), EnvStep(
-            obs=obs, reward=reward, terminated=terminated, truncated=truncated, final_obs=info["final_observation"],
-            valid=None, finished_total=total, finished_count=count)
+            obs=obs,
+            reward=reward,
+            terminated=terminated,
+            truncated=truncated,
+            final_obs=info["final_observation"],
+            valid=None,
+            finished_total=total,
+            finished_count=count,
+        )
 
     def evaluate(self, state, key, policy, params):
         return state, evaluate_episodes(key, partial(policy, params), self.spec, self.eval_episodes)
@@ -91,6 +100,7 @@ def configure(spec: EnvSpec, env_cfg) -> EnvSpec:
     gymnax wrappers."""
     probability = spec.default_sticky_actions if env_cfg.sticky_actions == -1.0 else env_cfg.sticky_actions
     if probability and not spec.discrete:
-        raise ConfigError("env.sticky-actions", f"sticky actions need discrete actions; {spec.id} allows only 0 "
-                          "(or -1, its default)")
+        raise ConfigError(
+            "env.sticky-actions", f"sticky actions need discrete actions; {spec.id} allows only 0 (or -1, its default)"
+        )
     return with_sticky_actions(with_time_limit(spec, env_cfg.time_limit), probability)

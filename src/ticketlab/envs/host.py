@@ -13,6 +13,7 @@ used from worker processes and tested on its own.
 - `evaluate_host(env_id, act, num_episodes, seed)` runs one episode per copy and returns each
   undiscounted return.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -24,8 +25,9 @@ import os
 import re
 import sys
 import warnings
+from collections.abc import Callable
 from functools import partial
-from typing import Any, Callable
+from typing import Any
 
 import gymnasium
 import numpy as np
@@ -44,7 +46,8 @@ _LIBC = ctypes.CDLL(None)
 
 def gymnasium_id(env_id: str) -> str:
     """The Gymnasium id of `gymnasium:<id>`."""
-    return env_id[len(HOST_PREFIX):]
+    return env_id[len(HOST_PREFIX) :]
+
 
 DEFAULT_MAX_EPISODE_STEPS = 1000
 """Used when an id's spec registers no time limit."""
@@ -73,8 +76,18 @@ def _check_registered(env_id: str) -> None:
         return
     ids = sorted(gymnasium.registry)
     close = difflib.get_close_matches(name, ids, n=5, cutoff=0.7)
-    examples = close or [i for i in ("CartPole-v1", "Acrobot-v1", "Pendulum-v1", "MountainCar-v0",
-                                     "MountainCarContinuous-v0", "LunarLander-v3") if i in gymnasium.registry]
+    examples = close or [
+        i
+        for i in (
+            "CartPole-v1",
+            "Acrobot-v1",
+            "Pendulum-v1",
+            "MountainCar-v0",
+            "MountainCarContinuous-v0",
+            "LunarLander-v3",
+        )
+        if i in gymnasium.registry
+    ]
     hint = "closest" if close else "for example"
     raise KeyError(f"unknown Gymnasium id {env_id!r}; {len(ids)} ids are registered, {hint}: {', '.join(examples)}")
 
@@ -122,12 +135,15 @@ def _quiet_if_noisy(env_id: str):
     return quiet_native_output() if noisy else contextlib.nullcontext()
 
 
-def _facts_from_env(env_id: str, env: gymnasium.Env, spec_id: str | None = None, obs_names=None,
-                    return_floor: float | None = None) -> EnvSpec:
+def _facts_from_env(
+    env_id: str, env: gymnasium.Env, spec_id: str | None = None, obs_names=None, return_floor: float | None = None
+) -> EnvSpec:
     obs_space = env.observation_space
     if not isinstance(obs_space, spaces.Box):
-        raise ValueError(f"{env_id}: observation space {one_line(obs_space)} is not a Box; "
-                         "only Box (array) observations are supported")
+        raise ValueError(
+            f"{env_id}: observation space {one_line(obs_space)} is not a Box; "
+            "only Box (array) observations are supported"
+        )
     obs_shape = tuple(int(d) for d in obs_space.shape)
     size = math.prod(obs_shape)
     facts = GYMNAX_FACTS.get(env_id, {})  # Gymnasium and gymnax share these ids and observation orders
@@ -140,8 +156,10 @@ def _facts_from_env(env_id: str, env: gymnasium.Env, spec_id: str | None = None,
         discrete, num_actions, action_dim, low, high = True, int(act_space.n), 0, (), ()
     elif isinstance(act_space, spaces.Box):
         if len(act_space.shape) != 1:
-            raise ValueError(f"{env_id}: action space {one_line(act_space)} is not one-dimensional; "
-                             "only flat Box actions are supported")
+            raise ValueError(
+                f"{env_id}: action space {one_line(act_space)} is not one-dimensional; "
+                "only flat Box actions are supported"
+            )
         discrete, num_actions, action_dim = False, 0, int(act_space.shape[0])
         low = tuple(float(x) for x in np.asarray(act_space.low, dtype=np.float64).ravel())
         high = tuple(float(x) for x in np.asarray(act_space.high, dtype=np.float64).ravel())
@@ -153,16 +171,27 @@ def _facts_from_env(env_id: str, env: gymnasium.Env, spec_id: str | None = None,
     del discrete  # EnvSpec.discrete: num_actions > 0
     floor = facts.get("return_floor", 0.0) if return_floor is None else return_floor
     return EnvSpec(
-        id=spec_id or HOST_PREFIX + env_id, env=None, params=None, obs_shape=obs_shape, obs_names=names,
-        return_floor=float(floor), host_id=env_id,
+        id=spec_id or HOST_PREFIX + env_id,
+        env=None,
+        params=None,
+        obs_shape=obs_shape,
+        obs_names=names,
+        return_floor=float(floor),
+        host_id=env_id,
         max_episode_steps=int(max_steps) if max_steps is not None else DEFAULT_MAX_EPISODE_STEPS,
-        num_actions=num_actions, action_dim=action_dim, action_low=low, action_high=high,
-        raw_obs_shape=obs_shape, obs_dtype=np.dtype(obs_space.dtype).name, backend="host",
+        num_actions=num_actions,
+        action_dim=action_dim,
+        action_low=low,
+        action_high=high,
+        raw_obs_shape=obs_shape,
+        obs_dtype=np.dtype(obs_space.dtype).name,
+        backend="host",
     )
 
 
-def gymnasium_facts(env_id: str, *, spec_id: str | None = None, obs_names=None,
-                    return_floor: float | None = None) -> EnvSpec:
+def gymnasium_facts(
+    env_id: str, *, spec_id: str | None = None, obs_names=None, return_floor: float | None = None
+) -> EnvSpec:
     """Shapes, action space, time limit and observation names of a registered Gymnasium id.
 
     The spec's id is `gymnasium:<env_id>` unless `spec_id` names it (a registered environment that
@@ -212,8 +241,9 @@ class HostVectorEnv:
                 self._env = SyncVectorEnv(env_fns, autoreset_mode=AutoresetMode.SAME_STEP)
         act_space = self._env.single_action_space
         obs_space = self._env.single_observation_space
-        self._obs_dtype = np.dtype(obs_space.dtype) if np.dtype(obs_space.dtype) in _KEPT_OBS_DTYPES \
-            else np.dtype(np.float32)
+        self._obs_dtype = (
+            np.dtype(obs_space.dtype) if np.dtype(obs_space.dtype) in _KEPT_OBS_DTYPES else np.dtype(np.float32)
+        )
         if self.facts.discrete:
             self._action_start = int(act_space.start)
         else:
@@ -309,8 +339,9 @@ class HostVectorEnv:
         return f"HostVectorEnv({self.env_id!r}, num_envs={self.num_envs}, seed={self.seed}, {kind})"
 
 
-def evaluate_host(env_id: str, act: Callable[[np.ndarray], np.ndarray], num_episodes: int, seed: int,
-                  max_steps: int | None = None) -> np.ndarray:
+def evaluate_host(
+    env_id: str, act: Callable[[np.ndarray], np.ndarray], num_episodes: int, seed: int, max_steps: int | None = None
+) -> np.ndarray:
     """Undiscounted return of each of `num_episodes` episodes, one per copy (copy i seeded seed + i).
 
     Rewards of copy i are summed up to and including its first terminated or truncated step; after

@@ -6,6 +6,7 @@ seeded from r's key (`host_seed`), so a run's numbers do not depend on its block
 plays `eval_episodes` episodes per run on fresh copies seeded from the run's evaluation key, step t's
 actions drawn with that key folded with t. Rewards reach the program as float32.
 """
+
 from __future__ import annotations
 
 import jax
@@ -63,14 +64,26 @@ class HostEnvs(ProgramEnvs):
 
     def step(self, state: HostState, key, action):
         E = self.num_envs
-        result = (self._obs(E), jax.ShapeDtypeStruct((self.num_runs, E), jnp.float32), self._flags(E), self._flags(E),
-                  self._obs(E))
+        result = (
+            self._obs(E),
+            jax.ShapeDtypeStruct((self.num_runs, E), jnp.float32),
+            self._flags(E),
+            self._flags(E),
+            self._obs(E),
+        )
         obs, reward, terminated, truncated, final_obs = io_callback(self._step_train, result, action, ordered=True)
         done = jnp.logical_or(terminated, truncated)
         episode_return, total, count = jax.vmap(count_episodes)(state.episode_return, reward, done)
         return HostState(episode_return), EnvStep(
-            obs=obs, reward=reward, terminated=terminated, truncated=truncated, final_obs=final_obs, valid=None,
-            finished_total=total, finished_count=count)
+            obs=obs,
+            reward=reward,
+            terminated=terminated,
+            truncated=truncated,
+            final_obs=final_obs,
+            valid=None,
+            finished_total=total,
+            finished_count=count,
+        )
 
     def evaluate(self, state, key, policy, params):
         n = self.eval_episodes
@@ -99,8 +112,13 @@ class HostEnvs(ProgramEnvs):
     def _step_train(self, action):
         steps = [env.step(a) for env, a in zip(self.train_envs, np.asarray(action))]
         obs, reward, terminated, truncated, final_obs = (np.stack(x) for x in zip(*steps))
-        return (obs.astype(self.obs_dtype), reward.astype(np.float32), terminated, truncated,
-                final_obs.astype(self.obs_dtype))
+        return (
+            obs.astype(self.obs_dtype),
+            reward.astype(np.float32),
+            terminated,
+            truncated,
+            final_obs.astype(self.obs_dtype),
+        )
 
     def _reset_eval(self, seeds):
         _close(self.eval_envs)
@@ -126,8 +144,11 @@ def _close(envs) -> None:
 def configure(spec: EnvSpec, env_cfg) -> EnvSpec:
     """Host environments run as Gymnasium makes them: no sticky actions, time limits truncate."""
     if env_cfg.sticky_actions not in (-1.0, 0.0):
-        raise ConfigError("env.sticky-actions", f"sticky actions need discrete actions of a gymnax environment; "
-                          f"{spec.id} allows only 0 (or -1, its default)")
+        raise ConfigError(
+            "env.sticky-actions",
+            f"sticky actions need discrete actions of a gymnax environment; "
+            f"{spec.id} allows only 0 (or -1, its default)",
+        )
     if env_cfg.time_limit != "truncate":
         raise ConfigError("env.time-limit", f"{spec.id} steps on the host; allowed: truncate")
     return spec

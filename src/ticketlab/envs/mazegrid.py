@@ -14,6 +14,7 @@ are the cells where every channel is 0) and `rgb` (uint8 [3, 10, 20], SI B's col
 `entangled` encoding is the object map times a fixed per-seed matrix, applied by the agent
 (`envs/encodings.py`) so that replay memory stores the compact object map.
 """
+
 from __future__ import annotations
 
 import jax
@@ -22,9 +23,9 @@ import numpy as np
 from flax import struct
 from gymnax.environments import environment, spaces
 
+from ticketlab.core.errors import check_choice
 from ticketlab.envs.base import EnvDef, EnvSpec, image_input_names
 from ticketlab.envs.encodings import entangled, scaled
-from ticketlab.core.errors import check_choice
 
 LAYOUT = (
     "####################",
@@ -81,7 +82,7 @@ def enemy_corridors() -> np.ndarray:
     """bool [2, ROWS, COLS]: the cells each enemy can ever occupy."""
     out = np.zeros((2, ROWS, COLS), bool)
     for i, (row, (lo, hi)) in enumerate(zip(ENEMY_ROWS, ENEMY_BOUNDS)):
-        out[i, row, lo: hi + 1] = True
+        out[i, row, lo : hi + 1] = True
     return out
 
 
@@ -150,8 +151,9 @@ class MazeGrid(environment.Environment[EnvState, EnvParams]):
         dirs = jnp.where((ahead < lo) | (ahead > hi), -state.enemy_dirs, state.enemy_dirs)
         enemy_cols = state.enemy_cols + dirs
         caught = jnp.any((agent[0] == jnp.asarray(ENEMY_ROWS)) & (agent[1] == enemy_cols))
-        state = EnvState(agent=agent, enemy_cols=enemy_cols, enemy_dirs=dirs, coins=coins, poisons=poisons,
-                         time=state.time + 1)
+        state = EnvState(
+            agent=agent, enemy_cols=enemy_cols, enemy_dirs=dirs, coins=coins, poisons=poisons, time=state.time + 1
+        )
         reward = coin.astype(jnp.float32) - poison.astype(jnp.float32)
         terminated = caught | ~jnp.any(coins)
         obs = self.get_obs(state)
@@ -211,11 +213,20 @@ def build_spec(encoding: str) -> EnvSpec:
     else:
         shape, names, layout = raw, image_input_names(raw, "CHW", channels), "CHW"
     return EnvSpec(
-        id=ENV_ID, env=env, params=params, obs_shape=shape, obs_names=names,
-        return_floor=-float(START_POISONS.sum()), max_episode_steps=params.max_steps_in_episode,
-        num_actions=env.num_actions, raw_obs_shape=raw, obs_dtype="bool" if encoding != "rgb" else "uint8",
-        image_layout=layout, channel_names=channels if layout else (),
-        encoder={"entangled": entangled(raw), "rgb": scaled(1.0 / 255.0)}.get(encoding), encoding=encoding,
+        id=ENV_ID,
+        env=env,
+        params=params,
+        obs_shape=shape,
+        obs_names=names,
+        return_floor=-float(START_POISONS.sum()),
+        max_episode_steps=params.max_steps_in_episode,
+        num_actions=env.num_actions,
+        raw_obs_shape=raw,
+        obs_dtype="bool" if encoding != "rgb" else "uint8",
+        image_layout=layout,
+        channel_names=channels if layout else (),
+        encoder={"entangled": entangled(raw), "rgb": scaled(1.0 / 255.0)}.get(encoding),
+        encoding=encoding,
     )
 
 

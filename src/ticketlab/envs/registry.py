@@ -9,11 +9,12 @@ yours that registers environments is named by `env.module` (or exposed under the
 entry-point group) and imported before an id is looked up, so `ticketlab run cartpole-ppo
 --env.module my_envs --env.name MyEnv-v0` runs your environment.
 """
+
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from importlib import metadata
-from typing import Callable
 
 import gymnax
 
@@ -41,9 +42,18 @@ def register_family(family: Family, *, replace: bool = False) -> Family:
     return FAMILIES.register(family.name, family, replace=replace)
 
 
-def register_env(env_id: str, factory: Callable, *, obs_names=None, return_floor: float = 0.0,
-                 image_layout: str | None = None, channel_names: tuple[str, ...] = (),
-                 sticky_actions: float = 0.0, aliases: tuple[str, ...] = (), replace: bool = False) -> EnvDef:
+def register_env(
+    env_id: str,
+    factory: Callable,
+    *,
+    obs_names=None,
+    return_floor: float = 0.0,
+    image_layout: str | None = None,
+    channel_names: tuple[str, ...] = (),
+    sticky_actions: float = 0.0,
+    aliases: tuple[str, ...] = (),
+    replace: bool = False,
+) -> EnvDef:
     """Register a gymnax-API environment: `factory() -> (env, env_params)`, where `env` has
     gymnax 1.0's `reset(key, params)` and six-value `step(key, state, action, params)`.
     `image_layout` ("CHW" or "HWC") marks image observations; `return_floor` is the worst possible
@@ -51,8 +61,13 @@ def register_env(env_id: str, factory: Callable, *, obs_names=None, return_floor
     probability of repeating the previous action (a config's env.sticky-actions overrides it)."""
     if image_layout is not None:
         check_choice("image_layout", image_layout, IMAGE_LAYOUTS)
-    facts = dict(obs_names=obs_names, return_floor=return_floor, image_layout=image_layout,
-                 channel_names=tuple(channel_names), sticky_actions=sticky_actions)
+    facts = dict(
+        obs_names=obs_names,
+        return_floor=return_floor,
+        image_layout=image_layout,
+        channel_names=tuple(channel_names),
+        sticky_actions=sticky_actions,
+    )
 
     def build(env_cfg: EnvConfig) -> EnvSpec:
         plain_encoding(env_id, env_cfg.encoding)
@@ -77,12 +92,17 @@ def _gymnax_factory(env_id: str, binary: bool) -> Callable:
 
 def _bullet_env_def(env_id: str) -> EnvDef:
     """A PyBullet walker: stepped on the host, its observations named (envs/bullet.py)."""
+
     def build(env_cfg: EnvConfig) -> EnvSpec:
         plain_encoding(env_id, env_cfg.encoding)
         bullet.require_bullet(env_id)
         try:
-            return host.gymnasium_facts(bullet.host_id(env_id), spec_id=env_id, obs_names=bullet.obs_names(env_id),
-                                        return_floor=bullet.RANDOM_RETURNS[env_id])
+            return host.gymnasium_facts(
+                bullet.host_id(env_id),
+                spec_id=env_id,
+                obs_names=bullet.obs_names(env_id),
+                return_floor=bullet.RANDOM_RETURNS[env_id],
+            )
         except (KeyError, ValueError) as err:
             raise ConfigError("env.name", host.one_line(str(err).strip("'\""))) from None
 
@@ -91,13 +111,19 @@ def _bullet_env_def(env_id: str) -> EnvDef:
 
 def _gymnax_family() -> Family:
     """Every id gymnax registers (the ones without facts of ours get default names and floor 0)."""
+
     def build(env_id: str, env_cfg: EnvConfig) -> EnvSpec:
         plain_encoding(env_id, env_cfg.encoding)
         env, params = gymnax.make(env_id)
         return gymnax_spec(env_id, env, params)
 
-    return Family("gymnax", "any gymnax id", matches=lambda env_id: env_id in gymnax.registered_envs, build=build,
-                  ids=lambda: tuple(dict.fromkeys(e for e in gymnax.registered_envs if e not in ENVS)))
+    return Family(
+        "gymnax",
+        "any gymnax id",
+        matches=lambda env_id: env_id in gymnax.registered_envs,
+        build=build,
+        ids=lambda: tuple(dict.fromkeys(e for e in gymnax.registered_envs if e not in ENVS)),
+    )
 
 
 _BRAX_ENVS: dict[str, brax_tasks.BraxEnv] = {}
@@ -105,6 +131,7 @@ _BRAX_ENVS: dict[str, brax_tasks.BraxEnv] = {}
 
 def _brax_family() -> Family:
     """A Brax task inside the compiled program (envs/brax_tasks.py); one instance per id and process."""
+
     def build(env_id: str, env_cfg: EnvConfig) -> EnvSpec:
         plain_encoding(env_id, env_cfg.encoding)
         task, backend = brax_tasks.parse(env_id)
@@ -112,27 +139,45 @@ def _brax_family() -> Family:
         if env_id not in _BRAX_ENVS:
             _BRAX_ENVS[env_id] = brax_tasks.BraxEnv(task, backend)
         env = _BRAX_ENVS[env_id]
-        return gymnax_spec(env_id, env, env.default_params, obs_names=brax_tasks.obs_names(env),
-                           return_floor=brax_tasks.RANDOM_RETURNS[task])
+        return gymnax_spec(
+            env_id,
+            env,
+            env.default_params,
+            obs_names=brax_tasks.obs_names(env),
+            return_floor=brax_tasks.RANDOM_RETURNS[task],
+        )
 
-    return Family("brax", f"{brax_tasks.PREFIX}<{'|'.join(brax_tasks.TASKS)}>[:<backend>]",
-                  matches=lambda env_id: env_id.startswith(brax_tasks.PREFIX), build=build,
-                  canonical=brax_tasks.canonical, discrete=lambda env_id: False)
+    return Family(
+        "brax",
+        f"{brax_tasks.PREFIX}<{'|'.join(brax_tasks.TASKS)}>[:<backend>]",
+        matches=lambda env_id: env_id.startswith(brax_tasks.PREFIX),
+        build=build,
+        canonical=brax_tasks.canonical,
+        discrete=lambda env_id: False,
+    )
 
 
 def _ale_family() -> Family:
     """ALE games through ale-py's XLA interface, preprocessed as env.atari says (envs/atari.py)."""
+
     def build(env_id: str, env_cfg: EnvConfig) -> EnvSpec:
         plain_encoding(env_id, env_cfg.encoding)
         return atari.atari_spec(env_id, env_cfg.atari, env_cfg.sticky_actions)
 
-    return Family("ale", f"{atari.PREFIX}<Game>-v5 (ticketlab envs --atari)", build=build, backend="ale",
-                  matches=lambda env_id: env_id.startswith(atari.PREFIX), discrete=lambda env_id: True,
-                  torso="nature-cnn")
+    return Family(
+        "ale",
+        f"{atari.PREFIX}<Game>-v5 (ticketlab envs --atari)",
+        build=build,
+        backend="ale",
+        matches=lambda env_id: env_id.startswith(atari.PREFIX),
+        discrete=lambda env_id: True,
+        torso="nature-cnn",
+    )
 
 
 def _gymnasium_family() -> Family:
     """Any Gymnasium id, stepped on the host (envs/host.py)."""
+
     def build(env_id: str, env_cfg: EnvConfig) -> EnvSpec:
         plain_encoding(env_id, env_cfg.encoding)
         try:
@@ -140,8 +185,13 @@ def _gymnasium_family() -> Family:
         except (KeyError, ValueError) as err:
             raise ConfigError("env.name", str(err).strip("'\"")) from None
 
-    return Family("gymnasium", f"{host.HOST_PREFIX}<Gymnasium id>", build=build, backend="host",
-                  matches=lambda env_id: env_id.startswith(host.HOST_PREFIX))
+    return Family(
+        "gymnasium",
+        f"{host.HOST_PREFIX}<Gymnasium id>",
+        build=build,
+        backend="host",
+        matches=lambda env_id: env_id.startswith(host.HOST_PREFIX),
+    )
 
 
 def _register_builtins() -> None:
@@ -194,8 +244,9 @@ def env_spec(env_cfg: EnvConfig) -> EnvSpec:
     """The environment an `EnvConfig` names, with its backend's sticky actions and time limit."""
     check_choice("env.time-limit", env_cfg.time_limit, TIME_LIMITS)
     if env_cfg.sticky_actions != -1.0 and not 0.0 <= env_cfg.sticky_actions <= 1.0:
-        raise ConfigError("env.sticky-actions", f"must be in [0, 1] (or -1: the environment's default), "
-                          f"got {env_cfg.sticky_actions}")
+        raise ConfigError(
+            "env.sticky-actions", f"must be in [0, 1] (or -1: the environment's default), got {env_cfg.sticky_actions}"
+        )
     if env_cfg.module:
         import_env_modules(env_cfg.module)
     name = canonical_id(env_cfg.name)
@@ -208,14 +259,28 @@ def env_spec(env_cfg: EnvConfig) -> EnvSpec:
     return BACKENDS.get(spec.backend).configure(spec, env_cfg)
 
 
-def make_env(name: str, encoding: str = "object-map", module: str = "", sticky_actions: float = -1.0,
-             time_limit: str = "truncate", atari_settings: AtariConfig | None = None) -> EnvSpec:
+def make_env(
+    name: str,
+    encoding: str = "object-map",
+    module: str = "",
+    sticky_actions: float = -1.0,
+    time_limit: str = "truncate",
+    atari_settings: AtariConfig | None = None,
+) -> EnvSpec:
     """The environment `name` (an id, an alias, gymnasium:ID or ALE/<Game>-v5) in `encoding`,
     repeating its previous action with probability `sticky_actions` (-1: the environment's own
     default), its time limit a truncation or a termination (`time_limit`); ALE games stepped and
     preprocessed as `atari_settings` say (None: `AtariConfig()`)."""
-    return env_spec(EnvConfig(name=name, encoding=encoding, module=module, sticky_actions=sticky_actions,
-                              time_limit=time_limit, atari=atari_settings or AtariConfig()))
+    return env_spec(
+        EnvConfig(
+            name=name,
+            encoding=encoding,
+            module=module,
+            sticky_actions=sticky_actions,
+            time_limit=time_limit,
+            atari=atari_settings or AtariConfig(),
+        )
+    )
 
 
 def is_discrete(env_cfg: EnvConfig) -> bool:

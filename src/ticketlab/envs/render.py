@@ -1,4 +1,5 @@
 """MazeGrid frames as pictures: PNG (one frame) or animated GIF (an episode)."""
+
 from __future__ import annotations
 
 import os
@@ -8,8 +9,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from ticketlab.envs import mazegrid
 from ticketlab.core.errors import ConfigError
+from ticketlab.envs import mazegrid
 
 FORMATS = (".gif", ".png")
 

@@ -11,9 +11,11 @@ sees the same four operations: reset, step, evaluate, and `runs`.
 `episode_returns` is the episode loop every evaluation shares: episodes stepped together until each
 has ended, the rewards after an episode's first end ignored.
 """
+
 from __future__ import annotations
 
-from typing import Any, Callable, Protocol
+from collections.abc import Callable
+from typing import Any, Protocol
 
 import jax
 import jax.numpy as jnp
@@ -80,7 +82,7 @@ class Envs(Protocol):
     def inputs(self) -> Any:
         """What the compiled program takes as arguments for these environments (ALE: the handles)."""
 
-    def bound(self, inputs) -> "Envs":
+    def bound(self, inputs) -> Envs:
         """These environments as seen inside the program, from its (traced) `inputs`."""
 
     def close(self) -> None:
@@ -96,7 +98,7 @@ class ProgramEnvs:
     def inputs(self) -> Any:
         return ()
 
-    def bound(self, inputs) -> "ProgramEnvs":
+    def bound(self, inputs) -> ProgramEnvs:
         return self
 
     def close(self) -> None:

@@ -9,6 +9,7 @@
   bootstraps through it (rlpyt's PPO and DQN do not; the paper's SI B says MazeGrid "terminates
   after 200 timesteps").
 """
+
 from __future__ import annotations
 
 import dataclasses

@@ -2,6 +2,7 @@
 --init.input-scale 0.1`): the command line, sweeps and paper figures build their configs here. Unknown
 flags and values of the wrong type are one-line errors before tyro sees them; `--student.hidden
 128,128 256,256` names several configs (a sweep)."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -89,6 +90,7 @@ def config_flags() -> dict[str, type]:
                 walk(t, f"{prefix}{f.name}.")
             else:
                 out["--" + (prefix + f.name).replace("_", "-")] = t
+
     walk(ExperimentConfig, "")
     return out
 
@@ -125,21 +127,28 @@ def check_flags(args: list[str]) -> None:
             try:
                 item(v) if item in (int, float) else None
             except ValueError:
-                raise ConfigError(name.lstrip("-"), f"{v!r} is not {'an integer' if item is int else 'a number'}") from None
+                raise ConfigError(
+                    name.lstrip("-"), f"{v!r} is not {'an integer' if item is int else 'a number'}"
+                ) from None
 
 
 def canonical(cfg: ExperimentConfig) -> ExperimentConfig:
     """`cfg` with every alias spelt as the config stores it: the environment's canonical id
     (`acrobot` -> `Acrobot-v1`, `brax:hopper` -> `brax:hopper:spring`) and the torsos' names (`cnn` ->
     `minatar-cnn`), so one experiment has one run directory however it was named."""
-    return replace_fields(cfg, {"env.name": canonical_id(cfg.env.name),
-                                "network.torso": canonical_torso(cfg.network.torso),
-                                "bc.expert_torso": canonical_torso(cfg.bc.expert_torso)})
+    return replace_fields(
+        cfg,
+        {
+            "env.name": canonical_id(cfg.env.name),
+            "network.torso": canonical_torso(cfg.network.torso),
+            "bc.expert_torso": canonical_torso(cfg.bc.expert_torso),
+        },
+    )
 
 
 def parse_run_args(args: list[str]):
     """PRESET [--scale S] [tyro flags] -> validated ExperimentConfig (`--help` among the flags: tyro
-prints every field's documentation and exits)."""
+    prints every field's documentation and exits)."""
     if not args or args[0].startswith("-"):
         raise ConfigError("preset", f"missing; allowed: {', '.join(PRESETS)}")
     argsets = split_sweep(args)
@@ -165,6 +174,9 @@ def check_pixel_torso(cfg: ExperimentConfig, torso_flag: str | None) -> None:
     torso = called_torso(cfg.env)
     if torso and cfg.network.torso == "mlp" and torso_flag is None:
         shape = env_spec(cfg.env).obs_shape
-        raise ConfigError("network.torso", f"{cfg.env.name} observes {'x'.join(map(str, shape))} frames, which the mlp "
-                          f"torso would flatten into {math.prod(shape):,} inputs; allowed: {torso} (the Atari presets' "
-                          f"network), or --network.torso mlp said explicitly")
+        raise ConfigError(
+            "network.torso",
+            f"{cfg.env.name} observes {'x'.join(map(str, shape))} frames, which the mlp "
+            f"torso would flatten into {math.prod(shape):,} inputs; allowed: {torso} (the Atari presets' "
+            f"network), or --network.torso mlp said explicitly",
+        )

@@ -1,9 +1,10 @@
 """Running an experiment: validate the config, resolve what the agent needs from outside its own
 run (a behavioural-cloning expert, experts.py), then run IMP (imp/driver.py)."""
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from ticketlab.agents.registry import AGENTS
 from ticketlab.core.config import ExperimentConfig
@@ -15,9 +16,17 @@ from ticketlab.imp.checkpoints import DEFAULT_EVERY_S
 from ticketlab.imp.driver import run_experiment
 
 
-def run(cfg: ExperimentConfig, on_level: Callable | None = None, argv: list[str] | None = None,
-        seeds: list[int] | None = None, wait: bool = False, workers: int | None = 1, in_process: bool = True,
-        devices: int | str | None = None, checkpoint_every_s: float = DEFAULT_EVERY_S) -> Path:
+def run(
+    cfg: ExperimentConfig,
+    on_level: Callable | None = None,
+    argv: list[str] | None = None,
+    seeds: list[int] | None = None,
+    wait: bool = False,
+    workers: int | None = 1,
+    in_process: bool = True,
+    devices: int | str | None = None,
+    checkpoint_every_s: float = DEFAULT_EVERY_S,
+) -> Path:
     """Run (or resume) `cfg`: resolve its expert if the agent needs one, then every IMP level.
     The config is validated first, so a bad field never trains an expert. `workers`: processes
     training a level's blocks at once, one per core (None: every usable core; 1: one at a time);
@@ -29,7 +38,15 @@ def run(cfg: ExperimentConfig, on_level: Callable | None = None, argv: list[str]
         import_env_modules(cfg.env.module)
     cfg = validate(canonical(cfg))
     expert = resolve_expert(cfg, in_process) if AGENTS.get(cfg.algo).needs_expert else None
-    return run_experiment(cfg, on_level=on_level, argv=argv, seeds=seeds, wait=wait, expert=expert, workers=workers,
-                          in_process=in_process, devices=devices, checkpoint_every_s=checkpoint_every_s)
-
-
+    return run_experiment(
+        cfg,
+        on_level=on_level,
+        argv=argv,
+        seeds=seeds,
+        wait=wait,
+        expert=expert,
+        workers=workers,
+        in_process=in_process,
+        devices=devices,
+        checkpoint_every_s=checkpoint_every_s,
+    )

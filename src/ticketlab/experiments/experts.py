@@ -2,6 +2,7 @@
 once and cached), trained as ordinary level-0 runs of that preset, stored content-addressed by its
 config hash under <out>/experts/ and reused: a second request trains nothing.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -28,12 +29,21 @@ def resolve_expert(cfg: ExperimentConfig, in_process: bool = True) -> Expert:
     b = cfg.bc
     if b.expert.endswith(".safetensors"):
         return load_expert(Path(b.expert))
-    return train_expert(b.expert, cfg.out, b.expert_threshold, b.expert_seeds, b.expert_steps,
-                        torso=b.expert_torso, scale=b.expert_scale, in_process=in_process)
+    return train_expert(
+        b.expert,
+        cfg.out,
+        b.expert_threshold,
+        b.expert_seeds,
+        b.expert_steps,
+        torso=b.expert_torso,
+        scale=b.expert_scale,
+        in_process=in_process,
+    )
 
 
-def expert_config(preset_name: str, out: str, seeds: int, steps: int = 0, torso: str = "",
-                  scale: str = "demo") -> ExperimentConfig:
+def expert_config(
+    preset_name: str, out: str, seeds: int, steps: int = 0, torso: str = "", scale: str = "demo"
+) -> ExperimentConfig:
     """The RL run (level 0 only) an expert comes from: the preset at `scale`'s training budget,
     with the preset's `torso` variant ("" its default), and the paper scale's initialization and
     IMP settings (a demo's input rescaling or prune fraction is for its own IMP run, not for the
@@ -49,8 +59,16 @@ def expert_config(preset_name: str, out: str, seeds: int, steps: int = 0, torso:
     return dataclasses.replace(cfg, seeds=seeds, levels=1, out=str(Path(out) / "experts"))
 
 
-def train_expert(preset_name: str, out: str, threshold: float, seeds: int, steps: int = 0, torso: str = "",
-                 scale: str = "demo", in_process: bool = True) -> Expert:
+def train_expert(
+    preset_name: str,
+    out: str,
+    threshold: float,
+    seeds: int,
+    steps: int = 0,
+    torso: str = "",
+    scale: str = "demo",
+    in_process: bool = True,
+) -> Expert:
     """The cached expert of RL preset `preset_name`, training it once if needed."""
     cfg = expert_config(preset_name, out, seeds, steps, torso, scale)
     run_dir = paths.run_dir(cfg)
@@ -60,7 +78,9 @@ def train_expert(preset_name: str, out: str, threshold: float, seeds: int, steps
     run_experiment(validate(cfg), in_process=in_process)
     rows = [r for r in load_metrics(run_dir) if r["level"] == 0]
     if not rows:
-        raise ExpertError(f"every candidate expert of {preset_name!r} failed (NaN or inf); see ticketlab status {run_dir}")
+        raise ExpertError(
+            f"every candidate expert of {preset_name!r} failed (NaN or inf); see ticketlab status {run_dir}"
+        )
     best = max(rows, key=lambda r: r["best_return"])
     total = AGENTS.get(cfg.algo).total_steps(cfg)
     if best["best_return"] < threshold:
@@ -74,15 +94,26 @@ def train_expert(preset_name: str, out: str, threshold: float, seeds: int, steps
     params = files.load_tree(paths.tree_file(run_dir, 0, best["seed"], "dense", "best"))[acting.module]
     mean_return = reevaluate(spec, acting, params, seed=best["seed"])
     net = acting.network
-    save_expert(path, params, env=spec.id, kind=acting.head.name, hidden=net.hidden, activation=net.activation,
-                torso=cfg.network.torso, mean_return=mean_return, source=f"{run_dir.name} seed {best['seed']}",
-                epsilon=acting.head.data_epsilon, mean_activation=net.mean_activation)
+    save_expert(
+        path,
+        params,
+        env=spec.id,
+        kind=acting.head.name,
+        hidden=net.hidden,
+        activation=net.activation,
+        torso=cfg.network.torso,
+        mean_return=mean_return,
+        source=f"{run_dir.name} seed {best['seed']}",
+        epsilon=acting.head.data_epsilon,
+        mean_activation=net.mean_activation,
+    )
     return dataclasses.replace(load_expert(path), trained_now=True)
 
 
 def reevaluate(spec, acting, params: dict, seed: int) -> float:
     """Mean return of fresh evaluation episodes of an acting network, as it is evaluated (greedy;
     Q-networks with their evaluation epsilon), on its environment's backend."""
+
     def policy(p, step_key, obs):
         return acting.head.actor(lambda o: acting.network.apply({"params": p}, o))(step_key, obs)
 

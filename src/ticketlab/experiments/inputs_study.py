@@ -12,6 +12,7 @@ The three arms of each seed start from that seed's dense initialization (level 0
 share one training key, so they differ in their inputs alone. Results live beside the run, under
 `inputs/<condition>-level_LL/`, and a second call with the same arguments only redraws the figure.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -21,19 +22,19 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ticketlab.store import files, paths
 from ticketlab.agents.output import RunKeys
 from ticketlab.agents.registry import AGENTS
-from ticketlab.pruning.summaries import input_module, input_rows
 from ticketlab.core.errors import ConfigError
 from ticketlab.experiments.experts import resolve_expert
-from ticketlab.store.completion import seed_complete
-from ticketlab.imp.program import build, stack_trees
 from ticketlab.imp.keys import DATA, INPUT_CHOICE, INPUT_STUDY, run_key
-from ticketlab.store.rundir import load_run_config
+from ticketlab.imp.program import build, stack_trees
 from ticketlab.networks.network import first_layer
 from ticketlab.pruning.conditions import CONDITIONS, DENSE
 from ticketlab.pruning.masks import ones_mask
+from ticketlab.pruning.summaries import input_module, input_rows
+from ticketlab.store import files, paths
+from ticketlab.store.completion import seed_complete
+from ticketlab.store.rundir import load_run_config
 
 ARMS = ("all_inputs", "kept_inputs", "random_inputs")
 """Every input; only the inputs the chain's mask kept; as many inputs drawn uniformly at random
@@ -75,8 +76,11 @@ def arm_inputs(module_mask: dict, key) -> dict[str, np.ndarray]:
     """The inputs each arm sees, from a level's mask of the acting module: all, the kept ones,
     and as many drawn with `key`."""
     kept = kept_inputs(module_mask)
-    return {"all_inputs": np.ones_like(kept), "kept_inputs": kept,
-            "random_inputs": random_inputs(key, kept.size, int(kept.sum()))}
+    return {
+        "all_inputs": np.ones_like(kept),
+        "kept_inputs": kept,
+        "random_inputs": random_inputs(key, kept.size, int(kept.sum())),
+    }
 
 
 @dataclasses.dataclass(frozen=True)
@@ -101,8 +105,11 @@ class Study:
 def study_seeds(run: Path, level: int, condition: str) -> tuple[int, ...]:
     """Seeds whose `level` is finished and whose chain of `condition` did not fail there."""
     cfg = load_run_config(run)
-    return tuple(s for s in range(cfg.seeds) if seed_complete(run, level, s)
-                 and paths.tree_file(run, level, s, condition, "best").exists())
+    return tuple(
+        s
+        for s in range(cfg.seeds)
+        if seed_complete(run, level, s) and paths.tree_file(run, level, s, condition, "best").exists()
+    )
 
 
 SELECTION_SHARE = 0.95
@@ -141,8 +148,11 @@ def check_study(run: Path, level: int, condition: str) -> Study:
         raise ConfigError("level", f"must be in 1..{cfg.levels - 1} (the run's pruned levels), got {level}")
     seeds = study_seeds(run, level, condition)
     if not seeds:
-        raise ConfigError("level", f"level {level} of {run} is not finished for any seed (or every {condition} "
-                          f"chain failed there); run it first")
+        raise ConfigError(
+            "level",
+            f"level {level} of {run} is not finished for any seed (or every {condition} "
+            f"chain failed there); run it first",
+        )
     return Study(Path(run), level, condition, seeds)
 
 
@@ -162,8 +172,10 @@ def train_arms(study: Study):
             jobs.append((seed, arm, arms[arm]))
             inits.append(init)
             masks.append(restrict_inputs(ones_mask(init), arms[arm]))
-    keys = RunKeys(train=jnp.stack([run_key(s, DENSE, study.level, INPUT_STUDY) for s, *_ in jobs]),
-                   data=jnp.stack([run_key(s, DENSE, 0, DATA) for s, *_ in jobs]))
+    keys = RunKeys(
+        train=jnp.stack([run_key(s, DENSE, study.level, INPUT_STUDY) for s, *_ in jobs]),
+        data=jnp.stack([run_key(s, DENSE, 0, DATA) for s, *_ in jobs]),
+    )
     return exp, jobs, jax.device_get(exp.trainer(keys, stack_trees(inits), stack_trees(masks)))
 
 
@@ -177,14 +189,28 @@ def run_study(study: Study) -> dict:
     exp, jobs, out = train_arms(study)
     units = jobs[0][2].size
     names = list(exp.spec.obs_names) if len(exp.spec.obs_names) == units else None
-    runs = [{
-        "seed": seed, "arm": arm, "inputs": int(keep.sum()),
-        "kept": [names[j] for j in np.flatnonzero(keep)] if names else np.flatnonzero(keep).tolist(),
-        "best_return": float(out.best_return[i]), "final_return": float(out.final_return[i]),
-        "eval_returns": [float(x) for x in out.eval_returns[i]],
-    } for i, (seed, arm, keep) in enumerate(jobs)]
-    result = {"run": str(study.run), "level": study.level, "condition": study.condition, "seeds": list(study.seeds),
-              "input_units": int(units), "input_names": names, "env_steps": int(exp.agent.env_steps),
-              "arms": list(ARMS), "runs": runs}
+    runs = [
+        {
+            "seed": seed,
+            "arm": arm,
+            "inputs": int(keep.sum()),
+            "kept": [names[j] for j in np.flatnonzero(keep)] if names else np.flatnonzero(keep).tolist(),
+            "best_return": float(out.best_return[i]),
+            "final_return": float(out.final_return[i]),
+            "eval_returns": [float(x) for x in out.eval_returns[i]],
+        }
+        for i, (seed, arm, keep) in enumerate(jobs)
+    ]
+    result = {
+        "run": str(study.run),
+        "level": study.level,
+        "condition": study.condition,
+        "seeds": list(study.seeds),
+        "input_units": int(units),
+        "input_names": names,
+        "env_steps": int(exp.agent.env_steps),
+        "arms": list(ARMS),
+        "runs": runs,
+    }
     files.save_json(study.results, result)
     return result

@@ -7,27 +7,42 @@ vmaps `train` over every (seed, condition) of a level and runs it through the sa
 `ticketlab run`: the same conditions and keys, the same store (checksums, locks, resume), figures
 and tables. A `train` that leaves a pruned weight nonzero is refused with the leaves named.
 """
+
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Callable, Sequence
 
-from ticketlab.store import paths
 from ticketlab.agents import custom
 from ticketlab.core.config import CustomConfig, ExperimentConfig, IMPConfig
 from ticketlab.core.errors import ConfigError
 from ticketlab.experiments.experiment import run as run_config
-from ticketlab.pruning.conditions import PAPER_CONDITIONS
 from ticketlab.experiments.trackers import Trackers
+from ticketlab.pruning.conditions import PAPER_CONDITIONS
+from ticketlab.store import paths
 
 
-def tickets_config(*, init: Callable, train: Callable, loss: Callable | None = None, prune: Sequence[str] = ("actor",),
-                   seeds: int = 5, levels: int = 12, conditions: Sequence[str] = PAPER_CONDITIONS,
-                   input_names: Sequence[str] = (), out: str = "runs/tickets", return_floor: float = 0.0,
-                   env_steps: int = 0, settings: dict | None = None, prune_fraction: float = 0.2,
-                   prune_count: str = "ceil", score: str = "magnitude", permute_values: str = "init",
-                   block_seeds: int = 0) -> tuple[ExperimentConfig, bool]:
+def tickets_config(
+    *,
+    init: Callable,
+    train: Callable,
+    loss: Callable | None = None,
+    prune: Sequence[str] = ("actor",),
+    seeds: int = 5,
+    levels: int = 12,
+    conditions: Sequence[str] = PAPER_CONDITIONS,
+    input_names: Sequence[str] = (),
+    out: str = "runs/tickets",
+    return_floor: float = 0.0,
+    env_steps: int = 0,
+    settings: dict | None = None,
+    prune_fraction: float = 0.2,
+    prune_count: str = "ceil",
+    score: str = "magnitude",
+    permute_values: str = "init",
+    block_seeds: int = 0,
+) -> tuple[ExperimentConfig, bool]:
     """The config `find_tickets` runs, and whether every function is importable by name (so that
     worker processes can train it)."""
     functions = [f for f in (init, train, loss) if f is not None]
@@ -38,18 +53,42 @@ def tickets_config(*, init: Callable, train: Callable, loss: Callable | None = N
     loss_ref = "" if loss is None else (custom.reference(loss) if custom.importable(loss) else custom.hold(loss))
     out = Path(out)
     cfg = ExperimentConfig(
-        name=out.name, algo=custom.NAME, seeds=int(seeds), levels=int(levels), out=str(out.parent),
-        imp=IMPConfig(prune_fraction=float(prune_fraction), prune_count=prune_count, conditions=tuple(conditions),
-                      score=score, permute_values=permute_values),
-        custom=CustomConfig(init=refs[0], train=refs[1], loss=loss_ref, prune=tuple(prune),
-                            obs_names=tuple(input_names), return_floor=float(return_floor), env_steps=int(env_steps),
-                            settings=json.dumps(settings or {}, sort_keys=True)),
-        block_seeds=int(block_seeds))
+        name=out.name,
+        algo=custom.NAME,
+        seeds=int(seeds),
+        levels=int(levels),
+        out=str(out.parent),
+        imp=IMPConfig(
+            prune_fraction=float(prune_fraction),
+            prune_count=prune_count,
+            conditions=tuple(conditions),
+            score=score,
+            permute_values=permute_values,
+        ),
+        custom=CustomConfig(
+            init=refs[0],
+            train=refs[1],
+            loss=loss_ref,
+            prune=tuple(prune),
+            obs_names=tuple(input_names),
+            return_floor=float(return_floor),
+            env_steps=int(env_steps),
+            settings=json.dumps(settings or {}, sort_keys=True),
+        ),
+        block_seeds=int(block_seeds),
+    )
     return cfg, shared
 
 
-def find_tickets(*, init: Callable, train: Callable, workers: int | None = 1, log: Sequence[str] = (),
-                 on_level: Callable | None = None, **options) -> Path:
+def find_tickets(
+    *,
+    init: Callable,
+    train: Callable,
+    workers: int | None = 1,
+    log: Sequence[str] = (),
+    on_level: Callable | None = None,
+    **options,
+) -> Path:
     """Run (or resume) IMP on your own training function; returns the run directory,
     `<out>-<config hash>` (like `ticketlab run`'s `runs/<preset>-<hash>`).
 
@@ -69,8 +108,11 @@ def find_tickets(*, init: Callable, train: Callable, workers: int | None = 1, lo
     """
     cfg, shared = tickets_config(init=init, train=train, **options)
     if workers != 1 and not shared:
-        raise ConfigError("workers", "worker processes import your functions by name; define init, train (and "
-                          "loss) in a module, not in __main__ or a closure, or use workers=1")
+        raise ConfigError(
+            "workers",
+            "worker processes import your functions by name; define init, train (and "
+            "loss) in a module, not in __main__ or a closure, or use workers=1",
+        )
     trackers = Trackers(log, paths.run_dir(cfg), cfg, cfg.custom.obs_names)
 
     def report_level(level, rows, resumed):

@@ -7,6 +7,7 @@ asked for. TensorBoard events go to `<run>/tensorboard/` through tensorboardX (n
 Weights & Biases runs offline under `<run>/wandb/` unless you configured it (`WANDB_MODE`, or
 `WANDB_API_KEY` for online).
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -49,8 +50,10 @@ def _named(rows: list[dict], obs_names) -> list[dict]:
     """Rows whose input summaries carry the observation names (when they fit)."""
     named = []
     for r in rows:
-        layers = {m: dict(s, names=list(obs_names)) if len(obs_names) == len(s["kept"]) else s
-                  for m, s in r.get("input_layer", {}).items()}
+        layers = {
+            m: dict(s, names=list(obs_names)) if len(obs_names) == len(s["kept"]) else s
+            for m, s in r.get("input_layer", {}).items()
+        }
         named.append(dict(r, input_layer=layers))
     return named
 
@@ -77,8 +80,14 @@ class Wandb:
 
         mode = os.environ.get("WANDB_MODE") or ("online" if os.environ.get("WANDB_API_KEY") else "offline")
         self.wandb = wandb
-        self.run = wandb.init(project=os.environ.get("WANDB_PROJECT", "ticketlab"), name=Path(run).name,
-                              dir=str(run), mode=mode, config=to_dict(cfg), reinit="finish_previous")
+        self.run = wandb.init(
+            project=os.environ.get("WANDB_PROJECT", "ticketlab"),
+            name=Path(run).name,
+            dir=str(run),
+            mode=mode,
+            config=to_dict(cfg),
+            reinit="finish_previous",
+        )
 
     def log_level(self, level: int, scalars: dict[str, float]) -> None:
         self.run.log(dict(scalars, level=level), step=level)

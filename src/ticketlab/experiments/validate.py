@@ -3,6 +3,7 @@
 Each registry entry checks what is its own (an agent its config section, an environment its id
 and encoding); this module only asks them and checks what spans sections.
 """
+
 from __future__ import annotations
 
 import functools
@@ -30,18 +31,24 @@ def validate(cfg: ExperimentConfig) -> ExperimentConfig:
     if cfg.levels < 1:
         raise ConfigError("levels", f"must be >= 1 (level 0 is the dense run), got {cfg.levels}")
     if not 0 <= cfg.block_seeds <= cfg.seeds:
-        raise ConfigError("block-seeds", f"must be in 0 .. seeds = {cfg.seeds} (0: all seeds in one block), got {cfg.block_seeds}")
+        raise ConfigError(
+            "block-seeds", f"must be in 0 .. seeds = {cfg.seeds} (0: all seeds in one block), got {cfg.block_seeds}"
+        )
     if not cfg.name or "/" in cfg.name:
         raise ConfigError("name", f"must be a non-empty name without '/', got {cfg.name!r}")
     agent = AGENTS.get(cfg.algo)
     spec = run_spec(cfg)
     if spec.encoder is not None and not agent.applies_encoders:
         encoders = "/".join(n.upper() for n, a in AGENTS.items() if a.applies_encoders)
-        raise ConfigError("env.encoding", f"{cfg.env.encoding} is applied by the {encoders} agents; algo "
-                          f"{cfg.algo} takes object-map")
+        raise ConfigError(
+            "env.encoding", f"{cfg.env.encoding} is applied by the {encoders} agents; algo {cfg.algo} takes object-map"
+        )
     if agent.trainer(spec.backend) is None:
-        raise ConfigError("algo", f"{spec.id} steps on the {spec.backend} backend, which algo {cfg.algo} does not "
-                          f"support; allowed: {', '.join(n for n, a in AGENTS.items() if a.trainer(spec.backend))}")
+        raise ConfigError(
+            "algo",
+            f"{spec.id} steps on the {spec.backend} backend, which algo {cfg.algo} does not "
+            f"support; allowed: {', '.join(n for n, a in AGENTS.items() if a.trainer(spec.backend))}",
+        )
     if agent.spec is None:  # (an agent that declares its own facts steps no environment)
         _validate_preset_actions(cfg, spec)
     if agent.builds_network:
@@ -53,7 +60,9 @@ def validate(cfg: ExperimentConfig) -> ExperimentConfig:
     check_choice("eval.policy", cfg.eval.policy, agent.eval_policies)
     total = agent.total_steps(cfg)
     if cfg.imp.rewind_steps < 0 or cfg.imp.rewind_steps >= total:
-        raise ConfigError("imp.rewind-steps", f"must be in [0, {agent.section}.total-steps), got {cfg.imp.rewind_steps}")
+        raise ConfigError(
+            "imp.rewind-steps", f"must be in [0, {agent.section}.total-steps), got {cfg.imp.rewind_steps}"
+        )
     return cfg
 
 
@@ -72,9 +81,12 @@ def _validate_preset_actions(cfg: ExperimentConfig, spec) -> None:
     if _preset_discrete(cfg.name) != spec.discrete:
         kind, other = _action_kind(_preset_discrete(cfg.name)), _action_kind(spec.discrete)
         fitting = [name for name in _env_presets() if _preset_discrete(name) == spec.discrete]
-        raise ConfigError("env.name", f"{cfg.name} is a {kind}-action preset and {spec.id} has {other} "
-                          f"actions; allowed: {kind}-action environments, a {other}-action preset "
-                          f"({', '.join(fitting)}), or --name <run name> to keep this preset's settings")
+        raise ConfigError(
+            "env.name",
+            f"{cfg.name} is a {kind}-action preset and {spec.id} has {other} "
+            f"actions; allowed: {kind}-action environments, a {other}-action preset "
+            f"({', '.join(fitting)}), or --name <run name> to keep this preset's settings",
+        )
 
 
 def _env_presets() -> tuple[str, ...]:
@@ -94,8 +106,9 @@ def _validate_conv_sizes(torso: str, spec) -> None:
     smallest = smallest_image(torso)
     if min(h, w) < smallest:
         hint = f" ({spec.image_size_option})" if spec.image_size_option else ""
-        raise ConfigError("network.torso", f"{torso} needs images of at least {smallest}x{smallest}; {spec.id} has "
-                          f"{h}x{w}{hint}")
+        raise ConfigError(
+            "network.torso", f"{torso} needs images of at least {smallest}x{smallest}; {spec.id} has {h}x{w}{hint}"
+        )
 
 
 def _validate_network(cfg: ExperimentConfig, spec, agent) -> None:
@@ -107,13 +120,21 @@ def _validate_network(cfg: ExperimentConfig, spec, agent) -> None:
     if cfg.network.mean_activation != "none":
         bounds = set(spec.action_low) | set(spec.action_high)
         if spec.discrete or bounds != {-1.0, 1.0}:
-            what = "discrete actions" if spec.discrete else f"actions in [{min(spec.action_low):g}, {max(spec.action_high):g}]"
-            raise ConfigError("network.mean-activation", f"tanh squashes a Gaussian mean into [-1, 1]; {spec.id} has "
-                              f"{what}; allowed: none")
+            what = (
+                "discrete actions"
+                if spec.discrete
+                else f"actions in [{min(spec.action_low):g}, {max(spec.action_high):g}]"
+            )
+            raise ConfigError(
+                "network.mean-activation",
+                f"tanh squashes a Gaussian mean into [-1, 1]; {spec.id} has {what}; allowed: none",
+            )
     check_choice("network.torso", cfg.network.torso, TORSOS.names())
     if TORSOS.get(cfg.network.torso) and spec.image_layout is None:
-        raise ConfigError("network.torso", f"{cfg.network.torso} needs image observations; {spec.id} has shape "
-                          f"{spec.obs_shape}; allowed: mlp")
+        raise ConfigError(
+            "network.torso",
+            f"{cfg.network.torso} needs image observations; {spec.id} has shape {spec.obs_shape}; allowed: mlp",
+        )
     if TORSOS.get(cfg.network.torso):
         _validate_conv_sizes(cfg.network.torso, spec)
     if not 0.0 <= cfg.network.dropout < 1.0:
@@ -139,21 +160,32 @@ def _validate_expert(cfg: ExperimentConfig, spec) -> None:
     if expert.endswith(".safetensors"):
         return
     student = AGENTS.get(cfg.algo)
-    teachers = tuple(n for n in _env_presets() if AGENTS.get(preset(n).algo).teaches
-                     and not AGENTS.get(preset(n).algo).needs_expert and student.trainer(backend_name(preset(n).env)))
+    teachers = tuple(
+        n
+        for n in _env_presets()
+        if AGENTS.get(preset(n).algo).teaches
+        and not AGENTS.get(preset(n).algo).needs_expert
+        and student.trainer(backend_name(preset(n).env))
+    )
     check_choice("bc.expert", expert, teachers + ("<path>.safetensors",))
     teacher = preset(expert, cfg.bc.expert_scale, cfg.bc.expert_torso or None)
     plays = canonical_id(teacher.env.name)
     if plays != spec.id:
         same = [n for n in teachers if canonical_id(preset(n).env.name) == spec.id]
-        raise ConfigError("bc.expert", f"{expert} plays {plays}, this run {spec.id}; allowed: "
-                          f"{', '.join(same) or 'an expert .safetensors of ' + spec.id}")
+        raise ConfigError(
+            "bc.expert",
+            f"{expert} plays {plays}, this run {spec.id}; allowed: "
+            f"{', '.join(same) or 'an expert .safetensors of ' + spec.id}",
+        )
     head = type(AGENTS.get(teacher.algo).acting(teacher, spec).head)
     wanted = LOSSES.get(cfg.bc.loss).head
     if head is not wanted:
-        raise ConfigError("bc.expert", f"bc.loss {cfg.bc.loss} distils a {wanted.name} teacher; {expert} is a {head.name} "
-                          f"expert (a {teacher.algo} agent); allowed: "
-                          f"{', '.join(n for n, e in LOSSES.items() if e.head is head)} as bc.loss")
+        raise ConfigError(
+            "bc.expert",
+            f"bc.loss {cfg.bc.loss} distils a {wanted.name} teacher; {expert} is a {head.name} "
+            f"expert (a {teacher.algo} agent); allowed: "
+            f"{', '.join(n for n, e in LOSSES.items() if e.head is head)} as bc.loss",
+        )
 
 
 def _validate_imp(cfg: ExperimentConfig, agent, spec) -> None:
@@ -172,16 +204,25 @@ def _validate_imp(cfg: ExperimentConfig, agent, spec) -> None:
         for level in range(1, cfg.levels):
             prev_level, prev = previous_run(c, level)
             if prev != DENSE and prev not in imp.conditions or prev_level >= level:
-                raise ConfigError("imp.conditions", f"{c} derives level {level} from {prev} level {prev_level}; "
-                                  f"allowed: conditions whose earlier runs this config trains (add {prev})")
+                raise ConfigError(
+                    "imp.conditions",
+                    f"{c} derives level {level} from {prev} level {prev_level}; "
+                    f"allowed: conditions whose earlier runs this config trains (add {prev})",
+                )
     check_choice("imp.score", imp.score, SCORES.names())
     check_choice("imp.permute-values", imp.permute_values, PERMUTE_VALUES)
     if not BACKENDS.get(spec.backend).per_run:  # (a batch loss is vmapped over a block's runs)
         if SCORES.get(imp.score).needs_batch:
-            raise ConfigError("imp.score", f"{imp.score} needs the agent's loss on a batch, which environments on the "
-                              f"{spec.backend} backend do not offer; allowed: magnitude")
+            raise ConfigError(
+                "imp.score",
+                f"{imp.score} needs the agent's loss on a batch, which environments on the "
+                f"{spec.backend} backend do not offer; allowed: magnitude",
+            )
         needy = [c for c in imp.conditions if SCORES.get(score_name(c, imp.score)).needs_batch]
         if needy:
-            raise ConfigError("imp.conditions", f"{', '.join(needy)} need the agent's loss on a batch, which "
-                              f"environments on the {spec.backend} backend do not offer; allowed: "
-                              f"{', '.join(c for c in CONDITIONS.names() if c not in needy)}")
+            raise ConfigError(
+                "imp.conditions",
+                f"{', '.join(needy)} need the agent's loss on a batch, which "
+                f"environments on the {spec.backend} backend do not offer; allowed: "
+                f"{', '.join(c for c in CONDITIONS.names() if c not in needy)}",
+            )

@@ -6,6 +6,7 @@ block of the seed's group is done. So a block runs the same in the driver's proc
 worker process (`run_block`), and a block cut off by a kill continues from its mid-level
 checkpoint, or is computed again from its level's start.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -17,20 +18,20 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ticketlab.store import files, paths
 from ticketlab.agents.output import RunKeys
-from ticketlab.pruning.summaries import level_summary
 from ticketlab.core.config import from_dict
 from ticketlab.core.errors import MaskError
-from ticketlab.store.completion import log_event, seed_complete
-from ticketlab.imp.program import Experiment, build, stack_trees
 from ticketlab.imp import checkpoints
 from ticketlab.imp.faults import inject_faults, kill_after_checkpoint, kill_worker_after_write
 from ticketlab.imp.keys import DATA, FRESH_INIT, INIT, NEXT_LEVEL, SCORE_BATCH, TRAIN, run_key
 from ticketlab.imp.layout import Block
+from ticketlab.imp.program import Experiment, build, stack_trees
 from ticketlab.pruning.conditions import CONDITIONS, DENSE, SOURCES
 from ticketlab.pruning.magnitude import count_after_levels
 from ticketlab.pruning.masks import leaf_paths, ones_mask, prunable_total
+from ticketlab.pruning.summaries import level_summary
+from ticketlab.store import files, paths
+from ticketlab.store.completion import log_event, seed_complete
 
 
 def _unstack(tree, n):
@@ -77,10 +78,15 @@ def derived_starts(exp: Experiment, run: Path, level: int, jobs) -> tuple[list, 
         keys = jnp.stack([run_key(s, condition, level, NEXT_LEVEL) for s in seeds])
         score_level = 0 if source.scores_init else level  # pruning at init: one batch, the same at every level
         inputs = exp.score_inputs(
-            condition, jnp.stack([run_key(s, condition, score_level, SCORE_BATCH) for s in seeds]),
-            jnp.stack([run_key(s, DENSE, 0, DATA) for s in seeds]), scored, prev_mask)
-        mask_b, start_b = exp.derive(condition)(keys, scored, inputs, prev_mask, prev_start, init, fresh,
-                                                jnp.int32(keep))
+            condition,
+            jnp.stack([run_key(s, condition, score_level, SCORE_BATCH) for s in seeds]),
+            jnp.stack([run_key(s, DENSE, 0, DATA) for s in seeds]),
+            scored,
+            prev_mask,
+        )
+        mask_b, start_b = exp.derive(condition)(
+            keys, scored, inputs, prev_mask, prev_start, init, fresh, jnp.int32(keep)
+        )
         for i, m, s in zip(idx, _unstack(mask_b, len(idx)), _unstack(start_b, len(idx))):
             masks[i], starts[i] = m, s
     return masks, starts
@@ -89,18 +95,29 @@ def derived_starts(exp: Experiment, run: Path, level: int, jobs) -> tuple[list, 
 def check_mask_respected(exp: Experiment, out, mask, where: str) -> None:
     """Refuse a training program whose trained params hold a nonzero pruned weight (one that
     forgot to apply the mask), naming the leaves, before anything of the block is written."""
+
     def regrown(params, m):  # finite and nonzero where pruned (a run gone NaN fails as its own kind)
         pruned = np.asarray(params)[~np.asarray(m)]
         return bool(np.any(np.isfinite(pruned) & (pruned != 0)))
 
-    bad = [path for path, pr, m, best, final in zip(
-        leaf_paths(mask), jax.tree_util.tree_leaves(exp.prunable), jax.tree_util.tree_leaves(mask),
-        jax.tree_util.tree_leaves(out.best_params), jax.tree_util.tree_leaves(out.final_params))
-        if pr and (regrown(best, m) or regrown(final, m))]
+    bad = [
+        path
+        for path, pr, m, best, final in zip(
+            leaf_paths(mask),
+            jax.tree_util.tree_leaves(exp.prunable),
+            jax.tree_util.tree_leaves(mask),
+            jax.tree_util.tree_leaves(out.best_params),
+            jax.tree_util.tree_leaves(out.final_params),
+        )
+        if pr and (regrown(best, m) or regrown(final, m))
+    ]
     if bad:
-        raise MaskError("train", f"pruned weights are nonzero after training ({where}) in {', '.join(bad)}; apply "
-                        f"the mask in the forward pass and after every optimizer step (ticketlab.apply_mask, "
-                        f"ticketlab.masked)")
+        raise MaskError(
+            "train",
+            f"pruned weights are nonzero after training ({where}) in {', '.join(bad)}; apply "
+            f"the mask in the forward pass and after every optimizer step (ticketlab.apply_mask, "
+            f"ticketlab.masked)",
+        )
 
 
 def nonfinite_reason(out) -> str | None:
@@ -117,8 +134,9 @@ def _finite(x):
     return float(x) if np.isfinite(x) else None
 
 
-def write_chain(exp: Experiment, run: Path, level: int, seed: int, condition: str, mask, start, out,
-                seconds: float) -> str | None:
+def write_chain(
+    exp: Experiment, run: Path, level: int, seed: int, condition: str, mask, start, out, seconds: float
+) -> str | None:
     """Write one run's mask, start, best (and rewind) params and metrics; return why it failed,
     or None."""
     failed = nonfinite_reason(out)
@@ -164,8 +182,15 @@ def trained(exp: Experiment, run: Path, block: Block, keys, starts, masks, check
         if saved is not None:
             done, carry = saved
             stage = stage.replace(carry=carry)
-            log_event(run, "checkpoint_resumed", level=block.level, condition=block.condition,
-                      seeds=[s for s, _ in block.jobs], step=done, steps=trainer.steps)
+            log_event(
+                run,
+                "checkpoint_resumed",
+                level=block.level,
+                condition=block.condition,
+                seeds=[s for s, _ in block.jobs],
+                step=done,
+                steps=trainer.steps,
+            )
     saving = trainer.resumable and checkpoint_every_s > 0
     last_save = time.monotonic()
     for first, count in checkpoints.segments(trainer.steps):
@@ -193,16 +218,17 @@ def train_block(exp: Experiment, run: Path, block: Block, checkpoint_every_s: fl
         masks, starts = derived_starts(exp, run, block.level, jobs)
     inject_faults(jobs, block.level, starts)
     try:
-        out = trained(exp, run, block, run_keys(jobs, block.level), stack_trees(starts), stack_trees(masks),
-                      checkpoint_every_s)
+        out = trained(
+            exp, run, block, run_keys(jobs, block.level), stack_trees(starts), stack_trees(masks), checkpoint_every_s
+        )
         outputs = _unstack(jax.device_get(out), len(jobs))
     finally:
         exp.trainer.close()
-    for (seed, condition), mask, output in list(zip(jobs, masks, outputs))[:len(block.jobs)]:
+    for (seed, condition), mask, output in list(zip(jobs, masks, outputs))[: len(block.jobs)]:
         check_mask_respected(exp, output, mask, f"level {block.level}, seed {seed}, {condition}")
     seconds = time.perf_counter() - start_time
     failed = []
-    for (seed, condition), mask, start, output in list(zip(jobs, masks, starts, outputs))[:len(block.jobs)]:
+    for (seed, condition), mask, start, output in list(zip(jobs, masks, starts, outputs))[: len(block.jobs)]:
         if seed_complete(run, block.level, seed):  # (a finished seed's files are checksummed: keep them)
             failed += [seed] if nonfinite_reason(output) else []
             continue

@@ -7,6 +7,7 @@ level to finish everywhere. A (level, group) is finished, and its seed markers m
 every chain of the group has passed that level; a level is finished once every group has. A seed
 whose run failed (NaN or inf) stops there, and so does every chain that would derive from it.
 """
+
 from __future__ import annotations
 
 from ticketlab.core.config import ExperimentConfig
@@ -21,8 +22,9 @@ class Chains:
     finished (levels before it are on disk); `failed`: (seed, condition) chains that stopped at a
     finished level ((seed, "*"): its dense level 0)."""
 
-    def __init__(self, cfg: ExperimentConfig, groups: list[Group], first_level: dict[Group, int],
-                 failed: set[tuple[int, str]]):
+    def __init__(
+        self, cfg: ExperimentConfig, groups: list[Group], first_level: dict[Group, int], failed: set[tuple[int, str]]
+    ):
         self.cfg, self.levels, self.groups = cfg, cfg.levels, list(groups)
         self.conditions = tuple(cfg.imp.conditions)
         self.failed = set(failed)
@@ -75,8 +77,9 @@ class Chains:
         each is returned once."""
         out = []
         for g in self.groups:
-            while self.marked[g] + 1 < self.levels and \
-                    all((g, c, self.marked[g] + 1) in self.done for c in self._at(self.marked[g] + 1)):
+            while self.marked[g] + 1 < self.levels and all(
+                (g, c, self.marked[g] + 1) in self.done for c in self._at(self.marked[g] + 1)
+            ):
                 self.marked[g] += 1
                 out.append((self.marked[g], g))
         return out

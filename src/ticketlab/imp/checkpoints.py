@@ -12,6 +12,7 @@ file's sha256. Each save writes a new state file before the JSON names it, so a 
 leaves the previous checkpoint whole. A checkpoint that is truncated or does not match is moved
 aside with an event and its block restarts from its level's start.
 """
+
 from __future__ import annotations
 
 import os
@@ -61,15 +62,26 @@ def _describe(leaf) -> dict:
 def save(run: Path, block, carry, step: int, steps: int) -> None:
     """Save `carry` after `step` of `steps` steps (atomic: the JSON that names the state is last)."""
     leaves = jax.tree_util.tree_leaves(carry)
-    arrays = {f"{i:05d}": np.ascontiguousarray(jax.device_get(jax.random.key_data(x) if _is_key(x) else x))
-              for i, x in enumerate(leaves)}
+    arrays = {
+        f"{i:05d}": np.ascontiguousarray(jax.device_get(jax.random.key_data(x) if _is_key(x) else x))
+        for i, x in enumerate(leaves)
+    }
     root = block_dir(run, block)
     state = root / f"state-{step:08d}.safetensors"
     files.atomic_write(state, lambda tmp: save_file(arrays, tmp))
-    files.save_json(root / "checkpoint.json", {
-        "level": block.level, "condition": block.condition, "seeds": [s for s, _ in block.jobs],
-        "step": step, "steps": steps, "file": state.name, "sha256": sha256(state),
-        "leaves": [_describe(x) for x in leaves]})
+    files.save_json(
+        root / "checkpoint.json",
+        {
+            "level": block.level,
+            "condition": block.condition,
+            "seeds": [s for s, _ in block.jobs],
+            "step": step,
+            "steps": steps,
+            "file": state.name,
+            "sha256": sha256(state),
+            "leaves": [_describe(x) for x in leaves],
+        },
+    )
     for old in root.glob("state-*.safetensors"):
         if old != state:
             old.unlink(missing_ok=True)
@@ -97,8 +109,12 @@ def load(run: Path, block, template, steps: int):
         raise
     except (OSError, ValueError, KeyError, TypeError) as err:
         raise CorruptCheckpoint(f"unreadable ({err.__class__.__name__}: {err})") from None
-    restored = [jax.random.wrap_key_data(jnp.asarray(arrays[f"{i:05d}"]), impl=jax.random.key_impl(x))
-                if _is_key(x) else jnp.asarray(arrays[f"{i:05d}"]) for i, x in enumerate(leaves)]
+    restored = [
+        jax.random.wrap_key_data(jnp.asarray(arrays[f"{i:05d}"]), impl=jax.random.key_impl(x))
+        if _is_key(x)
+        else jnp.asarray(arrays[f"{i:05d}"])
+        for i, x in enumerate(leaves)
+    ]
     return meta["step"], jax.tree_util.tree_unflatten(treedef, restored)
 
 
@@ -108,8 +124,15 @@ def quarantine(run: Path, block, reason: str) -> Path:
     stamp = f".corrupt-{root.name}-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
     target = next(root.with_name(f"{stamp}-{i}") for i in range(1000) if not root.with_name(f"{stamp}-{i}").exists())
     os.replace(root, target)
-    log_event(run, "checkpoint_corrupt", level=block.level, condition=block.condition,
-              seeds=[s for s, _ in block.jobs], reason=reason, moved_to=str(target))
+    log_event(
+        run,
+        "checkpoint_corrupt",
+        level=block.level,
+        condition=block.condition,
+        seeds=[s for s, _ in block.jobs],
+        reason=reason,
+        moved_to=str(target),
+    )
     return target
 
 

@@ -9,32 +9,34 @@ finished level; a level that is partly written is computed again block by block,
 block's runs and inputs are a function of the config and the store alone, a resumed run computes
 exactly what an uninterrupted one does, with any number of workers.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
-from ticketlab.store import files, paths
 from ticketlab.core.config import ExperimentConfig, to_dict
 from ticketlab.core.errors import ConfigError
+from ticketlab.imp import checkpoints
 from ticketlab.imp.blocks import BlockTask, run_block, train_block
 from ticketlab.imp.chains import Chains
-from ticketlab.store.completion import mark_seed_complete, repair, seed_complete
-from ticketlab.imp.program import Experiment, build
 from ticketlab.imp.layout import Block, blocks_per_level, whole_groups
+from ticketlab.imp.memory import check_fits
+from ticketlab.imp.program import Experiment, build
+from ticketlab.runtime.workers import Placement, WorkerPool, one_xla_thread, placement
+from ticketlab.store import files, paths
+from ticketlab.store.completion import mark_seed_complete, repair, seed_complete
 from ticketlab.store.lock import seed_locks
 from ticketlab.store.results import append_results, write_results_csv
 from ticketlab.store.rundir import check_out, prepare_run_dir
-from ticketlab.runtime.workers import Placement, WorkerPool, one_xla_thread, placement
-from ticketlab.imp import checkpoints
-from ticketlab.imp.memory import check_fits
 
 
 def check_checkpoint_every(seconds) -> None:
     """`--checkpoint-every-s`: a number of seconds >= 0."""
     if not isinstance(seconds, (int, float)) or seconds != seconds or seconds < 0:
-        raise ConfigError("checkpoint-every-s", f"must be a number of seconds >= 0 (0: no mid-level checkpoints), "
-                          f"got {seconds!r}")
+        raise ConfigError(
+            "checkpoint-every-s", f"must be a number of seconds >= 0 (0: no mid-level checkpoints), got {seconds!r}"
+        )
 
 
 def failures_at(run: Path, seeds: list[int], level: int) -> set[tuple[int, str]]:
@@ -128,8 +130,10 @@ def run_experiment(
     with seed_locks(run, block, wait=wait):
         repair(run, block, cfg.levels)
         write_results_csv(run)
-        first = {g: next((lv for lv in range(cfg.levels) if any(not seed_complete(run, lv, s) for s in g)), cfg.levels)
-                 for g in groups}
+        first = {
+            g: next((lv for lv in range(cfg.levels) if any(not seed_complete(run, lv, s) for s in g)), cfg.levels)
+            for g in groups
+        }
         failed = {f for g in groups for lv in range(first[g]) for f in failures_at(run, list(g), lv)}
         chains = Chains(cfg, groups, first, failed)
         ready = chains.first_blocks()
@@ -155,7 +159,9 @@ def run_experiment(
                 for level, group in chains.newly_finished():
                     written = [s for s in group if not seed_complete(run, level, s)]
                     for seed in written:
-                        paths.seed_dir(run, level, seed).mkdir(parents=True, exist_ok=True)  # (its chains may all have failed)
+                        paths.seed_dir(run, level, seed).mkdir(
+                            parents=True, exist_ok=True
+                        )  # (its chains may all have failed)
                         mark_seed_complete(run, level, seed)
                     append_results(run, level, written)
             ok = True

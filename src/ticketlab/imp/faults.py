@@ -9,6 +9,7 @@ that level and condition kills itself (SIGKILL), mid-block, as the out-of-memory
 TICKETLAB_FAULT_KILL_AFTER_CHECKPOINT="level,condition,n": the process that saves the n-th
 mid-level checkpoint of a block of that level and condition kills itself (SIGKILL) right after.
 """
+
 from __future__ import annotations
 
 import multiprocessing

@@ -1,6 +1,7 @@
 """Randomness from identity: every key is derived from (seed, condition, level, purpose), so a run
 draws the same numbers alone, vmapped with others, or resumed. A condition's part is its fixed
 registry id, never its position in a list."""
+
 from __future__ import annotations
 
 import jax

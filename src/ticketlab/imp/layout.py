@@ -10,6 +10,7 @@ level derives only from the same condition and seed. Every block is padded to th
 repeating its last run (padding is trained and thrown away), so one compiled program serves every
 block of every level.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -54,13 +55,17 @@ def whole_groups(cfg: ExperimentConfig, seeds: list[int]) -> list[tuple[int, ...
     partial = [g for g in groups if not set(g) <= chosen]
     if partial:
         g = partial[0]
-        raise ConfigError("seeds", f"seeds {sorted(chosen & set(g))} are part of the block of seeds {g[0]}-{g[-1]} "
-                          f"(block-seeds {group_size(cfg)}); run whole blocks")
+        raise ConfigError(
+            "seeds",
+            f"seeds {sorted(chosen & set(g))} are part of the block of seeds {g[0]}-{g[-1]} "
+            f"(block-seeds {group_size(cfg)}); run whole blocks",
+        )
     return groups
 
 
-def level_blocks(cfg: ExperimentConfig, level: int, groups: list[tuple[int, ...]],
-                 failed: set[tuple[int, str]]) -> list[Block]:
+def level_blocks(
+    cfg: ExperimentConfig, level: int, groups: list[tuple[int, ...]], failed: set[tuple[int, str]]
+) -> list[Block]:
     """The blocks of `level` for `groups`, leaving out chains that failed earlier (`failed` holds
     (seed, condition), or (seed, "*") when the seed's dense level 0 failed)."""
     conditions = (DENSE,) if level == 0 else tuple(cfg.imp.conditions)

@@ -11,6 +11,7 @@ a block (they are stacked over runs), so one run's estimate prices any block. Me
 own memory analysis of the compiled segment on the CPU (tests/test_memory.py), it is within 0.5x and
 3x; physics engines' temporaries (Brax's contacts) are the part it undercounts.
 """
+
 from __future__ import annotations
 
 import json
@@ -42,7 +43,7 @@ def stacked_outputs(jaxpr) -> int:
     total = 0
     for eqn in jaxpr.eqns:
         if eqn.primitive.name == "scan":
-            total += _bytes([v.aval for v in eqn.outvars[eqn.params["num_carry"]:]])
+            total += _bytes([v.aval for v in eqn.outvars[eqn.params["num_carry"] :]])
         inner = [stacked_outputs(sub) for sub in _sub_jaxprs(eqn)]
         total += max(inner, default=0)
     return total
@@ -82,7 +83,8 @@ def _traced_run_bytes(exp) -> int | None:
         keys = RunKeys(key, key)
         if not backend.per_run:  # (a block program of one run)
             keys, params, mask = jax.tree_util.tree_map(
-                lambda x: jax.ShapeDtypeStruct((1,) + x.shape, x.dtype), (keys, params, mask))
+                lambda x: jax.ShapeDtypeStruct((1,) + x.shape, x.dtype), (keys, params, mask)
+            )
         stage = jax.eval_shape(partial(stages.begin, envs), keys, params, mask)
         advance = jax.make_jaxpr(lambda s, k, m: stages.advance(envs, s, k, m, 0, 1).carry)(stage, keys, mask)
         return _bytes(stage) + _bytes(stage.carry) + 2 * stacked_outputs(advance.jaxpr)
@@ -129,7 +131,13 @@ def check_fits(exp, workers_per_device: int) -> None:
         return
     fits = max(0, int((capacity - FIXED) / (per_run * TEMPORARIES)))
     share = f" ({workers_per_device} workers share it)" if workers_per_device > 1 else ""
-    advice = (f"the largest --block-seeds that fits is {fits}" if fits >= 1 else
-              "not even one run fits; use a smaller config or a larger device")
-    raise ConfigError("block-seeds", f"a block of {runs} runs needs about {need / GIB:.2f} GiB, {where} has "
-                      f"{capacity / GIB:.2f} GiB per worker{share}; {advice}")
+    advice = (
+        f"the largest --block-seeds that fits is {fits}"
+        if fits >= 1
+        else "not even one run fits; use a smaller config or a larger device"
+    )
+    raise ConfigError(
+        "block-seeds",
+        f"a block of {runs} runs needs about {need / GIB:.2f} GiB, {where} has "
+        f"{capacity / GIB:.2f} GiB per worker{share}; {advice}",
+    )

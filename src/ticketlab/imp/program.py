@@ -1,10 +1,12 @@
 """Everything built once per config: the environment, the agent, its trainer (compiled stages over
 a block's runs), and the per-condition derivation of a level's (mask, start) from the previous level's results."""
+
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from functools import partial
-from typing import Any, Callable
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -12,8 +14,8 @@ import jax.numpy as jnp
 from ticketlab.agents.base import Agent, AgentDef, Trainer
 from ticketlab.agents.registry import AGENTS, run_spec
 from ticketlab.core.config import ExperimentConfig
-from ticketlab.envs.base import EnvSpec
 from ticketlab.core.errors import ConfigError
+from ticketlab.envs.base import EnvSpec
 from ticketlab.pruning.conditions import Inputs, next_level, score_name
 from ticketlab.pruning.masks import prunable_tree
 from ticketlab.pruning.scores import SCORES, ScoreBatch, score_inputs
@@ -55,10 +57,22 @@ class Experiment:
             imp = self.cfg.imp
 
             def one(key, scored, inputs, prev_mask, prev_start, init, fresh, keep):
-                return next_level(condition, Inputs(
-                    key=key, scores=score.fn(scored, inputs), prev_mask=prev_mask, init=init, fresh=fresh,
-                    prunable=self.prunable, keep=keep, prev_start=prev_start, fraction=imp.prune_fraction,
-                    rounding=imp.prune_count, permute_values=imp.permute_values))
+                return next_level(
+                    condition,
+                    Inputs(
+                        key=key,
+                        scores=score.fn(scored, inputs),
+                        prev_mask=prev_mask,
+                        init=init,
+                        fresh=fresh,
+                        prunable=self.prunable,
+                        keep=keep,
+                        prev_start=prev_start,
+                        fraction=imp.prune_fraction,
+                        rounding=imp.prune_count,
+                        permute_values=imp.permute_values,
+                    ),
+                )
 
             self._derive[condition] = jax.jit(jax.vmap(one, in_axes=(0, 0, 0, 0, 0, 0, 0, None)))
         return self._derive[condition]
@@ -74,8 +88,9 @@ class Experiment:
 
             def one(key, data_key, p, m):
                 observe = partial(agent.batch_obs, key, data_key, p, m) if agent.batch_obs else None
-                batch = ScoreBatch(loss=lambda q: agent.batch_loss(key, data_key, q, m), observe=observe,
-                                   forward=agent.modules)
+                batch = ScoreBatch(
+                    loss=lambda q: agent.batch_loss(key, data_key, q, m), observe=observe, forward=agent.modules
+                )
                 return score_inputs(score, batch, p, self.prunable)
 
             self._inputs[score.needs] = jax.jit(jax.vmap(one))

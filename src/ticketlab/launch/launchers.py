@@ -2,20 +2,21 @@
 tasks with retries), submitit (SLURM job arrays), each a registered `Launcher` whose `check` refuses
 what it cannot do before anything is written (a missing extra, an unreachable cluster) and whose
 `run(tasks, options, report) -> (done, failed)` runs every task. `launch(tasks, name, **options)`."""
+
 from __future__ import annotations
 
 import os
 import re
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Callable
 
-from ticketlab.launch.tasks import Task, run_task
 from ticketlab.core.errors import ConfigError
 from ticketlab.core.registry import Registry
 from ticketlab.imp.checkpoints import DEFAULT_EVERY_S
+from ticketlab.launch.tasks import Task, run_task
 from ticketlab.runtime.devices import default_platform, is_accelerator
 from ticketlab.runtime.workers import WorkerPool, one_thread_xla_flags, placement
 
@@ -88,8 +89,15 @@ def _local(tasks, options: LaunchOptions, report):
         return done, failed
     for task in tasks:
         try:
-            ok, value = True, run_task(task, workers=options.workers, devices=options.devices,
-                                       checkpoint_every_s=options.checkpoint_every_s)
+            ok, value = (
+                True,
+                run_task(
+                    task,
+                    workers=options.workers,
+                    devices=options.devices,
+                    checkpoint_every_s=options.checkpoint_every_s,
+                ),
+            )
         except Exception as err:  # a failed task is reported, the others go on
             ok, value = False, err
         _record(task, ok, value, done, failed, report)
@@ -118,8 +126,11 @@ def check_ray_address(address: str) -> None:
     """Fail fast, in one line, when no Ray cluster answers at `address`."""
     if address in ("auto", "local"):
         if address == "auto" and not (os.environ.get("RAY_ADDRESS") or Path("/tmp/ray/ray_current_cluster").exists()):
-            raise ConfigError("address", "auto found no running Ray cluster on this machine; start one with "
-                              "`ray start --head` or give --address HOST:PORT")
+            raise ConfigError(
+                "address",
+                "auto found no running Ray cluster on this machine; start one with "
+                "`ray start --head` or give --address HOST:PORT",
+            )
         return
     host, _, port = address.rpartition(":")
     if not host or not port.isdigit():
@@ -127,8 +138,11 @@ def check_ray_address(address: str) -> None:
     try:
         socket.create_connection((host, int(port)), timeout=3).close()
     except OSError as err:
-        raise ConfigError("address", f"cannot reach a Ray cluster at {address} ({err.strerror or err}); "
-                          "check the head node or use --address auto") from None
+        raise ConfigError(
+            "address",
+            f"cannot reach a Ray cluster at {address} ({err.strerror or err}); "
+            "check the head node or use --address auto",
+        ) from None
 
 
 def gpus_per_task(options: LaunchOptions) -> int:
@@ -156,8 +170,13 @@ def _ray(tasks, options: LaunchOptions, report):
         ray.init(address=options.address, log_to_driver=False)
     # one CPU per task, and XLA told so: a task then trains in its Ray worker with one XLA thread,
     # as local workers do (the same bits), instead of starting a pinned worker of its own
-    remote = ray.remote(num_cpus=1, num_gpus=gpus_per_task(options), max_retries=retries, retry_exceptions=True,
-                        runtime_env={"env_vars": {"XLA_FLAGS": one_thread_xla_flags()}})(run_task)
+    remote = ray.remote(
+        num_cpus=1,
+        num_gpus=gpus_per_task(options),
+        max_retries=retries,
+        retry_exceptions=True,
+        runtime_env={"env_vars": {"XLA_FLAGS": one_thread_xla_flags()}},
+    )(run_task)
     refs = {remote.remote(t, checkpoint_every_s=options.checkpoint_every_s): t for t in tasks}
     done, failed = [], []
     for ref, task in refs.items():
@@ -199,5 +218,9 @@ def _submitit(tasks, options: LaunchOptions, report):
     return done, failed
 
 
-for _launcher in (Launcher("local", _local), Launcher("ray", _ray, _check_ray), Launcher("submitit", _submitit, _check_submitit)):
+for _launcher in (
+    Launcher("local", _local),
+    Launcher("ray", _ray, _check_ray),
+    Launcher("submitit", _submitit, _check_submitit),
+):
     LAUNCHERS.register(_launcher.name, _launcher)

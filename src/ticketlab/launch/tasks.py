@@ -1,4 +1,5 @@
 """What a launcher runs: one task per (config, seed group of block_seeds), its blocks one vmapped call each."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -8,11 +9,11 @@ import socket
 import time
 
 from ticketlab.core.config import ExperimentConfig, from_dict, to_dict
+from ticketlab.core.errors import ConfigError
 from ticketlab.experiments.experiment import run as run_experiment
 from ticketlab.imp.checkpoints import DEFAULT_EVERY_S
 from ticketlab.imp.faults import fail_once
 from ticketlab.imp.layout import seed_groups
-from ticketlab.core.errors import ConfigError
 
 
 @dataclasses.dataclass(frozen=True)
@@ -32,16 +33,25 @@ def make_tasks(configs: list[ExperimentConfig]) -> list[Task]:
     return [Task(to_dict(cfg), group) for cfg in configs for group in seed_groups(cfg)]
 
 
-def run_task(task: Task, workers: int | None = 1, devices: int | str | None = None,
-             checkpoint_every_s: float = DEFAULT_EVERY_S) -> dict:
+def run_task(
+    task: Task, workers: int | None = 1, devices: int | str | None = None, checkpoint_every_s: float = DEFAULT_EVERY_S
+) -> dict:
     """Run one task to the end (resuming what is on disk, mid-level checkpoints included); report
     where it ran. `workers`: the processes its blocks train in (1: one at a time, here if this
     process runs one XLA thread, else in one pinned worker), over `devices` devices."""
     fail_once()
     cfg = from_dict(task.config)
     start = time.perf_counter()
-    run = run_experiment(cfg, seeds=list(task.seeds), wait=True, argv=["ticketlab", "sweep"], workers=workers,
-                         in_process=False, devices=devices, checkpoint_every_s=checkpoint_every_s)
+    run = run_experiment(
+        cfg,
+        seeds=list(task.seeds),
+        wait=True,
+        argv=["ticketlab", "sweep"],
+        workers=workers,
+        in_process=False,
+        devices=devices,
+        checkpoint_every_s=checkpoint_every_s,
+    )
     node = None
     try:
         import ray  # optional extra: only a task launched by the ray backend has it
@@ -50,8 +60,14 @@ def run_task(task: Task, workers: int | None = 1, devices: int | str | None = No
             node = ray.get_runtime_context().get_node_id()
     except ImportError:
         pass
-    return {"run": str(run), "seeds": list(task.seeds), "host": socket.gethostname(), "pid": os.getpid(),
-            "node": node, "seconds": time.perf_counter() - start}
+    return {
+        "run": str(run),
+        "seeds": list(task.seeds),
+        "host": socket.gethostname(),
+        "pid": os.getpid(),
+        "node": node,
+        "seconds": time.perf_counter() - start,
+    }
 
 
 def expand_grid(base: ExperimentConfig, grid: list[str]) -> list[ExperimentConfig]:
@@ -59,7 +75,9 @@ def expand_grid(base: ExperimentConfig, grid: list[str]) -> list[ExperimentConfi
     axes = []
     for spec in grid:
         if "=" not in spec:
-            raise ConfigError("grid", f"{spec!r} must look like field=value1,value2 (e.g. init.scheme=torch-default,xavier-uniform)")
+            raise ConfigError(
+                "grid", f"{spec!r} must look like field=value1,value2 (e.g. init.scheme=torch-default,xavier-uniform)"
+            )
         field, values = spec.split("=", 1)
         options = [v for v in values.split(",") if v != ""]
         if not options:

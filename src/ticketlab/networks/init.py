@@ -9,9 +9,10 @@ torch-default reproduces PyTorch's nn.Linear / nn.Conv2d reset_parameters (what 
 used): kernel Kaiming-uniform with a = sqrt(5), i.e. U(+-1/sqrt(fan_in)), and bias
 U(+-1/sqrt(fan_in)).
 """
+
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp
@@ -52,8 +53,12 @@ def _orthogonal(fan_in, is_output, is_policy):
     return nn.initializers.orthogonal(gain), nn.initializers.zeros
 
 
-for _name, _scheme in (("torch-default", _torch_default), ("kaiming-normal", _kaiming_normal),
-                       ("xavier-uniform", _xavier_uniform), ("orthogonal", _orthogonal)):
+for _name, _scheme in (
+    ("torch-default", _torch_default),
+    ("kaiming-normal", _kaiming_normal),
+    ("xavier-uniform", _xavier_uniform),
+    ("orthogonal", _orthogonal),
+):
     register_init(_name, _scheme)
 
 

@@ -6,16 +6,17 @@ Build it with `make_network(...)` (keyword-only). A Gaussian policy network also
 state-independent `log_std` parameter (never pruned: it is not a kernel) and returns
 (mean, log_std).
 """
+
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import jax.numpy as jnp
 from flax import linen as nn
 
+from ticketlab.core.registry import Registry
 from ticketlab.networks.init import layer_initializers
 from ticketlab.networks.torsos import TORSOS
-from ticketlab.core.registry import Registry
 
 ACTIVATIONS: Registry[Callable] = Registry("network.activation")
 ACTIVATIONS.register("tanh", jnp.tanh)
@@ -82,7 +83,8 @@ class Network(nn.Module):
             for i, (features, size, stride) in enumerate(self.convs):
                 fan_in = size * size * x.shape[-1]
                 kernel_init, bias_init = layer_initializers(
-                    self.scheme, fan_in, False, self.is_policy, self.input_scale if first else 1.0)
+                    self.scheme, fan_in, False, self.is_policy, self.input_scale if first else 1.0
+                )
                 x = PatchConv(features, size, stride, kernel_init, bias_init, name=f"conv_{i}")(x)
                 x = ACTIVATIONS.get(self.activation)(x)
                 first = False
@@ -93,7 +95,8 @@ class Network(nn.Module):
         for i, width in enumerate(widths):
             last = i == len(widths) - 1
             kernel_init, bias_init = layer_initializers(
-                self.scheme, x.shape[-1], last, self.is_policy, self.input_scale if first else 1.0)
+                self.scheme, x.shape[-1], last, self.is_policy, self.input_scale if first else 1.0
+            )
             x = nn.Dense(width, kernel_init=kernel_init, bias_init=bias_init, name=f"dense_{i}")(x)
             first = False
             if not last:
@@ -108,18 +111,41 @@ class Network(nn.Module):
         return x
 
 
-def make_network(*, hidden, out: int, obs_shape, activation: str = "tanh", scheme: str = "torch-default",
-                 input_scale: float = 1.0, is_policy: bool = False, torso: str = "mlp",
-                 image_layout: str | None = None, dropout: float = 0.0, gaussian: bool = False,
-                 log_std_init: float = 0.0, mean_activation: str = "none") -> Network:
+def make_network(
+    *,
+    hidden,
+    out: int,
+    obs_shape,
+    activation: str = "tanh",
+    scheme: str = "torch-default",
+    input_scale: float = 1.0,
+    is_policy: bool = False,
+    torso: str = "mlp",
+    image_layout: str | None = None,
+    dropout: float = 0.0,
+    gaussian: bool = False,
+    log_std_init: float = 0.0,
+    mean_activation: str = "none",
+) -> Network:
     """The network of one module (keyword-only, so a call reads as what it builds)."""
     convs = TORSOS.get(torso)
     if convs and image_layout is None:
         raise ValueError(f"network.torso: {torso} needs an image observation; this one has shape {tuple(obs_shape)}")
-    return Network(hidden=tuple(hidden), out=int(out), activation=activation, scheme=scheme,
-                   input_scale=float(input_scale), is_policy=is_policy, obs_shape=tuple(obs_shape),
-                   convs=convs, image_layout=image_layout, dropout=float(dropout), gaussian=gaussian,
-                   log_std_init=float(log_std_init), mean_activation=mean_activation)
+    return Network(
+        hidden=tuple(hidden),
+        out=int(out),
+        activation=activation,
+        scheme=scheme,
+        input_scale=float(input_scale),
+        is_policy=is_policy,
+        obs_shape=tuple(obs_shape),
+        convs=convs,
+        image_layout=image_layout,
+        dropout=float(dropout),
+        gaussian=gaussian,
+        log_std_init=float(log_std_init),
+        mean_activation=mean_activation,
+    )
 
 
 def first_layer(module_params: dict) -> str:

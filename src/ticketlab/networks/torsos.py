@@ -4,6 +4,7 @@ A torso is a tuple of (filters, kernel size, stride) conv layers with no padding
 default), each followed by the network's activation; its output is flattened into the dense
 layers. `mlp` has no conv layer: the observation is flattened as it is.
 """
+
 from __future__ import annotations
 
 from ticketlab.core.registry import Registry

@@ -3,6 +3,7 @@
 Each family file lists its entries (`Preset`, presets/base.py), registered here in the order of
 `FAMILIES`; how each demo setting was chosen is told in docs/presets.md.
 """
+
 from ticketlab.presets import atari, classic, continuous, mazegrid, minatar, supervised
 from ticketlab.presets.base import FAMILIES, PRESETS, SCALES, Preset, describe, preset, register_preset
 

@@ -1,9 +1,17 @@
 """ALE games (SI C.5, table 9; figure 4) through ale-py's XLA interface, the `[atari]` extra: PPO with
 Nature-CNN actor and critic on rlpyt's AtariEnv settings."""
+
 from __future__ import annotations
 
-from ticketlab.core.config import AtariConfig, EnvConfig, EvalConfig, ExperimentConfig, IMPConfig, NetworkConfig, \
-    PPOConfig
+from ticketlab.core.config import (
+    AtariConfig,
+    EnvConfig,
+    EvalConfig,
+    ExperimentConfig,
+    IMPConfig,
+    NetworkConfig,
+    PPOConfig,
+)
 from ticketlab.presets.base import Preset
 
 GAMES = {
@@ -28,13 +36,28 @@ def ppo(env_id: str, name: str):
     # Evaluation: 8 whole games every 390 updates, actions sampled as rlpyt's PG agents do.
     def build() -> ExperimentConfig:
         return ExperimentConfig(
-            name=name, seeds=1, levels=3,
+            name=name,
+            seeds=1,
+            levels=3,
             env=EnvConfig(env_id, atari=AtariConfig(max_frames=DEMO["max_frames"])),
             network=NetworkConfig(actor_hidden=(512,), critic_hidden=(512,), torso="nature-cnn", activation="relu"),
-            ppo=PPOConfig(total_steps=DEMO["total_steps"], num_envs=10, rollout_len=64, epochs=10, minibatches=4,
-                          lr=5e-4, lr_schedule="linear", gamma=0.99, gae_lambda=0.98, clip_eps=0.2, value_coef=0.5,
-                          entropy_coef=0.001, max_grad_norm=1.0, eval_every=DEMO["eval_every"],
-                          eval_episodes=DEMO["eval_episodes"]),
+            ppo=PPOConfig(
+                total_steps=DEMO["total_steps"],
+                num_envs=10,
+                rollout_len=64,
+                epochs=10,
+                minibatches=4,
+                lr=5e-4,
+                lr_schedule="linear",
+                gamma=0.99,
+                gae_lambda=0.98,
+                clip_eps=0.2,
+                value_coef=0.5,
+                entropy_coef=0.001,
+                max_grad_norm=1.0,
+                eval_every=DEMO["eval_every"],
+                eval_episodes=DEMO["eval_episodes"],
+            ),
             eval=EvalConfig(policy="sample"),
             imp=IMPConfig(scope="actor", prune_fraction=0.5),
         )
@@ -42,18 +65,34 @@ def ppo(env_id: str, name: str):
     return build
 
 
-PAPER = {"seeds": 5, "levels": 20, "block_seeds": 1, "ppo.total_steps": 2_500_000, "ppo.eval_every": 390,
-         "ppo.eval_episodes": 8, "env.atari.max_frames": AtariConfig().max_frames, "imp.prune_fraction": 0.2}
+PAPER = {
+    "seeds": 5,
+    "levels": 20,
+    "block_seeds": 1,
+    "ppo.total_steps": 2_500_000,
+    "ppo.eval_every": 390,
+    "ppo.eval_episodes": 8,
+    "env.atari.max_frames": AtariConfig().max_frames,
+    "imp.prune_fraction": 0.2,
+}
 
 
 def _entries():
     for game, env_id in GAMES.items():
-        yield Preset(f"{game}-atari-ppo", "atari", ppo(env_id, f"{game}-atari-ppo"),
-                     f"PPO, Nature-CNN actor and critic, on {env_id}, actor pruned (table 9, figure 4); needs the "
-                     "[atari] extra", paper=PAPER)
-    yield Preset("atari-ppo", "atari", ppo("ALE/Pong-v5", "atari-ppo"),
-                 "table 9's PPO on any ALE game: --env.name ALE/<Game>-v5 (default Pong); needs the [atari] extra",
-                 paper=PAPER)
+        yield Preset(
+            f"{game}-atari-ppo",
+            "atari",
+            ppo(env_id, f"{game}-atari-ppo"),
+            f"PPO, Nature-CNN actor and critic, on {env_id}, actor pruned (table 9, figure 4); needs the [atari] extra",
+            paper=PAPER,
+        )
+    yield Preset(
+        "atari-ppo",
+        "atari",
+        ppo("ALE/Pong-v5", "atari-ppo"),
+        "table 9's PPO on any ALE game: --env.name ALE/<Game>-v5 (default Pong); needs the [atari] extra",
+        paper=PAPER,
+    )
 
 
 ENTRIES = tuple(_entries())

@@ -2,11 +2,12 @@
 the paper's scale, its networks per torso and its expert threshold; `preset(name, scale, torso)`
 builds one. The entries themselves are in one file per task family (classic.py, mazegrid.py, ...).
 """
+
 from __future__ import annotations
 
-import dataclasses
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from ticketlab.core.config import ExperimentConfig, canonical_torso, replace_fields
 from ticketlab.core.errors import ConfigError, check_choice
@@ -78,7 +79,8 @@ def describe() -> list[tuple[str, str, str]]:
     out = []
     for name, entry in PRESETS.items():
         scales = [preset(name, s) for s in SCALES]
-        text = ", ".join(f"{s}: {c.seeds} seed{'s' if c.seeds != 1 else ''} x {c.levels} levels"
-                         for s, c in zip(SCALES, scales))
+        text = ", ".join(
+            f"{s}: {c.seeds} seed{'s' if c.seeds != 1 else ''} x {c.levels} levels" for s, c in zip(SCALES, scales)
+        )
         out.append((name, entry.description, text))
     return out

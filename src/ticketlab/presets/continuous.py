@@ -1,10 +1,18 @@
 """Continuous control: the paper's four PyBullet walkers (SI C.3, tables 6 and 7; figures 1-4, 7, 15;
 the `[bullet]` extra, stepped on the host) and the same PPO on Brax's MuJoCo-layout tasks (the
 `[brax]` extra, jitted end to end)."""
+
 from __future__ import annotations
 
-from ticketlab.core.config import BCConfig, EnvConfig, ExperimentConfig, IMPConfig, NetworkConfig, PPOConfig, \
-    StudentConfig
+from ticketlab.core.config import (
+    BCConfig,
+    EnvConfig,
+    ExperimentConfig,
+    IMPConfig,
+    NetworkConfig,
+    PPOConfig,
+    StudentConfig,
+)
 from ticketlab.presets.base import Preset
 
 BULLET_TASKS = {
@@ -25,8 +33,14 @@ BULLET_EXPERT_THRESHOLDS = {"hopper": 700.0, "walker2d": 150.0, "halfcheetah": -
 """Mean evaluation return a cached demo-budget Bullet PPO expert must reach: well above a random
 policy's (20, 17, -1260, 371: envs/bullet.py), below what the demo budget reached."""
 
-PAPER_PPO = {"ppo.total_steps": 1_500_000, "ppo.eval_every": 20, "ppo.eval_episodes": 8,
-             "imp.prune_fraction": 0.2, "seeds": 10, "levels": 20}
+PAPER_PPO = {
+    "ppo.total_steps": 1_500_000,
+    "ppo.eval_every": 20,
+    "ppo.eval_episodes": 8,
+    "imp.prune_fraction": 0.2,
+    "seeds": 10,
+    "levels": 20,
+}
 
 
 def ppo_settings(total_steps: int) -> PPOConfig:
@@ -35,10 +49,25 @@ def ppo_settings(total_steps: int) -> PPOConfig:
     # per worker per update, 32 minibatches, advantages normalized over the whole batch, learning rate
     # and ratio clip annealed linearly to 0, no gradient-norm clip (rlpyt's 1e6). Demo: 5 evaluation
     # episodes every 15 updates.
-    return PPOConfig(total_steps=total_steps, num_envs=10, rollout_len=256, epochs=10, minibatches=32, lr=5e-4,
-                     lr_schedule="linear", clip_schedule="linear", gamma=0.99, gae_lambda=0.98, clip_eps=0.2,
-                     value_coef=0.5, entropy_coef=0.001, max_grad_norm=1e6, advantage_norm="batch", eval_every=15,
-                     eval_episodes=5)
+    return PPOConfig(
+        total_steps=total_steps,
+        num_envs=10,
+        rollout_len=256,
+        epochs=10,
+        minibatches=32,
+        lr=5e-4,
+        lr_schedule="linear",
+        clip_schedule="linear",
+        gamma=0.99,
+        gae_lambda=0.98,
+        clip_eps=0.2,
+        value_coef=0.5,
+        entropy_coef=0.001,
+        max_grad_norm=1e6,
+        advantage_norm="batch",
+        eval_every=15,
+        eval_episodes=5,
+    )
 
 
 def bullet_ppo(task: str):
@@ -46,7 +75,9 @@ def bullet_ppo(task: str):
     # MujocoFfModel: tanh hidden units, a tanh on the mean, log-std starting at 0.
     def build() -> ExperimentConfig:
         return ExperimentConfig(
-            name=f"{task}-bullet-ppo", seeds=2, levels=5,
+            name=f"{task}-bullet-ppo",
+            seeds=2,
+            levels=5,
             env=EnvConfig(BULLET_TASKS[task]),
             network=NetworkConfig(actor_hidden=(64, 64), critic_hidden=(64, 64), mean_activation="tanh"),
             ppo=ppo_settings(BULLET_DEMO_STEPS),
@@ -61,7 +92,9 @@ def brax_ppo(task: str):
     # picks another); Brax observes MuJoCo's layout, not the paper's Bullet one (envs/brax_tasks.py).
     def build() -> ExperimentConfig:
         return ExperimentConfig(
-            name=f"{task}-brax-ppo", seeds=2, levels=5,
+            name=f"{task}-brax-ppo",
+            seeds=2,
+            levels=5,
             env=EnvConfig(f"brax:{task}:spring"),
             network=NetworkConfig(actor_hidden=(64, 64), critic_hidden=(64, 64), mean_activation="tanh"),
             ppo=ppo_settings(BRAX_DEMO_STEPS),
@@ -78,12 +111,25 @@ def bullet_bc(task: str):
     # 100k transitions, 5 evaluation episodes every 400 steps.
     def build() -> ExperimentConfig:
         return ExperimentConfig(
-            name=f"{task}-bullet-bc", algo="bc", seeds=2, levels=5,
+            name=f"{task}-bullet-bc",
+            algo="bc",
+            seeds=2,
+            levels=5,
             env=EnvConfig(BULLET_TASKS[task]),
             network=NetworkConfig(mean_activation="tanh"),
-            bc=BCConfig(expert=f"{task}-bullet-ppo", expert_threshold=BULLET_EXPERT_THRESHOLDS[task], expert_seeds=2,
-                        total_steps=100_000, num_envs=10, lr=5e-4, epochs=5, batch_size=250, loss="kl_gaussian",
-                        eval_every=400, eval_episodes=5),
+            bc=BCConfig(
+                expert=f"{task}-bullet-ppo",
+                expert_threshold=BULLET_EXPERT_THRESHOLDS[task],
+                expert_seeds=2,
+                total_steps=100_000,
+                num_envs=10,
+                lr=5e-4,
+                epochs=5,
+                batch_size=250,
+                loss="kl_gaussian",
+                eval_every=400,
+                eval_episodes=5,
+            ),
             student=StudentConfig(hidden=(64, 64)),
             imp=IMPConfig(prune_fraction=0.5),
         )
@@ -95,19 +141,40 @@ def _entries():
     for task, env_id in BULLET_TASKS.items():
         # paper scale: one seed per block (host environments step one after another whatever the block,
         # so small blocks only add parallelism: 40 blocks per level for up to 40 cores or cluster tasks)
-        yield Preset(f"{task}-bullet-ppo", "continuous", bullet_ppo(task),
-                     f"PPO, Gaussian policy, on PyBullet {env_id}, actor and critic pruned (table 7, figures 1, 4, 7; "
-                     "--imp.scope actor: figure 15); needs the [bullet] extra",
-                     paper={**PAPER_PPO, "block_seeds": 1}, expert_threshold=BULLET_EXPERT_THRESHOLDS[task])
-        yield Preset(f"{task}-brax-ppo", "continuous", brax_ppo(task),
-                     f"table 7's PPO on Brax {task} (MuJoCo observations, not the paper's Bullet ones), jitted end "
-                     "to end; needs the [brax] extra", paper=PAPER_PPO)
-        yield Preset(f"{task}-bullet-bc", "continuous", bullet_bc(task),
-                     f"KL distillation of the {task}-bullet-ppo expert into 64,64 students (table 6, figures 1-3); "
-                     "needs the [bullet] extra",
-                     paper={"seeds": 10, "levels": 20, "block_seeds": 1, "bc.expert_scale": "paper",
-                            "bc.total_steps": 500_000, "bc.eval_every": 1_000, "bc.eval_episodes": 8,
-                            "imp.prune_fraction": 0.2})
+        yield Preset(
+            f"{task}-bullet-ppo",
+            "continuous",
+            bullet_ppo(task),
+            f"PPO, Gaussian policy, on PyBullet {env_id}, actor and critic pruned (table 7, figures 1, 4, 7; "
+            "--imp.scope actor: figure 15); needs the [bullet] extra",
+            paper={**PAPER_PPO, "block_seeds": 1},
+            expert_threshold=BULLET_EXPERT_THRESHOLDS[task],
+        )
+        yield Preset(
+            f"{task}-brax-ppo",
+            "continuous",
+            brax_ppo(task),
+            f"table 7's PPO on Brax {task} (MuJoCo observations, not the paper's Bullet ones), jitted end "
+            "to end; needs the [brax] extra",
+            paper=PAPER_PPO,
+        )
+        yield Preset(
+            f"{task}-bullet-bc",
+            "continuous",
+            bullet_bc(task),
+            f"KL distillation of the {task}-bullet-ppo expert into 64,64 students (table 6, figures 1-3); "
+            "needs the [bullet] extra",
+            paper={
+                "seeds": 10,
+                "levels": 20,
+                "block_seeds": 1,
+                "bc.expert_scale": "paper",
+                "bc.total_steps": 500_000,
+                "bc.eval_every": 1_000,
+                "bc.eval_episodes": 8,
+                "imp.prune_fraction": 0.2,
+            },
+        )
 
 
 ENTRIES = tuple(_entries())

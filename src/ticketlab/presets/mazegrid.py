@@ -1,5 +1,6 @@
 """MazeGrid (paper SI B), the visual navigation task of figures 1, 4, 5, 13 and 14: DQN on its
 object-map encoding (SI C.4, table 8)."""
+
 from __future__ import annotations
 
 from ticketlab.core.config import DQNConfig, EnvConfig, ExperimentConfig, IMPConfig, NetworkConfig
@@ -13,18 +14,39 @@ def mazegrid_dqn() -> ExperimentConfig:
     # a hard target copy every 312 updates (rlpyt's default). Demo: 300k steps (epsilon over 100k),
     # 5 levels of 50 %.
     return ExperimentConfig(
-        name="mazegrid-dqn", algo="dqn", seeds=2, levels=5,
+        name="mazegrid-dqn",
+        algo="dqn",
+        seeds=2,
+        levels=5,
         env=EnvConfig("MazeGrid-v0", "object-map"),
         network=NetworkConfig(q_hidden=(128, 128), activation="relu"),
-        dqn=DQNConfig(total_steps=300_000, lr=5e-4, batch_size=256, replay_ratio=4, eps_final=0.01,
-                      eps_anneal_steps=100_000, eps_eval=0.001, eval_every=250),
+        dqn=DQNConfig(
+            total_steps=300_000,
+            lr=5e-4,
+            batch_size=256,
+            replay_ratio=4,
+            eps_final=0.01,
+            eps_anneal_steps=100_000,
+            eps_eval=0.001,
+            eval_every=250,
+        ),
         imp=IMPConfig(prune_fraction=0.5),
     )
 
 
 ENTRIES = (
-    Preset("mazegrid-dqn", "mazegrid", mazegrid_dqn, "DQN (double Q, prioritized replay) on MazeGrid, object-map "
-           "encoding (table 8, figures 4, 5, 13, 14)",
-           paper={"seeds": 5, "levels": 20, "dqn.total_steps": 5_000_000, "dqn.eps_anneal_steps": 1_000_000,
-                  "dqn.eval_every": 500, "imp.prune_fraction": 0.2}),
+    Preset(
+        "mazegrid-dqn",
+        "mazegrid",
+        mazegrid_dqn,
+        "DQN (double Q, prioritized replay) on MazeGrid, object-map encoding (table 8, figures 4, 5, 13, 14)",
+        paper={
+            "seeds": 5,
+            "levels": 20,
+            "dqn.total_steps": 5_000_000,
+            "dqn.eps_anneal_steps": 1_000_000,
+            "dqn.eval_every": 500,
+            "imp.prune_fraction": 0.2,
+        },
+    ),
 )

@@ -1,9 +1,17 @@
 """MinAtar on gymnax (SI A.1, C.6): DQN and Q-value distillation with MLP and CNN value networks
 (figures 6, 9, 10), `--network.torso cnn` for table 10's CNN."""
+
 from __future__ import annotations
 
-from ticketlab.core.config import BCConfig, DQNConfig, EnvConfig, ExperimentConfig, IMPConfig, NetworkConfig, \
-    StudentConfig
+from ticketlab.core.config import (
+    BCConfig,
+    DQNConfig,
+    EnvConfig,
+    ExperimentConfig,
+    IMPConfig,
+    NetworkConfig,
+    StudentConfig,
+)
 from ticketlab.presets.base import Preset
 
 GAMES = {
@@ -39,12 +47,26 @@ def dqn(game: str):
     # updates, 4 levels of 50 %.
     def build() -> ExperimentConfig:
         return ExperimentConfig(
-            name=f"{game}-minatar-dqn", algo="dqn", seeds=2, levels=4,
+            name=f"{game}-minatar-dqn",
+            algo="dqn",
+            seeds=2,
+            levels=4,
             env=EnvConfig(GAMES[game], sticky_actions=0.1),
             network=NetworkConfig(q_hidden=(512, 256), activation="relu", torso="mlp"),
-            dqn=DQNConfig(total_steps=500_000, num_envs=8, buffer_size=100_000, batch_size=256, replay_ratio=4,
-                          learning_starts=5_000, lr=2.5e-4, eps_final=0.05, eps_anneal_steps=100_000, eps_eval=0.001,
-                          target_update_every=312, eval_every=250),
+            dqn=DQNConfig(
+                total_steps=500_000,
+                num_envs=8,
+                buffer_size=100_000,
+                batch_size=256,
+                replay_ratio=4,
+                learning_starts=5_000,
+                lr=2.5e-4,
+                eps_final=0.05,
+                eps_anneal_steps=100_000,
+                eps_eval=0.001,
+                target_update_every=312,
+                eval_every=250,
+            ),
             imp=IMPConfig(prune_fraction=0.5),
         )
 
@@ -59,12 +81,26 @@ def bc(game: str):
     # 2 epochs, a demo-budget expert.
     def build() -> ExperimentConfig:
         return ExperimentConfig(
-            name=f"{game}-minatar-bc", algo="bc", seeds=2, levels=4,
+            name=f"{game}-minatar-bc",
+            algo="bc",
+            seeds=2,
+            levels=4,
             env=EnvConfig(GAMES[game], sticky_actions=0.1),
             network=NetworkConfig(activation="relu", torso="mlp"),
-            bc=BCConfig(expert=f"{game}-minatar-dqn", expert_threshold=EXPERT_THRESHOLDS[game], expert_seeds=2,
-                        expert_torso="mlp", expert_scale="demo", total_steps=200_000, num_envs=8, lr=5e-4, epochs=2,
-                        batch_size=256, loss="huber_value", eval_every=200),
+            bc=BCConfig(
+                expert=f"{game}-minatar-dqn",
+                expert_threshold=EXPERT_THRESHOLDS[game],
+                expert_seeds=2,
+                expert_torso="mlp",
+                expert_scale="demo",
+                total_steps=200_000,
+                num_envs=8,
+                lr=5e-4,
+                epochs=2,
+                batch_size=256,
+                loss="huber_value",
+                eval_every=200,
+            ),
             student=StudentConfig(hidden=(1024, 512)),
             imp=IMPConfig(prune_fraction=0.5),
         )
@@ -78,17 +114,36 @@ PAPER = {"seeds": 5, "levels": 20, "imp.prune_fraction": 0.2}
 def _entries():
     for game, env_id in GAMES.items():
         paper = "not in the paper" if game == "seaquest" else None
-        yield Preset(f"{game}-minatar-dqn", "minatar", dqn(game),
-                     f"DQN on {env_id}, MLP 512,256 or --network.torso cnn (table 11, {paper or 'figures 6, 10'})",
-                     paper={**PAPER, "dqn.total_steps": 15_000_000, "dqn.eps_anneal_steps": 7_500_000,
-                            "dqn.learning_starts": 20_000, "dqn.eval_every": 2_000},
-                     torsos=DQN_NETWORKS, expert_threshold=EXPERT_THRESHOLDS[game])
-        yield Preset(f"{game}-minatar-bc", "minatar", bc(game),
-                     f"Q-value distillation of the {game}-minatar-dqn expert, MLP 1024,512 or --network.torso cnn "
-                     f"(table 10, {paper or 'figure 9'})",
-                     paper={**PAPER, "bc.expert_scale": "paper", "bc.epochs": 1, "bc.eval_every": 2_000,
-                            "bc.total_steps": lambda cfg: BC_PAPER_DATA[cfg.network.torso]},
-                     torsos=BC_NETWORKS)
+        yield Preset(
+            f"{game}-minatar-dqn",
+            "minatar",
+            dqn(game),
+            f"DQN on {env_id}, MLP 512,256 or --network.torso cnn (table 11, {paper or 'figures 6, 10'})",
+            paper={
+                **PAPER,
+                "dqn.total_steps": 15_000_000,
+                "dqn.eps_anneal_steps": 7_500_000,
+                "dqn.learning_starts": 20_000,
+                "dqn.eval_every": 2_000,
+            },
+            torsos=DQN_NETWORKS,
+            expert_threshold=EXPERT_THRESHOLDS[game],
+        )
+        yield Preset(
+            f"{game}-minatar-bc",
+            "minatar",
+            bc(game),
+            f"Q-value distillation of the {game}-minatar-dqn expert, MLP 1024,512 or --network.torso cnn "
+            f"(table 10, {paper or 'figure 9'})",
+            paper={
+                **PAPER,
+                "bc.expert_scale": "paper",
+                "bc.epochs": 1,
+                "bc.eval_every": 2_000,
+                "bc.total_steps": lambda cfg: BC_PAPER_DATA[cfg.network.torso],
+            },
+            torsos=BC_NETWORKS,
+        )
 
 
 ENTRIES = tuple(_entries())

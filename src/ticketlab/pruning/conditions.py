@@ -39,17 +39,18 @@ Scores are `imp.score` (|w| by default) unless the condition fixes its own.
 Non-prunable leaves (biases, an unpruned critic) always start from init (fresh init for the
 re-init conditions).
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import jax
 import jax.numpy as jnp
 
+from ticketlab.core.registry import Registry
 from ticketlab.pruning.magnitude import global_score_mask, keep_largest, prune_count, random_global_mask
 from ticketlab.pruning.masks import apply_mask
-from ticketlab.core.registry import Registry
 
 DENSE = "dense"
 """Level 0 is dense and shared by all conditions; its files sit under this condition name."""
@@ -117,9 +118,11 @@ def register_source(source: Source, *, replace: bool = False) -> Source:
     return SOURCES.register(source.name, source, replace=replace)
 
 
-for _source in (Source("chain", lambda level, condition: (level - 1, condition) if level > 1 else (0, DENSE)),
-                Source("dense", lambda level, condition: (0, DENSE)),
-                Source("init", lambda level, condition: (0, DENSE), scores_init=True)):
+for _source in (
+    Source("chain", lambda level, condition: (level - 1, condition) if level > 1 else (0, DENSE)),
+    Source("dense", lambda level, condition: (0, DENSE)),
+    Source("init", lambda level, condition: (0, DENSE), scores_init=True),
+):
     register_source(_source)
 
 PERMUTE_VALUES = ("init", "previous")
@@ -295,10 +298,24 @@ for _condition in (
     Condition("snip", 6, _mask_weights, "SNIP at init", "#8c564b", source="init", score="snip"),
     Condition("grasp", 7, _mask_weights, "GraSP at init", "#e377c2", source="init", score="grasp"),
     Condition("random_ratios", 8, _random_ratios, "random (IMP layer ratios)", "#bcbd22", short="rand/ratios"),
-    Condition("structured_inputs", 9, _structured_inputs, "structured: input dims (L1)", "#17becf",
-              score="magnitude", short="struct/inputs"),
-    Condition("structured_units", 10, _structured_units, "structured: hidden units (L1)", "#393b79",
-              score="magnitude", short="struct/units"),
+    Condition(
+        "structured_inputs",
+        9,
+        _structured_inputs,
+        "structured: input dims (L1)",
+        "#17becf",
+        score="magnitude",
+        short="struct/inputs",
+    ),
+    Condition(
+        "structured_units",
+        10,
+        _structured_units,
+        "structured: hidden units (L1)",
+        "#393b79",
+        score="magnitude",
+        short="struct/units",
+    ),
 ):
     register_condition(_condition)
 

@@ -6,6 +6,7 @@ round(fraction * surviving), Python's round half to even, as PyTorch's pruning u
 paper's) count it (`torch/nn/utils/prune.py`, `_compute_nparams_toprune`). Ties are broken by the
 weight's position in the flattened, concatenated prunable leaves (earlier goes first).
 """
+
 from __future__ import annotations
 
 import math
@@ -60,9 +61,7 @@ def global_score_mask(scores, mask, prunable, keep):
     m_leaves = treedef.flatten_up_to(mask)
     pr_leaves = treedef.flatten_up_to(prunable)
     idx = [i for i, pr in enumerate(pr_leaves) if pr]
-    scores = jnp.concatenate(
-        [jnp.where(m_leaves[i], p_leaves[i], -jnp.inf).ravel() for i in idx]
-    )
+    scores = jnp.concatenate([jnp.where(m_leaves[i], p_leaves[i], -jnp.inf).ravel() for i in idx])
     kept = keep_largest(scores, keep)
     out = list(m_leaves)
     offset = 0

@@ -4,6 +4,7 @@
 pruned weights also get zero gradient.) `masked(tx, mask)` is public (`ticketlab.masked`): the
 one line a training loop of your own needs; the built-in agents step through it too.
 """
+
 from __future__ import annotations
 
 import optax
@@ -11,8 +12,9 @@ import optax
 from ticketlab.pruning.masks import apply_mask
 
 
-def adam(lr, max_grad_norm: float | None = None, weight_decay: float = 0.0,
-         eps: float = 1e-8) -> optax.GradientTransformation:
+def adam(
+    lr, max_grad_norm: float | None = None, weight_decay: float = 0.0, eps: float = 1e-8
+) -> optax.GradientTransformation:
     """Adam with PyTorch's order: clip the gradient's global norm, add `weight_decay * w` (L2, as
     torch.optim.Adam(weight_decay=...)), then the Adam update (`eps` added to the root of the
     second moment, as both torch and optax do). Pruned weights are zero, so the decay never revives

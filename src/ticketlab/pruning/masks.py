@@ -3,6 +3,7 @@
 Layer paths are strings like `actor/dense_0/kernel`; pruning scope, files on disk and plots all
 key on them.
 """
+
 from __future__ import annotations
 
 import jax

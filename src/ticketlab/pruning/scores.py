@@ -8,10 +8,12 @@ networks) at the scored params: the loss's gradient (`grad`), its Hessian-gradie
 (`hessian_grad`), or anything an input of your own computes (register_score_input). A score that
 needs nothing (magnitude) draws no batch.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -89,14 +91,27 @@ def score_inputs(score: Score, batch: ScoreBatch, params, prunable) -> dict:
 register_score_input(ScoreInput("grad", loss_gradient))
 register_score_input(ScoreInput("hessian_grad", hessian_gradient))
 
-register_score(Score(
-    "magnitude", lambda params, inputs: jax.tree_util.tree_map(jnp.abs, params),
-    description="|w| (Han et al. 2015; the paper's IMP)"))
-register_score(Score(
-    "snip", lambda params, inputs: jax.tree_util.tree_map(lambda w, g: jnp.abs(w * g), params, inputs["grad"]),
-    needs=("grad",), description="|g * w|, connection sensitivity (Lee et al. 2019)"))
-register_score(Score(
-    "grasp", lambda params, inputs: jax.tree_util.tree_map(lambda w, hg: w * hg, params, inputs["hessian_grad"]),
-    needs=("hessian_grad",),
-    description="w * Hg (Wang et al. 2020): GraSP removes the largest -w * Hg, so the weights whose "
-                "removal reduces the gradient flow most are kept"))
+register_score(
+    Score(
+        "magnitude",
+        lambda params, inputs: jax.tree_util.tree_map(jnp.abs, params),
+        description="|w| (Han et al. 2015; the paper's IMP)",
+    )
+)
+register_score(
+    Score(
+        "snip",
+        lambda params, inputs: jax.tree_util.tree_map(lambda w, g: jnp.abs(w * g), params, inputs["grad"]),
+        needs=("grad",),
+        description="|g * w|, connection sensitivity (Lee et al. 2019)",
+    )
+)
+register_score(
+    Score(
+        "grasp",
+        lambda params, inputs: jax.tree_util.tree_map(lambda w, hg: w * hg, params, inputs["hessian_grad"]),
+        needs=("hessian_grad",),
+        description="w * Hg (Wang et al. 2020): GraSP removes the largest -w * Hg, so the weights whose "
+        "removal reduces the gradient flow most are kept",
+    )
+)

@@ -1,4 +1,5 @@
 """Per-level summaries of a trained network: densities and what the input layer keeps."""
+
 from __future__ import annotations
 
 import numpy as np

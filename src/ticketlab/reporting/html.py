@@ -3,6 +3,7 @@ alone: config and provenance, the statistics of the ticket effect (`analysis.tic
 ticket curves with 95 % bootstrap bands, the minimal representation the ticket's first layer
 keeps, layer densities, pixel maps for image inputs, and the events log. Figures are the
 `plots` package's own, rendered to inline PNG; the page loads nothing from anywhere."""
+
 from __future__ import annotations
 
 import base64
@@ -13,21 +14,28 @@ from pathlib import Path
 
 import numpy as np
 
-from ticketlab.store import files, paths
 from ticketlab.agents.registry import run_spec
-from ticketlab.reporting.analysis.images import is_conv, pixel_maps
-from ticketlab.pruning.summaries import input_module
-from ticketlab.reporting.analysis.ticket_stats import (REPS, THRESHOLD, TicketStats, failed_count, finished_seeds, ticket_stats,
-                                            with_failures)
 from ticketlab.core.errors import ConfigError
-from ticketlab.store.completion import read_events
-from ticketlab.store.results import load_metrics
-from ticketlab.store.rundir import load_run_config
+from ticketlab.pruning.conditions import CONDITIONS, DENSE, style
+from ticketlab.pruning.summaries import input_module
+from ticketlab.reporting.analysis.images import is_conv, pixel_maps
+from ticketlab.reporting.analysis.ticket_stats import (
+    REPS,
+    THRESHOLD,
+    TicketStats,
+    failed_count,
+    finished_seeds,
+    ticket_stats,
+    with_failures,
+)
 from ticketlab.reporting.plots import figure_makers
 from ticketlab.reporting.plots.common import png_bytes
 from ticketlab.reporting.plots.ticket import ticket_figure
 from ticketlab.reporting.progress import return_cell
-from ticketlab.pruning.conditions import CONDITIONS, DENSE, style
+from ticketlab.store import files, paths
+from ticketlab.store.completion import read_events
+from ticketlab.store.results import load_metrics
+from ticketlab.store.rundir import load_run_config
 
 SUFFIXES = (".html", ".htm")
 TICKET = "mask_weights"
@@ -81,12 +89,20 @@ def load_run(run: Path, reps: int = REPS) -> RunReport:
     if not raw:
         raise ConfigError("run", f"{run} has no finished level yet; run it first")
     rows = with_failures(raw, finished_seeds(run), spec.return_floor)
-    return RunReport(run, cfg, files.load_json(paths.config_file(run)), spec, rows,
-                     [r for r in raw if r.get("status", "ok") == "ok"], ticket_stats(rows, spec.return_floor, reps),
-                     read_events(run))
+    return RunReport(
+        run,
+        cfg,
+        files.load_json(paths.config_file(run)),
+        spec,
+        rows,
+        [r for r in raw if r.get("status", "ok") == "ok"],
+        ticket_stats(rows, spec.return_floor, reps),
+        read_events(run),
+    )
 
 
 # --- small HTML pieces ------------------------------------------------------------------------
+
 
 def esc(x) -> str:
     return html.escape(str(x), quote=True)
@@ -123,6 +139,7 @@ def level_percent(rows: list[dict], level: int) -> float:
 
 # --- sections ---------------------------------------------------------------------------------
 
+
 def provenance_section(rep: RunReport) -> str:
     prov = rep.meta.get("provenance", {})
     versions = ", ".join(f"{k} {v}" for k, v in sorted(prov.get("versions", {}).items()))
@@ -133,8 +150,10 @@ def provenance_section(rep: RunReport) -> str:
         ("environment", esc(rep.spec.id)),
         ("seeds x levels", esc(f"{rep.cfg.seeds} x {rep.cfg.levels}")),
         ("conditions", ", ".join(swatch(c) for c in conditions_of(rep.rows))),
-        ("fields off their defaults", "<br>".join(f"<code>{esc(k)} = {esc(json.dumps(v))}</code>"
-                                                   for k, v in fields.items()) or "none"),
+        (
+            "fields off their defaults",
+            "<br>".join(f"<code>{esc(k)} = {esc(json.dumps(v))}</code>" for k, v in fields.items()) or "none",
+        ),
         ("command line", f"<code>{esc(' '.join(prov.get('command', [])))}</code>"),
         ("host", esc(prov.get("host", ""))),
         ("platform", esc(f"{prov.get('platform', '')}, Python {prov.get('python', '')}")),
@@ -144,24 +163,33 @@ def provenance_section(rep: RunReport) -> str:
     ]
     rows = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in items)
     config = esc(json.dumps(rep.meta.get("config", {}), indent=1, sort_keys=True))
-    return (f'<table class="kv">{rows}</table>'
-            f"<details><summary>full config.json</summary><pre>{config}</pre></details>")
+    return f'<table class="kv">{rows}</table><details><summary>full config.json</summary><pre>{config}</pre></details>'
 
 
 def retention_section(rep: RunReport, figure: str) -> str:
     """The ticket curves beside the one number per condition: the fewest weights left at which
     its mean normalized return still reaches THRESHOLD of dense, with its 95 % CI."""
-    retained = [[swatch(c), esc(f"{r.percent:.3g}% ({r.low:.3g}-{r.high:.3g})"), esc(r.seeds),
-                 f'<span class="bad">{r.failed}</span>' if r.failed else "0"]
-                for c in conditions_of(rep.rows) for r in [rep.stats.retention.get(c)] if r is not None]
+    retained = [
+        [
+            swatch(c),
+            esc(f"{r.percent:.3g}% ({r.low:.3g}-{r.high:.3g})"),
+            esc(r.seeds),
+            f'<span class="bad">{r.failed}</span>' if r.failed else "0",
+        ]
+        for c in conditions_of(rep.rows)
+        for r in [rep.stats.retention.get(c)]
+        if r is not None
+    ]
     floor = rep.spec.return_floor
-    side = (f"<h4>Fewest weights left at which the mean still reaches {100 * THRESHOLD:.0f}&nbsp;% of dense</h4>"
-            + table(["condition", "weights left (95% CI)", "seeds", "failed"], retained)
-            + f"<p class=note>Normalized return (R &minus; floor) / (dense mean &minus; floor), floor {floor:g}, "
-            "mean over seeds; the curves' bands and these intervals are 95&nbsp;% stratified bootstrap "
-            f"intervals ({REPS:,} resamples of the seeds; for this number whole chains are resampled and "
-            "the number recomputed). A failed run counts as the floor (normalized 0) at its level and "
-            "every later one.</p>")
+    side = (
+        f"<h4>Fewest weights left at which the mean still reaches {100 * THRESHOLD:.0f}&nbsp;% of dense</h4>"
+        + table(["condition", "weights left (95% CI)", "seeds", "failed"], retained)
+        + f"<p class=note>Normalized return (R &minus; floor) / (dense mean &minus; floor), floor {floor:g}, "
+        "mean over seeds; the curves' bands and these intervals are 95&nbsp;% stratified bootstrap "
+        f"intervals ({REPS:,} resamples of the seeds; for this number whole chains are resampled and "
+        "the number recomputed). A failed run counts as the floor (normalized 0) at its level and "
+        "every later one.</p>"
+    )
     return f'<div class="row"><div>{figure}</div><div class="side">{side}</div></div>'
 
 
@@ -181,8 +209,9 @@ def level_stats_section(rep: RunReport) -> str:
                 text += f' <span class="bad">failed ({s.failed} of {s.seeds} seeds)</span>'
             row.append(text)
         cells.append(row)
-    return ("<h4>Normalized best return per level (mean, 95&nbsp;% CI)</h4>"
-            + table(["level", "weights left", *[swatch(c) for c in conditions]], cells))
+    return "<h4>Normalized best return per level (mean, 95&nbsp;% CI)</h4>" + table(
+        ["level", "weights left", *[swatch(c) for c in conditions]], cells
+    )
 
 
 def returns_section(rep: RunReport) -> str:
@@ -196,8 +225,9 @@ def returns_section(rep: RunReport) -> str:
             cell = esc(return_cell([r["best_return"] for r in own], failed_count(own)))
             row.append(cell.replace("failed", '<span class="bad">failed', 1) + "</span>" if failed_count(own) else cell)
         body.append(row)
-    return ("<h4>Best evaluation return (mean &plusmn; sd over seeds, ddof = 1)</h4>"
-            + table(["level", "weights left", *[swatch(c) if c != DENSE else "dense" for c in conditions]], body))
+    return "<h4>Best evaluation return (mean &plusmn; sd over seeds, ddof = 1)</h4>" + table(
+        ["level", "weights left", *[swatch(c) if c != DENSE else "dense" for c in conditions]], body
+    )
 
 
 def ticket_chain(rows: list[dict]) -> tuple[str, list[dict]]:
@@ -231,11 +261,14 @@ def representation_rows(chain: list[dict], spec) -> tuple[list[str], list[list[s
         mag = np.array([r["input_layer"][module]["magnitude"] for r in at], float)
         share = (mag / np.where(mag.sum(axis=1, keepdims=True) > 0, mag.sum(axis=1, keepdims=True), 1)).mean(axis=0)
         alive = (kept > 0).all(axis=0)
-        row = [esc(lv), esc(f"{100 * np.mean([r['density'] for r in at]):.3g}%"),
-               esc(f"{int(alive.sum())} of {n}")]
+        row = [esc(lv), esc(f"{100 * np.mean([r['density'] for r in at]):.3g}%"), esc(f"{int(alive.sum())} of {n}")]
         if n <= MAX_NAMED_INPUTS:
-            row += [f"{100 * share[i]:.1f}% <small>&middot; {count(kept[:, i].mean())}</small>" if kept[:, i].any()
-                    else '<span class="gone">removed</span>' for i in range(n)]
+            row += [
+                f"{100 * share[i]:.1f}% <small>&middot; {count(kept[:, i].mean())}</small>"
+                if kept[:, i].any()
+                else '<span class="gone">removed</span>'
+                for i in range(n)
+            ]
         else:
             top = np.argsort(-share)[:5]
             row.append(", ".join(f"{esc(names[i])} {100 * share[i]:.1f}%" for i in top))
@@ -261,9 +294,16 @@ def pixel_rows(chain: list[dict], spec) -> tuple[list[str], list[list[str]]]:
         mag = np.array([m["magnitude"].reshape(len(channels), -1).sum(axis=1) for m in maps])
         share = (mag / np.maximum(mag.sum(axis=1, keepdims=True), 1e-30)).mean(axis=0)
         size = maps[0]["kept"][0].size
-        rows.append([esc(lv), esc(f"{100 * np.mean([r['density'] for r in at]):.3g}%"),
-                     *[f"{pixels[c]:.0f} of {size} pixels <small>&middot; {100 * share[c]:.1f}% of |W|</small>"
-                       for c in range(len(channels))]])
+        rows.append(
+            [
+                esc(lv),
+                esc(f"{100 * np.mean([r['density'] for r in at]):.3g}%"),
+                *[
+                    f"{pixels[c]:.0f} of {size} pixels <small>&middot; {100 * share[c]:.1f}% of |W|</small>"
+                    for c in range(len(channels))
+                ],
+            ]
+        )
     return header, rows
 
 
@@ -274,10 +314,12 @@ def representation_section(rep: RunReport) -> str:
     header, rows = representation_rows(chain, rep.spec)
     module = input_module(chain[0])
     layer = chain[0]["input_layer"][module].get("layer", "dense_0")
-    return (f"<p>What the first layer (<code>{esc(module)}/{esc(layer)}</code>) of {swatch(condition)} keeps, "
-            "mean over seeds: each input's share of the layer's cumulative |W| &middot; its surviving "
-            "connections; an input with no connection left in any seed is removed. "
-            "\u201cinputs kept\u201d counts those with a connection in every seed.</p>" + table(header, rows))
+    return (
+        f"<p>What the first layer (<code>{esc(module)}/{esc(layer)}</code>) of {swatch(condition)} keeps, "
+        "mean over seeds: each input's share of the layer's cumulative |W| &middot; its surviving "
+        "connections; an input with no connection left in any seed is removed. "
+        "\u201cinputs kept\u201d counts those with a connection in every seed.</p>" + table(header, rows)
+    )
 
 
 def layers_section(rep: RunReport) -> str:
@@ -288,10 +330,12 @@ def layers_section(rep: RunReport) -> str:
     rows = []
     for lv in sorted({r["level"] for r in chain}):
         at = [r for r in chain if r["level"] == lv]
-        rows.append([esc(lv), *[esc(f"{100 * np.mean([r['layer_density'].get(k, 1.0) for r in at]):.3g}%")
-                                for k in layers]])
-    return (f"<p>Percent of each prunable layer that remains under {swatch(condition)}, mean over seeds.</p>"
-            + table(["level", *[f"<code>{esc(k)}</code>" for k in layers]], rows))
+        rows.append(
+            [esc(lv), *[esc(f"{100 * np.mean([r['layer_density'].get(k, 1.0) for r in at]):.3g}%") for k in layers]]
+        )
+    return f"<p>Percent of each prunable layer that remains under {swatch(condition)}, mean over seeds.</p>" + table(
+        ["level", *[f"<code>{esc(k)}</code>" for k in layers]], rows
+    )
 
 
 def figures_section(rep: RunReport) -> dict[str, str]:
@@ -314,9 +358,14 @@ def events_section(rep: RunReport) -> str:
     for e in rep.events:
         rest = {k: v for k, v in e.items() if k not in ("time", "event", "host", "pid")}
         cls = "bad" if "fail" in e.get("event", "") else ""
-        rows.append([esc(e.get("time", "")), f'<span class="{cls}">{esc(e.get("event", ""))}</span>',
-                     esc(f"{e.get('host', '')} pid {e.get('pid', '')}"),
-                     "<code>" + esc(", ".join(f"{k}={json.dumps(v)}" for k, v in sorted(rest.items()))) + "</code>"])
+        rows.append(
+            [
+                esc(e.get("time", "")),
+                f'<span class="{cls}">{esc(e.get("event", ""))}</span>',
+                esc(f"{e.get('host', '')} pid {e.get('pid', '')}"),
+                "<code>" + esc(", ".join(f"{k}={json.dumps(v)}" for k, v in sorted(rest.items()))) + "</code>",
+            ]
+        )
     return table(["time", "event", "where", "details"], rows)
 
 
@@ -369,13 +418,18 @@ def render(reports: list[RunReport]) -> str:
     for i, rep in enumerate(reports):
         body, entries = run_sections(rep, i)
         sections.append(body)
-        toc.append(f'<li><a href="#{entries[0][0]}">{esc(entries[0][1])}</a><ol>'
-                   + "".join(f'<li><a href="#{a}">{esc(t)}</a></li>' for a, t in entries[1:]) + "</ol></li>")
+        toc.append(
+            f'<li><a href="#{entries[0][0]}">{esc(entries[0][1])}</a><ol>'
+            + "".join(f'<li><a href="#{a}">{esc(t)}</a></li>' for a, t in entries[1:])
+            + "</ol></li>"
+        )
     names = ", ".join(rep.run.name for rep in reports)
-    return ("<!DOCTYPE html><html lang=en><head><meta charset=utf-8>"
-            f"<title>ticketlab report: {esc(names)}</title><style>{CSS}</style></head><body>"
-            f"<header><h1>ticketlab report</h1><p>{esc(names)}</p></header><main>"
-            f"<nav><b>Contents</b><ol>{''.join(toc)}</ol></nav>{''.join(sections)}</main></body></html>")
+    return (
+        "<!DOCTYPE html><html lang=en><head><meta charset=utf-8>"
+        f"<title>ticketlab report: {esc(names)}</title><style>{CSS}</style></head><body>"
+        f"<header><h1>ticketlab report</h1><p>{esc(names)}</p></header><main>"
+        f"<nav><b>Contents</b><ol>{''.join(toc)}</ol></nav>{''.join(sections)}</main></body></html>"
+    )
 
 
 def write_report(runs: list[str], out: str, reps: int = REPS) -> Path:

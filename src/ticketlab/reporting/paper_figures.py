@@ -9,33 +9,34 @@ agents trained on the inputs the ticket kept, at the level `selected_inputs.sele
 picks). Each panel is drawn as its own figure and the panels are tiled into one image, labelled
 a, b, c, ..., saved as `<out>/figures/figure_NN.png` (+ .pdf of the same raster).
 """
+
 from __future__ import annotations
 
 import dataclasses
 import io
 import math
 import string
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import matplotlib.pyplot as plt
 import numpy as np
 
-from ticketlab.store import paths
-from ticketlab.experiments.configure import parse_run_args
 from ticketlab.core.errors import ConfigError
+from ticketlab.experiments.configure import parse_run_args
 from ticketlab.experiments.experiment import run as run_experiment
-from ticketlab.store.results import load_metrics
-from ticketlab.reporting.plots import figure_makers, save_figure, ticket_rows
-from ticketlab.reporting.plots.common import png_bytes, run_spec
-from ticketlab.reporting.plots.compare import compare_figure
-from ticketlab.reporting.plots.selected_inputs import selected_inputs_figure
+from ticketlab.experiments.inputs_study import check_study, run_study, selection_level
 from ticketlab.presets import SCALES
 from ticketlab.presets import preset as preset_config
 from ticketlab.presets.atari import GAMES as ATARI_GAMES
 from ticketlab.presets.continuous import BULLET_TASKS
+from ticketlab.reporting.plots import figure_makers, save_figure, ticket_rows
+from ticketlab.reporting.plots.common import png_bytes, run_spec
+from ticketlab.reporting.plots.compare import compare_figure
+from ticketlab.reporting.plots.selected_inputs import selected_inputs_figure
 from ticketlab.reporting.progress import LevelProgress
-from ticketlab.experiments.inputs_study import check_study, run_study, selection_level
+from ticketlab.store import paths
+from ticketlab.store.results import load_metrics
 
 
 @dataclasses.dataclass(frozen=True)
@@ -71,15 +72,21 @@ MINATAR = ("breakout", "spaceinvaders", "freeway", "asterix")
 
 
 def _minatar(kind: str) -> tuple[Panel, ...]:
-    return tuple(Panel(f"{game}-{torso}", "ticket", ((f"{game}-minatar-{kind}", "--network.torso", torso),))
-                 for torso in ("mlp", "cnn") for game in MINATAR)
+    return tuple(
+        Panel(f"{game}-{torso}", "ticket", ((f"{game}-minatar-{kind}", "--network.torso", torso),))
+        for torso in ("mlp", "cnn")
+        for game in MINATAR
+    )
 
 
 def _input_variants(preset: str) -> tuple[Panel, ...]:
     """Figure 8's three initializations of one task: PyTorch's default, its input layer scaled by
     0.1, Xavier."""
-    variants = (("default", ("--init.input-scale", "1.0")), ("scaled", ("--init.input-scale", "0.1")),
-                ("xavier", ("--init.input-scale", "1.0", "--init.scheme", "xavier-uniform")))
+    variants = (
+        ("default", ("--init.input-scale", "1.0")),
+        ("scaled", ("--init.input-scale", "0.1")),
+        ("xavier", ("--init.input-scale", "1.0", "--init.scheme", "xavier-uniform")),
+    )
     task = preset.split("-")[0]
     return tuple(Panel(f"{task}-{name}", "input_dimensions", ((preset, *flags),)) for name, flags in variants)
 
@@ -96,60 +103,144 @@ def _rewinds(scale: str) -> tuple[str, ...]:
     return tuple(str(int(steps * share)) for share in (0.0, 0.02, 0.08, 0.8))
 
 
-FIGURES: dict[int, Figure] = {f.number: f for f in (
-    Figure(2, "Tickets in RL against behavioural cloning: the ticket (mask/weights) of PPO and of a distilled "
-              "student, normalized by each run's dense mean",
-           lambda s: (Panel("cartpole", "compare", (("cartpole-ppo",), ("cartpole-bc",))),
-                      Panel("acrobot", "compare", (("acrobot-ppo",), ("acrobot-bc",))),
-                      *(Panel(t, "compare", ((f"{t}-bullet-ppo",), (f"{t}-bullet-bc",))) for t in BULLET_TASKS))),
-    Figure(3, "The four conditions in behavioural cloning", lambda s: (
-        Panel("cartpole", "ticket", (("cartpole-bc",),)), Panel("acrobot", "ticket", (("acrobot-bc",),)),
-        *_bullet("bc"))),
-    Figure(4, "The four conditions in on- (PPO; Bullet: actor and critic pruned, Atari: the actor) and off-policy "
-              "(DQN) RL", lambda s: (
-        *_bullet("ppo"), Panel("mazegrid", "ticket", (("mazegrid-dqn",),)),
-        *(Panel(game, "ticket", ((f"{game}-atari-ppo",),)) for game in ATARI_GAMES))),
-    Figure(5, "MazeGrid: IMP removes the pixels the task never needs", lambda s: (
-        Panel("pixels", "pixel_magnitude", (("mazegrid-dqn",),)),
-        Panel("channels", "channel_density", (("mazegrid-dqn",),)),
-        Panel("layers", "layer_density", (("mazegrid-dqn",),)),
-        Panel("selected", "selected_inputs", (("mazegrid-dqn",),)))),
-    Figure(6, "MinAtar (MLP DQN): which pixels of which channels IMP keeps", lambda s: tuple(
-        Panel(g, "pixel_magnitude", ((f"{g}-minatar-dqn",),)) for g in ("freeway", "spaceinvaders", "breakout"))),
-    Figure(7, "Continuous control: whole input dimensions removed at moderate sparsity", lambda s: tuple(
-        Panel(t, "input_dimensions", ((f"{t}-bullet-ppo",),)) for t in ("hopper", "walker2d", "halfcheetah"))),
-    Figure(8, "Cart-Pole and Acrobot: the minimal representations, by initialization, and dense agents trained "
-              "on the kept inputs alone", lambda s: (
-        *_input_variants("cartpole-ppo"), *_input_variants("acrobot-ppo"),
-        *(Panel(f"{p.split('-')[0]}-selected", "selected_inputs", ((p, "--init.input-scale", _scaled(p, s)),))
-          for p in ("cartpole-ppo", "acrobot-ppo")))),
-    Figure(9, "MinAtar: the four conditions in Q-value distillation, MLP (top) and CNN (bottom) students",
-           lambda s: _minatar("bc")),
-    Figure(10, "MinAtar: the four conditions in DQN, MLP (top) and CNN (bottom) agents", lambda s: _minatar("dqn")),
-    Figure(11, "Network size: the ticket and permuted/permuted against the absolute number of weights left",
-           lambda s: (
-        Panel("cartpole-bc", "compare", (("cartpole-bc", "--student.hidden", "128,128"),
-                                         ("cartpole-bc", "--student.hidden", "256,256")),
-              ("mask_weights", "permuted_permuted"), "weights"),
-        Panel("acrobot-bc", "compare", tuple(("acrobot-bc", "--student.hidden", h)
-                                             for h in ("128,64", "256,128", "512,256")),
-              ("mask_weights", "permuted_permuted"), "weights"),
-        Panel("cartpole-ppo", "compare", tuple(("cartpole-ppo", "--network.actor-hidden", h, h)
-                                               for h in ("64", "128")),
-              ("mask_weights", "permuted_permuted"), "weights"))),
-    Figure(12, "The other algorithm: DQN on Cart-Pole at two network sizes", lambda s: (
-        Panel("cartpole-dqn", "compare", tuple(("cartpole-dqn", "--network.q-hidden", h, h) for h in ("64", "128")),
-              ("mask_weights", "permuted_permuted"), "weights"),),
-        leaves_out="PPO on MazeGrid (left panel): no MazeGrid PPO preset"),
-    Figure(13, "MazeGrid encodings: RGB and an entangled random projection", lambda s: (
-        Panel("rgb", "ticket", (("mazegrid-dqn", "--env.encoding", "rgb"),)),
-        Panel("entangled", "ticket", (("mazegrid-dqn", "--env.encoding", "entangled"),)))),
-    Figure(14, "MazeGrid DQN: weight decay, dropout and late rewinding", lambda s: (
-        Panel("weight-decay", "compare", (("mazegrid-dqn",), ("mazegrid-dqn", "--network.weight-decay", "0.1"))),
-        Panel("dropout", "compare", (("mazegrid-dqn",), ("mazegrid-dqn", "--network.dropout", "0.1"))),
-        Panel("rewind", "compare", tuple(("mazegrid-dqn", "--imp.rewind-steps", k) for k in _rewinds(s))))),
-    Figure(15, "PyBullet PPO pruning the actor only", lambda s: _bullet("ppo", "--imp.scope", "actor")),
-)}
+FIGURES: dict[int, Figure] = {
+    f.number: f
+    for f in (
+        Figure(
+            2,
+            "Tickets in RL against behavioural cloning: the ticket (mask/weights) of PPO and of a distilled "
+            "student, normalized by each run's dense mean",
+            lambda s: (
+                Panel("cartpole", "compare", (("cartpole-ppo",), ("cartpole-bc",))),
+                Panel("acrobot", "compare", (("acrobot-ppo",), ("acrobot-bc",))),
+                *(Panel(t, "compare", ((f"{t}-bullet-ppo",), (f"{t}-bullet-bc",))) for t in BULLET_TASKS),
+            ),
+        ),
+        Figure(
+            3,
+            "The four conditions in behavioural cloning",
+            lambda s: (
+                Panel("cartpole", "ticket", (("cartpole-bc",),)),
+                Panel("acrobot", "ticket", (("acrobot-bc",),)),
+                *_bullet("bc"),
+            ),
+        ),
+        Figure(
+            4,
+            "The four conditions in on- (PPO; Bullet: actor and critic pruned, Atari: the actor) and off-policy "
+            "(DQN) RL",
+            lambda s: (
+                *_bullet("ppo"),
+                Panel("mazegrid", "ticket", (("mazegrid-dqn",),)),
+                *(Panel(game, "ticket", ((f"{game}-atari-ppo",),)) for game in ATARI_GAMES),
+            ),
+        ),
+        Figure(
+            5,
+            "MazeGrid: IMP removes the pixels the task never needs",
+            lambda s: (
+                Panel("pixels", "pixel_magnitude", (("mazegrid-dqn",),)),
+                Panel("channels", "channel_density", (("mazegrid-dqn",),)),
+                Panel("layers", "layer_density", (("mazegrid-dqn",),)),
+                Panel("selected", "selected_inputs", (("mazegrid-dqn",),)),
+            ),
+        ),
+        Figure(
+            6,
+            "MinAtar (MLP DQN): which pixels of which channels IMP keeps",
+            lambda s: tuple(
+                Panel(g, "pixel_magnitude", ((f"{g}-minatar-dqn",),)) for g in ("freeway", "spaceinvaders", "breakout")
+            ),
+        ),
+        Figure(
+            7,
+            "Continuous control: whole input dimensions removed at moderate sparsity",
+            lambda s: tuple(
+                Panel(t, "input_dimensions", ((f"{t}-bullet-ppo",),)) for t in ("hopper", "walker2d", "halfcheetah")
+            ),
+        ),
+        Figure(
+            8,
+            "Cart-Pole and Acrobot: the minimal representations, by initialization, and dense agents trained "
+            "on the kept inputs alone",
+            lambda s: (
+                *_input_variants("cartpole-ppo"),
+                *_input_variants("acrobot-ppo"),
+                *(
+                    Panel(f"{p.split('-')[0]}-selected", "selected_inputs", ((p, "--init.input-scale", _scaled(p, s)),))
+                    for p in ("cartpole-ppo", "acrobot-ppo")
+                ),
+            ),
+        ),
+        Figure(
+            9,
+            "MinAtar: the four conditions in Q-value distillation, MLP (top) and CNN (bottom) students",
+            lambda s: _minatar("bc"),
+        ),
+        Figure(10, "MinAtar: the four conditions in DQN, MLP (top) and CNN (bottom) agents", lambda s: _minatar("dqn")),
+        Figure(
+            11,
+            "Network size: the ticket and permuted/permuted against the absolute number of weights left",
+            lambda s: (
+                Panel(
+                    "cartpole-bc",
+                    "compare",
+                    (("cartpole-bc", "--student.hidden", "128,128"), ("cartpole-bc", "--student.hidden", "256,256")),
+                    ("mask_weights", "permuted_permuted"),
+                    "weights",
+                ),
+                Panel(
+                    "acrobot-bc",
+                    "compare",
+                    tuple(("acrobot-bc", "--student.hidden", h) for h in ("128,64", "256,128", "512,256")),
+                    ("mask_weights", "permuted_permuted"),
+                    "weights",
+                ),
+                Panel(
+                    "cartpole-ppo",
+                    "compare",
+                    tuple(("cartpole-ppo", "--network.actor-hidden", h, h) for h in ("64", "128")),
+                    ("mask_weights", "permuted_permuted"),
+                    "weights",
+                ),
+            ),
+        ),
+        Figure(
+            12,
+            "The other algorithm: DQN on Cart-Pole at two network sizes",
+            lambda s: (
+                Panel(
+                    "cartpole-dqn",
+                    "compare",
+                    tuple(("cartpole-dqn", "--network.q-hidden", h, h) for h in ("64", "128")),
+                    ("mask_weights", "permuted_permuted"),
+                    "weights",
+                ),
+            ),
+            leaves_out="PPO on MazeGrid (left panel): no MazeGrid PPO preset",
+        ),
+        Figure(
+            13,
+            "MazeGrid encodings: RGB and an entangled random projection",
+            lambda s: (
+                Panel("rgb", "ticket", (("mazegrid-dqn", "--env.encoding", "rgb"),)),
+                Panel("entangled", "ticket", (("mazegrid-dqn", "--env.encoding", "entangled"),)),
+            ),
+        ),
+        Figure(
+            14,
+            "MazeGrid DQN: weight decay, dropout and late rewinding",
+            lambda s: (
+                Panel(
+                    "weight-decay", "compare", (("mazegrid-dqn",), ("mazegrid-dqn", "--network.weight-decay", "0.1"))
+                ),
+                Panel("dropout", "compare", (("mazegrid-dqn",), ("mazegrid-dqn", "--network.dropout", "0.1"))),
+                Panel("rewind", "compare", tuple(("mazegrid-dqn", "--imp.rewind-steps", k) for k in _rewinds(s))),
+            ),
+        ),
+        Figure(15, "PyBullet PPO pruning the actor only", lambda s: _bullet("ppo", "--imp.scope", "actor")),
+    )
+}
 
 
 def figure(number: int) -> Figure:
@@ -165,8 +256,9 @@ def panels_of(fig: Figure, scale: str, only: tuple[str, ...] = ()) -> tuple[Pane
     panels = fig.panels(scale)
     unknown = [k for k in only if k not in {p.key for p in panels}]
     if unknown:
-        raise ConfigError("only", f"figure {fig.number} has no panel {unknown[0]!r}; allowed: "
-                          f"{', '.join(p.key for p in panels)}")
+        raise ConfigError(
+            "only", f"figure {fig.number} has no panel {unknown[0]!r}; allowed: {', '.join(p.key for p in panels)}"
+        )
     return tuple(p for p in panels if not only or p.key in only)
 
 
@@ -230,12 +322,20 @@ def tile(images: list, keys: list[str], title: str, columns: int = 3):
     return fig
 
 
-def make_figure(number: int, scale: str = "demo", out: str = "runs", only: tuple[str, ...] = (),
-                argv: list[str] | None = None, workers: int | None = None) -> Path:
+def make_figure(
+    number: int,
+    scale: str = "demo",
+    out: str = "runs",
+    only: tuple[str, ...] = (),
+    argv: list[str] | None = None,
+    workers: int | None = None,
+) -> Path:
     """Run what figure `number` needs at `scale` (resuming), draw it; return the PNG path."""
     fig = figure(number)
     panels = panels_of(fig, scale, only)
     ensure_runs(panel_configs(panels, scale, out), argv or ["ticketlab", "figure", str(number)], workers)
     images = [rendered(panel_figure(p, scale, out)) for p in panels]
     title = f"Figure {number} ({scale} scale): {fig.caption}"
-    return save_figure(tile(images, [p.key for p in panels], title), paths.figures_dir(Path(out)) / f"figure_{number:02d}")
+    return save_figure(
+        tile(images, [p.key for p in panels], title), paths.figures_dir(Path(out)) / f"figure_{number:02d}"
+    )

@@ -1,5 +1,6 @@
 """Terminal output of `ticketlab run`: a progress bar over levels and a closing results table
 with the statistics of the ticket effect."""
+
 from __future__ import annotations
 
 import statistics
@@ -11,11 +12,19 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from ticketlab.agents.registry import run_spec
-from ticketlab.reporting.analysis.ticket_stats import (REPS, THRESHOLD, failed_count, finished_seeds, format_retention,
-                                            sample_sd, ticket_stats, with_failures)
+from ticketlab.pruning.conditions import CONDITIONS, short_name, style
+from ticketlab.reporting.analysis.ticket_stats import (
+    REPS,
+    THRESHOLD,
+    failed_count,
+    finished_seeds,
+    format_retention,
+    sample_sd,
+    ticket_stats,
+    with_failures,
+)
 from ticketlab.store.results import load_metrics
 from ticketlab.store.rundir import load_run_config
-from ticketlab.pruning.conditions import CONDITIONS, short_name, style
 
 console = Console(stderr=False)
 table_console = Console(width=None if console.is_terminal else 110)
@@ -29,17 +38,21 @@ class LevelProgress:
     def __init__(self, cfg, live: bool | None = None):
         self.cfg = cfg
         self.live = console.is_terminal if live is None else live
-        self.progress = Progress(
-            TextColumn("[bold]{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("levels"),
-            TimeElapsedColumn(),
-            TextColumn("eta"),
-            TimeRemainingColumn(),
-            TextColumn("{task.fields[latest]}"),
-            console=console,
-        ) if self.live else None
+        self.progress = (
+            Progress(
+                TextColumn("[bold]{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("levels"),
+                TimeElapsedColumn(),
+                TextColumn("eta"),
+                TimeRemainingColumn(),
+                TextColumn("{task.fields[latest]}"),
+                console=console,
+            )
+            if self.live
+            else None
+        )
 
     def __enter__(self):
         self.start, self.done = time.monotonic(), 0
@@ -63,8 +76,11 @@ class LevelProgress:
             return
         elapsed = time.monotonic() - self.start
         eta = elapsed / self.done * (self.cfg.levels - self.done)
-        print(f"{self.cfg.name}: level {level} done ({self.done}/{self.cfg.levels}, {tag}), elapsed {clock(elapsed)}, "
-              f"eta {clock(eta)}: {latest or 'every chain failed'}", flush=True)
+        print(
+            f"{self.cfg.name}: level {level} done ({self.done}/{self.cfg.levels}, {tag}), elapsed {clock(elapsed)}, "
+            f"eta {clock(eta)}: {latest or 'every chain failed'}",
+            flush=True,
+        )
 
 
 def clock(seconds: float) -> str:
@@ -111,16 +127,22 @@ def closing_table(run: Path, figures: list[Path]) -> None:
     stats = ticket_stats(rows, floor).retention if conditions else {}
     if stats:
         table.add_section()
-        table.add_row(f"≥{100 * THRESHOLD:.0f}%", "of dense at", "",
-                      *[format_retention(stats[c]) if c in stats else "" for c in conditions])
+        table.add_row(
+            f"≥{100 * THRESHOLD:.0f}%",
+            "of dense at",
+            "",
+            *[format_retention(stats[c]) if c in stats else "" for c in conditions],
+        )
     table_console.print(table)
     named = [c for c in conditions if short_name(c) != c]
     if named:
         table_console.print(", ".join(f"{short_name(c)} = {style(c)[1]}" for c in named))
     if stats:
-        table_console.print(f"≥{100 * THRESHOLD:.0f}% of dense at: the fewest weights left at which the mean over seeds of "
-                            f"(R - floor) / (dense mean - floor), floor {floor:g}, is still >= {THRESHOLD} "
-                            f"(95% CI: stratified bootstrap over seeds, {REPS:,} resamples)")
+        table_console.print(
+            f"≥{100 * THRESHOLD:.0f}% of dense at: the fewest weights left at which the mean over seeds of "
+            f"(R - floor) / (dense mean - floor), floor {floor:g}, is still >= {THRESHOLD} "
+            f"(95% CI: stratified bootstrap over seeds, {REPS:,} resamples)"
+        )
     table_console.print(f"results: {run / 'results.csv'}")
     for png in figures:
         table_console.print(f"figure:  {png}  (+ .pdf)")

@@ -1,13 +1,14 @@
 """`ticketlab status`: what is done, running and failed in one run directory or a whole store."""
+
 from __future__ import annotations
 
 from pathlib import Path
 
+from ticketlab.core.errors import ConfigError
 from ticketlab.store import files, paths
 from ticketlab.store.completion import read_events, seed_complete, verify_seed
 from ticketlab.store.lock import holder
 from ticketlab.store.rundir import load_run_config
-from ticketlab.core.errors import ConfigError
 
 
 def find_runs(root: Path) -> list[Path]:
@@ -37,9 +38,16 @@ def run_status(run: Path, verify: bool = False) -> dict:
     finished = all(s["levels_done"] == cfg.levels for s in seeds)
     running = any(s["running"] for s in seeds)
     state = "running" if running else ("done" if finished else ("failed" if failed_tasks else "incomplete"))
-    return {"run": str(run), "config": cfg, "state": state, "seeds": seeds, "failed_chains": failed_chains,
-            "failed_tasks": failed_tasks, "recomputed": [e for e in events if e["event"] == "corrupt_recomputed"],
-            "provenance": meta.get("provenance", {})}
+    return {
+        "run": str(run),
+        "config": cfg,
+        "state": state,
+        "seeds": seeds,
+        "failed_chains": failed_chains,
+        "failed_tasks": failed_tasks,
+        "recomputed": [e for e in events if e["event"] == "corrupt_recomputed"],
+        "provenance": meta.get("provenance", {}),
+    }
 
 
 def format_status(st: dict) -> str:
@@ -62,8 +70,10 @@ def format_status(st: dict) -> str:
     p = st["provenance"]
     if p:
         versions = ", ".join(f"{k} {v}" for k, v in p.get("versions", {}).items() if v)
-        lines.append(f"  provenance: {p.get('jax_backend')} {p.get('devices')}, XLA_FLAGS={p.get('xla_flags') or '-'}, "
-                     f"host {p.get('host')}, python {p.get('python')}")
+        lines.append(
+            f"  provenance: {p.get('jax_backend')} {p.get('devices')}, XLA_FLAGS={p.get('xla_flags') or '-'}, "
+            f"host {p.get('host')}, python {p.get('python')}"
+        )
         lines.append(f"              {versions}")
         lines.append(f"              command: {' '.join(p.get('command', []))}")
     return "\n".join(lines)

@@ -9,6 +9,7 @@ they do not depend on how many devices (or workers) trained them (tests/test_dev
 workers share one; elsewhere (the CPU's forced devices) it keeps every device and makes its own the
 default one (`jax_default_device`).
 """
+
 from __future__ import annotations
 
 import os
@@ -62,8 +63,10 @@ def check_devices(value, available: int, platform: str) -> int:
     except (TypeError, ValueError):
         n = None
     if n is None or n < 1 or n > available or str(n) != str(value).strip():
-        raise ConfigError("devices", f"must be a whole number from 1 to {available} (the {platform} devices here) or "
-                          f"all, got {value!r}")
+        raise ConfigError(
+            "devices",
+            f"must be a whole number from 1 to {available} (the {platform} devices here) or all, got {value!r}",
+        )
     return n
 
 
@@ -75,11 +78,20 @@ def worker_slots(platform: str, devices: int, workers: int) -> list[DeviceSlot]:
         return [DeviceSlot(d, index=d if devices > 1 else None) for d in assigned]
     visible = os.environ.get(variable, "").split(",") if os.environ.get(variable) else [str(i) for i in range(devices)]
     share = {d: assigned.count(d) for d in set(assigned)}
-    return [DeviceSlot(d, env={variable: visible[d], "XLA_PYTHON_CLIENT_PREALLOCATE": "true",
-                               "XLA_PYTHON_CLIENT_MEM_FRACTION": f"{PREALLOCATED / share[d]:.3f}"}) for d in assigned]
+    return [
+        DeviceSlot(
+            d,
+            env={
+                variable: visible[d],
+                "XLA_PYTHON_CLIENT_PREALLOCATE": "true",
+                "XLA_PYTHON_CLIENT_MEM_FRACTION": f"{PREALLOCATED / share[d]:.3f}",
+            },
+        )
+        for d in assigned
+    ]
 
 
 def use_slot_device(slot: DeviceSlot | None) -> None:
     """In a worker: make its device the default one."""
     if slot is not None and slot.index is not None:
-            jax.config.update("jax_default_device", jax.local_devices()[slot.index])
+        jax.config.update("jax_default_device", jax.local_devices()[slot.index])

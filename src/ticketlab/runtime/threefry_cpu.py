@@ -13,6 +13,7 @@ runs its rollouts faster.
 package does so on import. Set `TICKETLAB_ROLLED_THREEFRY=1` to keep JAX's rolled CPU lowering.
 It returns False (and changes nothing) if this JAX version has no such rule.
 """
+
 from __future__ import annotations
 
 import importlib

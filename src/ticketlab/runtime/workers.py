@@ -3,13 +3,14 @@
 Small vmapped programs (an IMP block is tens of runs of 64-unit networks) do not profit from
 XLA's intra-op threads; two processes pinned one per core run about twice the env steps per
 second of one unpinned process. `WorkerPool.submit(fn, item)` queues `fn(item)` for the workers and
-`next_result()` returns whichever item ends next (`map` does both for a list). A worker that dies (killed, out of memory) fails the call with one
-line naming the item it was running; nothing it finished is lost, since what a worker computes it
-writes to the store itself.
+`next_result()` returns whichever item ends next (`map` does both for a list). A worker that dies
+(killed, out of memory) fails the call with one line naming the item it was running; nothing it
+finished is lost, since what a worker computes it writes to the store itself.
 
 The XLA flags must be in a process's environment before it starts (JAX reads them once, when its
 CPU backend starts), so the workers are started with them; spawn, not fork: JAX is not fork-safe.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -19,12 +20,21 @@ import os
 import queue
 import signal
 import traceback
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from ticketlab.core.errors import ConfigError
-from ticketlab.runtime.devices import (DETERMINISTIC_GPU, DeviceSlot, check_devices, default_platform, is_accelerator,
-                                       local_device_count, use_slot_device, worker_slots)
+from ticketlab.runtime.devices import (
+    DETERMINISTIC_GPU,
+    DeviceSlot,
+    check_devices,
+    default_platform,
+    is_accelerator,
+    local_device_count,
+    use_slot_device,
+    worker_slots,
+)
 
 PR_SET_PDEATHSIG = 1
 ONE_XLA_THREAD = ("--xla_cpu_multi_thread_eigen=false", "intra_op_parallelism_threads=1")
@@ -170,8 +180,15 @@ class WorkerPool:
         self.cores = [cores[i % len(cores)] for i in range(n)]
         self.slots = list(slots) if slots is not None else [None] * n
         self._next_ticket, self._labels, self._running = 0, {}, {}
-        self._procs = [ctx.Process(target=_serve, args=(os.getpid(), self._tasks, self._results, slot), daemon=True,
-                                   name=f"ticketlab-worker-{i}") for i, slot in enumerate(self.slots)]
+        self._procs = [
+            ctx.Process(
+                target=_serve,
+                args=(os.getpid(), self._tasks, self._results, slot),
+                daemon=True,
+                name=f"ticketlab-worker-{i}",
+            )
+            for i, slot in enumerate(self.slots)
+        ]
         for p, core, slot in zip(self._procs, self.cores, self.slots):
             with _environment(XLA_FLAGS=one_thread_xla_flags(), **(slot.env if slot else {})), _pinned(core):
                 p.start()
@@ -200,8 +217,10 @@ class WorkerPool:
                     pid = dead[0].pid
                     what = [self._labels[t] for t, p in self._running.items() if p == pid]
                     self.close(force=True)
-                    raise WorkerDied(f"worker process {pid} exited with code {dead[0].exitcode}"
-                                     f"{' while it ran ' + what[0] if what else ''}; run the same command again to resume") from None
+                    raise WorkerDied(
+                        f"worker process {pid} exited with code {dead[0].exitcode}"
+                        f"{' while it ran ' + what[0] if what else ''}; run the same command again to resume"
+                    ) from None
                 continue
             if message == "start":
                 self._running[ticket] = value
@@ -239,7 +258,7 @@ class WorkerPool:
                 p.kill()
                 p.join()
 
-    def __enter__(self) -> "WorkerPool":
+    def __enter__(self) -> WorkerPool:
         return self
 
     def __exit__(self, kind, err, tb) -> None:

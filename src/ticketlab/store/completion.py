@@ -4,6 +4,7 @@ A (level, seed) is finished when its marker exists; the marker is written after 
 and holds their sha256 checksums, so a truncated or corrupted file is detected, reported and
 recomputed, never silently loaded.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -26,12 +27,17 @@ def sha256(path: Path) -> str:
 
 def mark_seed_complete(run: Path, level: int, seed: int) -> None:
     root = paths.seed_dir(run, level, seed)
-    written = sorted(p for p in root.rglob("*") if p.is_file() and p.name != "complete.json" and not p.name.startswith("."))
-    files.save_json(paths.seed_marker(run, level, seed), {
-        "level": level,
-        "seed": seed,
-        "files": {str(p.relative_to(root)): sha256(p) for p in written},
-    })
+    written = sorted(
+        p for p in root.rglob("*") if p.is_file() and p.name != "complete.json" and not p.name.startswith(".")
+    )
+    files.save_json(
+        paths.seed_marker(run, level, seed),
+        {
+            "level": level,
+            "seed": seed,
+            "files": {str(p.relative_to(root)): sha256(p) for p in written},
+        },
+    )
 
 
 def seed_complete(run: Path, level: int, seed: int) -> bool:
@@ -58,8 +64,13 @@ def verify_seed(run: Path, level: int, seed: int) -> list[str]:
 
 def log_event(run: Path, kind: str, **fields) -> None:
     """Append one JSON line to the run's events log (small appends are atomic on POSIX)."""
-    entry = {"time": time.strftime("%Y-%m-%dT%H:%M:%S"), "host": socket.gethostname(), "pid": os.getpid(),
-             "event": kind, **fields}
+    entry = {
+        "time": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        "host": socket.gethostname(),
+        "pid": os.getpid(),
+        "event": kind,
+        **fields,
+    }
     path = paths.events_file(run)
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "a") as f:

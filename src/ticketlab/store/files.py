@@ -3,6 +3,7 @@
 Every write goes to a temporary file in the same directory and is moved into place with
 `os.replace`, so a reader never sees a half-written file. No pickle anywhere.
 """
+
 from __future__ import annotations
 
 import json
@@ -13,7 +14,6 @@ from pathlib import Path
 import jax
 import numpy as np
 from safetensors.numpy import load_file, save_file
-
 
 
 def path_str(path) -> str:

@@ -4,6 +4,7 @@ writes that seed; a second process waits (wait=True) or refuses, naming the hold
 flock is advisory and local to a host's kernel; on a shared filesystem across nodes it holds only
 where the filesystem honours flock (Lustre and NFSv4 with lock support do).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -14,8 +15,8 @@ import socket
 import time
 from pathlib import Path
 
-from ticketlab.store import paths
 from ticketlab.core.errors import ConfigError
+from ticketlab.store import paths
 
 
 class RunBusy(ConfigError):
@@ -41,12 +42,16 @@ def seed_locks(run: Path, seeds: list[int], wait: bool = False):
                     who = f"pid {h.get('pid')} on {h.get('host')} since {h.get('since')}"
                 except ValueError:
                     who = "another process"
-                raise RunBusy("run", f"{run} seed {seed} is being written by {who}; wait for it to finish "
-                              "(add --wait) or stop it") from None
+                raise RunBusy(
+                    "run", f"{run} seed {seed} is being written by {who}; wait for it to finish (add --wait) or stop it"
+                ) from None
             f.seek(0)
             f.truncate()
-            f.write(json.dumps({"pid": os.getpid(), "host": socket.gethostname(),
-                                "since": time.strftime("%Y-%m-%dT%H:%M:%S")}))
+            f.write(
+                json.dumps(
+                    {"pid": os.getpid(), "host": socket.gethostname(), "since": time.strftime("%Y-%m-%dT%H:%M:%S")}
+                )
+            )
             f.flush()
             handles.append(f)
         yield

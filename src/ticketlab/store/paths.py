@@ -12,6 +12,7 @@ runs/<name>-<hash>/
   levels/level_00/seed_1/dense/...     level 0 is dense and shared by all conditions
   figures/*.png, *.pdf
 """
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,16 +1,24 @@
 """The tidy results table, rebuilt from the per-level metrics files."""
+
 from __future__ import annotations
 
 import csv
 import io
-
 from pathlib import Path
 
 from ticketlab.store import files, paths
 
 COLUMNS = (
-    "seed", "condition", "level", "status", "density", "remaining_weights",
-    "best_return", "final_return", "env_steps", "seconds",
+    "seed",
+    "condition",
+    "level",
+    "status",
+    "density",
+    "remaining_weights",
+    "best_return",
+    "final_return",
+    "env_steps",
+    "seconds",
 )
 
 
@@ -19,8 +27,11 @@ def finished_levels(run: Path) -> list[int]:
     levels_root = Path(run) / "levels"
     if not levels_root.exists():
         return []
-    return sorted(int(d.name.split("_")[1]) for d in levels_root.iterdir()
-                  if d.name.startswith("level_") and any(d.glob("seed_*/complete.json")))
+    return sorted(
+        int(d.name.split("_")[1])
+        for d in levels_root.iterdir()
+        if d.name.startswith("level_") and any(d.glob("seed_*/complete.json"))
+    )
 
 
 def load_metrics(run: Path, include_failed: bool = False) -> list[dict]:
@@ -54,12 +65,12 @@ def write_results_csv(run: Path) -> Path:
 def append_results(run: Path, level: int, seeds: list[int]) -> None:
     """Add the rows of `level`'s just-finished `seeds` to the table (the driver rebuilds it whole
     when a run starts and ends; between, each level adds only its own rows)."""
-    rows = [files.load_json(p) for seed in seeds for p in sorted(paths.seed_dir(run, level, seed).glob("*/metrics.json"))]
+    rows = [
+        files.load_json(p) for seed in seeds for p in sorted(paths.seed_dir(run, level, seed).glob("*/metrics.json"))
+    ]
     if not rows:
         return
     rows.sort(key=lambda r: (r["condition"], r["seed"]))
     path = paths.results_csv(run)
     with open(path, "a") as f:  # (a row cut by a kill is mended when the run resumes: the table is rebuilt)
         f.write(_csv_text(rows, header=not path.exists() or path.stat().st_size == 0))
-
-

@@ -1,4 +1,5 @@
 """Creating a run directory, or checking that an existing one belongs to this config."""
+
 from __future__ import annotations
 
 import os
@@ -10,10 +11,10 @@ from pathlib import Path
 
 import jax
 
-from ticketlab.store import files, paths
 from ticketlab.core.config import ExperimentConfig, from_dict, to_dict
-from ticketlab.core.hashing import config_hash, hashed_fields
 from ticketlab.core.errors import ConfigError
+from ticketlab.core.hashing import config_hash, hashed_fields
+from ticketlab.store import files, paths
 
 PACKAGES = ("ticketlab", "jax", "jaxlib", "flax", "optax", "distrax", "gymnax", "flashbax", "numpy")
 ENVIRONMENT_PACKAGES = ("gymnasium", "ale-py", "brax", "mujoco", "pybullet", "minatar")
@@ -58,24 +59,31 @@ def prepare_run_dir(run: Path, cfg: ExperimentConfig, argv: list[str] | None = N
     if cfg_file.exists():
         stored = load_run_config(run)
         if hashed_fields(stored) != hashed_fields(cfg):
-            raise ConfigError("run", f"{run} holds a different config (hash {config_hash(stored)}); "
-                              "use another --out or --name")
+            raise ConfigError(
+                "run", f"{run} holds a different config (hash {config_hash(stored)}); use another --out or --name"
+            )
         written = files.load_json(cfg_file).get("hash")
         if written != config_hash(cfg):
-            raise ConfigError("run", f"{run} was written by another version of ticketlab's engine (hash {written}, "
-                              f"this version's is {config_hash(cfg)}); its results stay readable; use another "
-                              "--out or --name to train")
+            raise ConfigError(
+                "run",
+                f"{run} was written by another version of ticketlab's engine (hash {written}, "
+                f"this version's is {config_hash(cfg)}); its results stay readable; use another "
+                "--out or --name to train",
+            )
         if cfg.levels > stored.levels:  # the run is being extended: record its new length
             meta = files.load_json(cfg_file)
             meta["config"]["levels"] = cfg.levels
             files.save_json(cfg_file, meta)
         return
-    files.save_json(cfg_file, {
-        "config": to_dict(cfg),
-        "hash": config_hash(cfg),
-        "hashed_fields": hashed_fields(cfg),
-        "provenance": provenance(argv),
-    })
+    files.save_json(
+        cfg_file,
+        {
+            "config": to_dict(cfg),
+            "hash": config_hash(cfg),
+            "hashed_fields": hashed_fields(cfg),
+            "provenance": provenance(argv),
+        },
+    )
 
 
 def load_run_config(run: Path) -> ExperimentConfig:

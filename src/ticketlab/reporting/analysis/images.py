@@ -2,6 +2,7 @@
 channel. The observation's layout (CHW or HWC) is the environment registry's fact: a dense first
 layer's inputs are in the observation's own flattened order and are moved to channels x height x
 width here; a conv first layer is summarized per input channel already."""
+
 from __future__ import annotations
 
 import numpy as np

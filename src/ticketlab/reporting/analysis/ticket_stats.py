@@ -19,6 +19,7 @@ within each task (stratum), the statistic recomputed on each resample. It is wri
 here (vectorized over resamples) and checked against rliable in the tests; rliable itself is in
 the `stats` extra.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -70,9 +71,17 @@ def with_failures(rows: list[dict], finished: set[tuple[int, int]], floor: float
                 if (level, seed, condition) in have:
                     continue
                 have.add((level, seed, condition))
-                out.append({"seed": seed, "condition": condition, "level": level, "status": "failed",
-                            "best_return": floor, "density": _level_density(rows, level, condition),
-                            "failure": f"chain failed at level {failed['level']}"})
+                out.append(
+                    {
+                        "seed": seed,
+                        "condition": condition,
+                        "level": level,
+                        "status": "failed",
+                        "best_return": floor,
+                        "density": _level_density(rows, level, condition),
+                        "failure": f"chain failed at level {failed['level']}",
+                    }
+                )
     return sorted(out, key=lambda r: (r["level"], r["condition"], r["seed"]))
 
 
@@ -187,9 +196,20 @@ def level_stats(chain: Chain, reps: int = REPS, seed: int = 0) -> list[LevelStat
     normalized return at each level of a chain."""
     mean, low, high = bootstrap_interval(chain.scores, _run_mean, reps, seed=seed)
     present = ~np.isnan(chain.scores)
-    return [LevelStat(chain.condition, int(lv), float(chain.percents[j]), float(mean[j]), float(low[j]),
-                      float(high[j]), int(present[:, j].sum()), int(chain.failed[:, j].sum()))
-            for j, lv in enumerate(chain.levels) if present[:, j].any()]
+    return [
+        LevelStat(
+            chain.condition,
+            int(lv),
+            float(chain.percents[j]),
+            float(mean[j]),
+            float(low[j]),
+            float(high[j]),
+            int(present[:, j].sum()),
+            int(chain.failed[:, j].sum()),
+        )
+        for j, lv in enumerate(chain.levels)
+        if present[:, j].any()
+    ]
 
 
 def sparsest_reaching(means: np.ndarray, percents: np.ndarray, threshold: float = THRESHOLD) -> np.ndarray:
@@ -202,12 +222,19 @@ def sparsest_reaching(means: np.ndarray, percents: np.ndarray, threshold: float 
 def retention(chain: Chain, threshold: float = THRESHOLD, reps: int = REPS, seed: int = 0) -> Retention:
     """The sparsest level of a chain whose mean normalized return over seeds is >= threshold, and
     its 95 % bootstrap CI: seeds (whole chains) resampled with replacement, the number recomputed."""
+
     def statistic(batch):  # [reps, seeds, 1, levels] -> [reps]
         return sparsest_reaching(_run_mean(batch[:, :, 0]), chain.percents, threshold)
 
     point, low, high = bootstrap_interval(chain.scores[:, None, :], statistic, reps, seed=seed)
-    return Retention(chain.condition, float(point), float(low), float(high),
-                     int((~np.isnan(chain.scores)).any(axis=1).sum()), int(chain.failed.any(axis=1).sum()))
+    return Retention(
+        chain.condition,
+        float(point),
+        float(low),
+        float(high),
+        int((~np.isnan(chain.scores)).any(axis=1).sum()),
+        int(chain.failed.any(axis=1).sum()),
+    )
 
 
 @dataclass(frozen=True)
@@ -221,8 +248,10 @@ class TicketStats:
 def ticket_stats(rows: list[dict], floor: float, reps: int = REPS, seed: int = 0) -> TicketStats:
     """Both statistics of every condition of one run (`rows` as `with_failures` returns them)."""
     chains = [c for c in chain_matrices(rows, floor) if c.condition != DENSE]
-    return TicketStats([s for c in chains for s in level_stats(c, reps, seed)],
-                       {c.condition: retention(c, reps=reps, seed=seed) for c in chains})
+    return TicketStats(
+        [s for c in chains for s in level_stats(c, reps, seed)],
+        {c.condition: retention(c, reps=reps, seed=seed) for c in chains},
+    )
 
 
 def format_retention(r: Retention) -> str:

@@ -1,21 +1,22 @@
 """Figures read only the results store; they never train."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
 
-from ticketlab.store import paths
-from ticketlab.reporting.analysis.images import is_conv
-from ticketlab.pruning.summaries import input_module
-from ticketlab.envs import mazegrid
 from ticketlab.core.errors import ConfigError
-from ticketlab.store.results import load_metrics
-from ticketlab.store.rundir import load_run_config
+from ticketlab.envs import mazegrid
+from ticketlab.pruning.summaries import input_module
+from ticketlab.reporting.analysis.images import is_conv
 from ticketlab.reporting.plots import images
 from ticketlab.reporting.plots.common import run_spec, save_figure, ticket_rows
 from ticketlab.reporting.plots.inputs import input_dimension_figure
 from ticketlab.reporting.plots.layers import layer_density_figure
 from ticketlab.reporting.plots.ticket import ticket_figure
+from ticketlab.store import paths
+from ticketlab.store.results import load_metrics
+from ticketlab.store.rundir import load_run_config
 
 __all__ = ["plot", "plot_run", "figure_makers", "ticket_rows", "save_figure", "ImageInput"]
 
@@ -45,8 +46,10 @@ def plot_run(run: Path) -> list[Path]:
         raise ConfigError("run", f"{run} has no finished level yet; run it first")
     out = paths.figures_dir(run)
     scored = ticket_rows(run)
-    return [save_figure(make(scored if name == "ticket" else rows, cfg), out / name)
-            for name, make in figure_makers(cfg, rows)]
+    return [
+        save_figure(make(scored if name == "ticket" else rows, cfg), out / name)
+        for name, make in figure_makers(cfg, rows)
+    ]
 
 
 def figure_makers(cfg, rows) -> list[tuple[str, object]]:
@@ -74,6 +77,10 @@ def _input_figures(cfg, rows):
         return (("input_profile", images.input_profile_figure),)
     figures = [("input_dimensions", input_dimension_figure)]
     if any(r["condition"] == STRUCTURED_INPUTS for r in rows):  # which whole inputs the structured chain keeps
-        figures.append((f"input_dimensions_{STRUCTURED_INPUTS}",
-                        lambda r, c: input_dimension_figure(r, c, condition=STRUCTURED_INPUTS)))
+        figures.append(
+            (
+                f"input_dimensions_{STRUCTURED_INPUTS}",
+                lambda r, c: input_dimension_figure(r, c, condition=STRUCTURED_INPUTS),
+            )
+        )
     return tuple(figures)

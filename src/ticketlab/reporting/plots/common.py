@@ -1,5 +1,6 @@
 """Shared plotting helpers: grouping, axes, atomic figure saves (condition colours are the
 condition registry's)."""
+
 from __future__ import annotations
 
 import io
@@ -13,11 +14,11 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from ticketlab.agents.registry import run_spec  # noqa: E402,F401  (a run's floor, observation names, image layout)
+from ticketlab.pruning.conditions import CONDITIONS  # noqa: E402
 from ticketlab.reporting.analysis.ticket_stats import finished_seeds, with_failures  # noqa: E402
+from ticketlab.store.files import atomic_write  # noqa: E402
 from ticketlab.store.results import load_metrics  # noqa: E402
 from ticketlab.store.rundir import load_run_config  # noqa: E402
-from ticketlab.store.files import atomic_write  # noqa: E402
-from ticketlab.pruning.conditions import CONDITIONS  # noqa: E402
 
 
 def chains(rows: list[dict]) -> dict[str, list[dict]]:
@@ -49,14 +50,21 @@ def by_level(rows: list[dict], value) -> tuple[np.ndarray, np.ndarray, np.ndarra
     levels = np.array(sorted(groups))
     dens = np.array([np.mean([r["density"] for r in groups[lv]]) for lv in levels])
     vals = [[value(r) for r in groups[lv]] for lv in levels]
-    return levels, dens, np.array([np.mean(v) for v in vals]), np.array([np.std(v, ddof=1) if len(v) > 1 else 0.0 for v in vals])
+    return (
+        levels,
+        dens,
+        np.array([np.mean(v) for v in vals]),
+        np.array([np.std(v, ddof=1) if len(v) > 1 else 0.0 for v in vals]),
+    )
 
 
 def save_figure(fig, stem: Path) -> Path:
     """Save `stem`.png and `stem`.pdf atomically; return the PNG path."""
     stem = Path(stem)
     for ext in ("pdf", "png"):
-        atomic_write(stem.with_suffix(f".{ext}"), lambda tmp: fig.savefig(tmp, dpi=150, bbox_inches="tight", format=ext))
+        atomic_write(
+            stem.with_suffix(f".{ext}"), lambda tmp: fig.savefig(tmp, dpi=150, bbox_inches="tight", format=ext)
+        )
     plt.close(fig)
     return stem.with_suffix(".png")
 
@@ -77,7 +85,7 @@ def percent_ticks(percents) -> list[float]:
     MAX_PERCENT_TICKS of them: every k-th from 100 down, ending at the sparsest (which replaces
     the last k-th one when the two would crowd each other, closer than a factor 1.5)."""
     ticks = sorted({float(f"{p:.3g}") for p in percents if p > 0}, reverse=True) or [100.0]
-    kept = ticks[::-(-len(ticks) // MAX_PERCENT_TICKS)]
+    kept = ticks[:: -(-len(ticks) // MAX_PERCENT_TICKS)]
     if kept[-1] != ticks[-1]:
         crowded = kept[-1] / ticks[-1] < 1.5 or len(kept) == MAX_PERCENT_TICKS
         kept = (kept[:-1] if crowded else kept) + [ticks[-1]]

@@ -1,5 +1,6 @@
 """Several runs on one axis: RL against BC (paper figure 2), or network sizes (figure 11), with x
 as percent of weights remaining or as the absolute number of remaining weights."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -11,10 +12,10 @@ from ticketlab.agents.registry import AGENTS
 from ticketlab.core.config import to_dict
 from ticketlab.core.errors import ConfigError
 from ticketlab.core.hashing import NOT_HASHED, flatten
-from ticketlab.store.rundir import load_run_config
+from ticketlab.pruning.conditions import style
 from ticketlab.reporting.plots.common import by_level, chains, percent_axis, run_spec, save_figure, ticket_rows
 from ticketlab.reporting.plots.ticket import normalizer
-from ticketlab.pruning.conditions import style
+from ticketlab.store.rundir import load_run_config
 
 LINESTYLES = ("-", "--", ":", "-.")
 X_AXES = ("percent", "weights")
@@ -56,8 +57,7 @@ def run_labels(cfgs) -> list[str]:
         return base
     flat = [flatten(to_dict(cfg)) for cfg in cfgs]
     shown, more = fields[:MAX_LABEL_FIELDS], len(fields) - MAX_LABEL_FIELDS
-    return [", ".join(f"{k}={_value(f.get(k))}" for k in shown) + (f", +{more} more" if more > 0 else "")
-            for f in flat]
+    return [", ".join(f"{k}={_value(f.get(k))}" for k in shown) + (f", +{more} more" if more > 0 else "") for f in flat]
 
 
 def compare_figure(runs: list[tuple[object, list[dict]]], conditions: tuple[str, ...], x_axis: str = "percent"):

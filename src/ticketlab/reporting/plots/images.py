@@ -1,13 +1,14 @@
 """Heatmaps of what the first layer keeps of an image observation: one panel per channel, one row
 per chosen level; per-channel density curves. MazeGrid's enemy corridors are outlined."""
+
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import Rectangle
 
-from ticketlab.reporting.analysis.images import channel_density, channel_magnitude, pixel_maps
 from ticketlab.pruning.summaries import input_module
+from ticketlab.reporting.analysis.images import channel_density, channel_magnitude, pixel_maps
 from ticketlab.reporting.plots.common import by_level, chains, percent_axis
 
 
@@ -23,8 +24,9 @@ def _mean_maps(rows, image, key):
     return np.mean([pixel_maps(r, image.obs_shape, image.layout)[key] for r in rows], axis=0)
 
 
-def pixel_heatmap_figure(rows: list[dict], cfg, image, key: str = "magnitude", outlines=None,
-                         condition: str = "mask_weights"):
+def pixel_heatmap_figure(
+    rows: list[dict], cfg, image, key: str = "magnitude", outlines=None, condition: str = "mask_weights"
+):
     """`key`: magnitude (cumulative |W|) or kept (connections). `outlines`: optional bool
     [n, H, W] regions drawn on every panel (MazeGrid's enemy corridors). `image`: the
     observation's `ImageInput` (shape, layout, channel names)."""
@@ -56,8 +58,11 @@ def pixel_heatmap_figure(rows: list[dict], cfg, image, key: str = "magnitude", o
                 ax.set_ylabel(f"level {lv}\n{100 * density:.1f}%", fontsize=7)
     label = "cumulative |W|" if key == "magnitude" else "connections kept"
     fig.colorbar(image, ax=axes, shrink=0.6, label=f"{label} (first layer)")
-    fig.suptitle(f"{cfg.name}: {label} per pixel under {condition} (mean over seeds)"
-                 + ("; enemy corridors outlined" if outlines is not None else ""), fontsize=9)
+    fig.suptitle(
+        f"{cfg.name}: {label} per pixel under {condition} (mean over seeds)"
+        + ("; enemy corridors outlined" if outlines is not None else ""),
+        fontsize=9,
+    )
     return fig
 
 
@@ -87,8 +92,12 @@ def input_profile_figure(rows: list[dict], cfg, condition: str = "mask_weights")
     """Many flat inputs (e.g. an entangled projection): cumulative |W| per input (x) and level (y)."""
     chain = chains(rows).get(condition) or next(iter(chains(rows).values()))
     levels = sorted({r["level"] for r in chain})
-    grid = np.array([np.mean([r["input_layer"][input_module(r)]["magnitude"] for r in chain if r["level"] == lv],
-                             axis=0) for lv in levels])
+    grid = np.array(
+        [
+            np.mean([r["input_layer"][input_module(r)]["magnitude"] for r in chain if r["level"] == lv], axis=0)
+            for lv in levels
+        ]
+    )
     fig, ax = plt.subplots(figsize=(9, 0.3 * len(levels) + 1.5))
     image = ax.imshow(grid, aspect="auto", cmap="magma", interpolation="nearest")
     ax.set_yticks(range(len(levels)))

@@ -1,5 +1,6 @@
 """Which input dimensions the ticket keeps: cumulative |W| and kept connections of each named
 input in the first actor layer, across levels."""
+
 from __future__ import annotations
 
 import matplotlib.pyplot as plt

@@ -1,4 +1,5 @@
 """Per-layer density across levels, one line per prunable layer."""
+
 from __future__ import annotations
 
 import matplotlib.pyplot as plt

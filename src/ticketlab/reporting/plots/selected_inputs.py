@@ -1,5 +1,6 @@
 """Dense agents trained on the inputs a ticket kept (paper figures 5 and 8, bottom): learning
 curves of the three arms (mean +- 1 sd over seeds) and a bar of their best returns."""
+
 from __future__ import annotations
 
 from collections import Counter
@@ -47,8 +48,10 @@ def selected_inputs_figure(result: dict, title: str):
     curve_ax.set_ylabel("evaluation return")
     curve_ax.legend(fontsize=7, frameon=False)
     bar_ax.set_xticks(range(len(result["arms"])))
-    bar_ax.set_xticklabels([ARM_STYLE[a][1].replace(" the ticket", "\nthe ticket").replace("many ", "many\n")
-                            for a in result["arms"]], fontsize=7)
+    bar_ax.set_xticklabels(
+        [ARM_STYLE[a][1].replace(" the ticket", "\nthe ticket").replace("many ", "many\n") for a in result["arms"]],
+        fontsize=7,
+    )
     bar_ax.set_ylabel("best evaluation return")
     fig.suptitle(f"{title}\n{kept_label(result)}; mean +- 1 sd over {len(result['seeds'])} seeds", fontsize=9)
     fig.tight_layout()
@@ -57,5 +60,8 @@ def selected_inputs_figure(result: dict, title: str):
 
 def plot_selected_inputs(result: dict, out: Path) -> Path:
     """Draw `selected_inputs.png` (+ .pdf) of a study's results into `out`."""
-    title = f"{Path(result['run']).name}: dense training on the inputs {result['condition']} kept at level {result['level']}"
+    title = (
+        f"{Path(result['run']).name}: dense training on the inputs {result['condition']} kept at level "
+        f"{result['level']}"
+    )
     return save_figure(selected_inputs_figure(result, title), Path(out) / "selected_inputs")

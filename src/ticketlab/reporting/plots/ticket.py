@@ -1,12 +1,13 @@
 """The ticket plot: normalized best return against percent of weights remaining, per condition."""
+
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
 
+from ticketlab.pruning.conditions import style
 from ticketlab.reporting.analysis.ticket_stats import normalizer
 from ticketlab.reporting.plots.common import by_level, chains, percent_axis, run_spec
-from ticketlab.pruning.conditions import style
 
 __all__ = ["normalizer", "ticket_figure"]
 
