@@ -25,11 +25,6 @@ def _rows(*args):
     return [r["label"] for r in rows]
 
 
-@pytest.mark.slow  # about 15 s: one compile; the slow suite runs all four below too
-def test_the_device_benchmark_runs_one_workload():
-    assert _rows("--only", "cartpole-ppo") == ["Cart-Pole PPO level (tiny)"]
-
-
 @pytest.mark.slow  # about 2 min: compiles four programs, Brax's the slowest
 def test_the_device_benchmark_runs_every_workload():
     assert _rows() == [
