@@ -14,8 +14,8 @@ import pytest
 from conftest import teacher_file
 
 from ticketlab.agents.experts import load_expert
-from ticketlab.agents.output import RunKeys
 from ticketlab.envs.backends import backend_of
+from ticketlab.imp import memory
 from ticketlab.imp.program import build
 from ticketlab.presets import PRESETS, preset
 
@@ -28,10 +28,8 @@ def exported(exp, runs: int = 2, platform: str = "cuda") -> list:
     """`begin` and `advance` of a block of `runs` runs, exported for `platform`."""
     stages, backend = exp.agent.stages, backend_of(exp.spec)
     envs = backend.make_envs(exp.spec, exp.agent.num_envs, exp.agent.eval_episodes, None if backend.per_run else runs)
-    key = jax.ShapeDtypeStruct((runs, 2), jnp.uint32)
-    params = jax.eval_shape(jax.vmap(exp.agent.init), key)
-    mask = jax.tree_util.tree_map(lambda x: jax.ShapeDtypeStruct(x.shape, jnp.bool_), params)
-    keys, segment = RunKeys(key, key), (jnp.int32(0), jnp.int32(1))
+    keys, params, mask = memory.abstract_block(exp, runs)
+    segment = (jnp.int32(0), jnp.int32(1))
     export = partial(jax.export.export, platforms=(platform,), disabled_checks=ALE_CALLS)
     try:
         if backend.per_run:

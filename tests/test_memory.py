@@ -11,7 +11,6 @@ import jax
 import jax.numpy as jnp
 import pytest
 
-from ticketlab.agents.output import RunKeys
 from ticketlab.core.errors import ConfigError
 from ticketlab.envs.gymnax_envs import GymnaxEnvs
 from ticketlab.imp import memory
@@ -24,10 +23,7 @@ def _compiled_bytes(exp, runs: int) -> int:
     lays them out (what the estimate stands in for)."""
     stages = exp.agent.stages
     envs = GymnaxEnvs(exp.spec, exp.agent.num_envs, exp.agent.eval_episodes)
-    key = jax.ShapeDtypeStruct((runs, 2), jnp.uint32)
-    params = jax.eval_shape(jax.vmap(exp.agent.init), key)
-    mask = jax.tree_util.tree_map(lambda x: jax.ShapeDtypeStruct(x.shape, jnp.bool_), params)
-    keys = RunKeys(key, key)
+    keys, params, mask = memory.abstract_block(exp, runs)
     stage = jax.eval_shape(jax.vmap(lambda k, p, m: stages.begin(envs, k, p, m)), keys, params, mask)
     advance = jax.jit(
         jax.vmap(

@@ -70,6 +70,17 @@ def run_bytes(exp) -> int | None:
     return _RUN_BYTES[key]
 
 
+def abstract_block(exp, runs: int | None):
+    """(keys, params, mask) of a block of `runs` runs as shapes and dtypes, nothing allocated
+    (None: one run, unstacked)."""
+    lead = () if runs is None else (runs,)
+    key = jax.ShapeDtypeStruct(lead + (2,), jnp.uint32)
+    init = exp.agent.init if runs is None else jax.vmap(exp.agent.init)
+    params = jax.eval_shape(init, key)
+    mask = jax.tree_util.tree_map(lambda x: jax.ShapeDtypeStruct(x.shape, jnp.bool_), params)
+    return RunKeys(key, key), params, mask
+
+
 def _traced_run_bytes(exp) -> int | None:
     stages = exp.agent.stages
     if stages is None:
@@ -77,14 +88,7 @@ def _traced_run_bytes(exp) -> int | None:
     backend = backend_of(exp.spec)
     envs = backend.make_envs(exp.spec, exp.agent.num_envs, exp.agent.eval_episodes, None if backend.per_run else 1)
     try:
-        key = jax.ShapeDtypeStruct((2,), jnp.uint32)
-        params = jax.eval_shape(exp.agent.init, key)
-        mask = jax.tree_util.tree_map(lambda x: jax.ShapeDtypeStruct(x.shape, jnp.bool_), params)
-        keys = RunKeys(key, key)
-        if not backend.per_run:  # (a block program of one run)
-            keys, params, mask = jax.tree_util.tree_map(
-                lambda x: jax.ShapeDtypeStruct((1,) + x.shape, x.dtype), (keys, params, mask)
-            )
+        keys, params, mask = abstract_block(exp, None if backend.per_run else 1)  # (a block program of one run)
         stage = jax.eval_shape(partial(stages.begin, envs), keys, params, mask)
         advance = jax.make_jaxpr(lambda s, k, m: stages.advance(envs, s, k, m, 0, 1).carry)(stage, keys, mask)
         return _bytes(stage) + _bytes(stage.carry) + 2 * stacked_outputs(advance.jaxpr)
