@@ -1,6 +1,7 @@
 """Every bad input exits 2 with one line naming the field and the allowed values, writing nothing."""
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -9,6 +10,9 @@ import time
 import pytest
 
 from ticketlab.cli.main import main
+from ticketlab.cli.options import COMMANDS
+from ticketlab.core.flags import flags
+from ticketlab.presets import preset
 
 CASES = [
     (["run", "no-such-preset"], "preset: unknown 'no-such-preset'; allowed: cartpole-ppo, acrobot-ppo"),
@@ -71,7 +75,7 @@ CASES = [
     (["sweep", "cartpole-ppo", "--grid", "ppo.lr=fast"], "grid: ppo.lr='fast' is not a float"),
     (["sweep", "cartpole-ppo", "--grid", "init.scheme=torch-default,he-magic"], "init.scheme: unknown 'he-magic'"),
     (["sweep", "cartpole-ppo", "--workers", "0"], "workers: must be a whole number >= 1 or auto, got '0'"),
-    (["sweep", "cartpole-ppo", "--colour", "red"], "--colour: unknown option of sweep"),
+    (["sweep", "cartpole-ppo", "--colour", "red"], "colour: unknown option of sweep; allowed: --workers"),
     (
         ["sweep", "cartpole-ppo", "--backend", "ray", "--address", "127.0.0.1:1"],
         "address: cannot reach a Ray cluster at 127.0.0.1:1",
@@ -173,7 +177,7 @@ CASES = [
     (["report", "no/such/run"], "run: no/such/run is not a directory"),
     (["report", "."], "run: . is not a ticketlab run directory (no config.json)"),
     (["report", ".", "--out", "report.pdf"], "out: 'report.pdf' must end in .html or .htm"),
-    (["report", ".", "--colour", "red"], "--colour: unknown option of report; allowed: --out"),
+    (["report", ".", "--colour", "red"], "colour: unknown option of report; allowed: --out"),
     (
         ["frobnicate"],
         "command: unknown 'frobnicate'; allowed: run, sweep, status, expert, compare, plot, play, presets",
@@ -269,7 +273,8 @@ def test_presets_lists_every_preset(capsys):
 
 
 def test_size_sweep_splits_into_one_run_per_size():
-    from ticketlab.experiments.configure import parse_run_args, split_sweep
+    from ticketlab.experiments.configure import parse_run_args
+    from ticketlab.presets.arguments import split_sweep
 
     argsets = split_sweep(["cartpole-bc", "--student.hidden", "128,128", "256,256", "--seeds", "2"])
     assert argsets == [
@@ -388,3 +393,66 @@ def test_a_store_of_another_engine_version_is_refused_and_kept(tmp_path):
     ):
         run_experiment(cfg)
     assert {p: p.read_bytes() for p in run.rglob("*") if p.is_file()} == before
+
+
+HELP_CASES = [[name] for name in COMMANDS] + [["run", "cartpole-ppo"], ["run", "mazegrid-dqn", "--scale", "paper"]]
+
+
+@pytest.mark.parametrize("argv", HELP_CASES, ids=" ".join)
+def test_every_subcommand_answers_help_with_every_option(argv):
+    proc = subprocess.run(
+        [sys.executable, "-m", "ticketlab.cli", *argv, "--help"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith(f"usage: ticketlab {argv[0]} "), proc.stdout[:200]
+    options = flags(COMMANDS[argv[0]])
+    missing = [flag for flag in options if not re.search(rf"{re.escape(flag)}[ ,]", proc.stdout)]
+    assert not missing, missing
+    if argv[0] == "run" and len(argv) > 1:  # the preset's values are the defaults shown
+        cfg = preset(argv[1], argv[3] if len(argv) > 2 else "demo")
+        assert f"(default: {cfg.name})" in proc.stdout and f"(default: {cfg.seeds})" in proc.stdout
+
+
+def test_ticketlab_alone_prints_the_subcommands_and_exits_2(capsys):
+    assert main([]) == 2
+    out = capsys.readouterr().out
+    assert all(f"• {name} " in out for name in COMMANDS)
+
+
+def test_help_presets_and_parse_errors_answer_without_jax_or_matplotlib():
+    """The front parses before it imports a command: what it answers alone loads neither."""
+    calls = [
+        ["--help"],
+        ["run", "--help"],
+        ["run", "cartpole-ppo", "--help"],
+        ["sweep", "--help"],
+        ["presets"],
+        ["run", "cartpole-ppo", "--seeds", "0"],
+        ["run", "cartpole-ppo", "--seeds", "x"],
+        ["run", "cartpole-ppo", "--lr", "1"],
+        ["run", "cartpole-ppo", "--scale", "huge"],
+        ["sweep", "cartpole-ppo", "--colour", "red"],
+        ["status", "a", "b"],
+        ["frobnicate"],
+    ]
+    code = (
+        "import contextlib, io, json, sys\n"
+        "from ticketlab.cli.main import main\n"
+        "codes = []\n"
+        f"for argv in {calls!r}:\n"
+        "    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):\n"
+        "        try:\n"
+        "            codes.append(main(argv))\n"
+        "        except SystemExit as e:\n"
+        "            codes.append(e.code)\n"
+        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('jax', 'jaxlib', 'matplotlib', 'flax'))\n"
+        "print(json.dumps([codes, heavy]))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    codes, heavy = json.loads(proc.stdout)
+    assert codes == [0, 0, 0, 0, 0, 2, 2, 2, 2, 2, 2, 2]
+    assert heavy == []

@@ -66,11 +66,18 @@ def test_bad_devices_exit_2_with_one_line(value, message, tmp_path, capsys):
     assert not any(tmp_path.iterdir())
 
 
-@pytest.mark.parametrize("value", ["-1", "soon", "nan"])
-def test_bad_checkpoint_every_exits_2_with_one_line(value, tmp_path, capsys):
+@pytest.mark.parametrize(
+    "value, message",
+    [
+        ("-1", "must be a number of seconds >= 0"),
+        ("nan", "must be a number of seconds >= 0"),
+        ("soon", "'soon' is not a number"),
+    ],
+)
+def test_bad_checkpoint_every_exits_2_with_one_line(value, message, tmp_path, capsys):
     assert main(["run", "cartpole-ppo", "--checkpoint-every-s", value, "--out", str(tmp_path)]) == 2
     err = capsys.readouterr().err.strip()
-    assert err.startswith("ticketlab: error: checkpoint-every-s: must be a number of seconds >= 0") and "\n" not in err
+    assert err.startswith(f"ticketlab: error: checkpoint-every-s: {message}") and "\n" not in err
     assert not any(tmp_path.iterdir())
 
 

@@ -51,7 +51,7 @@ def test_figure_8_reuses_one_run_for_the_scaled_inputs_and_their_study(tmp_path)
         (["figure"], "figure"),
         (["figure", "8", "--scale", "huge"], "scale"),
         (["figure", "8", "--only", "nope"], "only"),
-        (["figure", "8", "--bogus", "1"], "--bogus"),
+        (["figure", "8", "--bogus", "1"], "bogus: unknown option of figure"),
     ],
 )
 def test_bad_figure_input_one_line(argv, field, capsys, tmp_path):

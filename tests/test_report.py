@@ -81,7 +81,7 @@ def test_report_shows_every_section_and_the_failure(failed_run, tmp_path, capsys
     "argv,message",
     [
         (["report", "RUN", "--out", "page.pdf"], "out: 'page.pdf' must end in .html or .htm"),
-        (["report", "RUN", "--colour", "red"], "--colour: unknown option of report; allowed: --out"),
+        (["report", "RUN", "--colour", "red"], "colour: unknown option of report; allowed: --out"),
         (["report", "RUN", "nowhere"], "run: nowhere is not a directory"),
         (["report", "RUN", "levels"], "is not a ticketlab run directory (no config.json)"),
     ],

@@ -396,6 +396,27 @@ class ExperimentConfig:
     on how many workers or machines ran them. Smaller blocks: more parallelism, less memory."""
 
 
+def check_bounds(cfg: ExperimentConfig) -> None:
+    """The checks a config's own numbers decide (no environment, no registry): the command line
+    makes them before it loads JAX; experiments/validate.py makes them first."""
+    if cfg.seeds < 1:
+        raise ConfigError("seeds", f"must be >= 1, got {cfg.seeds}")
+    if cfg.levels < 1:
+        raise ConfigError("levels", f"must be >= 1 (level 0 is the dense run), got {cfg.levels}")
+    if not 0 <= cfg.block_seeds <= cfg.seeds:
+        raise ConfigError(
+            "block-seeds", f"must be in 0 .. seeds = {cfg.seeds} (0: all seeds in one block), got {cfg.block_seeds}"
+        )
+    if not cfg.name or "/" in cfg.name:
+        raise ConfigError("name", f"must be a non-empty name without '/', got {cfg.name!r}")
+    if not 0.0 < cfg.imp.prune_fraction < 1.0:
+        raise ConfigError("imp.prune-fraction", f"must be in the open interval (0, 1), got {cfg.imp.prune_fraction}")
+
+
+DEFAULT_EVERY_S = 600.0
+"""`--checkpoint-every-s`'s default (how a run executes, not part of its config: it never changes
+results): save a block at the first segment boundary 10 minutes after its start or its last save."""
+
 TORSO_ALIASES = {"cnn": "minatar-cnn"}
 """Other names the command line and the presets accept for a torso (`--network.torso cnn`); configs
 store the canonical name."""

@@ -7,12 +7,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ticketlab.agents.registry import AGENTS
-from ticketlab.core.config import ExperimentConfig
+from ticketlab.core.config import DEFAULT_EVERY_S, ExperimentConfig
 from ticketlab.envs.registry import import_env_modules
 from ticketlab.experiments.configure import canonical
 from ticketlab.experiments.experts import resolve_expert
 from ticketlab.experiments.validate import validate
-from ticketlab.imp.checkpoints import DEFAULT_EVERY_S
 from ticketlab.imp.driver import run_experiment
 
 

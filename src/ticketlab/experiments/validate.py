@@ -10,7 +10,7 @@ import functools
 
 from ticketlab.agents.distill_losses import LOSSES
 from ticketlab.agents.registry import AGENTS, run_spec
-from ticketlab.core.config import ExperimentConfig
+from ticketlab.core.config import ExperimentConfig, check_bounds
 from ticketlab.core.errors import ConfigError, check_choice, check_positive
 from ticketlab.envs.backends import BACKENDS
 from ticketlab.envs.registry import backend_name, canonical_id, is_discrete
@@ -26,16 +26,7 @@ from ticketlab.pruning.scores import SCORES
 
 def validate(cfg: ExperimentConfig) -> ExperimentConfig:
     """Raise ConfigError on the first bad field; return the config unchanged when it is valid."""
-    if cfg.seeds < 1:
-        raise ConfigError("seeds", f"must be >= 1, got {cfg.seeds}")
-    if cfg.levels < 1:
-        raise ConfigError("levels", f"must be >= 1 (level 0 is the dense run), got {cfg.levels}")
-    if not 0 <= cfg.block_seeds <= cfg.seeds:
-        raise ConfigError(
-            "block-seeds", f"must be in 0 .. seeds = {cfg.seeds} (0: all seeds in one block), got {cfg.block_seeds}"
-        )
-    if not cfg.name or "/" in cfg.name:
-        raise ConfigError("name", f"must be a non-empty name without '/', got {cfg.name!r}")
+    check_bounds(cfg)
     agent = AGENTS.get(cfg.algo)
     spec = run_spec(cfg)
     if spec.encoder is not None and not agent.applies_encoders:
@@ -190,8 +181,6 @@ def _validate_expert(cfg: ExperimentConfig, spec) -> None:
 
 def _validate_imp(cfg: ExperimentConfig, agent, spec) -> None:
     imp = cfg.imp
-    if not 0.0 < imp.prune_fraction < 1.0:
-        raise ConfigError("imp.prune-fraction", f"must be in the open interval (0, 1), got {imp.prune_fraction}")
     check_choice("imp.prune-count", imp.prune_count, PRUNE_COUNTS.names())
     check_choice("imp.scope", imp.scope, tuple(s for s in SCOPES if s in agent.scopes))
     if not imp.conditions:

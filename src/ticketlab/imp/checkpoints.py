@@ -31,10 +31,6 @@ from ticketlab.store.completion import log_event, sha256
 SEGMENTS = 32
 """Segments a block's training is cut into: a block may be saved at 31 points."""
 
-DEFAULT_EVERY_S = 600.0
-"""`--checkpoint-every-s`'s default: save a block at the first segment boundary 10 minutes after its
-start or its last save."""
-
 
 class CorruptCheckpoint(ValueError):
     """A checkpoint that cannot be loaded as it is: why."""

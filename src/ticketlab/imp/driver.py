@@ -15,9 +15,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from ticketlab.core.config import ExperimentConfig, to_dict
+from ticketlab.core.config import DEFAULT_EVERY_S, ExperimentConfig, to_dict
 from ticketlab.core.errors import ConfigError
-from ticketlab.imp import checkpoints
 from ticketlab.imp.blocks import BlockTask, run_block, train_block
 from ticketlab.imp.chains import Chains
 from ticketlab.imp.layout import Block, blocks_per_level, whole_groups
@@ -95,7 +94,7 @@ def run_experiment(
     workers: int | None = 1,
     in_process: bool = True,
     devices: int | str | None = None,
-    checkpoint_every_s: float = checkpoints.DEFAULT_EVERY_S,
+    checkpoint_every_s: float = DEFAULT_EVERY_S,
 ) -> Path:
     """Run (or resume) every level of `cfg` for `seeds` (default: all; whole blocks of
     cfg.block_seeds); returns the run directory.

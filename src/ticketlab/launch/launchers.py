@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
+from ticketlab.core.config import DEFAULT_EVERY_S
 from ticketlab.core.errors import ConfigError
 from ticketlab.core.registry import Registry
-from ticketlab.imp.checkpoints import DEFAULT_EVERY_S
 from ticketlab.launch.tasks import Task, run_task
 from ticketlab.runtime.devices import default_platform, is_accelerator
 from ticketlab.runtime.workers import WorkerPool, one_thread_xla_flags, placement

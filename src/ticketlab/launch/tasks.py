@@ -8,10 +8,9 @@ import os
 import socket
 import time
 
-from ticketlab.core.config import ExperimentConfig, from_dict, to_dict
+from ticketlab.core.config import DEFAULT_EVERY_S, ExperimentConfig, from_dict, to_dict
 from ticketlab.core.errors import ConfigError
 from ticketlab.experiments.experiment import run as run_experiment
-from ticketlab.imp.checkpoints import DEFAULT_EVERY_S
 from ticketlab.imp.faults import fail_once
 from ticketlab.imp.layout import seed_groups
 
