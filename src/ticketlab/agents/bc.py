@@ -103,8 +103,7 @@ def teacher_outputs(expert, spec):
     return lambda obs: teacher.apply({"params": teacher_params}, obs)
 
 
-@struct.dataclass
-class Carry:
+class Carry(struct.PyTreeNode):
     params: Any
     opt_state: Any
     key: jax.Array

@@ -28,8 +28,7 @@ from ticketlab.pruning.scores import SCORES
 NAME = "custom"
 
 
-@struct.dataclass
-class TrainResult:
+class TrainResult(struct.PyTreeNode):
     """What your `train` returns (jit- and vmap-able: arrays, not Python numbers)."""
 
     best_params: Any

@@ -36,7 +36,7 @@ def huber_value(teacher_values, student_values, delta: float = 1.0):
 class DistillLoss:
     name: str
     fn: Callable
-    head: type
+    head: type[Categorical] | type[Gaussian] | type[QValues]
     """The head (agents/heads.py) of the teacher and the student it compares."""
 
 

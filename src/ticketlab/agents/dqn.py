@@ -40,8 +40,7 @@ from ticketlab.pruning.masked_optimizer import adam, masked_step
 from ticketlab.pruning.masks import apply_mask
 
 
-@struct.dataclass
-class Runner:
+class Runner(struct.PyTreeNode):
     params: Any
     target: Any
     opt_state: Any

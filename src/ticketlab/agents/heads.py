@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import distrax
 import jax
@@ -145,7 +145,7 @@ class QValues:
         return epsilon_greedy_actor(out_fn, self.num_actions, self.eval_epsilon)
 
 
-HEADS: Registry[type] = Registry("head")
+HEADS: Registry[Any] = Registry("head")  # head classes: name, policy, gaussian, for_spec(spec, ...)
 for _head in (Categorical, Gaussian, QValues):
     HEADS.register(_head.name, _head)
 

@@ -22,8 +22,7 @@ from ticketlab.agents.output import TrainOutput
 from ticketlab.envs.stepping import identity_runs
 
 
-@struct.dataclass
-class Interval:
+class Interval(struct.PyTreeNode):
     """The open interval of the training curve: the sum and count of what was recorded in it."""
 
     total: jax.Array
@@ -33,8 +32,7 @@ class Interval:
         return Interval(self.total + total, self.count + count)
 
 
-@struct.dataclass
-class Tracking:
+class Tracking(struct.PyTreeNode):
     best_params: Any
     best_return: jax.Array
     eval_returns: jax.Array
@@ -132,8 +130,7 @@ def after_step(carry, step_index, cadence: Cadence, evaluate: Callable, runs: Ca
     return jax.lax.cond(cadence.evaluates_after(step_index), run_evaluation, lambda c: c, carry)
 
 
-@struct.dataclass
-class Stage:
+class Stage(struct.PyTreeNode):
     """What a training's stages hand on (`begin`, `advance` a number of steps, `end`): `carry`, the
     whole training state (what a mid-level checkpoint saves), and `derived`, what `begin` computes
     from its inputs alone (BC's expert data), recomputed on resume, never saved."""

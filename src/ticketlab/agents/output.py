@@ -8,8 +8,7 @@ import jax
 from flax import struct
 
 
-@struct.dataclass
-class RunKeys:
+class RunKeys(struct.PyTreeNode):
     """`train` drives the learner (exploration, minibatch order, evaluation); `data` drives data
     that must not depend on the learner or the IMP condition (behavioural cloning's expert
     rollouts): it derives from the seed alone."""
@@ -18,8 +17,7 @@ class RunKeys:
     data: jax.Array
 
 
-@struct.dataclass
-class TrainOutput:
+class TrainOutput(struct.PyTreeNode):
     best_params: Any
     best_return: jax.Array
     final_params: Any

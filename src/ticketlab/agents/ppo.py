@@ -38,8 +38,7 @@ from ticketlab.pruning.masked_optimizer import adam, masked_step
 from ticketlab.pruning.masks import apply_mask
 
 
-@struct.dataclass
-class Transition:
+class Transition(struct.PyTreeNode):
     obs: jax.Array
     action: jax.Array
     """The sampled action (a Gaussian draw before clipping to the bounds)."""
@@ -52,8 +51,7 @@ class Transition:
     """None, or False on the steps that only reset an ended environment: left out of the loss."""
 
 
-@struct.dataclass
-class Runner:
+class Runner(struct.PyTreeNode):
     params: Any
     opt_state: Any
     env_state: Any

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from ticketlab.agents import bc, custom, dqn, ppo, sac, supervised
 from ticketlab.agents.base import AgentDef
+from ticketlab.core.config import ExperimentConfig
 from ticketlab.core.registry import Registry
 from ticketlab.envs.base import EnvSpec
 from ticketlab.envs.registry import env_spec
@@ -20,7 +21,7 @@ for _agent in (ppo.AGENT, dqn.AGENT, bc.AGENT, custom.AGENT, supervised.AGENT, s
     register_agent(_agent)
 
 
-def run_spec(cfg) -> EnvSpec:
+def run_spec(cfg: ExperimentConfig) -> EnvSpec:
     """The environment facts of a run: those its agent declares (a training function of your own),
     else the environment cfg.env names."""
     agent = AGENTS.get(cfg.algo)

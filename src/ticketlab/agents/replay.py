@@ -18,8 +18,7 @@ from flashbax.buffers import sum_tree
 from flax import struct
 
 
-@struct.dataclass
-class Transition:
+class Transition(struct.PyTreeNode):
     obs: jax.Array
     action: jax.Array
     reward: jax.Array

@@ -104,8 +104,7 @@ class SquashedGaussian:
 HEADS.register(SquashedGaussian.name, SquashedGaussian)
 
 
-@struct.dataclass
-class Transition:
+class Transition(struct.PyTreeNode):
     obs: jax.Array
     action: jax.Array
     reward: jax.Array
@@ -114,8 +113,7 @@ class Transition:
     next_obs: jax.Array
 
 
-@struct.dataclass
-class Runner:
+class Runner(struct.PyTreeNode):
     params: Any
     target: Any
     """The target critics (Polyak averages of the masked critics)."""

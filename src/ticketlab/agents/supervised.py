@@ -80,7 +80,7 @@ class Supervised(BC):
 
     def __init__(self, cfg: ExperimentConfig, spec, data: Split):
         s = cfg.supervised
-        self.cfg, self.spec, self.expert, self.eval_policy = s, spec, None, "greedy"
+        self.cfg, self.spec, self.expert, self.eval_policy = s, spec, None, "greedy"  # type: ignore[assignment]
         self.head = Categorical(spec.num_actions)
         self.student = classifier_network(cfg, spec)
         self.sizes = schedule(s, len(data.train_y))

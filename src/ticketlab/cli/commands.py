@@ -153,7 +153,7 @@ def sweep_tasks(opts: cli.Sweep):
         raise ConfigError("retries", f"must be >= 0, got {opts.retries}")
     if opts.gpus_per_task is not None and opts.gpus_per_task < 0:
         raise ConfigError("gpus-per-task", f"must be >= 0, got {opts.gpus_per_task}")
-    configs = []
+    configs: list = []
     for name in opts.presets:
         base_args = [name, "--scale", opts.scale, "--out", opts.out]
         for flag in ("seeds", "levels", "block_seeds"):

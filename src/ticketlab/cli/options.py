@@ -5,16 +5,14 @@ subcommand's description and each field's docstring its option's `--help` line. 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 import tyro
 
 from ticketlab.core.config import DEFAULT_EVERY_S, ExperimentConfig
 
-Positional = tyro.conf.Positional
 
-
-def named(metavar: str):
+def named(metavar: str) -> Any:
     """A positional argument's name in the usage line (tyro would say STR)."""
     return tyro.conf.arg(metavar=metavar)
 
@@ -39,7 +37,7 @@ class Run(Execution):
     `ticketlab run PRESET --help` shows that preset's value of every field; `ticketlab presets`
     lists the presets. Several sizes (`--student.hidden 128,128 256,256`) run one after another."""
 
-    preset: Positional[Annotated[str, named("PRESET")]] = ""
+    preset: tyro.conf.Positional[Annotated[str, named("PRESET")]] = ""
     """The preset: cartpole-ppo, acrobot-ppo, mazegrid-dqn, ... (ticketlab presets)."""
     scale: str = "demo"
     """The preset's budget: demo (minutes on a laptop) or paper (the paper's seeds and levels)."""
@@ -55,7 +53,7 @@ class Sweep(Execution):
     """Run presets over a grid of config values on local workers, a Ray cluster or Slurm (submitit);
     each (config, group of seeds) is one task, and a resubmitted sweep skips what is done."""
 
-    presets: Positional[Annotated[tuple[str, ...], named("PRESET")]] = ()
+    presets: tyro.conf.Positional[Annotated[tuple[str, ...], named("PRESET")]] = ()
     """The presets to sweep (ticketlab presets)."""
     grid: Annotated[tuple[str, ...], tyro.conf.UseAppendAction] = ()
     """A config field and its values, FIELD=V1,V2 (repeat the option for a product of fields),
@@ -90,7 +88,7 @@ class Sweep(Execution):
 class Status:
     """Each run's progress: levels done, blocks and checkpoints present, failed tasks."""
 
-    path: Positional[Annotated[str, named("DIR")]] = ""
+    path: tyro.conf.Positional[Annotated[str, named("DIR")]] = ""
     """A run directory or a store root holding runs."""
     verify: bool = False
     """Check every stored file against its recorded checksum."""
@@ -101,7 +99,7 @@ class Expert:
     """Train (or read from the cache) the experts that behavioural cloning distils from: the best
     of several seeds of an RL preset, kept if it reaches the threshold."""
 
-    preset: Positional[Annotated[str, named("PRESET")]] = ""
+    preset: tyro.conf.Positional[Annotated[str, named("PRESET")]] = ""
     """The RL preset whose agent becomes the expert (cartpole-ppo, mazegrid-dqn, ...)."""
     out: str = "runs"
     """Root directory of the results store (experts are cached under it)."""
@@ -121,7 +119,7 @@ class Expert:
 class Compare:
     """One figure of several runs' ticket curves, on sparsity or on remaining weights."""
 
-    runs: Positional[Annotated[tuple[str, ...], named("RUN_DIR")]] = ()
+    runs: tyro.conf.Positional[Annotated[tuple[str, ...], named("RUN_DIR")]] = ()
     """Run directories."""
     x: str = "percent"
     """The x axis: percent (of weights remaining) or weights (their number)."""
@@ -135,7 +133,7 @@ class Compare:
 class Plot:
     """Draw (again) a run's figures from its store."""
 
-    run: Positional[Annotated[str, named("RUN_DIR")]] = ""
+    run: tyro.conf.Positional[Annotated[str, named("RUN_DIR")]] = ""
     """A run directory."""
 
 
@@ -144,7 +142,7 @@ class Play:
     """Play episodes of a random agent on an environment, or of a trained one from a run's store,
     and render MazeGrid episodes to GIF (or the first frame to PNG)."""
 
-    env: Positional[Annotated[str, named("ENV")]] = ""
+    env: tyro.conf.Positional[Annotated[str, named("ENV")]] = ""
     """An environment id (mazegrid, cartpole, ...), for a random agent."""
     run: str = ""
     """A run directory: play its trained agent instead."""
@@ -182,7 +180,7 @@ class Inputs:
     """Train dense agents on the inputs a ticket kept at one level, against all inputs and as many
     random ones: do the kept inputs carry the task?"""
 
-    run: Positional[Annotated[str, named("RUN_DIR")]] = ""
+    run: tyro.conf.Positional[Annotated[str, named("RUN_DIR")]] = ""
     """A run directory."""
     level: int | None = None
     """The IMP level whose kept inputs to train on."""
@@ -194,7 +192,7 @@ class Inputs:
 class Report:
     """One self-contained HTML page of one or more runs: curves, tables, statistics, input maps."""
 
-    runs: Positional[Annotated[tuple[str, ...], named("RUN_DIR")]] = ()
+    runs: tyro.conf.Positional[Annotated[tuple[str, ...], named("RUN_DIR")]] = ()
     """Run directories."""
     out: str = "report.html"
     """The page to write (.html or .htm); nothing else is written."""
@@ -205,7 +203,7 @@ class Figure:
     """Run what a figure of the paper needs (resuming what exists), then draw it; `figure list`
     names every figure, its panels and the runs they need."""
 
-    figure: Positional[Annotated[str, named("N|list")]] = ""
+    figure: tyro.conf.Positional[Annotated[str, named("N|list")]] = ""
     """A figure number, or list."""
     scale: str = "demo"
     """The runs' budget: demo or paper."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import io
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Annotated, Any, Union
 
@@ -42,7 +43,7 @@ class Parsed:
     """`run`: the torso `--network.torso` named, per config (None: not named)."""
 
 
-def commands_union(defaults: dict[str, Any]):
+def commands_union(defaults: dict[str, Any]) -> Any:
     """Every subcommand as one type tyro parses (`defaults`: a subcommand's default instance)."""
     members = []
     for name, cls in COMMANDS.items():
@@ -51,7 +52,7 @@ def commands_union(defaults: dict[str, Any]):
     return Union[tuple(members)]  # noqa: UP007 (a union built at run time)
 
 
-def tyro_parse(args: list[str], defaults: dict[str, Any] | None = None):
+def tyro_parse(args: list[str], defaults: dict[str, Any] | None = None) -> Any:
     """tyro on the union of subcommands; its refusals become one line (its help goes to stdout and
     exits 0, as tyro does)."""
     captured = io.StringIO()
@@ -81,8 +82,8 @@ def first_line(framed: str) -> str:
     return f"{title.lower()}: {body}"
 
 
-def unknown_option(command: str):
-    def message(name: str, known) -> str:
+def unknown_option(command: str) -> Callable[[str, Iterable[str]], str]:
+    def message(name: str, known: Iterable[str]) -> str:
         return f"unknown option of {command}; allowed: {', '.join(known)}"
 
     return message

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 
 from ticketlab.core.errors import ConfigError
 
+T = typing.TypeVar("T")
+
 
 @dataclass(frozen=True)
 class AtariConfig:
@@ -426,7 +428,7 @@ def canonical_torso(name: str) -> str:
     return TORSO_ALIASES.get(name, name)
 
 
-def replace_fields(cfg, fields: dict):
+def replace_fields(cfg: T, fields: typing.Mapping[str, typing.Any]) -> T:
     """`cfg` with dotted fields set (`{"ppo.total_steps": 1_500_000, "seeds": 15}`), values as they
     are (typed, not strings); a ConfigError names a field the config does not have."""
     out = cfg
@@ -435,7 +437,7 @@ def replace_fields(cfg, fields: dict):
     return out
 
 
-def _replace_path(node, parts: list[str], value, dotted: str):
+def _replace_path(node: typing.Any, parts: list[str], value: typing.Any, dotted: str) -> typing.Any:
     names = {f.name for f in dataclasses.fields(node)}
     if parts[0] not in names:
         raise ConfigError(dotted.replace("_", "-"), f"unknown field; allowed: {', '.join(sorted(names))}")
@@ -444,12 +446,12 @@ def _replace_path(node, parts: list[str], value, dotted: str):
     return dataclasses.replace(node, **{parts[0]: _replace_path(getattr(node, parts[0]), parts[1:], value, dotted)})
 
 
-def to_dict(cfg) -> dict:
+def to_dict(cfg: typing.Any) -> dict[str, typing.Any]:
     """A JSON-ready dict of a (nested) config, tuples as lists."""
     return dataclasses.asdict(cfg)
 
 
-def from_dict(data: dict) -> ExperimentConfig:
+def from_dict(data: dict[str, typing.Any]) -> ExperimentConfig:
     """Inverse of `to_dict`; unknown keys raise a ConfigError naming the field. Sections missing from
     an older file take their defaults."""
     data = {k: v for k, v in data.items() if k not in LEGACY_FIELDS}
@@ -461,10 +463,10 @@ LEGACY_FIELDS = ("max_batch",)
 a level's single call; block_seeds replaced it)."""
 
 
-def _build(cls, values: dict, prefix: str):
+def _build(cls: type[T], values: dict[str, typing.Any], prefix: str) -> T:
     hints = typing.get_type_hints(cls)
-    names = {f.name for f in dataclasses.fields(cls)}
-    kwargs = {}
+    names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    kwargs: dict[str, typing.Any] = {}
     for key, value in values.items():
         if key not in names:
             raise ConfigError(f"{prefix}{key}", f"unknown field; allowed: {', '.join(names)}")

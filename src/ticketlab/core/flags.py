@@ -20,19 +20,19 @@ class Flag:
     """Repeatable (`--grid a=1 --grid b=2`): each occurrence takes one value."""
 
 
-def _metadata(hint) -> tuple[typing.Any, tuple]:
+def _metadata(hint: typing.Any) -> tuple[typing.Any, tuple[typing.Any, ...]]:
     if typing.get_origin(hint) is typing.Annotated:
         args = typing.get_args(hint)
         return args[0], args[1:]
     return hint, ()
 
 
-def flags(cls) -> dict[str, Flag]:
+def flags(cls: type) -> dict[str, Flag]:
     """`--field` (nested: `--section.field`) -> Flag, for every field of the dataclass `cls` that is
     not positional. A nested dataclass annotated `tyro.conf.arg(name="")` adds its fields unprefixed."""
     out: dict[str, Flag] = {}
 
-    def walk(cls, prefix):
+    def walk(cls: type, prefix: str) -> None:
         hints = typing.get_type_hints(cls, include_extras=True)
         for f in dataclasses.fields(cls):
             kind, meta = _metadata(hints[f.name])
@@ -40,7 +40,7 @@ def flags(cls) -> dict[str, Flag]:
                 continue
             if dataclasses.is_dataclass(kind):
                 unprefixed = any(getattr(m, "name", None) == "" for m in meta)
-                walk(kind, prefix if unprefixed else f"{prefix}{f.name}.")
+                walk(typing.cast(type, kind), prefix if unprefixed else f"{prefix}{f.name}.")
             else:
                 name = "--" + (prefix + f.name).replace("_", "-")
                 out[name] = Flag(kind, append=any(m is tyro.conf.UseAppendAction for m in meta))
@@ -49,7 +49,7 @@ def flags(cls) -> dict[str, Flag]:
     return out
 
 
-def _item_type(kind):
+def _item_type(kind: typing.Any) -> typing.Any:
     """The type each value of a flag must parse as (`int | None` -> int, `tuple[float, ...]` -> float)."""
     if typing.get_origin(kind) is tuple:
         kind = typing.get_args(kind)[0]
@@ -57,7 +57,7 @@ def _item_type(kind):
     return options[0] if len(options) == 1 else str
 
 
-def check_flags(cls, args: list[str], unknown: typing.Callable[[str, dict[str, Flag]], str]) -> list[str]:
+def check_flags(cls: type, args: list[str], unknown: typing.Callable[[str, dict[str, Flag]], str]) -> list[str]:
     """Check `args` against the flags of `cls`; returns the positional arguments. An unknown flag
     raises ConfigError(flag, unknown(flag, known)); a missing value, several values for a one-value
     flag and a value that is not an int or a float where one is expected raise one line each."""

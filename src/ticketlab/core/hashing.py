@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from typing import Any
 
 from ticketlab.core.config import ExperimentConfig, to_dict
 
@@ -14,9 +15,9 @@ NOT_HASHED = ("name", "levels", "out")
 (block_seeds is hashed: which runs share a compiled call changes their numbers in the last bits.)"""
 
 
-def flatten(d: dict, prefix: str = "") -> dict:
+def flatten(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     """A nested config dict as one level of dotted keys (`init.input_scale`), tuples as lists."""
-    out = {}
+    out: dict[str, Any] = {}
     for key, value in d.items():
         if isinstance(value, dict):
             out.update(flatten(value, f"{prefix}{key}."))
@@ -25,7 +26,7 @@ def flatten(d: dict, prefix: str = "") -> dict:
     return out
 
 
-def hashed_fields(cfg: ExperimentConfig) -> dict:
+def hashed_fields(cfg: ExperimentConfig) -> dict[str, Any]:
     """The fields that identify a run: those that differ from the defaults, minus NOT_HASHED."""
     defaults = flatten(to_dict(ExperimentConfig()))
     values = flatten(to_dict(cfg))

@@ -28,6 +28,7 @@ import dataclasses
 import importlib
 import os
 from functools import cache, lru_cache
+from typing import Any
 
 import gymnasium
 
@@ -135,7 +136,10 @@ def num_actions(game: str) -> int:
     with quiet_native_output():
         ale = ale_py.ALEInterface()
         ale.setLoggerMode(ale_py.LoggerMode.Error)
-        ale.loadROM(ale_py.roms.get_rom_path(game))
+        rom = ale_py.roms.get_rom_path(game)
+        if rom is None:
+            raise ValueError(f"{game}: ale-py ships no ROM of that name")
+        ale.loadROM(rom)
     return len(ale.getMinimalActionSet())
 
 
@@ -144,10 +148,10 @@ class VectorEnv:
     """The XLA functions of one ale-py vector env of `num_envs` games: `reset(handle, seeds)` and
     `step(handle, actions)` (ale-py's `xla()`), and the env itself, kept alive with its handle."""
 
-    env: object
-    handle: object
-    reset: object
-    step: object
+    env: Any
+    handle: Any
+    reset: Any
+    step: Any
 
 
 _VECTOR_ENVS: dict[tuple, VectorEnv] = {}

@@ -29,8 +29,7 @@ from ticketlab.envs.base import EnvSpec
 from ticketlab.envs.stepping import EnvStep, ProgramEnvs, episode_returns, vmap_runs
 
 
-@struct.dataclass
-class Games:
+class Games(struct.PyTreeNode):
     """What a program carries of a block's games between steps ([R, E] unless said)."""
 
     handle: jax.Array

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
+from typing import Any
 
 import jax
 
@@ -64,7 +65,9 @@ def backend_of(spec: EnvSpec) -> Backend:
     return BACKENDS.get(spec.backend)
 
 
-def program(fn: Callable, spec: EnvSpec, num_envs: int, eval_episodes: int, shared: int = 0) -> Callable:
+def program(
+    fn: Callable[..., Any], spec: EnvSpec, num_envs: int, eval_episodes: int, shared: int = 0
+) -> PerRunProgram | BlockProgram:
     """`fn(envs, *args)` compiled for `spec`'s backend, taking each of `args` stacked over a block's
     runs but the last `shared` (the same for every run): one program vmapped over runs, or one
     program per block size whose environments step the whole block (an agent's `train` becomes
@@ -82,15 +85,15 @@ class Programs:
     def __init__(self, spec: EnvSpec, num_envs: int, eval_episodes: int):
         self.spec, self.backend = spec, backend_of(spec)
         self.num_envs, self.eval_episodes = num_envs, eval_episodes
-        self.envs: dict[int | None, object] = {}
+        self.envs: dict[int | None, Any] = {}  # what the backend's make_envs gives
 
-    def envs_of(self, runs: int | None):
+    def envs_of(self, runs: int | None) -> Any:
         """The environments of one run (None) or of a block of `runs` runs."""
         if runs not in self.envs:
             self.envs[runs] = self.backend.make_envs(self.spec, self.num_envs, self.eval_episodes, runs)
         return self.envs[runs]
 
-    def compile(self, fn: Callable, shared: int = 0, runs_arg: int = 0) -> Callable:
+    def compile(self, fn: Callable[..., Any], shared: int = 0, runs_arg: int = 0) -> PerRunProgram | BlockProgram:
         """`fn(envs, *args)` as `program(*args)`, each of `args` stacked over a block's runs but the
         last `shared`; a block program reads the block's size off `args[runs_arg]`."""
         if self.backend.per_run:
@@ -105,11 +108,11 @@ class Programs:
 class PerRunProgram:
     """`fn` over one run's environments, vmapped over a block's runs and compiled once."""
 
-    def __init__(self, programs: Programs, fn: Callable, shared: int):
+    def __init__(self, programs: Programs, fn: Callable[..., Any], shared: int):
         self.programs, self.fn, self.shared = programs, fn, shared
-        self.compiled: Callable | None = None
+        self.compiled: Callable[..., Any] | None = None
 
-    def __call__(self, *args):
+    def __call__(self, *args: Any) -> Any:
         if self.compiled is None:
             in_axes = (0,) * (len(args) - self.shared) + (None,) * self.shared
             self.compiled = jax.jit(jax.vmap(partial(self.fn, self.programs.envs_of(None)), in_axes=in_axes))
@@ -122,11 +125,11 @@ class PerRunProgram:
 class BlockProgram:
     """`fn` over a whole block's environments, compiled once per block size."""
 
-    def __init__(self, programs: Programs, fn: Callable, shared: int, runs_arg: int):
+    def __init__(self, programs: Programs, fn: Callable[..., Any], shared: int, runs_arg: int):
         self.programs, self.fn, self.shared, self.runs_arg = programs, fn, shared, runs_arg
-        self.compiled: dict[int, Callable] = {}
+        self.compiled: dict[int, Callable[..., Any]] = {}
 
-    def __call__(self, *args):
+    def __call__(self, *args: Any) -> Any:
         runs = int(jax.tree_util.tree_leaves(args[self.runs_arg])[0].shape[0])
         envs = self.programs.envs_of(runs)
         if runs not in self.compiled:

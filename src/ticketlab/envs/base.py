@@ -158,6 +158,7 @@ def gymnax_spec(
     obs_space = env.observation_space(params)
     shape = tuple(int(d) for d in obs_space.shape)
     space = env.action_space(params)
+    actions: dict[str, Any]
     if hasattr(space, "n"):
         actions = dict(num_actions=int(space.n))
     else:

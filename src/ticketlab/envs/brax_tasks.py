@@ -49,15 +49,13 @@ _FREE_POSITIONS = ("x", "y", "z", "qw", "qx", "qy", "qz")
 _FREE_VELOCITIES = ("vx", "vy", "vz", "wx", "wy", "wz")
 
 
-@struct.dataclass
-class BraxEnvState:
+class BraxEnvState(struct.PyTreeNode):
     pipeline: Any
     """Brax's own State (physics state, observation, reward, done, metrics)."""
     time: jax.Array
 
 
-@struct.dataclass
-class BraxEnvParams:
+class BraxEnvParams(struct.PyTreeNode):
     max_steps_in_episode: int = EPISODE_STEPS
 
 

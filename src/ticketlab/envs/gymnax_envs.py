@@ -22,8 +22,7 @@ from ticketlab.envs.stepping import EnvStep, ProgramEnvs, count_episodes, episod
 from ticketlab.envs.wrappers import with_sticky_actions, with_time_limit
 
 
-@struct.dataclass
-class GymnaxState:
+class GymnaxState(struct.PyTreeNode):
     env: Any
     """The gymnax states of the run's copies [E]."""
     episode_return: jax.Array

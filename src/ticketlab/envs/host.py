@@ -153,7 +153,9 @@ def _facts_from_env(
 
     act_space = env.action_space
     if isinstance(act_space, spaces.Discrete):
-        discrete, num_actions, action_dim, low, high = True, int(act_space.n), 0, (), ()
+        low: tuple[float, ...] = ()
+        high: tuple[float, ...] = ()
+        discrete, num_actions, action_dim = True, int(act_space.n), 0
     elif isinstance(act_space, spaces.Box):
         if len(act_space.shape) != 1:
             raise ValueError(
@@ -234,12 +236,13 @@ class HostVectorEnv:
         self._seeded = False
         self._needs_reset = True
         env_fns = [partial(gymnasium.make, env_id) for _ in range(self.num_envs)]
+        self._env: AsyncVectorEnv | SyncVectorEnv
         with _quiet_if_noisy(env_id):
             if self.asynchronous:
                 self._env = AsyncVectorEnv(env_fns, context="forkserver", autoreset_mode=AutoresetMode.SAME_STEP)
             else:
                 self._env = SyncVectorEnv(env_fns, autoreset_mode=AutoresetMode.SAME_STEP)
-        act_space = self._env.single_action_space
+        act_space: Any = self._env.single_action_space  # Discrete or Box, as gymnasium_facts checked
         obs_space = self._env.single_observation_space
         self._obs_dtype = (
             np.dtype(obs_space.dtype) if np.dtype(obs_space.dtype) in _KEPT_OBS_DTYPES else np.dtype(np.float32)
@@ -257,6 +260,7 @@ class HostVectorEnv:
     def reset(self) -> np.ndarray:
         """Reset every copy and return the batched first observations `[N, *obs_shape]`."""
         self._check_open()
+        obs: Any
         if self._seeded:
             obs, _ = self._env.reset()
         else:
@@ -276,7 +280,7 @@ class HostVectorEnv:
         if self._needs_reset:
             raise RuntimeError("HostVectorEnv.step called before reset()")
         env_actions = self._env_actions(actions)
-        obs, reward, terminated, truncated, info = self._env.step(env_actions)
+        obs, reward, terminated, truncated, info = self._env.step(env_actions)  # type: ignore[var-annotated]
         terminated = np.asarray(terminated, dtype=np.bool_).copy()
         truncated = np.asarray(truncated, dtype=np.bool_).copy()
         obs = self._convert_obs(obs)

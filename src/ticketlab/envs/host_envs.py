@@ -26,8 +26,7 @@ def host_seed(key) -> jax.Array:
     return jax.random.randint(key, (), 0, 2**31 - 1)
 
 
-@struct.dataclass
-class HostState:
+class HostState(struct.PyTreeNode):
     episode_return: jax.Array
     """The return so far of each running episode [R, E] (the environments themselves live in Python)."""
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from importlib import metadata
+from typing import Any
 
 import gymnax
 
@@ -44,9 +45,9 @@ def register_family(family: Family, *, replace: bool = False) -> Family:
 
 def register_env(
     env_id: str,
-    factory: Callable,
+    factory: Callable[[], tuple[Any, Any]],
     *,
-    obs_names=None,
+    obs_names: tuple[str, ...] | None = None,
     return_floor: float = 0.0,
     image_layout: str | None = None,
     channel_names: tuple[str, ...] = (),
@@ -61,18 +62,20 @@ def register_env(
     probability of repeating the previous action (a config's env.sticky-actions overrides it)."""
     if image_layout is not None:
         check_choice("image_layout", image_layout, IMAGE_LAYOUTS)
-    facts = dict(
-        obs_names=obs_names,
-        return_floor=return_floor,
-        image_layout=image_layout,
-        channel_names=tuple(channel_names),
-        sticky_actions=sticky_actions,
-    )
 
     def build(env_cfg: EnvConfig) -> EnvSpec:
         plain_encoding(env_id, env_cfg.encoding)
         env, params = factory()
-        return gymnax_spec(env_id, env, params, **facts)
+        return gymnax_spec(
+            env_id,
+            env,
+            params,
+            obs_names=obs_names,
+            return_floor=return_floor,
+            image_layout=image_layout,
+            channel_names=tuple(channel_names),
+            sticky_actions=sticky_actions,
+        )
 
     return register_env_def(EnvDef(id=env_id, build=build, aliases=tuple(aliases)), replace=replace)
 
@@ -82,8 +85,8 @@ def plain_encoding(env_id: str, encoding: str) -> None:
         raise ConfigError("env.encoding", f"encodings are MazeGrid's; {env_id} allows only object-map (the default)")
 
 
-def _gymnax_factory(env_id: str, binary: bool) -> Callable:
-    def factory():
+def _gymnax_factory(env_id: str, binary: bool) -> Callable[[], tuple[Any, Any]]:
+    def factory() -> tuple[Any, Any]:
         env, params = gymnax.make(env_id)
         return (BinaryObservation(env) if binary else env), params
 

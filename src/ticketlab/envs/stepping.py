@@ -22,8 +22,7 @@ import jax.numpy as jnp
 from flax import struct
 
 
-@struct.dataclass
-class EnvStep:
+class EnvStep(struct.PyTreeNode):
     """What one step of a program's environments gives the agent ([E] per run; [R, E] for a block)."""
 
     obs: Any

@@ -43,7 +43,7 @@ ARMS = ("all_inputs", "kept_inputs", "random_inputs")
 
 def kept_inputs(module_mask: dict) -> np.ndarray:
     """Bool per input unit of a module's first layer: at least one connection survives."""
-    return input_rows(module_mask[first_layer(module_mask)]["kernel"]).any(axis=1)
+    return np.asarray(input_rows(module_mask[first_layer(module_mask)]["kernel"]).any(axis=1))
 
 
 def restrict_inputs(mask, keep: np.ndarray):

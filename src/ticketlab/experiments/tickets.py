@@ -51,13 +51,13 @@ def tickets_config(
     shared = all(custom.importable(f) for f in functions)
     refs = [custom.reference(f) if custom.importable(f) else custom.hold(f) for f in (init, train)]
     loss_ref = "" if loss is None else (custom.reference(loss) if custom.importable(loss) else custom.hold(loss))
-    out = Path(out)
+    store = Path(out)
     cfg = ExperimentConfig(
-        name=out.name,
+        name=store.name,
         algo=custom.NAME,
         seeds=int(seeds),
         levels=int(levels),
-        out=str(out.parent),
+        out=str(store.parent),
         imp=IMPConfig(
             prune_fraction=float(prune_fraction),
             prune_count=prune_count,

@@ -14,6 +14,7 @@ import importlib.util
 import os
 import statistics
 from pathlib import Path
+from typing import Any
 
 from ticketlab.core.config import to_dict
 from ticketlab.core.errors import ConfigError
@@ -78,7 +79,7 @@ class Wandb:
     def __init__(self, run: Path, cfg):
         import wandb  # optional extra: [wandb]
 
-        mode = os.environ.get("WANDB_MODE") or ("online" if os.environ.get("WANDB_API_KEY") else "offline")
+        mode: Any = os.environ.get("WANDB_MODE") or ("online" if os.environ.get("WANDB_API_KEY") else "offline")
         self.wandb = wandb
         self.run = wandb.init(
             project=os.environ.get("WANDB_PROJECT", "ticketlab"),

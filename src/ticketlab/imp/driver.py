@@ -53,7 +53,8 @@ class _InProcess:
     """The pool's interface for `--workers 1`: blocks train here, one after another, in order."""
 
     def __init__(self, exp: Experiment, run: Path, checkpoint_every_s: float):
-        self.exp, self.run, self.queue, self.every = exp, run, [], checkpoint_every_s
+        self.exp, self.run, self.every = exp, run, checkpoint_every_s
+        self.queue: list = []
 
     def submit(self, task: BlockTask) -> Block:
         self.queue.append(task.block)
@@ -71,7 +72,8 @@ class _InWorkers:
     """Blocks in pinned worker processes, each on its device (see ticketlab.runtime.workers)."""
 
     def __init__(self, place: Placement):
-        self.pool, self.blocks = WorkerPool(place.workers, place.slots), {}
+        self.pool = WorkerPool(place.workers, place.slots)
+        self.blocks: dict = {}
 
     def submit(self, task: BlockTask) -> None:
         self.blocks[self.pool.submit(run_block, task, task.block.describe())] = task.block
@@ -171,7 +173,7 @@ def run_experiment(
 
 
 def _load_metrics(run: Path, level: int, seeds) -> list[dict]:
-    rows = []
+    rows: list[dict] = []
     for seed in seeds:
         rows.extend(files.load_json(p) for p in sorted(paths.seed_dir(run, level, seed).glob("*/metrics.json")))
     return [r for r in rows if r.get("status", "ok") == "ok"]

@@ -78,7 +78,8 @@ def abstract_block(exp, runs: int | None):
     init = exp.agent.init if runs is None else jax.vmap(exp.agent.init)
     params = jax.eval_shape(init, key)
     mask = jax.tree_util.tree_map(lambda x: jax.ShapeDtypeStruct(x.shape, jnp.bool_), params)
-    return RunKeys(key, key), params, mask
+    # (the keys' shapes stand for the keys: what eval_shape and lower take)
+    return RunKeys(key, key), params, mask  # type: ignore[arg-type]
 
 
 def _traced_run_bytes(exp) -> int | None:

@@ -85,11 +85,13 @@ class Experiment:
             return {}
         if score.needs not in self._inputs:
             agent = self.agent
+            batch_loss = agent.batch_loss
+            assert batch_loss is not None  # (validate refuses a batch score for an agent without a loss)
 
             def one(key, data_key, p, m):
                 observe = partial(agent.batch_obs, key, data_key, p, m) if agent.batch_obs else None
                 batch = ScoreBatch(
-                    loss=lambda q: agent.batch_loss(key, data_key, q, m), observe=observe, forward=agent.modules
+                    loss=lambda q: batch_loss(key, data_key, q, m), observe=observe, forward=agent.modules
                 )
                 return score_inputs(score, batch, p, self.prunable)
 
@@ -106,5 +108,8 @@ def build(cfg: ExperimentConfig, expert=None) -> Experiment:
     agent = agent_def.build(cfg, spec, expert)
     shapes = jax.eval_shape(agent.init, jax.random.PRNGKey(0))
     prunable = agent_def.prunable(shapes, cfg) if agent_def.prunable else prunable_tree(shapes, cfg.imp.scope)
-    trainer = agent_def.trainer(spec.backend)(agent, spec)
+    make_trainer = agent_def.trainer(spec.backend)
+    if make_trainer is None:  # (validate names the backends an agent trains on)
+        raise ConfigError("algo", f"{cfg.algo} does not train on the {spec.backend} backend")
+    trainer = make_trainer(agent, spec)
     return Experiment(cfg=cfg, spec=spec, agent_def=agent_def, agent=agent, prunable=prunable, trainer=trainer)

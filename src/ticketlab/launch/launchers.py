@@ -78,7 +78,8 @@ def _local(tasks, options: LaunchOptions, report):
     pinned worker process; with fewer, one task after another, each training its blocks in the
     workers. The results are the same either way (the block layout is the config's)."""
     place = placement(options.workers, options.devices, 1 << 30)  # the request, or every core or device
-    done, failed = [], []
+    done: list = []
+    failed: list = []
     if 1 < place.workers <= len(tasks):
         with WorkerPool(place.workers, place.slots) as pool:
             tickets = {pool.submit(_attempt, (t, options.checkpoint_every_s), t.label): t for t in tasks}
@@ -200,7 +201,7 @@ def _submitit(tasks, options: LaunchOptions, report):
     import submitit  # optional extra: pip install -e '.[slurm]'
 
     executor = submitit.AutoExecutor(folder=options.folder, cluster=options.cluster)
-    params = {"timeout_min": 24 * 60, "cpus_per_task": 2}
+    params: dict[str, int | str] = {"timeout_min": 24 * 60, "cpus_per_task": 2}
     if gpus_per_task(options):
         params["gpus_per_node"] = gpus_per_task(options)
     if options.partition and executor.cluster == "slurm":

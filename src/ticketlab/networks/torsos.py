@@ -17,11 +17,13 @@ TORSOS.register("nature-cnn", ((32, 8, 4), (64, 4, 2), (64, 3, 1)))
 """Mnih et al. 2015 (Atari): 32 8x8/4, 64 4x4/2, 64 3x3/1, then dense 512."""
 
 
-def register_torso(name: str, convs: tuple[tuple[int, int, int], ...], *, replace: bool = False):
-    return TORSOS.register(name, tuple(tuple(c) for c in convs), replace=replace)
+def register_torso(
+    name: str, convs: tuple[tuple[int, int, int], ...], *, replace: bool = False
+) -> tuple[tuple[int, int, int], ...]:
+    return TORSOS.register(name, tuple((int(c[0]), int(c[1]), int(c[2])) for c in convs), replace=replace)
 
 
-def image_hwc(obs_shape, image_layout: str) -> tuple[int, int, int]:
+def image_hwc(obs_shape: tuple[int, ...], image_layout: str) -> tuple[int, int, int]:
     """(height, width, channels) of an image observation stored as `image_layout` (HWC or CHW)."""
     if image_layout == "CHW":
         c, h, w = obs_shape

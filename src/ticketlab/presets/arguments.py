@@ -6,6 +6,7 @@ against its environment is experiments/configure.py."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 import tyro
 
@@ -74,7 +75,7 @@ def split_sweep(args: list[str]) -> list[list[str]]:
     return [args[:i] + [flag, *size.split(",")] + args[j:] for size in sizes]
 
 
-def unknown_field(name: str, known) -> str:
+def unknown_field(name: str, known: Iterable[str]) -> str:
     close = similar(name, known)
     return "unknown field" + (f"; did you mean {', '.join(close)}?" if close else "; see ticketlab run PRESET --help")
 

@@ -3,6 +3,8 @@ Nature-CNN actor and critic on rlpyt's AtariEnv settings."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+
 from ticketlab.core.config import (
     AtariConfig,
     EnvConfig,
@@ -27,7 +29,7 @@ DEMO = {"total_steps": 12_800, "eval_every": 5, "eval_episodes": 2, "max_frames"
 """The Atari demo's budget per run (docs/presets.md says what it shows and what it cannot)."""
 
 
-def ppo(env_id: str, name: str):
+def ppo(env_id: str, name: str) -> Callable[[], ExperimentConfig]:
     # Table 9: Adam 5e-4, gamma 0.99, GAE 0.98, 2.5M env steps (rlpyt counts agent steps of 4 frames),
     # value 0.5, entropy 0.001, clip 0.2, 10 workers, 10 epochs; the actor pruned alone (AP). Open
     # choices, from rlpyt's atari_ff_ppo config: 64 steps per worker per update, the learning rate
@@ -77,7 +79,7 @@ PAPER = {
 }
 
 
-def _entries():
+def _entries() -> Iterator[Preset]:
     for game, env_id in GAMES.items():
         yield Preset(
             f"{game}-atari-ppo",

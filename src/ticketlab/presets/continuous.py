@@ -4,6 +4,8 @@ the `[bullet]` extra, stepped on the host) and the same PPO on Brax's MuJoCo-lay
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+
 from ticketlab.core.config import (
     BCConfig,
     EnvConfig,
@@ -70,7 +72,7 @@ def ppo_settings(total_steps: int) -> PPOConfig:
     )
 
 
-def bullet_ppo(task: str):
+def bullet_ppo(task: str) -> Callable[[], ExperimentConfig]:
     # Figure 4 prunes actor and critic (ACP); figure 15 the actor alone (--imp.scope actor). rlpyt's
     # MujocoFfModel: tanh hidden units, a tanh on the mean, log-std starting at 0.
     def build() -> ExperimentConfig:
@@ -87,7 +89,7 @@ def bullet_ppo(task: str):
     return build
 
 
-def brax_ppo(task: str):
+def brax_ppo(task: str) -> Callable[[], ExperimentConfig]:
     # Table 7's PPO as <task>-bullet-ppo, on Brax's spring backend (--env.name brax:<task>:<backend>
     # picks another); Brax observes MuJoCo's layout, not the paper's Bullet one (envs/brax_tasks.py).
     def build() -> ExperimentConfig:
@@ -104,7 +106,7 @@ def brax_ppo(task: str):
     return build
 
 
-def bullet_bc(task: str):
+def bullet_bc(task: str) -> Callable[[], ExperimentConfig]:
     # Table 6: students 64,64 (the actor is distilled), teachers 64,64 (a cached level-0 run of
     # <task>-bullet-ppo), Adam 5e-4, 500k expert transitions from 10 workers, KL(expert || student)
     # of the two Gaussians. Open choices: batches of 250, 5 epochs. Demo: a demo-budget expert,
@@ -137,7 +139,7 @@ def bullet_bc(task: str):
     return build
 
 
-def _entries():
+def _entries() -> Iterator[Preset]:
     for task, env_id in BULLET_TASKS.items():
         # paper scale: one seed per block (host environments step one after another whatever the block,
         # so small blocks only add parallelism: 40 blocks per level for up to 40 cores or cluster tasks)

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+
 from ticketlab.core.config import (
     BCConfig,
     DQNConfig,
@@ -38,7 +40,7 @@ BC_PAPER_DATA = {"mlp": 10_000_000, CNN: 5_000_000}
 """Table 10's expert transitions (training environment steps) per student torso."""
 
 
-def dqn(game: str):
+def dqn(game: str) -> Callable[[], ExperimentConfig]:
     # Table 11: Adam 2.5e-4, gamma 0.99, batch 256, Huber delta 1, grad-norm clip 10, replay 100k
     # (alpha 0.6, beta 0.4 -> 1), data replay ratio 4, epsilon 1 -> 0.05 over 7.5M frames, evaluation
     # epsilon 0.001, "15.000.00" training steps read as 15M. Open choices as mazegrid-dqn: 8 envs,
@@ -73,7 +75,7 @@ def dqn(game: str):
     return build
 
 
-def bc(game: str):
+def bc(game: str) -> Callable[[], ExperimentConfig]:
     # Table 10: students distil the expert's Q-values with a Huber loss (MLP 1024,512 or the CNN),
     # teachers MLP 512,256 or the CNN (a cached level-0 run of <game>-minatar-dqn with the same torso);
     # Adam 5e-4; 5 seeds. Open choices: batches of 256, one pass over the data, the expert's data epsilon
@@ -111,7 +113,7 @@ def bc(game: str):
 PAPER = {"seeds": 5, "levels": 20, "imp.prune_fraction": 0.2}
 
 
-def _entries():
+def _entries() -> Iterator[Preset]:
     for game, env_id in GAMES.items():
         paper = "not in the paper" if game == "seaquest" else None
         yield Preset(

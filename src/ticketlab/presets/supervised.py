@@ -3,11 +3,13 @@ images (the `[supervised]` extra); the "return" is the test-set accuracy in perc
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from ticketlab.core.config import EnvConfig, ExperimentConfig, NetworkConfig, SupervisedConfig
 from ticketlab.presets.base import Preset
 
 
-def mlp(dataset: str, epochs: int, steps_per_epoch: int, seeds: int, levels: int):
+def mlp(dataset: str, epochs: int, steps_per_epoch: int, seeds: int, levels: int) -> Callable[[], ExperimentConfig]:
     # Frankle & Carbin (2019)'s LeNet-300-100 recipe: hidden widths 300,100, ReLU, Adam 1.2e-3, batches
     # of 60; global magnitude pruning at 20 % per level of the whole classifier; the test accuracy once
     # an epoch (`steps_per_epoch` full batches), the most accurate checkpoint pruned; the same training

@@ -50,7 +50,7 @@ import jax.numpy as jnp
 
 from ticketlab.core.registry import Registry
 from ticketlab.pruning.magnitude import global_score_mask, keep_largest, prune_count, random_global_mask
-from ticketlab.pruning.masks import apply_mask
+from ticketlab.pruning.masks import Tree, apply_mask, flatten_like
 
 DENSE = "dense"
 """Level 0 is dense and shared by all conditions; its files sit under this condition name."""
@@ -62,16 +62,16 @@ class Inputs:
     """What a condition may use to derive its next level (all of one seed)."""
 
     key: jax.Array
-    scores: object
+    scores: Tree
     """Scores of the chain's previous trained params (|w| for IMP)."""
-    prev_mask: object
-    init: object
+    prev_mask: Tree
+    init: Tree
     """The dense run's init (or rewind point)."""
-    fresh: object
+    fresh: Tree
     """A freshly drawn init."""
-    prunable: object
+    prunable: Tree
     keep: jax.Array
-    prev_start: object = None
+    prev_start: Tree = None
     """The chain's previous start params (init at level 1)."""
     fraction: float = 0.2
     """imp.prune-fraction (structured conditions prune this share of their structures)."""
@@ -86,7 +86,7 @@ class Condition:
     name: str
     id: int
     """Fixed forever: random keys of this condition's runs derive from it."""
-    derive: Callable[[Inputs], tuple]
+    derive: Callable[[Inputs], tuple[Tree, Tree]]
     """Inputs -> (mask, start params)."""
     label: str
     colour: str
@@ -144,7 +144,11 @@ def previous_run(condition: str, level: int) -> tuple[int, str]:
     return SOURCES.get(CONDITIONS.get(condition).source).previous(level, condition)
 
 
-def place_permuted(key, values, source_mask, target_mask):
+LayerFn = Callable[[jax.Array, jax.Array, jax.Array, jax.Array, jax.Array], tuple[jax.Array, jax.Array]]
+"""(mask key, value key, init leaf, value leaf, mask leaf) -> (mask leaf, start leaf) of one layer."""
+
+
+def place_permuted(key: jax.Array, values: jax.Array, source_mask: jax.Array, target_mask: jax.Array) -> jax.Array:
     """Put `values[source_mask]`, in uniformly random order, on the True cells of `target_mask`.
 
     Both masks must hold the same number of True cells; other cells become zero.
@@ -157,46 +161,44 @@ def place_permuted(key, values, source_mask, target_mask):
     return jnp.where(flat_t, out, 0.0).reshape(values.shape)
 
 
-def permute_within_layer(key, mask):
+def permute_within_layer(key: jax.Array, mask: jax.Array) -> jax.Array:
     """A uniformly random permutation of one layer's mask (its count kept)."""
     return jax.random.permutation(key, mask.ravel()).reshape(mask.shape)
 
 
-def imp_mask(x: Inputs):
+def imp_mask(x: Inputs) -> Tree:
     return global_score_mask(x.scores, x.prev_mask, x.prunable, x.keep)
 
 
-def _mask_weights(x: Inputs):
+def _mask_weights(x: Inputs) -> tuple[Tree, Tree]:
     mask = imp_mask(x)
     return mask, apply_mask(x.init, mask)
 
 
-def _mask_reinit(x: Inputs):
+def _mask_reinit(x: Inputs) -> tuple[Tree, Tree]:
     mask = imp_mask(x)
     return mask, apply_mask(x.fresh, mask)
 
 
-def _random_reinit(x: Inputs):
+def _random_reinit(x: Inputs) -> tuple[Tree, Tree]:
     mask = random_global_mask(x.key, x.scores, x.prunable, x.keep)
     return mask, apply_mask(x.fresh, mask)
 
 
-def permuted_values(x: Inputs):
+def permuted_values(x: Inputs) -> Tree:
     """The values the permuted conditions draw from: the initialization at the surviving
     positions (`init`, the default), or the chain's own previous start values (`previous`: from
     level 2 on, the values it permuted in before)."""
     return x.init if x.permute_values == "init" else x.prev_start
 
 
-def _per_layer(x: Inputs, mask, layer_fn):
+def _per_layer(x: Inputs, mask: Tree, layer_fn: LayerFn) -> tuple[Tree, Tree]:
     """`layer_fn(mask_key, value_key, init_leaf, value_leaf, mask_leaf) -> (mask_leaf, start_leaf)`
     on each prunable leaf of `mask`; non-prunable leaves keep their mask and start from init."""
-    leaves, treedef = jax.tree_util.tree_flatten(x.init)
-    values = treedef.flatten_up_to(permuted_values(x))
-    masks = treedef.flatten_up_to(mask)
-    flags = treedef.flatten_up_to(x.prunable)
+    leaves, treedef, (values, masks, flags) = flatten_like(x.init, permuted_values(x), mask, x.prunable)
     keys = jax.random.split(x.key, 2 * len(leaves))
-    new_masks, starts = [], []
+    new_masks: list[jax.Array] = []
+    starts: list[jax.Array] = []
     for i, (w, v, m, pr) in enumerate(zip(leaves, values, masks, flags)):
         if not pr:
             new_masks.append(m)
@@ -208,16 +210,20 @@ def _per_layer(x: Inputs, mask, layer_fn):
     return jax.tree_util.tree_unflatten(treedef, new_masks), jax.tree_util.tree_unflatten(treedef, starts)
 
 
-def _permuted(permute_mask: bool):
-    def layer(mask_key, value_key, w, v, m):
+def _permuted(permute_mask: bool) -> Callable[[Inputs], tuple[Tree, Tree]]:
+    def layer(
+        mask_key: jax.Array, value_key: jax.Array, w: jax.Array, v: jax.Array, m: jax.Array
+    ) -> tuple[jax.Array, jax.Array]:
         target = permute_within_layer(mask_key, m) if permute_mask else m
         return target, place_permuted(value_key, v, m, target)
 
     return lambda x: _per_layer(x, imp_mask(x), layer)
 
 
-def _random_ratios(x: Inputs):
-    def layer(mask_key, value_key, w, v, m):
+def _random_ratios(x: Inputs) -> tuple[Tree, Tree]:
+    def layer(
+        mask_key: jax.Array, value_key: jax.Array, w: jax.Array, v: jax.Array, m: jax.Array
+    ) -> tuple[jax.Array, jax.Array]:
         target = permute_within_layer(mask_key, m)
         return target, jnp.where(target, w, 0.0)
 
@@ -230,7 +236,7 @@ def structures_kept(n: int, fraction: float, rounding: str) -> int:
     return max(min(n, 1), n - prune_count(n, fraction, rounding))
 
 
-def _prune_structures(scores, alive, x: Inputs):
+def _prune_structures(scores: jax.Array, alive: jax.Array, x: Inputs) -> jax.Array:
     """Bool vector: the surviving structures (alive) minus the lowest-scoring share of them."""
     n = alive.shape[0]
     table = jnp.array([structures_kept(k, x.fraction, x.rounding) for k in range(n + 1)], jnp.int32)
@@ -238,9 +244,9 @@ def _prune_structures(scores, alive, x: Inputs):
     return keep_largest(jnp.where(alive, scores, -jnp.inf), keep) & alive
 
 
-def _module_layers(tree, prunable) -> dict[str, list[str]]:
+def _module_layers(tree: Tree, prunable: Tree) -> dict[str, list[str]]:
     """For each module with prunable kernels, its layer names in order (conv_i, then dense_i)."""
-    out = {}
+    out: dict[str, list[str]] = {}
     for module, layers in tree.items():
         if not isinstance(layers, dict):
             continue
@@ -251,12 +257,12 @@ def _module_layers(tree, prunable) -> dict[str, list[str]]:
     return out
 
 
-def _mutable_copy(mask):
+def _mutable_copy(mask: Tree) -> Tree:
     """The same leaves in new containers (the structured conditions replace some)."""
     return jax.tree_util.tree_map(lambda m: m, mask)
 
 
-def _structured_inputs(x: Inputs):
+def _structured_inputs(x: Inputs) -> tuple[Tree, Tree]:
     """Whole input dimensions of each pruned module's first layer, by the L1 norm of their
     surviving weights (the scores are |w|)."""
     mask = _mutable_copy(x.prev_mask)
@@ -272,7 +278,7 @@ def _structured_inputs(x: Inputs):
     return mask, apply_mask(x.init, mask)
 
 
-def _structured_units(x: Inputs):
+def _structured_units(x: Inputs) -> tuple[Tree, Tree]:
     """Whole hidden units of each pruned module's hidden dense layers, per layer, by the L1 norm
     of their surviving incoming weights; a removed unit loses its incoming column and the next
     layer's row (its bias stays, as biases are never pruned, but reaches nothing)."""
@@ -345,6 +351,6 @@ def score_name(condition: str, imp_score: str) -> str:
     return CONDITIONS.get(condition).score or imp_score
 
 
-def next_level(condition: str, inputs: Inputs):
+def next_level(condition: str, inputs: Inputs) -> tuple[Tree, Tree]:
     """(mask, start_params) of the next level of `condition`'s chain."""
     return CONDITIONS.get(condition).derive(inputs)

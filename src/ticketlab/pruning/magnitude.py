@@ -10,13 +10,15 @@ weight's position in the flattened, concatenated prunable leaves (earlier goes f
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp
 
 from ticketlab.core.registry import Registry
+from ticketlab.pruning.masks import Tree, flatten_like
 
-PRUNE_COUNTS: Registry = Registry("imp.prune-count")
+PRUNE_COUNTS: Registry[Callable[[float], int]] = Registry("imp.prune-count")
 PRUNE_COUNTS.register("ceil", math.ceil)
 """open_lth: never prunes less than the fraction."""
 PRUNE_COUNTS.register("round", round)
@@ -36,7 +38,7 @@ def count_after_levels(total: int, fraction: float, level: int, rounding: str = 
     return count
 
 
-def keep_largest(scores: jax.Array, keep: jax.Array) -> jax.Array:
+def keep_largest(scores: jax.Array, keep: jax.Array | int) -> jax.Array:
     """Bool vector, True for the `keep` entries with the largest scores (ties: later index kept).
 
     Equivalently, the `len(scores) - keep` smallest scores are dropped, earlier index first.
@@ -46,23 +48,21 @@ def keep_largest(scores: jax.Array, keep: jax.Array) -> jax.Array:
     return ranks >= scores.shape[0] - keep
 
 
-def global_magnitude_mask(params, mask, prunable, keep):
+def global_magnitude_mask(params: Tree, mask: Tree, prunable: Tree, keep: jax.Array | int) -> Tree:
     """The next mask: keep the `keep` largest-|w| surviving prunable weights, over all layers."""
     return global_score_mask(jax.tree_util.tree_map(jnp.abs, params), mask, prunable, keep)
 
 
-def global_score_mask(scores, mask, prunable, keep):
+def global_score_mask(scores: Tree, mask: Tree, prunable: Tree, keep: jax.Array | int) -> Tree:
     """The next mask: keep the `keep` highest-scoring surviving prunable weights, over all layers.
 
     `prunable` is a pytree of Python bools (static); non-prunable leaves keep their mask. Weights
     already pruned score -inf, so they stay pruned as long as `keep` <= the surviving count.
     """
-    p_leaves, treedef = jax.tree_util.tree_flatten(scores)
-    m_leaves = treedef.flatten_up_to(mask)
-    pr_leaves = treedef.flatten_up_to(prunable)
+    p_leaves, treedef, (m_leaves, pr_leaves) = flatten_like(scores, mask, prunable)
     idx = [i for i, pr in enumerate(pr_leaves) if pr]
-    scores = jnp.concatenate([jnp.where(m_leaves[i], p_leaves[i], -jnp.inf).ravel() for i in idx])
-    kept = keep_largest(scores, keep)
+    flat = jnp.concatenate([jnp.where(m_leaves[i], p_leaves[i], -jnp.inf).ravel() for i in idx])
+    kept = keep_largest(flat, keep)
     out = list(m_leaves)
     offset = 0
     for i in idx:
@@ -72,11 +72,10 @@ def global_score_mask(scores, mask, prunable, keep):
     return jax.tree_util.tree_unflatten(treedef, out)
 
 
-def random_global_mask(key, params, prunable, keep):
+def random_global_mask(key: jax.Array, params: Tree, prunable: Tree, keep: jax.Array | int) -> Tree:
     """A uniformly random mask keeping `keep` prunable weights over all layers (layer ratios
     discarded); non-prunable leaves all True."""
-    p_leaves, treedef = jax.tree_util.tree_flatten(params)
-    pr_leaves = treedef.flatten_up_to(prunable)
+    p_leaves, treedef, (pr_leaves,) = flatten_like(params, prunable)
     idx = [i for i, pr in enumerate(pr_leaves) if pr]
     total = sum(p_leaves[i].size for i in idx)
     kept = keep_largest(jax.random.uniform(key, (total,)), keep)

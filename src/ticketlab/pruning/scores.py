@@ -19,15 +19,16 @@ import jax
 import jax.numpy as jnp
 
 from ticketlab.core.registry import Registry
+from ticketlab.pruning.masks import Tree
 
 
 @dataclass(frozen=True)
 class ScoreBatch:
     """One batch of the agent's own, at the scored params of one run."""
 
-    loss: Callable
+    loss: Callable[[Tree], jax.Array]
     """params -> the agent's loss on the batch (a scalar)."""
-    observe: Callable | None = None
+    observe: Callable[[], jax.Array] | None = None
     """() -> the batch's observations as the agent's networks see them ([N, *obs_shape]); None when
     the agent does not say."""
     forward: Any = None
@@ -37,14 +38,14 @@ class ScoreBatch:
 @dataclass(frozen=True)
 class ScoreInput:
     name: str
-    compute: Callable
+    compute: Callable[[ScoreBatch, Tree, Tree], Any]
     """(ScoreBatch, params, prunable) -> what a score reads (e.g. a tree of the params' shape)."""
 
 
 @dataclass(frozen=True)
 class Score:
     name: str
-    fn: Callable
+    fn: Callable[[Tree, dict[str, Any]], Tree]
     """(params, inputs: {input name: value}) -> scores, a tree of the params' shape."""
     needs: tuple[str, ...] = ()
     """The `ScoreInput`s it reads (each drawn from one batch of the agent's own)."""
@@ -69,12 +70,12 @@ def register_score_input(entry: ScoreInput, *, replace: bool = False) -> ScoreIn
     return SCORE_INPUTS.register(entry.name, entry, replace=replace)
 
 
-def loss_gradient(batch: ScoreBatch, params, prunable):
+def loss_gradient(batch: ScoreBatch, params: Tree, prunable: Tree) -> Tree:
     """g = dL/dw."""
     return jax.grad(batch.loss)(params)
 
 
-def hessian_gradient(batch: ScoreBatch, params, prunable):
+def hessian_gradient(batch: ScoreBatch, params: Tree, prunable: Tree) -> Tree:
     """H g (forward-over-reverse: the JVP of the gradient along g's prunable leaves, the others'
     tangent zero: GraSP's H_ww g_w, its weight list being the pruned layers' weights)."""
     grad_fn = jax.grad(batch.loss)
@@ -83,7 +84,7 @@ def hessian_gradient(batch: ScoreBatch, params, prunable):
     return jax.jvp(grad_fn, (params,), (tangent,))[1]
 
 
-def score_inputs(score: Score, batch: ScoreBatch, params, prunable) -> dict:
+def score_inputs(score: Score, batch: ScoreBatch, params: Tree, prunable: Tree) -> dict[str, Any]:
     """What `score` reads, computed from `batch` at `params` (pure; jit and vmap it)."""
     return {name: SCORE_INPUTS.get(name).compute(batch, params, prunable) for name in score.needs}
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ticketlab.networks.network import first_layer
-from ticketlab.pruning.masks import layer_density, prunable_count, prunable_total
+from ticketlab.pruning.masks import Tree, layer_density, prunable_count, prunable_total
 
 
-def input_rows(kernel) -> np.ndarray:
+def input_rows(kernel: ArrayLike) -> np.ndarray:
     """A first-layer kernel (or its mask) as [input units, connections]: a dense kernel [inputs,
     units] as it is (flattened inputs), a conv kernel [h, w, in channels, filters] by input channel."""
     k = np.asarray(kernel)
@@ -17,7 +20,7 @@ def input_rows(kernel) -> np.ndarray:
     return k.reshape(-1, k.shape[-1])
 
 
-def input_layer_summary(params, mask) -> dict:
+def input_layer_summary(params: Tree, mask: Tree) -> dict[str, Any]:
     """For each module's first layer, how many connections of each input survive and their
     cumulative |W| (masked). A dense first layer (`dense_0`, kernel [inputs, units]) is summarized
     per input dimension, in the observation's own flattened order; a conv first layer (`conv_0`,
@@ -41,14 +44,14 @@ def input_layer_summary(params, mask) -> dict:
     return out
 
 
-def input_module(row: dict) -> str:
+def input_module(row: dict[str, Any]) -> str:
     """The acting network whose first layer a metrics row's input analyses read: actor (PPO, BC) or
     q (DQN)."""
     layers = row["input_layer"]
     return "actor" if "actor" in layers else next(iter(layers))
 
 
-def level_summary(best_params, mask, prunable) -> dict:
+def level_summary(best_params: Tree, mask: Tree, prunable: Tree) -> dict[str, Any]:
     kept, total = prunable_count(mask, prunable), prunable_total(mask, prunable)
     return {
         "remaining_weights": kept,

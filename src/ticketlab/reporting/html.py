@@ -15,7 +15,9 @@ from pathlib import Path
 import numpy as np
 
 from ticketlab.agents.registry import run_spec
+from ticketlab.core.config import ExperimentConfig
 from ticketlab.core.errors import ConfigError
+from ticketlab.envs.base import EnvSpec
 from ticketlab.pruning.conditions import CONDITIONS, DENSE, style
 from ticketlab.pruning.summaries import input_module
 from ticketlab.reporting.analysis.images import is_conv, pixel_maps
@@ -50,10 +52,10 @@ class RunReport:
     """What the page shows of one run, read from its store."""
 
     run: Path
-    cfg: object
+    cfg: ExperimentConfig
     meta: dict
     """config.json: config, hash, hashed fields, provenance."""
-    spec: object
+    spec: EnvSpec
     rows: list[dict]
     """Every metrics row, failed chains scoring the floor at their level and later (`with_failures`)."""
     ok_rows: list[dict]

@@ -264,7 +264,7 @@ def panels_of(fig: Figure, scale: str, only: tuple[str, ...] = ()) -> tuple[Pane
 
 def panel_configs(panels, scale: str, out: str) -> list:
     """Every distinct config the panels need, validated before anything trains."""
-    configs = {}
+    configs: dict = {}
     for panel in panels:
         for args in panel.runs:
             cfg = parse_run_args([*args, "--scale", scale, "--out", out])

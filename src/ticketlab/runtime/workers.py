@@ -179,7 +179,9 @@ class WorkerPool:
         cores = usable_cores()
         self.cores = [cores[i % len(cores)] for i in range(n)]
         self.slots = list(slots) if slots is not None else [None] * n
-        self._next_ticket, self._labels, self._running = 0, {}, {}
+        self._next_ticket = 0
+        self._labels: dict[int, str] = {}
+        self._running: dict[int, Any] = {}
         self._procs = [
             ctx.Process(
                 target=_serve,
@@ -195,7 +197,7 @@ class WorkerPool:
 
     @property
     def pids(self) -> list[int]:
-        return [p.pid for p in self._procs]
+        return [p.pid for p in self._procs if p.pid is not None]
 
     def submit(self, fn: Callable[[Any], Any], item, label: str = "") -> int:
         """Queue `fn(item)`; returns its ticket for `next_result`."""

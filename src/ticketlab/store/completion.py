@@ -12,7 +12,9 @@ import json
 import os
 import socket
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from ticketlab.store import files, paths
 
@@ -62,7 +64,7 @@ def verify_seed(run: Path, level: int, seed: int) -> list[str]:
     return problems
 
 
-def log_event(run: Path, kind: str, **fields) -> None:
+def log_event(run: Path, kind: str, **fields: Any) -> None:
     """Append one JSON line to the run's events log (small appends are atomic on POSIX)."""
     entry = {
         "time": time.strftime("%Y-%m-%dT%H:%M:%S"),
@@ -77,7 +79,7 @@ def log_event(run: Path, kind: str, **fields) -> None:
         f.write(json.dumps(entry, sort_keys=True) + "\n")
 
 
-def read_events(run: Path) -> list[dict]:
+def read_events(run: Path) -> list[dict[str, Any]]:
     path = paths.events_file(run)
     if not path.exists():
         return []
@@ -99,7 +101,7 @@ def quarantine(run: Path, level: int, seed: int, problems: list[str]) -> Path:
     return target
 
 
-def repair(run: Path, seeds: list[int], levels: int, report=print) -> list[str]:
+def repair(run: Path, seeds: list[int], levels: int, report: Callable[[str], object] = print) -> list[str]:
     """Verify every finished (level, seed) of `seeds`; quarantine the corrupted ones so that the
     driver recomputes them. Returns the problems found."""
     found = []

@@ -13,7 +13,9 @@ import json
 import os
 import socket
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from ticketlab.core.errors import ConfigError
 from ticketlab.store import paths
@@ -24,7 +26,7 @@ class RunBusy(ConfigError):
 
 
 @contextlib.contextmanager
-def seed_locks(run: Path, seeds: list[int], wait: bool = False):
+def seed_locks(run: Path, seeds: list[int], wait: bool = False) -> Iterator[None]:
     handles = []
     try:
         for seed in seeds:
@@ -61,7 +63,7 @@ def seed_locks(run: Path, seeds: list[int], wait: bool = False):
             f.close()
 
 
-def holder(run: Path, seed: int) -> dict | None:
+def holder(run: Path, seed: int) -> dict[str, Any] | None:
     """Who holds a seed's lock now (None: nobody)."""
     path = paths.lock_file(run, seed)
     if not path.exists():
@@ -72,7 +74,8 @@ def holder(run: Path, seed: int) -> dict | None:
         except BlockingIOError:
             f.seek(0)
             try:
-                return json.loads(f.read() or "{}")
+                found: dict[str, Any] = json.loads(f.read() or "{}")
+                return found
             except ValueError:
                 return {}
         fcntl.flock(f.fileno(), fcntl.LOCK_UN)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from pathlib import Path
+from typing import Any
 
 from ticketlab.store import files, paths
 
@@ -34,7 +35,7 @@ def finished_levels(run: Path) -> list[int]:
     )
 
 
-def load_metrics(run: Path, include_failed: bool = False) -> list[dict]:
+def load_metrics(run: Path, include_failed: bool = False) -> list[dict[str, Any]]:
     """Metrics of every finished (level, seed), ordered by level, condition, seed; chains that
     failed (NaN or inf) are left out unless `include_failed`."""
     rows = []
@@ -46,7 +47,7 @@ def load_metrics(run: Path, include_failed: bool = False) -> list[dict]:
     return [r for r in rows if include_failed or r.get("status", "ok") == "ok"]
 
 
-def _csv_text(rows, header: bool) -> str:
+def _csv_text(rows: list[dict[str, Any]], header: bool) -> str:
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=COLUMNS, extrasaction="ignore", lineterminator="\n")
     if header:

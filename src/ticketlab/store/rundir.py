@@ -8,6 +8,7 @@ import socket
 import sys
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 import jax
 
@@ -21,8 +22,8 @@ ENVIRONMENT_PACKAGES = ("gymnasium", "ale-py", "brax", "mujoco", "pybullet", "mi
 """Recorded too where installed (the extras that step environments)."""
 
 
-def provenance(argv: list[str] | None) -> dict:
-    versions = {}
+def provenance(argv: list[str] | None) -> dict[str, Any]:
+    versions: dict[str, str | None] = {}
     for name in PACKAGES + ENVIRONMENT_PACKAGES:
         try:
             versions[name] = metadata.version(name)
@@ -41,7 +42,7 @@ def provenance(argv: list[str] | None) -> dict:
     }
 
 
-def check_out(out) -> None:
+def check_out(out: str | Path) -> None:
     """`--out`: a directory, or a path whose nearest existing part is a writable directory (one
     line, before anything is written)."""
     path = Path(out)

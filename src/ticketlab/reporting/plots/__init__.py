@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+
+from matplotlib.figure import Figure
 
 from ticketlab.core.errors import ConfigError
 from ticketlab.envs import mazegrid
@@ -52,7 +55,7 @@ def plot_run(run: Path) -> list[Path]:
     ]
 
 
-def figure_makers(cfg, rows) -> list[tuple[str, object]]:
+def figure_makers(cfg, rows) -> list[tuple[str, Callable[..., Figure]]]:
     """(file stem, make(rows, cfg) -> Figure) of every figure of a run, in `plot_run`'s order."""
     return [("ticket", ticket_figure), *_input_figures(cfg, rows), ("layer_density", layer_density_figure)]
 

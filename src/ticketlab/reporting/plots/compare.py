@@ -9,7 +9,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from ticketlab.agents.registry import AGENTS
-from ticketlab.core.config import to_dict
+from ticketlab.core.config import ExperimentConfig, to_dict
 from ticketlab.core.errors import ConfigError
 from ticketlab.core.hashing import NOT_HASHED, flatten
 from ticketlab.pruning.conditions import style
@@ -60,7 +60,9 @@ def run_labels(cfgs) -> list[str]:
     return [", ".join(f"{k}={_value(f.get(k))}" for k in shown) + (f", +{more} more" if more > 0 else "") for f in flat]
 
 
-def compare_figure(runs: list[tuple[object, list[dict]]], conditions: tuple[str, ...], x_axis: str = "percent"):
+def compare_figure(
+    runs: list[tuple[ExperimentConfig, list[dict]]], conditions: tuple[str, ...], x_axis: str = "percent"
+):
     """`runs`: (config, metrics rows) per run; one line style per run, one colour per condition."""
     fig, ax = plt.subplots(figsize=(6.5, 4.2))
     labels = run_labels([cfg for cfg, _ in runs])
