@@ -24,7 +24,7 @@ from ticketlab.store.results import load_metrics
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "examples"))
-import purejaxrl_ppo  # noqa: E402  (the README's example)
+import purejaxrl_ppo  # noqa: E402  (the example of docs/extending.md)
 
 
 def leaves(t):

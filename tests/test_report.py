@@ -3,30 +3,17 @@ statistics, the page rendered in headless Chromium, and `ticketlab compare` labe
 
 import dataclasses
 import os
-import shutil
-import subprocess
 
 import numpy as np
 import pytest
+from browser import screenshot
 from conftest import tiny_config
-from PIL import Image
 
 from ticketlab.cli.main import main
 from ticketlab.experiments.configure import parse_run_args
 from ticketlab.experiments.experiment import run as run_experiment
 from ticketlab.reporting.plots.compare import differing_fields, run_label, run_labels
 from ticketlab.reporting.progress import closing_table
-
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 @pytest.fixture(scope="module")
@@ -95,34 +82,6 @@ def test_bad_report_input_exits_2_and_writes_nothing(failed_run, argv, message, 
     assert code == 2 and len(err) == 1 and message in err[0], err
     after = sorted(p for p in failed_run.rglob("*"))
     assert after == before and [p.stat().st_mtime_ns for p in after] == stamps
-
-
-def chromium() -> str:
-    path = shutil.which("chromium") or shutil.which("chromium-browser")
-    if path is None:
-        if os.environ.get("TICKETLAB_REQUIRE_CHROMIUM") == "1":
-            pytest.fail("TICKETLAB_REQUIRE_CHROMIUM=1 but no chromium on PATH (apt-get install -y chromium)")
-        pytest.skip("chromium is not installed (apt-get install -y chromium); the report is not rendered")
-    return path
-
-
-def screenshot(page, png, tmp_path, size=(1200, 2000)):
-    """Render `page` in headless Chromium (no network) and save a screenshot to `png`."""
-    done = subprocess.run(
-        [
-            chromium(),
-            *CHROMIUM_FLAGS,
-            f"--user-data-dir={tmp_path / 'profile'}",
-            f"--screenshot={png}",
-            f"--window-size={size[0]},{size[1]}",
-            page.resolve().as_uri(),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0 and png.exists(), done.stderr[-2000:]
-    return np.asarray(Image.open(png).convert("RGB"))
 
 
 def test_the_report_renders_in_headless_chromium(failed_run, tmp_path):

@@ -11,9 +11,13 @@ from ticketlab.envs.base import EnvSpec
 from ticketlab.envs.registry import env_spec
 
 AGENTS: Registry[AgentDef] = Registry("algo")
+"""Every agent `algo` can name (ppo, dqn, bc, sac, supervised, custom): how it builds, trains and
+evaluates, on which backends, and what IMP may prune of it."""
 
 
 def register_agent(agent: AgentDef, *, replace: bool = False) -> AgentDef:
+    """Make `agent` runnable as `--algo agent.name` (a ConfigError if the name is taken, unless
+    `replace`); returns it."""
     return AGENTS.register(agent.name, agent, replace=replace)
 
 

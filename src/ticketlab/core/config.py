@@ -367,6 +367,10 @@ class CustomConfig:
 
 @dataclass(frozen=True)
 class ExperimentConfig:
+    """Everything that defines a run: the agent, environment, network, initialization, IMP and
+    evaluation settings, one section each. Fields equal to their defaults stay out of the run's
+    hash; every field is a `ticketlab run` flag (`--section.field`)."""
+
     name: str = "cartpole-ppo"
     """Run name: the prefix of the run directory."""
     algo: str = "ppo"

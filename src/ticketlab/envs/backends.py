@@ -26,9 +26,13 @@ from ticketlab.envs import atari_envs, gymnax_envs, host_envs
 from ticketlab.envs.base import Backend, EnvSpec
 
 BACKENDS: Registry[Backend] = Registry("backend")
+"""How a training program steps an environment: gymnax (inside the program, vmapped over runs),
+brax, ale (ale-py's XLA interface) and host (Gymnasium on the host, one program per block)."""
 
 
 def register_backend(backend: Backend, *, replace: bool = False) -> Backend:
+    """Add a way of stepping environments (`Backend`: whether it steps one run inside the program,
+    how it makes a program's environments); environment ids then name it as their backend."""
     return BACKENDS.register(backend.name, backend, replace=replace)
 
 

@@ -152,7 +152,7 @@ def parse(env_id: str) -> tuple[str, str]:
 def _silenced():
     """Brax's import and environment construction, quiet: it logs its missing optional backends
     (warp), warns that its own pipelines are unmaintained, and MuJoCo prints model deprecations;
-    none of it is the user's to act on (README: Continuous control says what Brax is here)."""
+    none of it is the user's to act on (docs/continuous-control.md says what Brax is here)."""
     with quiet_native_output(), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         yield

@@ -28,7 +28,11 @@ from ticketlab.envs.base import IMAGE_LAYOUTS, EnvDef, EnvSpec, Family, gymnax_s
 from ticketlab.envs.wrappers import TIME_LIMITS, BinaryObservation
 
 ENVS: Registry[EnvDef] = Registry("env.name")
+"""Every environment id `--env.name` can name (with its aliases): MazeGrid, the gymnax ids, the
+PyBullet tasks and whatever `register_env` added."""
 FAMILIES: Registry[Family] = Registry("env.family")
+"""Families of ids resolved by pattern rather than listed: any gymnax id, `brax:<task>`,
+`ALE/<Game>-v5`, `gymnasium:<id>`."""
 _ALIASES: dict[str, str] = {}
 
 
@@ -40,6 +44,8 @@ def register_env_def(env_def: EnvDef, *, replace: bool = False) -> EnvDef:
 
 
 def register_family(family: Family, *, replace: bool = False) -> Family:
+    """Add a family of environment ids resolved by pattern (`Family`: its pattern, backend and how
+    an id of it becomes an environment)."""
     return FAMILIES.register(family.name, family, replace=replace)
 
 

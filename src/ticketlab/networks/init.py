@@ -21,6 +21,8 @@ from flax import linen as nn
 from ticketlab.core.registry import Registry
 
 INIT_SCHEMES: Registry[Callable] = Registry("init.scheme")
+"""Every weight initialization `--init.scheme` can name (torch-default, kaiming-normal,
+xavier-uniform, orthogonal, ...), each checked against PyTorch's in the tests."""
 
 
 def register_init(name: str, scheme: Callable, *, replace: bool = False) -> Callable:

@@ -10,6 +10,8 @@ from __future__ import annotations
 from ticketlab.core.registry import Registry
 
 TORSOS: Registry[tuple[tuple[int, int, int], ...]] = Registry("network.torso")
+"""Every network torso `--network.torso` can name, as its conv layers (filters, kernel, stride);
+mlp has none."""
 TORSOS.register("mlp", ())
 TORSOS.register("minatar-cnn", ((16, 3, 1),))
 """Paper table 10 (MinAtar's own network): Conv2D 16 filters 3x3 stride 1, then dense 128, 64."""
@@ -20,6 +22,8 @@ TORSOS.register("nature-cnn", ((32, 8, 4), (64, 4, 2), (64, 3, 1)))
 def register_torso(
     name: str, convs: tuple[tuple[int, int, int], ...], *, replace: bool = False
 ) -> tuple[tuple[int, int, int], ...]:
+    """Add a conv torso: `convs` as (filters, kernel size, stride) per layer, before the dense
+    layers of `network.actor-hidden`."""
     return TORSOS.register(name, tuple((int(c[0]), int(c[1]), int(c[2])) for c in convs), replace=replace)
 
 

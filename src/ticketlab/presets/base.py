@@ -39,9 +39,13 @@ class Preset:
 
 
 PRESETS: Registry[Preset] = Registry("preset")
+"""Every preset `ticketlab run` can name: the paper's settings (SI C) per task, at demo and paper
+scale (`ticketlab presets` lists them)."""
 
 
 def register_preset(entry: Preset, *, replace: bool = False) -> Preset:
+    """Add a preset (`Preset`: its name, family, description, demo config and the paper's
+    overrides); `ticketlab run NAME` and `ticketlab.preset(NAME)` then build it."""
     check_choice("family", entry.family, FAMILIES)
     return PRESETS.register(entry.name, entry, replace=replace)
 

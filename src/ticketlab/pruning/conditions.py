@@ -83,6 +83,10 @@ class Inputs:
 
 @dataclass(frozen=True)
 class Condition:
+    """An IMP condition (paper Table 1) or baseline: how the next level's mask and start params
+    derive from the previous level (`derive`), with its fixed id, label and colour in every table and
+    figure. Register one with `register_condition`; `--imp.conditions` names it."""
+
     name: str
     id: int
     """Fixed forever: random keys of this condition's runs derive from it."""
@@ -128,9 +132,13 @@ for _source in (
 PERMUTE_VALUES = ("init", "previous")
 
 CONDITIONS: Registry[Condition] = Registry("imp.conditions")
+"""Every condition `--imp.conditions` can name: the paper's four (`PAPER_CONDITIONS`) and the
+baselines (one_shot, snip, grasp, mask_reinit, random_ratios, structured_inputs, structured_units)."""
 
 
 def register_condition(condition: Condition, *, replace: bool = False) -> Condition:
+    """Add a condition; its id must be new (its runs' random keys derive from it) and its source
+    one of chain, dense or init. Returns it."""
     taken = {c.id: n for n, c in CONDITIONS.items() if n != condition.name}
     if condition.id in taken or condition.id == DENSE_ID:
         raise ValueError(f"condition id {condition.id} is taken ({taken.get(condition.id, DENSE)})")

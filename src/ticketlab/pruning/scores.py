@@ -44,6 +44,9 @@ class ScoreInput:
 
 @dataclass(frozen=True)
 class Score:
+    """A pruning score IMP ranks weights by (`--imp.score`): magnitude, snip (|g w|), grasp
+    (-w H g), or your own `fn`; `needs` names what it reads from a batch of the agent's own."""
+
     name: str
     fn: Callable[[Tree, dict[str, Any]], Tree]
     """(params, inputs: {input name: value}) -> scores, a tree of the params' shape."""
@@ -57,10 +60,12 @@ class Score:
 
 
 SCORES: Registry[Score] = Registry("imp.score")
+"""Every score `--imp.score` can name."""
 SCORE_INPUTS: Registry[ScoreInput] = Registry("score input")
 
 
 def register_score(score: Score, *, replace: bool = False) -> Score:
+    """Add a pruning score; every input it `needs` must be registered (`register_score_input`)."""
     for name in score.needs:
         SCORE_INPUTS.get(name)  # (a ConfigError naming the inputs that exist)
     return SCORES.register(score.name, score, replace=replace)
