@@ -22,6 +22,7 @@ from ticketlab.envs.render import FORMATS, save_frames
 from ticketlab.experiments.configure import checked, parse_run_args
 from ticketlab.experiments.experiment import run as run_experiment
 from ticketlab.experiments.experts import train_expert
+from ticketlab.experiments.export import export_run
 from ticketlab.experiments.inputs_study import check_study, run_study
 from ticketlab.experiments.trackers import Trackers, check_trackers
 from ticketlab.experiments.validate import validate
@@ -296,6 +297,21 @@ def play(opts: cli.Play) -> int:
         print(f"{who}: mean over {opts.episodes} episodes: return {mean(lambda e: e.ret):.2f}{extra}")
     if opts.render:
         print(save_frames(results[0].frames, Path(opts.render)))
+    return 0
+
+
+def export(opts: cli.Export) -> int:
+    """The chain's best params as compact dense networks, one safetensors per module (export.py)."""
+    run = run_dirs([opts.run])[0] if opts.run else None
+    if run is None:
+        raise ConfigError("export", "name one run directory, e.g. ticketlab export runs/cartpole-ppo-<hash> --level 6")
+    if opts.level is None:
+        raise ConfigError("level", "missing; name the IMP level to export, e.g. --level 6 (0: the dense network)")
+    if not opts.out:
+        raise ConfigError("out", "missing; name a new directory to write into, e.g. --out ticket-level6")
+    check_conditions("condition", [opts.condition])
+    for path in export_run(run, opts.level, opts.seed, opts.condition, Path(opts.out)):
+        print(path)
     return 0
 
 

@@ -199,6 +199,25 @@ class Report:
 
 
 @dataclass(frozen=True)
+class Export:
+    """Write one chain's best weights as the smaller dense network they are: inputs with no
+    connection left and hidden units that feed nothing removed, units that receive nothing folded
+    into the next layer's bias (safetensors per module, and compact.json: layer shapes, the inputs
+    kept by name). MLP modules only."""
+
+    run: tyro.conf.Positional[Annotated[str, named("RUN_DIR")]] = ""
+    """A run directory."""
+    level: int | None = None
+    """The IMP level (0: the dense network)."""
+    seed: int = 0
+    """The seed."""
+    condition: str = "mask_weights"
+    """The condition (levels >= 1)."""
+    out: str = ""
+    """A new (or empty) directory to write into."""
+
+
+@dataclass(frozen=True)
 class Figure:
     """Run what a figure of the paper needs (resuming what exists), then draw it; `figure list`
     names every figure, its panels and the runs they need."""
@@ -226,5 +245,6 @@ COMMANDS = {
     "inputs": Inputs,
     "report": Report,
     "figure": Figure,
+    "export": Export,
 }
 """Subcommand -> what it takes, in the order `ticketlab --help` lists them."""
