@@ -336,6 +336,12 @@ class IMPConfig:
     permute_values: str = "init"
     """What mask_permuted and permuted_permuted permute from level 2 on: init (the initial weights
     at the chain's surviving positions) or previous (the chain's own previous start values)."""
+    allocation: str = "global"
+    """How a level's surviving weights are shared among layers: global (one ranking over all
+    layers, the paper's), uniform (each layer pruned by prune-fraction of its own survivors) or erk
+    (Erdos-Renyi-Kernel shares of the level's count, Evci et al. 2020): the layer-specific pruning
+    ratios the paper names as future work. random_reinit draws its random mask with the same
+    per-layer counts."""
     rewind_steps: int = 0
     """Late rewinding: levels >= 1 restart from the dense run's weights after this many env steps
     (0: rewind to initialization). Rounded down to an update boundary."""

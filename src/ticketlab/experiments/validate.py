@@ -18,6 +18,7 @@ from ticketlab.networks.init import INIT_SCHEMES
 from ticketlab.networks.network import ACTIVATIONS, MEAN_ACTIVATIONS
 from ticketlab.networks.torsos import TORSOS, image_hwc, smallest_image
 from ticketlab.presets import PRESETS, SCALES, preset
+from ticketlab.pruning.allocation import ALLOCATIONS
 from ticketlab.pruning.conditions import CONDITIONS, DENSE, PERMUTE_VALUES, previous_run, score_name
 from ticketlab.pruning.magnitude import PRUNE_COUNTS
 from ticketlab.pruning.masks import SCOPES
@@ -200,6 +201,7 @@ def _validate_imp(cfg: ExperimentConfig, agent, spec) -> None:
                 )
     check_choice("imp.score", imp.score, SCORES.names())
     check_choice("imp.permute-values", imp.permute_values, PERMUTE_VALUES)
+    check_choice("imp.allocation", imp.allocation, ALLOCATIONS)
     if not BACKENDS.get(spec.backend).per_run:  # (a batch loss is vmapped over a block's runs)
         if SCORES.get(imp.score).needs_batch:
             raise ConfigError(

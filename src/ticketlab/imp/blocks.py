@@ -26,6 +26,7 @@ from ticketlab.imp.faults import inject_faults, kill_after_checkpoint, kill_work
 from ticketlab.imp.keys import DATA, FRESH_INIT, INIT, NEXT_LEVEL, SCORE_BATCH, TRAIN, run_key
 from ticketlab.imp.layout import Block
 from ticketlab.imp.program import Experiment, build, stack_trees
+from ticketlab.pruning.allocation import imp_layer_counts, prunable_shapes
 from ticketlab.pruning.conditions import CONDITIONS, DENSE, SOURCES
 from ticketlab.pruning.magnitude import count_after_levels
 from ticketlab.pruning.masks import leaf_paths, ones_mask, prunable_total
@@ -59,6 +60,9 @@ def derived_starts(exp: Experiment, run: Path, level: int, jobs) -> tuple[list, 
     cfg = exp.cfg
     total = prunable_total(jax.eval_shape(exp.agent.init, jax.random.PRNGKey(0)), exp.prunable)
     keep = count_after_levels(total, cfg.imp.prune_fraction, level, cfg.imp.prune_count)
+    shapes = prunable_shapes(jax.eval_shape(exp.agent.init, jax.random.PRNGKey(0)), exp.prunable)
+    counts = imp_layer_counts(cfg.imp.allocation, shapes, level, cfg.imp.prune_fraction, cfg.imp.prune_count)
+    layer_keep = None if counts is None else jnp.asarray(counts, jnp.int32)
     init_kind = "rewind" if exp.agent.rewind_update > 0 else "start"
     masks, starts = [None] * len(jobs), [None] * len(jobs)
     for condition in dict.fromkeys(c for _, c in jobs):
@@ -85,7 +89,7 @@ def derived_starts(exp: Experiment, run: Path, level: int, jobs) -> tuple[list, 
             prev_mask,
         )
         mask_b, start_b = exp.derive(condition)(
-            keys, scored, inputs, prev_mask, prev_start, init, fresh, jnp.int32(keep)
+            keys, scored, inputs, prev_mask, prev_start, init, fresh, jnp.int32(keep), layer_keep
         )
         for i, m, s in zip(idx, _unstack(mask_b, len(idx)), _unstack(start_b, len(idx))):
             masks[i], starts[i] = m, s

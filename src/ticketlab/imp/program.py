@@ -49,14 +49,14 @@ class Experiment:
         return stack_trees([self._init(k) for k in keys])
 
     def derive(self, condition: str) -> Callable:
-        """`(keys, scored, inputs, prev_mask, prev_start, init, fresh, keep) -> (mask, start)`:
+        """`(keys, scored, inputs, prev_mask, prev_start, init, fresh, keep, layer_keep) -> (mask, start)`:
         the condition's next level from the score of its source params (see conditions.py);
         compiled once per condition and vmapped over seeds."""
         if condition not in self._derive:
             score = SCORES.get(score_name(condition, self.cfg.imp.score))
             imp = self.cfg.imp
 
-            def one(key, scored, inputs, prev_mask, prev_start, init, fresh, keep):
+            def one(key, scored, inputs, prev_mask, prev_start, init, fresh, keep, layer_keep=None):
                 return next_level(
                     condition,
                     Inputs(
@@ -71,10 +71,11 @@ class Experiment:
                         fraction=imp.prune_fraction,
                         rounding=imp.prune_count,
                         permute_values=imp.permute_values,
+                        layer_keep=layer_keep,
                     ),
                 )
 
-            self._derive[condition] = jax.jit(jax.vmap(one, in_axes=(0, 0, 0, 0, 0, 0, 0, None)))
+            self._derive[condition] = jax.jit(jax.vmap(one, in_axes=(0, 0, 0, 0, 0, 0, 0, None, None)))
         return self._derive[condition]
 
     def score_inputs(self, condition: str, keys, data_keys, params, mask) -> dict:

@@ -49,6 +49,7 @@ import jax
 import jax.numpy as jnp
 
 from ticketlab.core.registry import Registry
+from ticketlab.pruning.allocation import layerwise_mask, random_layerwise_mask
 from ticketlab.pruning.magnitude import global_score_mask, keep_largest, prune_count, random_global_mask
 from ticketlab.pruning.masks import Tree, apply_mask, flatten_like
 
@@ -79,6 +80,9 @@ class Inputs:
     """imp.prune-count."""
     permute_values: str = "init"
     """imp.permute-values: which values the permuted conditions permute (`init` or `previous`)."""
+    layer_keep: jax.Array | None = None
+    """imp.allocation uniform or erk: each prunable layer's surviving count at this level
+    (pruning/allocation.py); None: one global ranking (`keep`), the paper's."""
 
 
 @dataclass(frozen=True)
@@ -175,7 +179,9 @@ def permute_within_layer(key: jax.Array, mask: jax.Array) -> jax.Array:
 
 
 def imp_mask(x: Inputs) -> Tree:
-    return global_score_mask(x.scores, x.prev_mask, x.prunable, x.keep)
+    if x.layer_keep is None:
+        return global_score_mask(x.scores, x.prev_mask, x.prunable, x.keep)
+    return layerwise_mask(x.scores, x.prev_mask, x.prunable, x.layer_keep)
 
 
 def _mask_weights(x: Inputs) -> tuple[Tree, Tree]:
@@ -189,7 +195,10 @@ def _mask_reinit(x: Inputs) -> tuple[Tree, Tree]:
 
 
 def _random_reinit(x: Inputs) -> tuple[Tree, Tree]:
-    mask = random_global_mask(x.key, x.scores, x.prunable, x.keep)
+    if x.layer_keep is None:
+        mask = random_global_mask(x.key, x.scores, x.prunable, x.keep)
+    else:
+        mask = random_layerwise_mask(x.key, x.scores, x.prunable, x.layer_keep)
     return mask, apply_mask(x.fresh, mask)
 
 
