@@ -39,9 +39,12 @@ def run(condition, setup, keep=20, seed=0):
 
 STRUCTURED = ("structured_inputs", "structured_units")
 """Conditions that prune whole structures, at their own count (test_baselines.py)."""
-ANYWHERE = ("permuted_permuted", "random_reinit", "random_ratios")
-"""Baselines that place a layer's kept weights anywhere in it (a permuted or random mask), so they
-may keep a weight the previous level pruned; every other condition prunes within its previous mask."""
+ANYWHERE = ("permuted_permuted", "random_reinit", "random_ratios", "gmp", "set", "rigl", "static")
+"""Conditions that place a layer's kept weights anywhere in it (a permuted or random mask; the
+sparse-training methods draw a fresh random one at each level's count), so they may keep a weight
+the previous level pruned; every other condition prunes within its previous mask."""
+DENSE_START = ("gmp",)
+"""gmp starts dense from the initialization: its mask says only each layer's target count."""
 
 
 @pytest.mark.parametrize("condition", CONDITIONS.names())
@@ -56,8 +59,11 @@ def test_masks_binary_and_global_count(condition, setup):
         assert revived > 0  # (with this seed) it kept weights the previous level had pruned
     else:
         assert revived == 0  # never revives a pruned weight
-    for m, s in zip(leaves(mask), leaves(start)):
-        assert np.all(s[~m] == 0.0)
+    for m, s, i in zip(leaves(mask), leaves(start), leaves(setup[0])):
+        if condition in DENSE_START:
+            np.testing.assert_array_equal(s, i)  # the initialization itself, dense
+        else:
+            assert np.all(s[~m] == 0.0)
 
 
 def test_mask_weights_is_imp_mask_times_init(setup):

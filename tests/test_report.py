@@ -47,10 +47,14 @@ def test_report_shows_every_section_and_the_failure(failed_run, tmp_path, capsys
         "Per level",
         "Minimal representation",
         "Layer densities",
+        "Plasticity",
+        "Mask overlap",
         "Events",
     ):
         assert f">{heading}</h3>" in text
-    assert text.count("data:image/png;base64,") == 3  # ticket, input dimensions, layer density
+    # ticket, input dimensions, layer density, plasticity, mask overlap
+    assert text.count("data:image/png;base64,") == 5
+    assert "dormant units, tau 0.1 (%)" in text and "random masks" in text
     for name in (
         "cart position",
         "pole angle",

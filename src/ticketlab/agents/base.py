@@ -170,6 +170,10 @@ class AgentDef:
     builds_network: bool = True
     """Whether the agent trains a ticketlab network (network.* and init.* apply and are validated);
     False for a training function of your own."""
+    trains_in_stages: bool = True
+    """Whether its training is stages of steps (`Agent.stages`) that the sparse-training conditions
+    can interleave with their mask updates; False for a training function of your own (which runs
+    a method itself, through `ticketlab.sparse`)."""
     spec: Callable | None = None
     """cfg -> EnvSpec for agents that step no ticketlab environment (a training function of your
     own declares its facts); None: the environment cfg.env names."""

@@ -203,4 +203,5 @@ AGENT = AgentDef(
     spec=spec,
     prunable=prunable,
     builds_network=False,
+    trains_in_stages=False,
 )

@@ -32,3 +32,6 @@ class TrainOutput(struct.PyTreeNode):
     data_digest: jax.Array
     """BC: a sum over every minibatch the student was trained on (inputs and teacher outputs), so
     tests can check that the data never depend on the student. PPO: 0."""
+    best_mask: Any = None
+    """The mask at the best checkpoint, for a training whose mask changes (the sparse-training
+    conditions; agents/sparse_stages.py); None: the mask it was given."""

@@ -348,6 +348,28 @@ class IMPConfig:
 
 
 @dataclass(frozen=True)
+class SparseConfig:
+    """The sparse-training conditions gmp, set, rigl and static (pruning/sparse_training.py): each
+    trains from the dense initialization at its IMP level's density, its mask changing while it
+    trains; defaults from Graesser et al. 2022 (google-research/rigl, rigl/rl). Fractions are of
+    the agent's own training steps (PPO updates, DQN and SAC iterations, BC epochs)."""
+
+    allocation: str = "erk"
+    """How each method's weights are shared among layers: erk (Evci et al. 2020, Graesser et al.'s
+    default), uniform, or global (one ranking over all layers, as IMP)."""
+    start: float = 0.2
+    """gmp: the fraction of training at which pruning starts."""
+    end: float = 0.8
+    """gmp: the fraction at which it reaches the level's density; set and rigl: their last mask update."""
+    update_every: float = 0.01
+    """The fraction of training between two mask updates."""
+    drop_fraction: float = 0.3
+    """set and rigl: the share of each layer's live weights replaced at the first update."""
+    drop_schedule: str = "cosine"
+    """set and rigl: cosine (the drop fraction decays to 0 at `end`) or constant."""
+
+
+@dataclass(frozen=True)
 class CustomConfig:
     """A training function of your own (`ticketlab.find_tickets`, algo custom): where its functions
     are, and what the store and the figures need to know of it."""
@@ -396,6 +418,7 @@ class ExperimentConfig:
     dqn: DQNConfig = field(default_factory=DQNConfig)
     sac: SACConfig = field(default_factory=SACConfig)
     imp: IMPConfig = field(default_factory=IMPConfig)
+    sparse: SparseConfig = field(default_factory=SparseConfig)
     bc: BCConfig = field(default_factory=BCConfig)
     student: StudentConfig = field(default_factory=StudentConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)

@@ -19,10 +19,11 @@ from ticketlab.networks.network import ACTIVATIONS, MEAN_ACTIVATIONS
 from ticketlab.networks.torsos import TORSOS, image_hwc, smallest_image
 from ticketlab.presets import PRESETS, SCALES, preset
 from ticketlab.pruning.allocation import ALLOCATIONS
-from ticketlab.pruning.conditions import CONDITIONS, DENSE, PERMUTE_VALUES, previous_run, score_name
+from ticketlab.pruning.conditions import CONDITIONS, DENSE, PERMUTE_VALUES, SPARSE_METHODS, previous_run, score_name
 from ticketlab.pruning.magnitude import PRUNE_COUNTS
 from ticketlab.pruning.masks import SCOPES
 from ticketlab.pruning.scores import SCORES
+from ticketlab.pruning.sparse_training import DROP_SCHEDULES
 
 
 def validate(cfg: ExperimentConfig) -> ExperimentConfig:
@@ -180,6 +181,27 @@ def _validate_expert(cfg: ExperimentConfig, spec) -> None:
         )
 
 
+def _validate_sparse(cfg: ExperimentConfig, agent, spec, methods: list[str]) -> None:
+    """The sparse-training conditions: their schedule, and an agent that trains in stages on one
+    run's environments (rigl: with its own loss on a batch, for the dense gradient)."""
+    s = cfg.sparse
+    check_choice("sparse.allocation", s.allocation, ALLOCATIONS)
+    check_choice("sparse.drop-schedule", s.drop_schedule, DROP_SCHEDULES)
+    if not 0.0 <= s.start < s.end <= 1.0:
+        raise ConfigError("sparse.start/end", f"need 0 <= start < end <= 1, got start {s.start}, end {s.end}")
+    if not 0.0 < s.update_every <= 1.0:
+        raise ConfigError("sparse.update-every", f"must be in (0, 1], got {s.update_every}")
+    if not 0.0 < s.drop_fraction < 1.0:
+        raise ConfigError("sparse.drop-fraction", f"must be in the open interval (0, 1), got {s.drop_fraction}")
+    others = ", ".join(c for c in CONDITIONS.names() if c not in SPARSE_METHODS)
+    if not BACKENDS.get(spec.backend).per_run or not agent.trains_in_stages:
+        raise ConfigError(
+            "imp.conditions",
+            f"{', '.join(methods)} change the mask between the steps of a training on one run's "
+            f"environments, which algo {cfg.algo} on the {spec.backend} backend does not offer; allowed: {others}",
+        )
+
+
 def _validate_imp(cfg: ExperimentConfig, agent, spec) -> None:
     imp = cfg.imp
     check_choice("imp.prune-count", imp.prune_count, PRUNE_COUNTS.names())
@@ -202,6 +224,9 @@ def _validate_imp(cfg: ExperimentConfig, agent, spec) -> None:
     check_choice("imp.score", imp.score, SCORES.names())
     check_choice("imp.permute-values", imp.permute_values, PERMUTE_VALUES)
     check_choice("imp.allocation", imp.allocation, ALLOCATIONS)
+    methods = [c for c in imp.conditions if c in SPARSE_METHODS]
+    if methods:
+        _validate_sparse(cfg, agent, spec, methods)
     if not BACKENDS.get(spec.backend).per_run:  # (a batch loss is vmapped over a block's runs)
         if SCORES.get(imp.score).needs_batch:
             raise ConfigError(

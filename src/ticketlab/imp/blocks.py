@@ -23,11 +23,11 @@ from ticketlab.core.config import from_dict
 from ticketlab.core.errors import MaskError
 from ticketlab.imp import checkpoints
 from ticketlab.imp.faults import inject_faults, kill_after_checkpoint, kill_worker_after_write
-from ticketlab.imp.keys import DATA, FRESH_INIT, INIT, NEXT_LEVEL, SCORE_BATCH, TRAIN, run_key
+from ticketlab.imp.keys import DATA, FRESH_INIT, INIT, NEXT_LEVEL, PLASTICITY, SCORE_BATCH, TRAIN, run_key
 from ticketlab.imp.layout import Block
 from ticketlab.imp.program import Experiment, build, stack_trees
-from ticketlab.pruning.allocation import imp_layer_counts, prunable_shapes
-from ticketlab.pruning.conditions import CONDITIONS, DENSE, SOURCES
+from ticketlab.pruning.allocation import imp_layer_counts, prunable_shapes, target_counts
+from ticketlab.pruning.conditions import CONDITIONS, DENSE, SOURCES, SPARSE_METHODS
 from ticketlab.pruning.magnitude import count_after_levels
 from ticketlab.pruning.masks import leaf_paths, ones_mask, prunable_total
 from ticketlab.pruning.summaries import level_summary
@@ -63,6 +63,7 @@ def derived_starts(exp: Experiment, run: Path, level: int, jobs) -> tuple[list, 
     shapes = prunable_shapes(jax.eval_shape(exp.agent.init, jax.random.PRNGKey(0)), exp.prunable)
     counts = imp_layer_counts(cfg.imp.allocation, shapes, level, cfg.imp.prune_fraction, cfg.imp.prune_count)
     layer_keep = None if counts is None else jnp.asarray(counts, jnp.int32)
+    method_counts = None if cfg.sparse.allocation == "global" else target_counts(cfg.sparse.allocation, shapes, keep)
     init_kind = "rewind" if exp.agent.rewind_update > 0 else "start"
     masks, starts = [None] * len(jobs), [None] * len(jobs)
     for condition in dict.fromkeys(c for _, c in jobs):
@@ -89,7 +90,17 @@ def derived_starts(exp: Experiment, run: Path, level: int, jobs) -> tuple[list, 
             prev_mask,
         )
         mask_b, start_b = exp.derive(condition)(
-            keys, scored, inputs, prev_mask, prev_start, init, fresh, jnp.int32(keep), layer_keep
+            keys,
+            scored,
+            inputs,
+            prev_mask,
+            prev_start,
+            init,
+            fresh,
+            jnp.int32(keep),
+            (None if method_counts is None else jnp.asarray(method_counts, jnp.int32))
+            if condition in SPARSE_METHODS
+            else layer_keep,
         )
         for i, m, s in zip(idx, _unstack(mask_b, len(idx)), _unstack(start_b, len(idx))):
             masks[i], starts[i] = m, s
@@ -104,6 +115,7 @@ def check_mask_respected(exp: Experiment, out, mask, where: str) -> None:
         pruned = np.asarray(params)[~np.asarray(m)]
         return bool(np.any(np.isfinite(pruned) & (pruned != 0)))
 
+    moving = out.best_mask is not None  # a mask that changes in training: `mask` is the best checkpoint's
     bad = [
         path
         for path, pr, m, best, final in zip(
@@ -113,7 +125,7 @@ def check_mask_respected(exp: Experiment, out, mask, where: str) -> None:
             jax.tree_util.tree_leaves(out.best_params),
             jax.tree_util.tree_leaves(out.final_params),
         )
-        if pr and (regrown(best, m) or regrown(final, m))
+        if pr and (regrown(best, m) or (not moving and regrown(final, m)))
     ]
     if bad:
         raise MaskError(
@@ -139,7 +151,16 @@ def _finite(x):
 
 
 def write_chain(
-    exp: Experiment, run: Path, level: int, seed: int, condition: str, mask, start, out, seconds: float
+    exp: Experiment,
+    run: Path,
+    level: int,
+    seed: int,
+    condition: str,
+    mask,
+    start,
+    out,
+    seconds: float,
+    plasticity: dict | None = None,
 ) -> str | None:
     """Write one run's mask, start, best (and rewind) params and metrics; return why it failed,
     or None."""
@@ -164,6 +185,8 @@ def write_chain(
         "seconds": seconds,
         **level_summary(start if failed else out.best_params, mask, exp.prunable),
     }
+    if plasticity is not None:
+        metrics["plasticity"] = jax.tree_util.tree_map(lambda x: _finite(np.asarray(x).item()), plasticity)
     if failed:
         metrics["failure"] = failed
         log_event(run, "chain_failed", level=level, seed=seed, condition=condition, reason=failed)
@@ -175,7 +198,7 @@ def trained(exp: Experiment, run: Path, block: Block, keys, starts, masks, check
     """The block's TrainOutput: its training advanced segment by segment (checkpoints.py), from its
     checkpoint where it has a usable one, saved at the first segment boundary `checkpoint_every_s`
     seconds (0: never) after its start or last save, where its trainer can resume."""
-    trainer = exp.trainer
+    trainer = exp.trainer_for(block.condition)
     stage, done = trainer.begin(keys, starts, masks), 0
     if trainer.resumable:
         try:
@@ -212,6 +235,16 @@ def trained(exp: Experiment, run: Path, block: Block, keys, starts, masks, check
     return trainer.end(stage)
 
 
+def block_plasticity(exp: Experiment, jobs, level: int, out, masks) -> list[dict | None]:
+    """Each run's plasticity metrics at its best and final params (Experiment.plasticity), in job order."""
+    keys = jnp.stack([run_key(seed, condition, level, PLASTICITY) for seed, condition in jobs])
+    data_keys = jnp.stack([run_key(seed, DENSE, 0, DATA) for seed, _ in jobs])
+    found = exp.plasticity(keys, data_keys, out.best_params, out.final_params, stack_trees(masks))
+    if found is None:
+        return [None] * len(jobs)
+    return _unstack(jax.device_get(found), len(jobs))
+
+
 def train_block(exp: Experiment, run: Path, block: Block, checkpoint_every_s: float = 0.0) -> list[int]:
     """Derive, train and write one block; returns the seeds whose run failed (NaN or inf)."""
     start_time = time.perf_counter()
@@ -227,16 +260,21 @@ def train_block(exp: Experiment, run: Path, block: Block, checkpoint_every_s: fl
         )
         outputs = _unstack(jax.device_get(out), len(jobs))
     finally:
-        exp.trainer.close()
+        exp.trainer_for(block.condition).close()
+    # a training whose mask changes hands back the mask of its best checkpoint (sparse_stages.py)
+    masks = [m if o.best_mask is None else o.best_mask for m, o in zip(masks, outputs)]
+    plasticity = block_plasticity(exp, jobs, block.level, out, masks)
     for (seed, condition), mask, output in list(zip(jobs, masks, outputs))[: len(block.jobs)]:
         check_mask_respected(exp, output, mask, f"level {block.level}, seed {seed}, {condition}")
     seconds = time.perf_counter() - start_time
     failed = []
-    for (seed, condition), mask, start, output in list(zip(jobs, masks, starts, outputs))[: len(block.jobs)]:
+    for (seed, condition), mask, start, output, measured in list(zip(jobs, masks, starts, outputs, plasticity))[
+        : len(block.jobs)
+    ]:
         if seed_complete(run, block.level, seed):  # (a finished seed's files are checksummed: keep them)
             failed += [seed] if nonfinite_reason(output) else []
             continue
-        if write_chain(exp, run, block.level, seed, condition, mask, start, output, seconds):
+        if write_chain(exp, run, block.level, seed, condition, mask, start, output, seconds, measured):
             failed.append(seed)
         kill_worker_after_write(block.level, condition)
     checkpoints.discard(run, block)

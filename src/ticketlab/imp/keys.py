@@ -10,6 +10,8 @@ from ticketlab.pruning.conditions import condition_id
 
 INIT, TRAIN, NEXT_LEVEL, FRESH_INIT, DATA, SCORE_BATCH = 0, 1, 2, 3, 4, 5
 INPUT_STUDY, INPUT_CHOICE = 6, 7
+PLASTICITY = 8
+"""The batch of the agent's own observations its plasticity metrics are measured on."""
 """Dense training on a level's selected inputs (selected_inputs.py): its training key, shared by
 the arms of a seed, and the draw of the random inputs."""
 

@@ -11,13 +11,17 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from ticketlab.agents.base import Agent, AgentDef, Trainer
+from ticketlab.agents.base import Agent, AgentDef, Trainer, staged
 from ticketlab.agents.registry import AGENTS, run_spec
+from ticketlab.agents.sparse_stages import sparse_stages
 from ticketlab.core.config import ExperimentConfig
 from ticketlab.core.errors import ConfigError
+from ticketlab.envs.backends import Programs
 from ticketlab.envs.base import EnvSpec
-from ticketlab.pruning.conditions import Inputs, next_level, score_name
+from ticketlab.networks.network import ACTIVATIONS
+from ticketlab.pruning.conditions import SPARSE_METHODS, Inputs, next_level, score_name
 from ticketlab.pruning.masks import prunable_tree
+from ticketlab.pruning.plasticity import plasticity
 from ticketlab.pruning.scores import SCORES, ScoreBatch, score_inputs
 
 
@@ -37,8 +41,42 @@ class Experiment:
     prunable: dict
     trainer: Trainer
     _derive: dict = dataclasses.field(default_factory=dict)
+    _sparse_trainers: dict = dataclasses.field(default_factory=dict)
+    _plasticity: Any = None
     _inputs: dict = dataclasses.field(default_factory=dict)
     _init: Any = None
+
+    def trainer_for(self, condition: str) -> Trainer:
+        """The trainer of `condition`'s blocks: the agent's, or for a sparse-training condition
+        (gmp, set, rigl, static) the agent's stages with the method's mask updates between steps."""
+        if condition not in SPARSE_METHODS:
+            return self.trainer
+        if condition not in self._sparse_trainers:
+            stages = self.agent.stages
+            if stages is None:  # (validate refuses these conditions for such agents)
+                raise ConfigError("imp.conditions", f"{condition} needs an agent trained in stages")
+            programs = Programs(self.spec, self.agent.num_envs, self.agent.eval_episodes)
+            method = sparse_stages(stages, self.agent, self.cfg, condition, self.prunable)
+            self._sparse_trainers[condition] = staged(programs, method)
+        return self._sparse_trainers[condition]
+
+    def plasticity(self, keys, data_keys, best, final, masks):
+        """Each run's plasticity metrics (pruning/plasticity.py) at its best and its final params, on
+        one batch of its own observations, in one compiled call vmapped over the block's runs; None
+        for an agent that does not say what its networks see (`Agent.batch_obs`)."""
+        if self.agent.batch_obs is None:
+            return None
+        if self._plasticity is None:
+            act = ACTIVATIONS.get(self.agent_def.acting(self.cfg, self.spec).network.activation)
+            observe = self.agent.batch_obs
+
+            def one(key, data_key, best, final, mask):
+                x = observe(key, data_key, best, mask)
+                x_of = {module: x for module in best}
+                return {"best": plasticity(best, x_of, act), "final": plasticity(final, x_of, act)}
+
+            self._plasticity = jax.jit(jax.vmap(one))
+        return self._plasticity(keys, data_keys, best, final, masks)
 
     def init_batch(self, keys):
         """`agent.init` of each key, stacked along a leading axis: one compiled call per key, not a

@@ -69,6 +69,11 @@ def prunable_shapes(tree: Tree, prunable: Tree) -> list[tuple[int, ...]]:
     return [tuple(leaf.shape) for leaf, pr in zip(leaves, flags) if pr]
 
 
+def target_counts(allocation: str, shapes: list[tuple[int, ...]], keep: int) -> np.ndarray:
+    """Per layer, what `allocation` (uniform or erk) keeps of a global count `keep`."""
+    return {"uniform": uniform_counts, "erk": erk_counts}[allocation](shapes, keep)
+
+
 def imp_layer_counts(
     allocation: str, shapes: list[tuple[int, ...]], level: int, fraction: float, rounding: str
 ) -> np.ndarray | None:

@@ -247,6 +247,26 @@ def _random_ratios(x: Inputs) -> tuple[Tree, Tree]:
     return _per_layer(x, imp_mask(x), layer)
 
 
+def _sparse_method(dense_start: bool) -> Callable[[Inputs], tuple[Tree, Tree]]:
+    """A sparse-training condition's level (pruning/sparse_training.py): a random mask with the
+    level's count, shared among layers by `sparse.allocation` (`layer_keep`; None: one random draw
+    over all layers), which set, rigl and static start from and train; gmp starts dense from the
+    initialization, the mask saying only each layer's target count."""
+
+    def derive(x: Inputs) -> tuple[Tree, Tree]:
+        if x.layer_keep is None:
+            mask = random_global_mask(x.key, x.init, x.prunable, x.keep)
+        else:
+            mask = random_layerwise_mask(x.key, x.init, x.prunable, x.layer_keep)
+        return mask, (x.init if dense_start else apply_mask(x.init, mask))
+
+    return derive
+
+
+SPARSE_METHODS = ("gmp", "set", "rigl", "static")
+"""The conditions whose mask changes while they train (agents/sparse_stages.py)."""
+
+
 def structures_kept(n: int, fraction: float, rounding: str) -> int:
     """Structures (input dimensions, hidden units) left after one pruning step from `n`: the
     pruning count of `imp.prune-count`, at least one kept."""
@@ -339,6 +359,10 @@ for _condition in (
         score="magnitude",
         short="struct/units",
     ),
+    Condition("gmp", 11, _sparse_method(True), "GMP (gradual magnitude)", "#e6550d", source="init", short="gmp"),
+    Condition("set", 12, _sparse_method(False), "SET (random regrowth)", "#31a354", source="init", short="set"),
+    Condition("rigl", 13, _sparse_method(False), "RigL (gradient regrowth)", "#3182bd", source="init", short="rigl"),
+    Condition("static", 14, _sparse_method(False), "static random sparse", "#636363", source="init", short="static"),
 ):
     register_condition(_condition)
 

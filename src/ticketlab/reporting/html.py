@@ -18,9 +18,10 @@ from ticketlab.agents.registry import run_spec
 from ticketlab.core.config import ExperimentConfig
 from ticketlab.core.errors import ConfigError
 from ticketlab.envs.base import EnvSpec
-from ticketlab.pruning.conditions import CONDITIONS, DENSE, style
+from ticketlab.pruning.conditions import CONDITIONS, DENSE, short_name, style
 from ticketlab.pruning.summaries import input_module
 from ticketlab.reporting.analysis.images import is_conv, pixel_maps
+from ticketlab.reporting.analysis.mask_overlap import chance, overlap_rows
 from ticketlab.reporting.analysis.ticket_stats import (
     REPS,
     THRESHOLD,
@@ -31,7 +32,10 @@ from ticketlab.reporting.analysis.ticket_stats import (
     with_failures,
 )
 from ticketlab.reporting.plots import figure_makers
-from ticketlab.reporting.plots.common import png_bytes
+from ticketlab.reporting.plots.common import chains, png_bytes
+from ticketlab.reporting.plots.mask_overlap import mask_overlap_figure
+from ticketlab.reporting.plots.plasticity import PANELS as PLASTICITY_PANELS
+from ticketlab.reporting.plots.plasticity import measured
 from ticketlab.reporting.plots.ticket import ticket_figure
 from ticketlab.reporting.progress import return_cell
 from ticketlab.store import files, paths
@@ -353,6 +357,54 @@ def figures_section(rep: RunReport) -> dict[str, str]:
     return out
 
 
+def plasticity_section(rep: RunReport) -> str:
+    """Per level and condition, at the best checkpoint: the policy network's 0.1-dormant units
+    (mean over hidden layers), the srank of its last hidden layer, its kernels' L2 norm."""
+    rows = measured(rep.ok_rows)
+    if not rows:
+        return (
+            '<p class="note">No plasticity metrics: the agent does not say what its networks see, '
+            "or the store predates them.</p>"
+        )
+    module = input_module(rows[0])
+    cells = []
+    for condition, chain in chains(rows).items():
+        for level in sorted({r["level"] for r in chain}):
+            at = [r["plasticity"]["best"][module] for r in chain if r["level"] == level]
+            values = [[panel[1](m) for m in at] for panel in PLASTICITY_PANELS]
+            cells.append([esc(level), esc(short_name(condition)), *[esc(f"{np.mean(v):.3g}") for v in values]])
+    header = ["level", "condition", "dormant units, tau 0.1 (%)", "srank", "kernel L2 norm"]
+    note = (
+        "<p class=\"note\">ReDo's dormant units, Kumar et al.'s srank (delta 0.01) and the kernels' norm, "
+        "on a batch of the agent's own observations; mean over seeds.</p>"
+    )
+    return note + table(header, cells)
+
+
+def overlap_section(rep: RunReport) -> str:
+    """The Jaccard overlap of masks between seeds and against the ticket, all layers and per layer."""
+    overlaps = overlap_rows(rep.run, rep.ok_rows)
+    if not overlaps:
+        return '<p class="note">No masks to compare (one seed and one condition).</p>'
+    levels = sorted({o["level"] for o in overlaps})
+    shown = set(levels[:: max(1, len(levels) // 6)]) | {levels[-1]}
+    cells = [
+        [
+            esc(o["level"]),
+            esc(f"{100 * o['density']:.3g}%"),
+            esc(short_name(o["condition"])),
+            esc(o["kind"]),
+            esc(o["layer"]),
+            esc(f"{o['jaccard']:.3f}"),
+            esc(f"{chance(o['density']):.3f}"),
+        ]
+        for o in overlaps
+        if o["level"] in shown
+    ]
+    header = ["level", "weights left", "condition", "between", "layer", "Jaccard", "random masks"]
+    return figure_img(mask_overlap_figure(overlaps, rep.cfg), f"{rep.cfg.name}: mask overlap") + table(header, cells)
+
+
 def events_section(rep: RunReport) -> str:
     if not rep.events:
         return "<p>No events: no chain failed, no file was recomputed, no task failed.</p>"
@@ -399,13 +451,15 @@ figure{margin:10px 0} img{max-width:100%;border:1px solid #e3e7ee}
 def run_sections(rep: RunReport, i: int) -> tuple[str, list[tuple[str, str]]]:
     """(HTML, table-of-contents entries (anchor, title)) of one run."""
     figs = figures_section(rep)
-    image_figs = "".join(figs[k] for k in figs if k not in ("ticket", "layer_density"))
+    image_figs = "".join(figs[k] for k in figs if k not in ("ticket", "layer_density", "plasticity"))
     parts = [
         ("provenance", "Config and provenance", provenance_section(rep)),
         ("ticket", "The ticket effect", retention_section(rep, figs.get("ticket", ""))),
         ("levels", "Per level", level_stats_section(rep) + returns_section(rep)),
         ("representation", "Minimal representation", representation_section(rep) + image_figs),
         ("layers", "Layer densities", layers_section(rep) + figs.get("layer_density", "")),
+        ("plasticity", "Plasticity", plasticity_section(rep) + figs.get("plasticity", "")),
+        ("overlap", "Mask overlap", overlap_section(rep)),
         ("events", "Events", events_section(rep)),
     ]
     anchor = f"run{i}"

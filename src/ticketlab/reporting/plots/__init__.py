@@ -12,10 +12,13 @@ from ticketlab.core.errors import ConfigError
 from ticketlab.envs import mazegrid
 from ticketlab.pruning.summaries import input_module
 from ticketlab.reporting.analysis.images import is_conv
+from ticketlab.reporting.analysis.mask_overlap import overlap_rows
 from ticketlab.reporting.plots import images
 from ticketlab.reporting.plots.common import run_spec, save_figure, ticket_rows
 from ticketlab.reporting.plots.inputs import input_dimension_figure
 from ticketlab.reporting.plots.layers import layer_density_figure
+from ticketlab.reporting.plots.mask_overlap import mask_overlap_figure
+from ticketlab.reporting.plots.plasticity import measured, plasticity_figure
 from ticketlab.reporting.plots.ticket import ticket_figure
 from ticketlab.store import paths
 from ticketlab.store.results import load_metrics
@@ -49,15 +52,22 @@ def plot_run(run: Path) -> list[Path]:
         raise ConfigError("run", f"{run} has no finished level yet; run it first")
     out = paths.figures_dir(run)
     scored = ticket_rows(run)
-    return [
+    pngs = [
         save_figure(make(scored if name == "ticket" else rows, cfg), out / name)
         for name, make in figure_makers(cfg, rows)
     ]
+    overlaps = overlap_rows(run, rows)
+    if overlaps:
+        pngs.append(save_figure(mask_overlap_figure(overlaps, cfg), out / "mask_overlap"))
+    return pngs
 
 
 def figure_makers(cfg, rows) -> list[tuple[str, Callable[..., Figure]]]:
     """(file stem, make(rows, cfg) -> Figure) of every figure of a run, in `plot_run`'s order."""
-    return [("ticket", ticket_figure), *_input_figures(cfg, rows), ("layer_density", layer_density_figure)]
+    makers = [("ticket", ticket_figure), *_input_figures(cfg, rows), ("layer_density", layer_density_figure)]
+    if measured(rows):
+        makers.append(("plasticity", plasticity_figure))
+    return makers
 
 
 def _input_figures(cfg, rows):
