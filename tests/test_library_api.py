@@ -18,7 +18,7 @@ from user_train import regression
 
 import ticketlab
 from ticketlab.core.errors import ConfigError, MaskError
-from ticketlab.pruning.magnitude import count_after_levels
+from ticketlab.pruning.magnitude import count_after_levels, global_magnitude_mask
 from ticketlab.store import files, paths
 from ticketlab.store.results import load_metrics
 
@@ -209,3 +209,24 @@ def test_inits_one_call_per_key_equal_the_vmapped_init(scheme):
     keys = [jax.random.PRNGKey(i) for i in range(3)]
     for a, b in zip(leaves(exp.init_batch(keys)), leaves(jax.jit(jax.vmap(exp.agent.init))(jnp.stack(keys)))):
         np.testing.assert_array_equal(a, b)
+
+
+def test_a_training_function_of_your_own_runs_rigl_through_the_wrapper(tmp_path):
+    run = find(tmp_path, train=regression.train_rigl, conditions=["mask_weights"], seeds=1, levels=2)
+    total = 4 * 16 + 16 * 2
+    mask = files.load_tree(paths.tree_file(run, 1, 0, "mask_weights", "mask"))["actor"]
+    best = files.load_tree(paths.tree_file(run, 1, 0, "mask_weights", "best"))["actor"]
+    assert sum(int(mask[n]["kernel"].sum()) for n in ("dense_0", "dense_1")) == count_after_levels(total, 0.2, 1)
+    for n in ("dense_0", "dense_1"):
+        assert not np.any(np.asarray(best[n]["kernel"])[~np.asarray(mask[n]["kernel"])])
+    dense_best = files.load_tree(paths.tree_file(run, 0, 0, "dense", "best"))
+    imp = global_magnitude_mask(
+        dense_best,
+        jax.tree_util.tree_map(lambda x: np.ones(np.shape(x), bool), dense_best),
+        regression.PRUNABLE,
+        count_after_levels(total, 0.2, 1),
+    )["actor"]
+    moved = sum(
+        int(np.sum(np.asarray(mask[n]["kernel"]) != np.asarray(imp[n]["kernel"]))) for n in ("dense_0", "dense_1")
+    )
+    assert moved > 0  # RigL moved connections away from the mask IMP handed it

@@ -12,7 +12,7 @@ import pytest
 
 from ticketlab.cli.main import main
 from ticketlab.pruning.sparse_training import (
-    Schedule,
+    SparseSchedule,
     apply_update,
     drop_and_grow,
     gmp_counts,
@@ -34,7 +34,7 @@ PRUNABLE = {"net": {"dense_0": {"kernel": True}}}
 
 
 def test_the_gmp_schedule_is_the_polynomial_formula():
-    s = Schedule.of(steps=100, start=0.2, end=0.8, every=0.1, drop_fraction=0.3, drop_schedule="cosine")
+    s = SparseSchedule.of(steps=100, start=0.2, end=0.8, every=0.1, drop_fraction=0.3, drop_schedule="cosine")
     assert (s.start, s.end, s.period) == (20, 80, 10)
     for t in range(100):
         progress = min(max((t + 1 - 20) / 60, 0.0), 1.0)
@@ -47,7 +47,7 @@ def test_the_gmp_schedule_is_the_polynomial_formula():
 
 
 def test_the_cosine_drop_fraction():
-    s = Schedule.of(steps=100, start=0.0, end=0.8, every=0.1, drop_fraction=0.3, drop_schedule="cosine")
+    s = SparseSchedule.of(steps=100, start=0.0, end=0.8, every=0.1, drop_fraction=0.3, drop_schedule="cosine")
     for t in (9, 39, 79):
         assert float(s.drop_fraction_at(jnp.int32(t))) == pytest.approx(
             0.15 * (1 + np.cos(np.pi * (t + 1) / 80)), abs=1e-6
@@ -93,7 +93,7 @@ def test_a_training_function_of_your_own_runs_a_method_through_the_wrapper(metho
     y = x @ w_true
     target = jnp.array([12], jnp.int32)
     steps = 400
-    schedule = Schedule.of(steps, 0.2 if method == "gmp" else 0.0, 0.8, 0.05, 0.5, "cosine")
+    schedule = SparseSchedule.of(steps, 0.2 if method == "gmp" else 0.0, 0.8, 0.05, 0.5, "cosine")
     tx = sparse(optax.adam(0.05), method, schedule, PRUNABLE, target)
     start = jnp.zeros(64, bool).at[jax.random.choice(jax.random.PRNGKey(2), 64, (12,), replace=False)].set(True)
     start = start.reshape(16, 4)
@@ -175,7 +175,7 @@ def test_sparse_update_of_gmp_under_the_global_allocation_ranks_all_layers():
     params = {"net": {"dense_0": {"kernel": jnp.array([[3.0, 0.1]])}, "dense_1": {"kernel": jnp.array([[0.2, 5.0]])}}}
     prunable = {"net": {"dense_0": {"kernel": True}, "dense_1": {"kernel": True}}}
     ones = jax.tree_util.tree_map(lambda x: jnp.ones(x.shape, bool), params)
-    schedule = Schedule(steps=10, start=0, end=1, period=1)
+    schedule = SparseSchedule(steps=10, start=0, end=1, period=1)
     out_params, _, mask = sparse_update(
         "gmp",
         schedule,

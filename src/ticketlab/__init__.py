@@ -59,6 +59,8 @@ _PUBLIC = {
     "Condition": "ticketlab.pruning.conditions",
     "register_condition": "ticketlab.pruning.conditions",
     "masked": "ticketlab.pruning.masked_optimizer",
+    "sparse": "ticketlab.pruning.sparse_training",
+    "SparseSchedule": "ticketlab.pruning.sparse_training",
     "apply_mask": "ticketlab.pruning.masks",
     "SCORES": "ticketlab.pruning.scores",
     "Score": "ticketlab.pruning.scores",

@@ -50,3 +50,31 @@ def train(key, params, mask, steps=200, forget_mask=False):
 def train_forgetting_the_mask(key, params, mask):
     """The same loop, unmasked: pruned weights get gradients and regrow."""
     return train(key, params, mask, forget_mask=True)
+
+
+PRUNABLE = {"actor": {"dense_0": {"kernel": True, "bias": False}, "dense_1": {"kernel": True, "bias": False}}}
+
+
+def train_rigl(key, params, mask, steps=200):
+    """RigL through `ticketlab.sparse`: the mask IMP gives is where it starts; the forward pass uses
+    the (sparse) params as they are, so the gradient is dense where RigL looks for weights to grow."""
+    schedule = ticketlab.SparseSchedule.of(steps, 0.0, 0.8, 0.05, 0.3, "cosine")
+    counts = jnp.array([jnp.sum(mask["actor"][n]["kernel"]) for n in ("dense_0", "dense_1")], jnp.int32)
+    tx = ticketlab.sparse(optax.adam(3e-2), "rigl", schedule, PRUNABLE, counts)
+
+    def step(carry, k):
+        p, state, best, best_mask, best_ret = carry
+        grads = jax.grad(lambda q: loss(k, q, jax.tree_util.tree_map(jnp.ones_like, mask)))(p)
+        updates, state = tx.update(grads, state, p)
+        p = optax.apply_updates(p, updates)
+        ret = -jnp.mean((forward(p, X) - Y) ** 2)
+        better = ret > best_ret
+        best = jax.tree_util.tree_map(lambda b, q: jnp.where(better, q, b), best, p)
+        best_mask = jax.tree_util.tree_map(lambda b, m: jnp.where(better, m, b), best_mask, state.mask)
+        return (p, state, best, best_mask, jnp.maximum(best_ret, ret)), ret
+
+    carry = (params, tx.init(params, mask=mask, key=key), params, mask, -jnp.inf)
+    (p, _, best, best_mask, best_ret), curve = jax.lax.scan(step, carry, jax.random.split(key, steps))
+    return ticketlab.TrainResult(
+        best_params=best, best_return=best_ret, curve=curve[9::10], final_params=best, best_mask=best_mask
+    )

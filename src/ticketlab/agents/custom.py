@@ -41,6 +41,9 @@ class TrainResult(struct.PyTreeNode):
     """The params at the end of training (None: `best_params`)."""
     train_curve: Any = None
     """Any per-interval training statistic (None: `curve`)."""
+    best_mask: Any = None
+    """The mask of `best_params` when your training changed it (a sparse-training method through
+    `ticketlab.sparse`); None: the mask it was given. Stored as the level's mask."""
 
 
 _HELD: dict[str, Callable] = {}
@@ -121,6 +124,7 @@ def as_train_output(result: TrainResult, start) -> TrainOutput:
         else jnp.atleast_1d(jnp.asarray(result.train_curve, jnp.float32)),
         rewind_params=start,
         data_digest=jnp.float32(0.0),
+        best_mask=result.best_mask,
     )
 
 

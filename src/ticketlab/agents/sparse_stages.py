@@ -23,7 +23,7 @@ from ticketlab.agents.base import Agent
 from ticketlab.agents.loop import Stage, Stages
 from ticketlab.core.config import ExperimentConfig
 from ticketlab.pruning.masks import Tree, apply_mask
-from ticketlab.pruning.sparse_training import Schedule, layer_counts, sparse_update
+from ticketlab.pruning.sparse_training import SparseSchedule, layer_counts, sparse_update
 
 
 class SparseCarry(struct.PyTreeNode):
@@ -35,10 +35,10 @@ class SparseCarry(struct.PyTreeNode):
     """Their sum (gmp under the global allocation ranks all layers at once)."""
 
 
-def schedule_of(method: str, cfg: ExperimentConfig, steps: int) -> Schedule:
+def schedule_of(method: str, cfg: ExperimentConfig, steps: int) -> SparseSchedule:
     s = cfg.sparse
     start = s.start if method == "gmp" else 0.0
-    return Schedule.of(steps, start, s.end, s.update_every, s.drop_fraction, s.drop_schedule)
+    return SparseSchedule.of(steps, start, s.end, s.update_every, s.drop_fraction, s.drop_schedule)
 
 
 def sparse_stages(base: Stages, agent: Agent, cfg: ExperimentConfig, method: str, prunable: Tree) -> Stages:

@@ -36,7 +36,7 @@ DROP_SCHEDULES = ("cosine", "constant")
 
 
 @dataclass(frozen=True)
-class Schedule:
+class SparseSchedule:
     """When a method updates its mask, in a training's own steps (PPO updates, DQN iterations,
     BC epochs): after step t (0-based) when t + 1 is a multiple of `period` in [start, end]."""
 
@@ -50,7 +50,7 @@ class Schedule:
     @classmethod
     def of(
         cls, steps: int, start: float, end: float, every: float, drop_fraction: float, drop_schedule: str
-    ) -> Schedule:
+    ) -> SparseSchedule:
         """A schedule from fractions of training (`every`: the fraction between two updates)."""
         return cls(
             steps=steps,
@@ -169,7 +169,7 @@ def apply_update(params: Tree, opt_state: Any, old: Tree, new: Tree) -> tuple[Tr
 
 def sparse_update(
     method: str,
-    schedule: Schedule,
+    schedule: SparseSchedule,
     step: jax.Array,
     params: Tree,
     opt_state: Any,
@@ -232,7 +232,7 @@ class SparseState(NamedTuple):
 def sparse(
     tx: optax.GradientTransformation,
     method: str,
-    schedule: Schedule,
+    schedule: SparseSchedule,
     prunable: Tree,
     targets: jax.Array,
     global_count: jax.Array | None = None,
