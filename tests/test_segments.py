@@ -222,3 +222,27 @@ def test_segments_cover_every_step_once():
         assert len(cuts) <= checkpoints.SEGMENTS
         assert [f for f, _ in cuts] == list(np.cumsum([0] + [c for _, c in cuts[:-1]]))
         assert sum(c for _, c in cuts) == steps and all(c > 0 for _, c in cuts)
+
+
+@pytest.mark.parametrize(
+    "name, method",
+    [("ppo", "rigl"), pytest.param("dqn", "gmp", marks=pytest.mark.slow)],  # (the same wrapper; DQN compiles slowly)
+)
+def test_a_sparse_methods_training_in_segments_keeps_its_bits(tmp_path, experiments, name, method):
+    """The mask updates happen between steps (agents/sparse_stages.py): segments, and a checkpoint
+    between them, change nothing, the changing mask and its best checkpoint's included."""
+    exp = experiments(name)
+    trainer = exp.trainer_for(method)
+    keys, starts, masks = _inputs(exp)
+    whole = trainer(keys, starts, masks)
+    assert whole.best_mask is not None
+    steps = trainer.steps
+    uneven = [(0, 1), (1, 2), (3, steps - 5), (steps - 2, 2)]
+    _assert_same(whole, trainer.end(_advance(trainer, trainer.begin(keys, starts, masks), keys, masks, uneven)))
+    block = Block(1, method, ((0, method), (1, method)), 2)
+    stage = _advance(trainer, trainer.begin(keys, starts, masks), keys, masks, [(0, 3)])
+    checkpoints.save(tmp_path, block, stage.carry, 3, steps)
+    fresh = trainer.begin(keys, starts, masks)
+    step, carry = checkpoints.load(tmp_path, block, fresh.carry, steps)
+    _assert_same(whole, trainer.end(trainer.advance(fresh.replace(carry=carry), keys, masks, 3, steps - 3)))
+    trainer.close()
