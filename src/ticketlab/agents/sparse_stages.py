@@ -64,12 +64,20 @@ def sparse_stages(base: Stages, agent: Agent, cfg: ExperimentConfig, method: str
         )
         best_mask = jax.tree_util.tree_map(lambda m, b: jnp.where(improved, m, b), sparse.mask, sparse.best_mask)
         grads = None
-        if method == "rigl":
+        if method == "rigl":  # the dense gradient, drawn only at the steps that update the mask
             if loss is None:
                 raise ValueError("rigl needs the agent's loss on a batch (validate refuses it otherwise)")
             k_batch, k_data = jax.random.split(jax.random.fold_in(keys.train, t))
-            grads = jax.grad(lambda w: loss(k_batch, k_data, w, ones_like_mask(sparse.mask)))(
-                apply_mask(inner.params, sparse.mask)
+
+            def dense_gradient(params: Tree) -> Tree:
+                ones = ones_like_mask(sparse.mask)
+                return jax.grad(lambda w: loss(k_batch, k_data, w, ones))(apply_mask(params, sparse.mask))
+
+            grads = jax.lax.cond(
+                schedule.updates_after(t),
+                dense_gradient,
+                lambda p: jax.tree_util.tree_map(jnp.zeros_like, p),
+                inner.params,
             )
         params, opt_state, mask = sparse_update(
             method,
