@@ -97,7 +97,15 @@ def test_an_image_run_gets_pixel_heatmaps_and_play_replays_it(tmp_path, capsys):
     cfg = _tiny_dqn(tmp_path / "runs")
     run = run_experiment(cfg)
     names = sorted(p.stem for p in plot_run(run))
-    assert names == ["channel_density", "layer_density", "pixel_kept", "pixel_magnitude", "ticket"]
+    assert names == [
+        "channel_density",
+        "layer_density",
+        "mask_overlap",
+        "pixel_kept",
+        "pixel_magnitude",
+        "plasticity",
+        "ticket",
+    ]
     # a level lost before its marker was written is recomputed bit for bit (DQN is deterministic)
     best = paths.tree_file(run, 1, 0, "mask_weights", "best")
     before = best.read_bytes()
@@ -131,8 +139,19 @@ def test_an_image_run_gets_pixel_heatmaps_and_play_replays_it(tmp_path, capsys):
 @pytest.mark.parametrize(
     "encoding,figures",
     [
-        ("entangled", ["input_profile", "layer_density", "ticket"]),
-        ("rgb", ["channel_density", "layer_density", "pixel_kept", "pixel_magnitude", "ticket"]),
+        ("entangled", ["input_profile", "layer_density", "mask_overlap", "plasticity", "ticket"]),
+        (
+            "rgb",
+            [
+                "channel_density",
+                "layer_density",
+                "mask_overlap",
+                "pixel_kept",
+                "pixel_magnitude",
+                "plasticity",
+                "ticket",
+            ],
+        ),
     ],
 )
 def test_other_encodings_get_their_figures(tmp_path, encoding, figures):

@@ -136,7 +136,13 @@ def test_figures_come_from_the_store_alone(finished):
 
     _, run = finished
     pngs = plot_run(run)
-    assert [p.name for p in pngs] == ["ticket.png", "input_dimensions.png", "layer_density.png"]
+    assert [p.name for p in pngs] == [
+        "ticket.png",
+        "input_dimensions.png",
+        "layer_density.png",
+        "plasticity.png",
+        "mask_overlap.png",
+    ]
     for png in pngs:
         assert png.stat().st_size > 10_000 and png.with_suffix(".pdf").exists()
 

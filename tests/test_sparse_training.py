@@ -205,13 +205,13 @@ def test_the_methods_run_as_conditions_at_the_levels_density(tmp_path):
     cfg = tiny_config(tmp_path / "runs", seeds=1, levels=2)
     cfg = dataclasses.replace(
         cfg,
-        imp=dataclasses.replace(cfg.imp, conditions=("mask_weights", "gmp", "rigl"), prune_fraction=0.7),
+        imp=dataclasses.replace(cfg.imp, conditions=("rigl",), prune_fraction=0.7),
         sparse=dataclasses.replace(cfg.sparse, update_every=0.1),
     )
     run = run_experiment(cfg)
     shapes = [(4, 64), (64, 64), (64, 2)]
     keep = count_after_levels(sum(a * b for a, b in shapes), 0.7, 1, "ceil")
-    for condition in ("gmp", "rigl"):
+    for condition in ("rigl",):  # (gmp's stages: test_segments.py; its mask updates: above)
         mask = files.load_tree(paths.tree_file(run, 1, 0, condition, "mask"))["actor"]
         kept = [int(np.asarray(mask[f"dense_{i}"]["kernel"]).sum()) for i in range(3)]
         assert kept == erk_counts(shapes, keep).tolist(), condition
@@ -220,4 +220,4 @@ def test_the_methods_run_as_conditions_at_the_levels_density(tmp_path):
             assert not np.any(np.asarray(best[f"dense_{i}"]["kernel"])[~np.asarray(mask[f"dense_{i}"]["kernel"])])
         start = files.load_tree(paths.tree_file(run, 1, 0, condition, "start"))["actor"]
         dense_start = all(np.all(np.asarray(start[f"dense_{i}"]["kernel"]) != 0) for i in range(3))
-        assert dense_start == (condition == "gmp")  # gmp starts dense from the initialization
+        assert not dense_start  # rigl starts from its sparse mask (gmp, dense: test_conditions.py)
