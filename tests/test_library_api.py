@@ -230,3 +230,9 @@ def test_a_training_function_of_your_own_runs_rigl_through_the_wrapper(tmp_path)
         int(np.sum(np.asarray(mask[n]["kernel"]) != np.asarray(imp[n]["kernel"]))) for n in ("dense_0", "dense_1")
     )
     assert moved > 0  # RigL moved connections away from the mask IMP handed it
+
+
+def test_the_sparse_methods_refuse_a_training_function_of_your_own_in_one_line(tmp_path):
+    with pytest.raises(ConfigError, match=r"^imp.conditions: rigl change the mask between the steps of a training"):
+        find(tmp_path, conditions=["rigl"])
+    assert not (tmp_path / "runs").exists()

@@ -66,18 +66,30 @@ def test_plasticity_of_an_mlp_module():
     assert [a.shape for a in hidden_activations(module, jnp.asarray(x), relu)] == [(50, 8)]
 
 
-def test_every_run_stores_its_plasticity(tmp_path):
+def test_every_run_stores_its_plasticity_and_the_tables_show_it(tmp_path, capsys):
     from conftest import tiny_config
 
+    import ticketlab
+    from ticketlab.cli.main import main
     from ticketlab.experiments.experiment import run as run_experiment
     from ticketlab.store import paths
 
-    run = run_experiment(tiny_config(tmp_path / "runs", seeds=1, levels=2))
+    run = run_experiment(tiny_config(tmp_path / "runs", seeds=2, levels=2))
     metrics = json.loads(paths.metrics_file(run, 1, 0, "mask_weights").read_text())
-    for when in ("best", "final"):
+    for when in ("best", "final"):  # every run stores its plasticity
         for module in ("actor", "critic"):
             measured = metrics["plasticity"][when][module]
             assert set(measured) == {"dormant_0", "dormant_0.1", "srank", "norm"}
             assert set(measured["norm"]) == {"dense_0", "dense_1", "dense_2"}
             assert 1 <= measured["srank"] <= 64
             assert all(0.0 <= v <= 1.0 for v in measured["dormant_0.1"].values())
+    ticketlab.report(run, table="srank")
+    out = capsys.readouterr().out
+    assert "srank of the last hidden layer, mean ± sd over seeds" in out and "ticket" in out
+    assert main(["plot", str(run), "--table", "dormant"]) == 0
+    assert "dormant units, tau 0.1 (%)" in capsys.readouterr().out
+    assert main(["plot", str(run), "--table", "rank"]) == 2
+    assert (
+        capsys.readouterr().err.strip()
+        == "ticketlab: error: table: unknown 'rank'; allowed: return, dormant, srank, norm"
+    )

@@ -32,12 +32,13 @@ from ticketlab.launch.tasks import expand_grid, make_tasks
 from ticketlab.networks.torsos import TORSOS
 from ticketlab.presets import PRESETS, SCALES, preset
 from ticketlab.pruning.conditions import CONDITIONS
+from ticketlab.reporting import progress
 from ticketlab.reporting.html import write_report
 from ticketlab.reporting.paper_figures import FIGURES, make_figure
 from ticketlab.reporting.plots import plot_run
 from ticketlab.reporting.plots.compare import compare_runs
 from ticketlab.reporting.plots.selected_inputs import kept_label, plot_selected_inputs
-from ticketlab.reporting.progress import LevelProgress, closing_table
+from ticketlab.reporting.progress import TABLES, LevelProgress, closing_table
 from ticketlab.reporting.status import find_runs, format_status, run_status
 from ticketlab.runtime.devices import check_devices, default_platform, local_device_count
 from ticketlab.runtime.workers import check_workers
@@ -207,9 +208,14 @@ def status(opts: cli.Status) -> int:
 def plot(opts: cli.Plot) -> int:
     if not opts.run:
         raise ConfigError("plot", "takes exactly one run directory, e.g. ticketlab plot runs/cartpole-ppo-<hash>")
-    for png in plot_run(run_dirs([opts.run])[0]):
+    run = run_dirs([opts.run])[0]
+    if opts.table:
+        check_choice("table", opts.table, TABLES)
+    for png in plot_run(run):
         print(png)
         print(png.with_suffix(".pdf"))
+    if opts.table:
+        progress.report(run, opts.table)
     return 0
 
 

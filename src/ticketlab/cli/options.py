@@ -135,6 +135,9 @@ class Plot:
 
     run: tyro.conf.Positional[Annotated[str, named("RUN_DIR")]] = ""
     """A run directory."""
+    table: str = ""
+    """Also print a table: return (the closing table), or a plasticity measure at the best
+    checkpoint per level and condition: dormant, srank or norm."""
 
 
 @dataclass(frozen=True)

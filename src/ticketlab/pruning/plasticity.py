@@ -25,6 +25,17 @@ TAUS = (0.0, 0.1)
 SRANK_DELTA = 0.01
 
 
+SUMMARIES: dict[str, tuple[str, Callable[[dict[str, Any]], float]]] = {
+    "dormant": (
+        "dormant units, tau 0.1 (%)",
+        lambda m: 100 * float(sum(m["dormant_0.1"].values()) / len(m["dormant_0.1"])),
+    ),
+    "srank": ("srank of the last hidden layer", lambda m: float(m["srank"])),
+    "norm": ("kernel L2 norm", lambda m: float(sum(v**2 for v in m["norm"].values()) ** 0.5)),
+}
+"""One number per module's stored metrics (metrics.json), by name: (its title, how it is read)."""
+
+
 def mlp_layers(module: dict[str, Any]) -> list[str]:
     """`dense_0 .. dense_n` of an MLP module, in order ([] for a module with a conv torso)."""
     if any(name.startswith("conv_") for name in module):

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import statistics
 import time
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from rich.console import Console
@@ -12,7 +14,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from ticketlab.agents.registry import run_spec
+from ticketlab.core.errors import ConfigError, check_choice
 from ticketlab.pruning.conditions import CONDITIONS, short_name, style
+from ticketlab.pruning.plasticity import SUMMARIES
+from ticketlab.pruning.summaries import input_module
 from ticketlab.reporting.analysis.ticket_stats import (
     REPS,
     THRESHOLD,
@@ -148,6 +153,42 @@ def closing_table(run: Path, figures: list[Path]) -> None:
         table_console.print(f"figure:  {png}  (+ .pdf)")
 
 
-def report(run) -> None:
-    """Print the run's table: mean +- sd of the best return per level and condition (`ticketlab.report`)."""
-    closing_table(Path(run), [])
+def plasticity_table(run: Path, measure: str) -> None:
+    """Mean ± sd over seeds of a plasticity measure (pruning/plasticity.py: dormant, srank, norm) of
+    the policy network at each chain's best checkpoint, per level and condition."""
+    title, read = SUMMARIES[measure]
+    rows = [r for r in load_metrics(run) if r.get("plasticity")]
+    if not rows:
+        raise ConfigError("table", f"{run} holds no plasticity metrics (its agent does not measure them)")
+    module = input_module(rows[0])
+    present = {r["condition"] for r in rows}
+    conditions = [c for c in ["dense", *CONDITIONS.names()] if c in present]
+    table = Table(title=f"{title}, mean ± sd over seeds  ({run})")
+    table.add_column("level", justify="right")
+    for c in conditions:
+        table.add_column(short_name(c), justify="right")
+    for level in sorted({r["level"] for r in rows}):
+        cells = []
+        for c in conditions:
+            values = [
+                read(r["plasticity"]["best"][module]) for r in rows if r["level"] == level and r["condition"] == c
+            ]
+            sd = sample_sd(values) if values else None
+            cells.append("" if not values else f"{statistics.mean(values):.3g}" + (f" ± {sd:.2g}" if sd else ""))
+        table.add_row(str(level), *cells)
+    table_console.print(table)
+
+
+def report(run, table: str = "return") -> None:
+    """Print the run's table (`ticketlab.report`): the mean +- sd best return per level and
+    condition with each condition's sparsest level at 95 % of dense, or with `table` dormant,
+    srank or norm a plasticity measure at the best checkpoint."""
+    check_choice("table", table, TABLES)
+    TABLES[table](Path(run))
+
+
+TABLES: dict[str, Callable[[Path], None]] = {
+    "return": lambda run: closing_table(run, []),
+    **{measure: partial(plasticity_table, measure=measure) for measure in SUMMARIES},
+}
+"""What `report` can tabulate: the best return, or a plasticity measure at the best checkpoint."""

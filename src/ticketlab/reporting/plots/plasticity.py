@@ -5,17 +5,13 @@ its kernels' L2 norm, each at the best checkpoint."""
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
-import numpy as np
 
 from ticketlab.pruning.conditions import style
+from ticketlab.pruning.plasticity import SUMMARIES
 from ticketlab.pruning.summaries import input_module
 from ticketlab.reporting.plots.common import by_level, chains, percent_axis
 
-PANELS = (
-    ("dormant units, tau 0.1 (%)", lambda m: 100 * float(np.mean(list(m["dormant_0.1"].values())))),
-    ("srank of the last hidden layer", lambda m: float(m["srank"])),
-    ("kernel L2 norm", lambda m: float(np.sqrt(sum(v**2 for v in m["norm"].values())))),
-)
+PANELS = tuple(SUMMARIES.values())
 
 
 def measured(rows: list[dict]) -> list[dict]:
