@@ -120,3 +120,25 @@ def test_randomness_depends_on_key_only(setup):
     for x, y in zip(leaves(a), leaves(b)):
         np.testing.assert_array_equal(x, y)
     assert any(np.any(x != y) for x, y in zip(leaves(a), leaves(c)))
+
+
+def test_random_reinit_draws_its_mask_at_random_not_by_magnitude(setup):
+    """Its mask is a uniform draw of the level's count over all layers: not the IMP mask (the
+    paper's point of the baseline), different per key, and no more aligned with |w| than chance."""
+    _, best, _, prev = setup
+    imp = global_magnitude_mask(best, prev, PRUNABLE, 20)
+    masks = [run("random_reinit", setup, seed=s)[0] for s in (1, 2, 3)]
+    for mask in masks:
+        assert sum(int(np.asarray(k).sum()) for k in leaves(mask) if k.dtype == bool and not k.all()) <= 20
+        assert any(np.any(a != b) for a, b in zip(leaves(mask), leaves(imp)))
+    assert any(np.any(a != b) for a, b in zip(leaves(masks[0]), leaves(masks[1])))
+    # over many draws, the kept weights' mean |w| is the layer's mean |w|, not the top of it
+    kept_means = []
+    for s in range(12):
+        mask, _ = run("random_reinit", setup, seed=10 + s)
+        w = np.abs(np.asarray(best["actor"]["dense_0"]["kernel"]))
+        m = np.asarray(mask["actor"]["dense_0"]["kernel"])
+        if m.any():
+            kept_means.append(w[m].mean())
+    top = np.sort(np.abs(np.asarray(best["actor"]["dense_0"]["kernel"])).ravel())[::-1]
+    assert np.mean(kept_means) < top[: max(1, int(np.asarray(imp["actor"]["dense_0"]["kernel"]).sum()))].mean()
