@@ -63,7 +63,7 @@ def derived_starts(exp: Experiment, run: Path, level: int, jobs) -> tuple[list, 
     shapes = prunable_shapes(jax.eval_shape(exp.agent.init, jax.random.PRNGKey(0)), exp.prunable)
     counts = imp_layer_counts(cfg.imp.allocation, shapes, level, cfg.imp.prune_fraction, cfg.imp.prune_count)
     layer_keep = None if counts is None else jnp.asarray(counts, jnp.int32)
-    method_counts = None if cfg.sparse.allocation == "global" else target_counts(cfg.sparse.allocation, shapes, keep)
+    method_counts = target_counts(cfg.sparse.allocation, shapes, keep)
     init_kind = "rewind" if exp.agent.rewind_update > 0 else "start"
     masks, starts = [None] * len(jobs), [None] * len(jobs)
     for condition in dict.fromkeys(c for _, c in jobs):
@@ -263,10 +263,10 @@ def train_block(exp: Experiment, run: Path, block: Block, checkpoint_every_s: fl
         exp.trainer_for(block.condition).close()
     # a training whose mask changes hands back the mask of its best checkpoint (sparse_stages.py)
     masks = [m if o.best_mask is None else o.best_mask for m, o in zip(masks, outputs)]
-    plasticity = block_plasticity(exp, jobs, block.level, out, masks)
     for (seed, condition), mask, output in list(zip(jobs, masks, outputs))[: len(block.jobs)]:
         check_mask_respected(exp, output, mask, f"level {block.level}, seed {seed}, {condition}")
-    seconds = time.perf_counter() - start_time
+    seconds = time.perf_counter() - start_time  # the block's training (the plasticity measured after it)
+    plasticity = block_plasticity(exp, jobs, block.level, out, masks)
     failed = []
     for (seed, condition), mask, start, output, measured in list(zip(jobs, masks, starts, outputs, plasticity))[
         : len(block.jobs)

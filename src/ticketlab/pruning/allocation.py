@@ -15,6 +15,7 @@ compiled program as an int array, one entry per prunable leaf in `jax.tree_util.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp
@@ -63,15 +64,23 @@ def round_to_total(exact: np.ndarray, sizes: np.ndarray, keep: int) -> np.ndarra
     return counts
 
 
+COUNTS: dict[str, Callable[[list[tuple[int, ...]], int], np.ndarray | None]] = {
+    "global": lambda shapes, keep: None,
+    "uniform": uniform_counts,
+    "erk": erk_counts,
+}
+"""Per allocation, a level's count shared among layers (None: one global ranking decides)."""
+
+
 def prunable_shapes(tree: Tree, prunable: Tree) -> list[tuple[int, ...]]:
     """The shapes of the prunable leaves of `tree` (params or their shapes), in leaf order."""
     leaves, _, (flags,) = flatten_like(tree, prunable)
     return [tuple(leaf.shape) for leaf, pr in zip(leaves, flags) if pr]
 
 
-def target_counts(allocation: str, shapes: list[tuple[int, ...]], keep: int) -> np.ndarray:
-    """Per layer, what `allocation` (uniform or erk) keeps of a global count `keep`."""
-    return {"uniform": uniform_counts, "erk": erk_counts}[allocation](shapes, keep)
+def target_counts(allocation: str, shapes: list[tuple[int, ...]], keep: int) -> np.ndarray | None:
+    """Per layer, what `allocation` keeps of a global count `keep` (None for global: one ranking)."""
+    return COUNTS[allocation](shapes, keep)
 
 
 def imp_layer_counts(
