@@ -21,7 +21,7 @@ from ticketlab.envs.base import EnvSpec
 from ticketlab.networks.network import ACTIVATIONS
 from ticketlab.pruning.conditions import SPARSE_METHODS, Inputs, next_level, score_name
 from ticketlab.pruning.masks import prunable_tree
-from ticketlab.pruning.plasticity import plasticity
+from ticketlab.pruning.plasticity import mlp_layers, plasticity
 from ticketlab.pruning.scores import SCORES, ScoreBatch, score_inputs
 
 
@@ -64,8 +64,9 @@ class Experiment:
         """Each run's plasticity metrics (pruning/plasticity.py) at its best and its final params, on
         one batch of its own observations, in one compiled call vmapped over the block's runs; None
         for an agent that does not say what its networks see (`Agent.batch_obs`)."""
-        if self.agent.batch_obs is None:
-            return None
+        shapes = jax.eval_shape(self.agent.init, jax.random.PRNGKey(0))
+        if self.agent.batch_obs is None or not any(mlp_layers(shapes[m]) for m in shapes):
+            return None  # (the metrics are of MLP modules: a conv torso's module has none)
         if self._plasticity is None:
             act = ACTIVATIONS.get(self.agent_def.acting(self.cfg, self.spec).network.activation)
             observe = self.agent.batch_obs

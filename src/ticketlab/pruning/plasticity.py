@@ -36,9 +36,10 @@ SUMMARIES: dict[str, tuple[str, Callable[[dict[str, Any]], float]]] = {
 """One number per module's stored metrics (metrics.json), by name: (its title, how it is read)."""
 
 
-def mlp_layers(module: dict[str, Any]) -> list[str]:
-    """`dense_0 .. dense_n` of an MLP module, in order ([] for a module with a conv torso)."""
-    if any(name.startswith("conv_") for name in module):
+def mlp_layers(module: Any) -> list[str]:
+    """`dense_0 .. dense_n` of an MLP module, in order ([] for a module with a conv torso, or a
+    parameter that is not a module)."""
+    if not isinstance(module, dict) or any(name.startswith("conv_") for name in module):
         return []
     return sorted((n for n in module if n.startswith("dense_")), key=lambda n: int(n.rsplit("_", 1)[1]))
 

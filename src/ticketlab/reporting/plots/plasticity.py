@@ -16,7 +16,11 @@ PANELS = tuple(SUMMARIES.values())
 
 def measured(rows: list[dict]) -> list[dict]:
     """The rows that carry plasticity metrics (finished, from an agent that measures them)."""
-    return [r for r in rows if r.get("plasticity") and r.get("status", "ok") == "ok"]
+    return [
+        r
+        for r in rows
+        if r.get("status", "ok") == "ok" and input_module(r) in (r.get("plasticity") or {}).get("best", {})
+    ]
 
 
 def plasticity_figure(rows: list[dict], cfg, when: str = "best"):
