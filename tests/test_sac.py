@@ -70,6 +70,7 @@ def test_an_update_steps_the_targets_by_polyak_and_keeps_pruned_weights_zero():
     assert all(moved) and float(after.log_alpha) != float(runner.log_alpha)
 
 
+@pytest.mark.slow  # end to end, about 25 s: the update, its targets and the masks have fast tests above
 def test_a_sac_imp_run_through_the_engine(tmp_path):
     cfg = dataclasses.replace(
         _sac(total_steps=600, learning_starts=300, batch_size=64, eval_every=300, eval_episodes=1),

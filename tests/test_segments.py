@@ -226,7 +226,10 @@ def test_segments_cover_every_step_once():
 
 @pytest.mark.parametrize(
     "name, method",
-    [("ppo", "rigl"), pytest.param("dqn", "gmp", marks=pytest.mark.slow)],  # (the same wrapper; DQN compiles slowly)
+    [  # end to end (a block's trainer compiled twice): test_sparse_training.py keeps a run of rigl in the fast suite
+        pytest.param("ppo", "rigl", marks=pytest.mark.slow),
+        pytest.param("dqn", "gmp", marks=pytest.mark.slow),
+    ],
 )
 def test_a_sparse_methods_training_in_segments_keeps_its_bits(tmp_path, experiments, name, method):
     """The mask updates happen between steps (agents/sparse_stages.py): segments, and a checkpoint
