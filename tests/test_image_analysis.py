@@ -16,6 +16,17 @@ from ticketlab.pruning.masks import prunable_tree
 from ticketlab.pruning.summaries import level_summary
 from ticketlab.reporting.analysis.images import channel_density, channel_magnitude, pixel_maps
 
+IMAGE_FIGURES = (
+    "channel_density",
+    "layer_density",
+    "mask_overlap",
+    "pixel_kept",
+    "pixel_magnitude",
+    "plasticity",
+    "ticket",
+)
+"""What `ticketlab plot` draws for an image observation with a dense first layer, sorted."""
+
 
 def _params_and_mask():
     cfg = preset("mazegrid-dqn")
@@ -97,15 +108,7 @@ def test_an_image_run_gets_pixel_heatmaps_and_play_replays_it(tmp_path, capsys):
     cfg = _tiny_dqn(tmp_path / "runs")
     run = run_experiment(cfg)
     names = sorted(p.stem for p in plot_run(run))
-    assert names == [
-        "channel_density",
-        "layer_density",
-        "mask_overlap",
-        "pixel_kept",
-        "pixel_magnitude",
-        "plasticity",
-        "ticket",
-    ]
+    assert names == list(IMAGE_FIGURES)
     # a level lost before its marker was written is recomputed bit for bit (DQN is deterministic)
     best = paths.tree_file(run, 1, 0, "mask_weights", "best")
     before = best.read_bytes()
@@ -140,18 +143,7 @@ def test_an_image_run_gets_pixel_heatmaps_and_play_replays_it(tmp_path, capsys):
     "encoding,figures",
     [
         ("entangled", ["input_profile", "layer_density", "mask_overlap", "plasticity", "ticket"]),
-        (
-            "rgb",
-            [
-                "channel_density",
-                "layer_density",
-                "mask_overlap",
-                "pixel_kept",
-                "pixel_magnitude",
-                "plasticity",
-                "ticket",
-            ],
-        ),
+        ("rgb", list(IMAGE_FIGURES)),
     ],
 )
 def test_other_encodings_get_their_figures(tmp_path, encoding, figures):
