@@ -80,6 +80,7 @@ class Supervised(BC):
 
     def __init__(self, cfg: ExperimentConfig, spec, data: Split):
         s = cfg.supervised
+        # (BC's methods read `cfg` as theirs: a SupervisedConfig has every field they read)
         self.cfg, self.spec, self.expert, self.eval_policy = s, spec, None, "greedy"  # type: ignore[assignment]
         self.head = Categorical(spec.num_actions)
         self.student = classifier_network(cfg, spec)

@@ -498,6 +498,7 @@ a level's single call; block_seeds replaced it)."""
 
 def _build(cls: type[T], values: dict[str, typing.Any], prefix: str) -> T:
     hints = typing.get_type_hints(cls)
+    # (`cls` is one of the config dataclasses: mypy cannot see it through type[T])
     names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
     kwargs: dict[str, typing.Any] = {}
     for key, value in values.items():

@@ -280,6 +280,7 @@ class HostVectorEnv:
         if self._needs_reset:
             raise RuntimeError("HostVectorEnv.step called before reset()")
         env_actions = self._env_actions(actions)
+        # (gymnasium's vector env step returns untyped arrays)
         obs, reward, terminated, truncated, info = self._env.step(env_actions)  # type: ignore[var-annotated]
         terminated = np.asarray(terminated, dtype=np.bool_).copy()
         truncated = np.asarray(truncated, dtype=np.bool_).copy()
