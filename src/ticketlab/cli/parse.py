@@ -19,8 +19,7 @@ from ticketlab.cli.options import COMMANDS, Run
 from ticketlab.core.config import check_bounds
 from ticketlab.core.errors import ConfigError
 from ticketlab.core.flags import check_flags
-from ticketlab.presets.arguments import canonical_torso_flag, pop_scale, preset_name, split_sweep, unknown_field
-from ticketlab.presets.base import preset
+from ticketlab.presets.arguments import base_config, preset_name, split_sweep, unknown_field
 
 HELP = ("-h", "--help")
 FRAME = re.compile(r"[│╭╮╰╯─]+")
@@ -113,9 +112,8 @@ def parse_run(args: list[str]) -> Parsed:
     options, torsos = [], []
     for argset in split_sweep(args):
         name = argset[0]
-        scale, rest = pop_scale(argset[1:])
-        rest, torso = canonical_torso_flag(rest)
-        default = Run(preset=name, scale=scale, config=preset(name, scale, torso))
+        config, scale, torso, rest = base_config(argset)
+        default = Run(preset=name, scale=scale, config=config)
         if not any(a in HELP for a in rest):
             for extra in check_flags(Run, rest, unknown_field):
                 raise ConfigError("arguments", f"unexpected {extra!r}; flags look like --seeds 5 (see --help)")

@@ -58,9 +58,10 @@ def derived_starts(exp: Experiment, run: Path, level: int, jobs) -> tuple[list, 
     """(masks, starts) of `level`'s jobs, each from its condition's source on disk: the chain's
     level - 1, or the dense level 0 (see conditions.py)."""
     cfg = exp.cfg
-    total = prunable_total(jax.eval_shape(exp.agent.init, jax.random.PRNGKey(0)), exp.prunable)
+    params = jax.eval_shape(exp.agent.init, jax.random.PRNGKey(0))
+    total = prunable_total(params, exp.prunable)
     keep = count_after_levels(total, cfg.imp.prune_fraction, level, cfg.imp.prune_count)
-    shapes = prunable_shapes(jax.eval_shape(exp.agent.init, jax.random.PRNGKey(0)), exp.prunable)
+    shapes = prunable_shapes(params, exp.prunable)
     counts = imp_layer_counts(cfg.imp.allocation, shapes, level, cfg.imp.prune_fraction, cfg.imp.prune_count)
     layer_keep = None if counts is None else jnp.asarray(counts, jnp.int32)
     method_counts = target_counts(cfg.sparse.allocation, shapes, keep)

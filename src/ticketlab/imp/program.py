@@ -64,20 +64,27 @@ class Experiment:
         """Each run's plasticity metrics (pruning/plasticity.py) at its best and its final params, on
         one batch of its own observations, in one compiled call vmapped over the block's runs; None
         for an agent that does not say what its networks see (`Agent.batch_obs`)."""
+        if self._plasticity is None:  # built once: False where there is nothing to measure
+            self._plasticity = self._plasticity_program() or False
+        if self._plasticity is False:
+            return None
+        return self._plasticity(keys, data_keys, best, final, masks)
+
+    def _plasticity_program(self):
+        """The compiled, vmapped measurement of a block's runs; None for an agent that does not say
+        what its networks see, or whose modules are not MLPs (a conv torso's module has none)."""
         shapes = jax.eval_shape(self.agent.init, jax.random.PRNGKey(0))
         if self.agent.batch_obs is None or not any(mlp_layers(shapes[m]) for m in shapes):
-            return None  # (the metrics are of MLP modules: a conv torso's module has none)
-        if self._plasticity is None:
-            act = ACTIVATIONS.get(self.agent_def.acting(self.cfg, self.spec).network.activation)
-            observe = self.agent.batch_obs
+            return None
+        act = ACTIVATIONS.get(self.agent_def.acting(self.cfg, self.spec).network.activation)
+        observe = self.agent.batch_obs
 
-            def one(key, data_key, best, final, mask):
-                x = observe(key, data_key, best, mask)
-                x_of = {module: x for module in best}
-                return {"best": plasticity(best, x_of, act), "final": plasticity(final, x_of, act)}
+        def one(key, data_key, best, final, mask):
+            x = observe(key, data_key, best, mask)
+            x_of = {module: x for module in best}
+            return {"best": plasticity(best, x_of, act), "final": plasticity(final, x_of, act)}
 
-            self._plasticity = jax.jit(jax.vmap(one))
-        return self._plasticity(keys, data_keys, best, final, masks)
+        return jax.jit(jax.vmap(one))
 
     def init_batch(self, keys):
         """`agent.init` of each key, stacked along a leading axis: one compiled call per key, not a

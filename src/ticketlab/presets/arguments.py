@@ -87,13 +87,13 @@ def preset_name(args: list[str]) -> str:
     return args[0]
 
 
-def base_config(args: list[str]) -> tuple[ExperimentConfig, str | None, list[str]]:
-    """PRESET [--scale S] [flags] -> (the preset's config at that scale, the torso named, the flags
-    left for tyro). One size of `--student.hidden` only (several make a sweep: `split_sweep`)."""
+def base_config(args: list[str]) -> tuple[ExperimentConfig, str, str | None, list[str]]:
+    """PRESET [--scale S] [flags] -> (the preset's config at that scale, the scale, the torso named,
+    the flags left for tyro). One size of `--student.hidden` only (several make a sweep: `split_sweep`)."""
     name = preset_name(args)
     scale, rest = pop_scale(args[1:])
     rest, torso = canonical_torso_flag(rest)
-    return preset(name, scale, torso), torso, rest
+    return preset(name, scale, torso), scale, torso, rest
 
 
 def parsed_config(args: list[str]) -> tuple[ExperimentConfig, str | None]:
@@ -102,7 +102,7 @@ def parsed_config(args: list[str]) -> tuple[ExperimentConfig, str | None]:
     argsets = split_sweep(args)
     if len(argsets) > 1:
         raise ConfigError("student.hidden", "several sizes make a sweep; run them with ticketlab run")
-    base, torso, rest = base_config(argsets[0])
+    base, _, torso, rest = base_config(argsets[0])
     for extra in check_flags(ExperimentConfig, rest, unknown_field):
         raise ConfigError("arguments", f"unexpected {extra!r}; flags look like --seeds 5 (see --help)")
     return tyro.cli(ExperimentConfig, default=base, args=rest, prog=f"ticketlab run {args[0]}"), torso
