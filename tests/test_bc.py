@@ -15,7 +15,7 @@ from ticketlab.agents.output import RunKeys
 from ticketlab.core.config import BCConfig, StudentConfig
 from ticketlab.envs.registry import make_env
 from ticketlab.experiments.experiment import run as run_experiment
-from ticketlab.experiments.experts import train_expert
+from ticketlab.experiments.experts import expert_config, train_expert
 from ticketlab.presets import preset
 from ticketlab.store import paths
 
@@ -65,6 +65,17 @@ def test_expert_cache_is_hit_on_second_call(expert):
     assert first.path == second.path and first.mean_return >= 250
     for a, b in zip(jax.tree_util.tree_leaves(first.params), jax.tree_util.tree_leaves(second.params)):
         np.testing.assert_array_equal(a, b)
+
+
+def test_a_teachers_width_is_its_own_expert(tmp_path):
+    """Table 2's two Cart-Pole teachers (64,64 and 128,128): `bc.expert-hidden` sets the acting
+    network's widths (PPO's critic with it, DQN's Q-network) and caches a separate expert."""
+    default = expert_config("cartpole-ppo", str(tmp_path), 4)
+    wide = expert_config("cartpole-ppo", str(tmp_path), 4, hidden=(128, 128))
+    assert default.network.actor_hidden == (64, 64)
+    assert wide.network.actor_hidden == wide.network.critic_hidden == (128, 128)
+    assert paths.run_dir(wide) != paths.run_dir(default)
+    assert expert_config("cartpole-dqn", str(tmp_path), 2, hidden=(32,)).network.q_hidden == (32,)
 
 
 def _student_train(expert, cfg: BCConfig, hidden=(64, 64)):

@@ -48,7 +48,7 @@ CASES = [
     (
         ["run", "cartpole-bc", "--bc.expert", "nope"],
         "bc.expert: unknown 'nope'; allowed: cartpole-ppo, acrobot-ppo, cartpole-dqn, pendulum-ppo, "
-        "mountaincar-continuous-ppo, mazegrid-dqn, hopper-bullet-ppo, hopper-brax-ppo, walker2d-bullet-ppo, walker2d-brax-ppo, "
+        "mountaincar-continuous-ppo, mazegrid-dqn, mazegrid-ppo, hopper-bullet-ppo, hopper-brax-ppo, walker2d-bullet-ppo, walker2d-brax-ppo, "
         "halfcheetah-bullet-ppo, halfcheetah-brax-ppo, ant-bullet-ppo, ant-brax-ppo, breakout-minatar-dqn, spaceinvaders-minatar-dqn, freeway-minatar-dqn, "
         "asterix-minatar-dqn, seaquest-minatar-dqn, <path>.safetensors",
     ),
@@ -57,6 +57,8 @@ CASES = [
     (["run", "cartpole-bc", "--imp.rewind-steps", "100"], "imp.rewind-steps: late rewinding is for RL runs"),
     (["run", "cartpole-bc", "--bc.batch-size", "20000"], "bc.batch-size: must be <= the collected transitions (10000)"),
     (["expert", "cartpole-bc"], "expert: name one RL preset; allowed: cartpole-ppo, acrobot-ppo"),
+    (["expert", "cartpole-ppo", "--hidden", "128", "0"], "hidden: widths must be >= 1, got (128, 0)"),
+    (["run", "cartpole-bc", "--bc.expert-hidden", "0"], "bc.expert-hidden: widths must be >= 1"),
     (["compare"], "compare: name one or more run directories"),
     (["compare", "nowhere"], "run: nowhere is not a directory"),
     (["compare", ".", "--conditions", "lucky"], "conditions: unknown 'lucky'"),
@@ -262,6 +264,7 @@ def test_presets_lists_every_preset(capsys):
         "mountaincar-continuous-ppo",
         "pendulum-sac",
         "mazegrid-dqn",
+        "mazegrid-ppo",
         *bullet,
         *minatar,
         *atari,

@@ -9,8 +9,20 @@ from ticketlab.presets import SCALES
 from ticketlab.reporting.paper_figures import FIGURES, Figure, Panel, make_figure, panel_configs, panels_of
 
 
-def test_the_paper_figures_two_to_fifteen_are_registered():
-    assert sorted(FIGURES) == list(range(2, 16))
+def test_the_paper_figures_one_to_fifteen_are_registered():
+    assert sorted(FIGURES) == list(range(1, 16))
+    assert [n for n, f in FIGURES.items() if f.leaves_out] == [1]  # only figure 1's diagram
+
+
+def test_the_network_size_figures_have_every_algorithm_of_the_paper():
+    """Figure 11's bottom row: Cart-Pole and Acrobot PPO and MazeGrid DQN, two sizes each;
+    figure 12: PPO on MazeGrid (left) and DQN on Cart-Pole (right)."""
+    presets = lambda n: {p.key: {r[0] for r in p.runs} for p in panels_of(FIGURES[n], "demo")}
+    assert presets(11) == {k: {k} for k in ("cartpole-bc", "acrobot-bc", "cartpole-ppo", "acrobot-ppo", "mazegrid-dqn")}
+    assert presets(12) == {"mazegrid-ppo": {"mazegrid-ppo"}, "cartpole-dqn": {"cartpole-dqn"}}
+    for n in (11, 12):
+        for cfgs in (panel_configs((p,), "demo", "runs") for p in panels_of(FIGURES[n], "demo")):
+            assert len(cfgs) >= 2  # distinct networks, so distinct runs
 
 
 @pytest.mark.parametrize("scale", SCALES)
@@ -29,6 +41,7 @@ def test_every_panel_names_valid_runs(scale, tmp_path):
                 "ticket",
                 "input_dimensions",
                 "pixel_magnitude",
+                "pixel_kept",
                 "channel_density",
                 "layer_density",
             )
@@ -46,7 +59,7 @@ def test_figure_8_reuses_one_run_for_the_scaled_inputs_and_their_study(tmp_path)
 @pytest.mark.parametrize(
     "argv, field",
     [
-        (["figure", "1"], "figure"),
+        (["figure", "16"], "figure"),
         (["figure", "x"], "figure"),
         (["figure"], "figure"),
         (["figure", "8", "--scale", "huge"], "scale"),

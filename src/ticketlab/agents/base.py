@@ -179,6 +179,9 @@ class AgentDef:
     own declares its facts); None: the environment cfg.env names."""
     prunable: Callable | None = None
     """(params, cfg) -> tree of bools, where pruning applies; None: the kernels of imp.scope's modules."""
+    width_fields: tuple[str, ...] = ()
+    """The `network.*` fields a teacher's width (`bc.expert-hidden`) sets: its acting network's, and
+    those of networks that must match it (PPO's critic); empty: its width cannot be changed."""
 
     def trainer(self, backend: str) -> Callable | None:
         """The trainer of this agent on the backend of that name, or None where it has none."""

@@ -367,4 +367,5 @@ AGENT = AgentDef(
     scopes=("actor",),
     applies_encoders=True,
     supports_dropout=True,
+    width_fields=("q_hidden",),
 )

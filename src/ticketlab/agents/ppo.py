@@ -423,4 +423,5 @@ AGENT = AgentDef(
     eval_policies=EVAL_POLICIES,
     trainers=on_backends(PER_RUN, BLOCK),
     applies_encoders=True,
+    width_fields=("actor_hidden", "critic_hidden"),
 )

@@ -92,6 +92,8 @@ def expert(opts: cli.Expert) -> int:
     threshold = opts.threshold if opts.threshold is not None else PRESETS.get(opts.preset).expert_threshold
     if opts.seeds < 1:
         raise ConfigError("seeds", f"must be >= 1, got {opts.seeds}")
+    if any(w < 1 for w in opts.hidden):
+        raise ConfigError("hidden", f"widths must be >= 1, got {opts.hidden}")
     check_choice("scale", opts.scale, SCALES)
     torso = canonical_torso(opts.torso)
     if torso:
@@ -105,6 +107,7 @@ def expert(opts: cli.Expert) -> int:
             opts.steps,
             torso=torso,
             scale=opts.scale,
+            hidden=opts.hidden,
             in_process=False,
         )
     except ExpertError as err:

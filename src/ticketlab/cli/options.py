@@ -113,6 +113,8 @@ class Expert:
     """The network torso (mlp, minatar-cnn, ...; default: the preset's)."""
     scale: str = "demo"
     """The preset's budget: demo or paper."""
+    hidden: tuple[int, ...] = ()
+    """The expert's hidden widths (default: the preset's; table 2's second Cart-Pole teacher: 128 128)."""
 
 
 @dataclass(frozen=True)

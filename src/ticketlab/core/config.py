@@ -259,6 +259,9 @@ class BCConfig:
     minatar-cnn); "" takes the preset's default."""
     expert_scale: str = "demo"
     """Scale of the expert preset (its training budget): demo or paper."""
+    expert_hidden: tuple[int, ...] = ()
+    """Hidden widths of the expert preset's network (empty: the preset's own; table 2's second
+    Cart-Pole teacher: 128 128)."""
     total_steps: int = 10_000
     """Expert transitions collected per seed (the paper's training environment steps)."""
     num_envs: int = 4

@@ -37,22 +37,36 @@ def resolve_expert(cfg: ExperimentConfig, in_process: bool = True) -> Expert:
         b.expert_steps,
         torso=b.expert_torso,
         scale=b.expert_scale,
+        hidden=b.expert_hidden,
         in_process=in_process,
     )
 
 
 def expert_config(
-    preset_name: str, out: str, seeds: int, steps: int = 0, torso: str = "", scale: str = "demo"
+    preset_name: str,
+    out: str,
+    seeds: int,
+    steps: int = 0,
+    torso: str = "",
+    scale: str = "demo",
+    hidden: tuple[int, ...] = (),
 ) -> ExperimentConfig:
     """The RL run (level 0 only) an expert comes from: the preset at `scale`'s training budget,
     with the preset's `torso` variant ("" its default), and the paper scale's initialization and
     IMP settings (a demo's input rescaling or prune fraction is for its own IMP run, not for the
-    teacher it lends to students); `steps` > 0 overrides its training steps."""
+    teacher it lends to students); `steps` > 0 overrides its training steps, `hidden` (non-empty)
+    its network's widths (the agent's `width_fields`)."""
     paper = preset(preset_name, "paper", torso or None)
     cfg = dataclasses.replace(preset(preset_name, scale, torso or None), init=paper.init, imp=paper.imp)
     agent = AGENTS.get(cfg.algo)
     if agent.needs_expert or agent.spec is not None:
         raise ConfigError("bc.expert", f"{preset_name!r} is not an RL preset")
+    if hidden:
+        if not agent.width_fields:
+            raise ConfigError("bc.expert-hidden", f"{preset_name!r} is a {cfg.algo} preset, whose width is fixed")
+        cfg = dataclasses.replace(
+            cfg, network=dataclasses.replace(cfg.network, **{f: tuple(hidden) for f in agent.width_fields})
+        )
     if steps:
         section = getattr(cfg, agent.section)
         cfg = dataclasses.replace(cfg, **{agent.section: dataclasses.replace(section, total_steps=steps)})
@@ -67,10 +81,11 @@ def train_expert(
     steps: int = 0,
     torso: str = "",
     scale: str = "demo",
+    hidden: tuple[int, ...] = (),
     in_process: bool = True,
 ) -> Expert:
     """The cached expert of RL preset `preset_name`, training it once if needed."""
-    cfg = expert_config(preset_name, out, seeds, steps, torso, scale)
+    cfg = expert_config(preset_name, out, seeds, steps, torso, scale, hidden)
     run_dir = paths.run_dir(cfg)
     path = paths.expert_file(run_dir)
     if path.exists():

@@ -150,7 +150,11 @@ def _validate_expert(cfg: ExperimentConfig, spec) -> None:
     check_choice("bc.expert-scale", cfg.bc.expert_scale, SCALES)
     if cfg.bc.expert_torso:
         check_choice("bc.expert-torso", cfg.bc.expert_torso, TORSOS.names())
+    if any(w < 1 for w in cfg.bc.expert_hidden):
+        raise ConfigError("bc.expert-hidden", f"widths must be >= 1, got {cfg.bc.expert_hidden}")
     if expert.endswith(".safetensors"):
+        if cfg.bc.expert_hidden:
+            raise ConfigError("bc.expert-hidden", "sets a preset teacher's widths; an expert file has its own")
         return
     student = AGENTS.get(cfg.algo)
     teachers = tuple(
@@ -179,6 +183,8 @@ def _validate_expert(cfg: ExperimentConfig, spec) -> None:
             f"expert (a {teacher.algo} agent); allowed: "
             f"{', '.join(n for n, e in LOSSES.items() if e.head is head)} as bc.loss",
         )
+    if cfg.bc.expert_hidden and not AGENTS.get(teacher.algo).width_fields:
+        raise ConfigError("bc.expert-hidden", f"{expert} is a {teacher.algo} preset, whose width is fixed")
 
 
 def _validate_sparse(cfg: ExperimentConfig, agent, spec, methods: list[str]) -> None:

@@ -103,9 +103,36 @@ def _rewinds(scale: str) -> tuple[str, ...]:
     return tuple(str(int(steps * share)) for share in (0.0, 0.02, 0.08, 0.8))
 
 
+FOUR_CONDITIONS = ("mask_weights", "mask_permuted", "permuted_permuted", "random_reinit")
+
+SIZES = ("mask_weights", "permuted_permuted")
+"""Figures 11 and 12 draw the ticket and permuted/permuted of each network size."""
+
+
+def _sizes(key: str, preset: str, flag: str, widths: tuple[str, ...]) -> Panel:
+    """One network-size panel: `preset` at each of `widths` (a comma list per run), by `flag`."""
+    return Panel(key, "compare", tuple((preset, flag, *w.split(",")) for w in widths), SIZES, "weights")
+
+
 FIGURES: dict[int, Figure] = {
     f.number: f
     for f in (
+        Figure(
+            1,
+            "Representation compression and the ticket's baselines: IMP prunes MNIST's rim pixels and "
+            "MazeGrid's enemy channel down to where the enemy can be; the four conditions in PPO and BC "
+            "on four PyBullet tasks",
+            lambda s: (
+                Panel("mnist", "pixel_kept", (("mnist-mlp",),)),
+                Panel("mazegrid", "pixel_kept", (("mazegrid-dqn",),)),
+                *(
+                    Panel(t, "compare", ((f"{t}-bullet-ppo",), (f"{t}-bullet-bc",)), FOUR_CONDITIONS)
+                    for t in BULLET_TASKS
+                ),
+            ),
+            leaves_out="the middle column (a diagram of how the four conditions are made, not a result; "
+            "docs/concepts.md says it in words)",
+        ),
         Figure(
             2,
             "Tickets in RL against behavioural cloning: the ticket (mask/weights) of PPO and of a distilled "
@@ -182,42 +209,20 @@ FIGURES: dict[int, Figure] = {
             11,
             "Network size: the ticket and permuted/permuted against the absolute number of weights left",
             lambda s: (
-                Panel(
-                    "cartpole-bc",
-                    "compare",
-                    (("cartpole-bc", "--student.hidden", "128,128"), ("cartpole-bc", "--student.hidden", "256,256")),
-                    ("mask_weights", "permuted_permuted"),
-                    "weights",
-                ),
-                Panel(
-                    "acrobot-bc",
-                    "compare",
-                    tuple(("acrobot-bc", "--student.hidden", h) for h in ("128,64", "256,128", "512,256")),
-                    ("mask_weights", "permuted_permuted"),
-                    "weights",
-                ),
-                Panel(
-                    "cartpole-ppo",
-                    "compare",
-                    tuple(("cartpole-ppo", "--network.actor-hidden", h, h) for h in ("64", "128")),
-                    ("mask_weights", "permuted_permuted"),
-                    "weights",
-                ),
+                _sizes("cartpole-bc", "cartpole-bc", "--student.hidden", ("128,128", "256,256")),
+                _sizes("acrobot-bc", "acrobot-bc", "--student.hidden", ("128,64", "256,128", "512,256")),
+                _sizes("cartpole-ppo", "cartpole-ppo", "--network.actor-hidden", ("64,64", "128,128")),
+                _sizes("acrobot-ppo", "acrobot-ppo", "--network.actor-hidden", ("128,64", "256,128")),
+                _sizes("mazegrid-dqn", "mazegrid-dqn", "--network.q-hidden", ("128,128", "256,256")),
             ),
         ),
         Figure(
             12,
-            "The other algorithm: DQN on Cart-Pole at two network sizes",
+            "The other algorithm: PPO on MazeGrid and DQN on Cart-Pole at two network sizes",
             lambda s: (
-                Panel(
-                    "cartpole-dqn",
-                    "compare",
-                    tuple(("cartpole-dqn", "--network.q-hidden", h, h) for h in ("64", "128")),
-                    ("mask_weights", "permuted_permuted"),
-                    "weights",
-                ),
+                _sizes("mazegrid-ppo", "mazegrid-ppo", "--network.actor-hidden", ("128,128", "256,256")),
+                _sizes("cartpole-dqn", "cartpole-dqn", "--network.q-hidden", ("64,64", "128,128")),
             ),
-            leaves_out="PPO on MazeGrid (left panel): no MazeGrid PPO preset",
         ),
         Figure(
             13,
