@@ -17,7 +17,7 @@ from ticketlab.cli.play import check_playable, play_episode, random_policy, trai
 from ticketlab.core.config import canonical_torso, from_dict
 from ticketlab.core.errors import ConfigError, ExpertError, check_choice
 from ticketlab.envs import atari, mazegrid
-from ticketlab.envs.registry import ENVS, FAMILIES, make_env
+from ticketlab.envs.registry import ENVS, FAMILIES, floor_warning, make_env
 from ticketlab.envs.render import FORMATS, save_frames
 from ticketlab.experiments.configure import checked, parse_run_args
 from ticketlab.experiments.experiment import run as run_experiment
@@ -55,6 +55,9 @@ def run(runs: tuple[cli.Run, ...], torsos: tuple[str | None, ...], argv: list[st
     for cfg in configs:
         check_out(cfg.out)
     for cfg in configs:
+        warning = floor_warning(run_spec(cfg))
+        if warning:
+            print(f"ticketlab: warning: {warning}", file=sys.stderr)
         trackers = Trackers(list(first.log), paths.run_dir(cfg), cfg, run_spec(cfg).obs_names)
         try:
             with LevelProgress(cfg) as progress:

@@ -65,6 +65,10 @@ class EnvConfig:
     paper's SI B says of MazeGrid). jitted environments only."""
     atari: AtariConfig = field(default_factory=AtariConfig)
     """ALE games only: frame skip and stack, screen size, no-op starts, episodic life, reward clip."""
+    return_floor: float | None = None
+    """The worst episode return, from which figures and tables normalize, (R - floor) / (dense mean
+    - floor); None: the environment's own (0 assumed, and said, where it has none). Reporting only:
+    not hashed, so it can be set on a finished run."""
 
 
 @dataclass(frozen=True)

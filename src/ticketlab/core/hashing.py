@@ -10,8 +10,9 @@ from typing import Any
 
 from ticketlab.core.config import ExperimentConfig, to_dict
 
-NOT_HASHED = ("name", "levels", "out")
-"""Run name (already the directory prefix), level count (a run can be extended) and output root.
+NOT_HASHED = ("name", "levels", "out", "env.return_floor")
+"""Run name (already the directory prefix), level count (a run can be extended), output root and
+the return floor (reporting only).
 (block_seeds is hashed: which runs share a compiled call changes their numbers in the last bits.)"""
 
 

@@ -114,6 +114,7 @@ def atari_spec(env_id: str, settings, sticky_actions: float = -1.0) -> EnvSpec:
         obs_shape=shape,
         obs_names=image_input_names(shape, "CHW", channels),
         return_floor=RANDOM_SCORES.get(game, 0.0),
+        floor_known=game in RANDOM_SCORES,
         max_episode_steps=-(-settings.max_frames // settings.frame_skip),
         num_actions=actions,
         raw_obs_shape=shape,

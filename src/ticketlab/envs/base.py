@@ -36,6 +36,9 @@ class EnvSpec:
     return_floor: float
     """Worst possible episode return; normalized returns are (R - floor) / (dense mean - floor)."""
     max_episode_steps: int
+    floor_known: bool = True
+    """False where nobody said the worst return (an id without facts of ours, an environment
+    registered without `return_floor`): 0 is assumed, and reports say so (env.return-floor sets it)."""
     num_actions: int = 0
     """Discrete action count (0 for continuous actions)."""
     action_dim: int = 0
@@ -149,12 +152,13 @@ def gymnax_spec(
     params,
     *,
     obs_names=None,
-    return_floor: float = 0.0,
+    return_floor: float | None = None,
     image_layout: str | None = None,
     channel_names: tuple[str, ...] = (),
     sticky_actions: float = 0.0,
 ) -> EnvSpec:
-    """The spec of a gymnax environment instance from its spaces and the registered facts."""
+    """The spec of a gymnax environment instance from its spaces and the registered facts
+    (`return_floor` None: not known, 0 assumed)."""
     obs_space = env.observation_space(params)
     shape = tuple(int(d) for d in obs_space.shape)
     space = env.action_space(params)
@@ -176,7 +180,8 @@ def gymnax_spec(
         params=params,
         obs_shape=shape,
         obs_names=names,
-        return_floor=float(return_floor),
+        return_floor=0.0 if return_floor is None else float(return_floor),
+        floor_known=return_floor is not None,
         max_episode_steps=int(params.max_steps_in_episode),
         raw_obs_shape=shape,
         obs_dtype=np.dtype(getattr(obs_space, "dtype", np.float32)).name,

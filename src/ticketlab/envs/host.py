@@ -171,14 +171,15 @@ def _facts_from_env(
     spec = env.spec
     max_steps = spec.max_episode_steps if spec is not None else None
     del discrete  # EnvSpec.discrete: num_actions > 0
-    floor = facts.get("return_floor", 0.0) if return_floor is None else return_floor
+    floor = facts.get("return_floor") if return_floor is None else return_floor
     return EnvSpec(
         id=spec_id or HOST_PREFIX + env_id,
         env=None,
         params=None,
         obs_shape=obs_shape,
         obs_names=names,
-        return_floor=float(floor),
+        return_floor=0.0 if floor is None else float(floor),
+        floor_known=floor is not None,
         host_id=env_id,
         max_episode_steps=int(max_steps) if max_steps is not None else DEFAULT_MAX_EPISODE_STEPS,
         num_actions=num_actions,

@@ -12,7 +12,9 @@ entry-point group) and imported before an id is looked up, so `ticketlab run car
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
+import math
 from collections.abc import Callable
 from importlib import metadata
 from typing import Any
@@ -54,7 +56,7 @@ def register_env(
     factory: Callable[[], tuple[Any, Any]],
     *,
     obs_names: tuple[str, ...] | None = None,
-    return_floor: float = 0.0,
+    return_floor: float | None = None,
     image_layout: str | None = None,
     channel_names: tuple[str, ...] = (),
     sticky_actions: float = 0.0,
@@ -64,8 +66,9 @@ def register_env(
     """Register a gymnax-API environment: `factory() -> (env, env_params)`, where `env` has
     gymnax 1.0's `reset(key, params)` and six-value `step(key, state, action, params)`.
     `image_layout` ("CHW" or "HWC") marks image observations; `return_floor` is the worst possible
-    episode return (the floor of normalized plots); `sticky_actions` the environment's own default
-    probability of repeating the previous action (a config's env.sticky-actions overrides it)."""
+    episode return (the floor of normalized plots; None: not known, 0 assumed and said so);
+    `sticky_actions` the environment's own default probability of repeating the previous action (a
+    config's env.sticky-actions overrides it)."""
     if image_layout is not None:
         check_choice("image_layout", image_layout, IMAGE_LAYOUTS)
 
@@ -119,7 +122,8 @@ def _bullet_env_def(env_id: str) -> EnvDef:
 
 
 def _gymnax_family() -> Family:
-    """Every id gymnax registers (the ones without facts of ours get default names and floor 0)."""
+    """Every id gymnax registers (the ones without facts of ours get default names, and floor 0
+    assumed, said so in their reports)."""
 
     def build(env_id: str, env_cfg: EnvConfig) -> EnvSpec:
         plain_encoding(env_id, env_cfg.encoding)
@@ -265,7 +269,22 @@ def env_spec(env_cfg: EnvConfig) -> EnvSpec:
         spec = family.build(name, env_cfg)
     else:
         raise ConfigError("env.name", f"unknown {name!r}; allowed: {', '.join(env_ids())}")
-    return BACKENDS.get(spec.backend).configure(spec, env_cfg)
+    spec = BACKENDS.get(spec.backend).configure(spec, env_cfg)
+    if env_cfg.return_floor is not None:
+        if not math.isfinite(env_cfg.return_floor):
+            raise ConfigError("env.return-floor", f"must be a finite number, got {env_cfg.return_floor}")
+        spec = dataclasses.replace(spec, return_floor=float(env_cfg.return_floor), floor_known=True)
+    return spec
+
+
+def floor_warning(spec: EnvSpec) -> str | None:
+    """One line for a run whose environment's worst return nobody gave, or None."""
+    if spec.floor_known:
+        return None
+    return (
+        f"env.return-floor: the worst return of {spec.id} is not known; figures and tables normalize "
+        "from an assumed 0 (set --env.return-floor)"
+    )
 
 
 def make_env(

@@ -31,7 +31,7 @@ from ticketlab.imp.program import build, stack_trees
 from ticketlab.networks.network import first_layer
 from ticketlab.pruning.conditions import CONDITIONS, DENSE
 from ticketlab.pruning.masks import ones_mask
-from ticketlab.pruning.summaries import input_module, input_rows
+from ticketlab.pruning.summaries import input_rows
 from ticketlab.store import files, paths
 from ticketlab.store.completion import seed_complete
 from ticketlab.store.rundir import load_run_config
@@ -110,31 +110,6 @@ def study_seeds(run: Path, level: int, condition: str) -> tuple[int, ...]:
         for s in range(cfg.seeds)
         if seed_complete(run, level, s) and paths.tree_file(run, level, s, condition, "best").exists()
     )
-
-
-SELECTION_SHARE = 0.95
-"""`selection_level`: the chain must still reach this share of the dense mean return."""
-
-
-def selection_level(rows: list[dict], floor: float, condition: str = "mask_weights") -> int | None:
-    """The level whose kept inputs best show a minimal representation: among the levels at which
-    the median seed of `condition` still reaches SELECTION_SHARE of the dense mean (normalized
-    as the ticket plot, from `floor`), the one whose seeds keep the fewest inputs on average (the
-    less sparse of equals); None when no pruned level qualifies."""
-    dense = [r["best_return"] for r in rows if r["condition"] == DENSE]
-    if not dense:
-        return None
-    scale = float(np.mean(dense)) - floor or 1.0
-    best = None
-    for level in sorted({r["level"] for r in rows if r["condition"] == condition}):
-        at = [r for r in rows if r["condition"] == condition and r["level"] == level]
-        if np.median([(r["best_return"] - floor) / scale for r in at]) < SELECTION_SHARE:
-            continue
-        module = input_module(at[0])
-        kept = float(np.mean([np.count_nonzero(r["input_layer"][module]["kept"]) for r in at]))
-        if best is None or kept < best[0]:
-            best = (kept, level)
-    return None if best is None else best[1]
 
 
 def check_study(run: Path, level: int, condition: str) -> Study:

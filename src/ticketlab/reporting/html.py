@@ -187,10 +187,12 @@ def retention_section(rep: RunReport, figure: str) -> str:
         if r is not None
     ]
     floor = rep.spec.return_floor
+    assumed = "" if rep.spec.floor_known else " (floor assumed 0: the environment has none; set --env.return-floor)"
+    numbers = table(["condition", "weights left (95% CI)", "seeds", "failed"], retained)
     side = (
         f"<h4>Fewest weights left at which the mean still reaches {100 * THRESHOLD:.0f}&nbsp;% of dense</h4>"
-        + table(["condition", "weights left (95% CI)", "seeds", "failed"], retained)
-        + f"<p class=note>Normalized return (R &minus; floor) / (dense mean &minus; floor), floor {floor:g}, "
+        + (f"<p class=note>{esc(rep.stats.no_retention)}</p>" if rep.stats.no_retention else numbers)
+        + f"<p class=note>Normalized return (R &minus; floor) / (dense mean &minus; floor), floor {floor:g}{assumed}, "
         "mean over seeds; the curves' bands and these intervals are 95&nbsp;% stratified bootstrap "
         f"intervals ({REPS:,} resamples of the seeds; for this number whole chains are resampled and "
         "the number recomputed). A failed run counts as the floor (normalized 0) at its level and "
@@ -215,7 +217,8 @@ def level_stats_section(rep: RunReport) -> str:
                 text += f' <span class="bad">failed ({s.failed} of {s.seeds} seeds)</span>'
             row.append(text)
         cells.append(row)
-    return "<h4>Normalized best return per level (mean, 95&nbsp;% CI)</h4>" + table(
+    kind = "Raw (not normalized: see above)" if rep.stats.no_retention else "Normalized"
+    return f"<h4>{kind} best return per level (mean, 95&nbsp;% CI)</h4>" + table(
         ["level", "weights left", *[swatch(c) for c in conditions]], cells
     )
 

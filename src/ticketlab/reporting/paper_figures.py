@@ -5,7 +5,7 @@ A figure is a list of panels; a panel names the runs it needs (a preset and its 
 `ticketlab run` takes them) and how it is drawn: one of a run's own figures (`ticket`,
 `input_dimensions`, `pixel_magnitude`, ... as `ticketlab plot` writes them), `compare` (one
 condition of several runs on one axis, figure 2's RL against BC), or `selected_inputs` (dense
-agents trained on the inputs the ticket kept, at the level `selected_inputs.selection_level`
+agents trained on the inputs the ticket kept, at the level `analysis.ticket_stats.selection_level`
 picks). Each panel is drawn as its own figure and the panels are tiled into one image, labelled
 a, b, c, ..., saved as `<out>/figures/figure_NN.png` (+ .pdf of the same raster).
 """
@@ -25,11 +25,12 @@ import numpy as np
 from ticketlab.core.errors import ConfigError
 from ticketlab.experiments.configure import parse_run_args
 from ticketlab.experiments.experiment import run as run_experiment
-from ticketlab.experiments.inputs_study import check_study, run_study, selection_level
+from ticketlab.experiments.inputs_study import check_study, run_study
 from ticketlab.presets import SCALES
 from ticketlab.presets import preset as preset_config
 from ticketlab.presets.atari import GAMES as ATARI_GAMES
 from ticketlab.presets.continuous import BULLET_TASKS
+from ticketlab.reporting.analysis.ticket_stats import selection_level
 from ticketlab.reporting.plots import figure_makers, save_figure, ticket_rows
 from ticketlab.reporting.plots.common import png_bytes, run_spec
 from ticketlab.reporting.plots.compare import compare_figure

@@ -110,7 +110,8 @@ def closing_table(run: Path, figures: list[Path]) -> None:
     per condition the sparsest level whose mean normalized return still reaches 95 % of dense,
     with its 95 % bootstrap CI over seeds (`analysis.ticket_stats`). A failed chain scores the
     floor return at its level and every later one and is counted in its cells."""
-    floor = run_spec(load_run_config(run)).return_floor
+    spec = run_spec(load_run_config(run))
+    floor = spec.return_floor
     rows = with_failures(load_metrics(run, include_failed=True), finished_seeds(run), floor)
     present = {r["condition"] for r in rows}
     conditions = [c for c in CONDITIONS.names() if c in present] + sorted(present - set(CONDITIONS.names()) - {"dense"})
@@ -129,7 +130,11 @@ def closing_table(run: Path, figures: list[Path]) -> None:
             at_own = f" @ {100 * own:.1f}%" if abs(own - density) > 5e-4 else ""
             cells.append(return_cell([r["best_return"] for r in own_rows], failed_count(own_rows), at_own))
         table.add_row(str(level), f"{100 * density:.1f}%", *cells)
-    stats = ticket_stats(rows, floor).retention if conditions else {}
+    ticket = ticket_stats(rows, floor) if conditions else None
+    stats = ticket.retention if ticket else {}
+    if ticket and ticket.no_retention:
+        table.add_section()
+        table.add_row(f"≥{100 * THRESHOLD:.0f}%", "of dense at", "", ticket.no_retention)
     if stats:
         table.add_section()
         table.add_row(
@@ -145,7 +150,8 @@ def closing_table(run: Path, figures: list[Path]) -> None:
     if stats:
         table_console.print(
             f"≥{100 * THRESHOLD:.0f}% of dense at: the fewest weights left at which the mean over seeds of "
-            f"(R - floor) / (dense mean - floor), floor {floor:g}, is still >= {THRESHOLD} "
+            f"(R - floor) / (dense mean - floor), floor {floor:g}{'' if spec.floor_known else ' (assumed)'}, "
+            f"is still >= {THRESHOLD} "
             f"(95% CI: stratified bootstrap over seeds, {REPS:,} resamples)"
         )
     table_console.print(f"results: {run / 'results.csv'}")

@@ -71,9 +71,12 @@ def prepare_run_dir(run: Path, cfg: ExperimentConfig, argv: list[str] | None = N
                 f"this version's is {config_hash(cfg)}); its results stay readable; use another "
                 "--out or --name to train",
             )
+        meta = files.load_json(cfg_file)
         if cfg.levels > stored.levels:  # the run is being extended: record its new length
-            meta = files.load_json(cfg_file)
             meta["config"]["levels"] = cfg.levels
+        if cfg.env.return_floor is not None:  # a floor given now: the reports normalize from it
+            meta["config"]["env"]["return_floor"] = cfg.env.return_floor
+        if meta != files.load_json(cfg_file):
             files.save_json(cfg_file, meta)
         return
     files.save_json(

@@ -4,7 +4,9 @@ per condition: the sparsest level at which its mean normalized return still reac
 with a bootstrap interval over seeds.
 
 Normalization is the ticket figure's: R -> (R - floor) / (dense mean - floor), floor the
-environment's worst return (`normalizer`; the ticket figure imports it from here).
+environment's worst return (`normalizer`; the ticket figure imports it from here). Where the dense
+mean is not above the floor there is nothing to normalize by: the returns stay raw, figures say
+so, and no condition gets a "95 % of dense" number (`TicketStats.no_retention` says why).
 
 Failed chains (metrics `status: failed`: NaN or inf stopped the chain) are never dropped: a failed
 run scores the floor return at the level where it failed and at every later level its seed
@@ -28,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from ticketlab.pruning.conditions import DENSE
+from ticketlab.pruning.summaries import input_module
 
 THRESHOLD = 0.95
 """The share of the dense return a condition must keep (`retention`)."""
@@ -36,14 +39,41 @@ REPS = 10_000
 CI_SIZE = 0.95
 
 
-def normalizer(rows: list[dict], floor: float):
+@dataclass(frozen=True)
+class Normalization:
+    """R -> (R - floor) / scale of a row's best return, scale = dense mean - floor; raw returns (R
+    itself) when `scale` is None: no dense run, or a dense mean not above the floor."""
+
+    floor: float
+    scale: float | None
+
+    @property
+    def raw(self) -> bool:
+        return self.scale is None
+
+    def __call__(self, row: dict) -> float:
+        return row["best_return"] if self.scale is None else (row["best_return"] - self.floor) / self.scale
+
+    def axis_label(self, floor_known: bool = True, of: str = "") -> str:
+        """The y label of figures drawn with it."""
+        if self.scale is None:
+            return f"best return (raw: no dense mean above the floor {self.floor:g})"
+        return f"best return / dense mean{of}" + ("" if floor_known else " (floor assumed 0)")
+
+    def why_raw(self) -> str:
+        return (
+            f"no value: the dense mean is not above the floor {self.floor:g}, so returns are not "
+            "normalized (set --env.return-floor below the worst return)"
+        )
+
+
+def normalizer(rows: list[dict], floor: float) -> Normalization:
     """R -> (R - floor) / (dense mean - floor) of a row's best return; floor is the env's worst
     return (the environment registry's fact: 0 for Cart-Pole, -500 for Acrobot). The dense mean is
     over the level-0 rows given (with `with_failures`, a failed dense run counts as the floor)."""
     dense = [r["best_return"] for r in rows if r["level"] == 0]
-    scale = (np.mean(dense) - floor) if dense else 1.0
-    scale = scale if scale != 0 else 1.0
-    return lambda r: (r["best_return"] - floor) / scale
+    scale = float(np.mean(dense)) - floor if dense else 0.0
+    return Normalization(floor, scale if scale > 1e-9 * max(1.0, abs(floor)) else None)
 
 
 def finished_seeds(run: Path) -> set[tuple[int, int]]:
@@ -243,11 +273,16 @@ class TicketStats:
 
     levels: list[LevelStat]
     retention: dict[str, Retention]
+    """Empty when returns are raw (`no_retention` says why)."""
+    no_retention: str = ""
 
 
 def ticket_stats(rows: list[dict], floor: float, reps: int = REPS, seed: int = 0) -> TicketStats:
     """Both statistics of every condition of one run (`rows` as `with_failures` returns them)."""
     chains = [c for c in chain_matrices(rows, floor) if c.condition != DENSE]
+    norm = normalizer(rows, floor)
+    if norm.raw:
+        return TicketStats([s for c in chains for s in level_stats(c, reps, seed)], {}, norm.why_raw())
     return TicketStats(
         [s for c in chains for s in level_stats(c, reps, seed)],
         {c.condition: retention(c, reps=reps, seed=seed) for c in chains},
@@ -258,3 +293,27 @@ def format_retention(r: Retention) -> str:
     """`13.4% (10.7-16.8)`: the percent and its CI, plus the failed seeds when there are any."""
     failed = f", failed ({r.failed} of {r.seeds} seeds)" if r.failed else ""
     return f"{r.percent:.3g}% ({r.low:.3g}-{r.high:.3g}){failed}"
+
+
+SELECTION_SHARE = 0.95
+"""`selection_level`: the chain must still reach this share of the dense mean return."""
+
+
+def selection_level(rows: list[dict], floor: float, condition: str = "mask_weights") -> int | None:
+    """The level whose kept inputs best show a minimal representation: among the levels at which
+    the median seed of `condition` still reaches SELECTION_SHARE of the dense mean (normalized
+    as the ticket plot, from `floor`), the one whose seeds keep the fewest inputs on average (the
+    less sparse of equals); None when no pruned level qualifies, or returns cannot be normalized."""
+    norm = normalizer([r for r in rows if r["condition"] == DENSE], floor)
+    if norm.raw:
+        return None
+    best = None
+    for level in sorted({r["level"] for r in rows if r["condition"] == condition}):
+        at = [r for r in rows if r["condition"] == condition and r["level"] == level]
+        if np.median([norm(r) for r in at]) < SELECTION_SHARE:
+            continue
+        module = input_module(at[0])
+        kept = float(np.mean([np.count_nonzero(r["input_layer"][module]["kept"]) for r in at]))
+        if best is None or kept < best[0]:
+            best = (kept, level)
+    return None if best is None else best[1]

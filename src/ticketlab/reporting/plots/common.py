@@ -10,6 +10,7 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
+matplotlib.rcParams["axes.formatter.useoffset"] = False  # ticks read as values, never "1e-6+1"
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 

@@ -3,6 +3,7 @@ as percent of weights remaining or as the absolute number of remaining weights."
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -66,8 +67,11 @@ def compare_figure(
     """`runs`: (config, metrics rows) per run; one line style per run, one colour per condition."""
     fig, ax = plt.subplots(figsize=(6.5, 4.2))
     labels = run_labels([cfg for cfg, _ in runs])
+    norms = [normalizer(rows, run_spec(cfg).return_floor) for cfg, rows in runs]
+    if any(norm.raw for norm in norms):  # one axis: all raw where one run cannot be normalized
+        norms = [dataclasses.replace(norm, scale=None) for norm in norms]
     for i, (cfg, rows) in enumerate(runs):
-        norm = normalizer(rows, run_spec(cfg).return_floor)
+        norm = norms[i]
         for condition, chain in chains(rows).items():
             if condition not in conditions:
                 continue
@@ -84,8 +88,10 @@ def compare_figure(
         ax.set_xscale("log")
         ax.invert_xaxis()
         ax.set_xlabel("remaining prunable weights")
-    ax.axhline(1.0, color="black", lw=0.6, ls=":")
-    ax.set_ylabel("best return / dense mean of its run")
+    known = all(run_spec(cfg).floor_known for cfg, _ in runs)
+    if not norms[0].raw:
+        ax.axhline(1.0, color="black", lw=0.6, ls=":")
+    ax.set_ylabel(norms[0].axis_label(known, " of its run"))
     envs = sorted({run_spec(cfg).id for cfg, _ in runs})
     ax.set_title(f"{', '.join(envs)}: " + " vs ".join(labels), fontsize=9)
     ax.legend(fontsize=6.5, frameon=False)

@@ -32,8 +32,9 @@ def ticket_figure(rows: list[dict], cfg, ax=None, label_prefix: str = "", interv
         ax.plot(x, mean, "-o", color=colour, label=label_prefix + label, ms=3)
         ax.fill_between(x, low, high, color=colour, alpha=0.18, lw=0)
     percent_axis(ax)
-    ax.axhline(1.0, color="black", lw=0.6, ls=":")
-    ax.set_ylabel("best return / dense mean")
+    if not norm.raw:
+        ax.axhline(1.0, color="black", lw=0.6, ls=":")
+    ax.set_ylabel(norm.axis_label(spec.floor_known))
     seeds = len({r["seed"] for r in rows})
     band = "mean, 95% bootstrap CI" if intervals is not None else "mean +- 1 sd"
     ax.set_title(f"{cfg.name}: {spec.id}, {seeds} seeds ({band})", fontsize=9)
