@@ -13,7 +13,7 @@ import jax.numpy as jnp
 
 from ticketlab.agents.experts import Expert, load_expert, save_expert
 from ticketlab.agents.registry import AGENTS, run_spec
-from ticketlab.core.config import ExperimentConfig
+from ticketlab.core.config import ExperimentConfig, replace_fields
 from ticketlab.core.errors import ConfigError, ExpertError
 from ticketlab.envs.backends import backend_of, program
 from ticketlab.experiments.validate import validate
@@ -64,9 +64,7 @@ def expert_config(
     if hidden:
         if not agent.width_fields:
             raise ConfigError("bc.expert-hidden", f"{preset_name!r} is a {cfg.algo} preset, whose width is fixed")
-        cfg = dataclasses.replace(
-            cfg, network=dataclasses.replace(cfg.network, **{f: tuple(hidden) for f in agent.width_fields})
-        )
+        cfg = replace_fields(cfg, {f"network.{f}": tuple(hidden) for f in agent.width_fields})
     if steps:
         section = getattr(cfg, agent.section)
         cfg = dataclasses.replace(cfg, **{agent.section: dataclasses.replace(section, total_steps=steps)})

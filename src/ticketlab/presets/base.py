@@ -33,6 +33,9 @@ class Preset:
     torsos: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     """The networks the preset has per `--network.torso` (dotted fields set for each; the first is
     the default). Empty: one network, whatever the torso flag says."""
+    framework: Mapping[str, Any] = field(default_factory=dict)
+    """Dotted fields of the paper's framework (rlpyt, PyTorch's pruning) where the paper is silent,
+    laid over the demo config before its torso and scale (presets/framework.py)."""
     expert_threshold: float | None = None
     """An RL preset's threshold as a behavioural-cloning teacher: the mean evaluation return a
     cached expert must reach (None: `--bc.expert-threshold` decides)."""
@@ -69,7 +72,7 @@ def preset(name: str, scale: str = "demo", torso: str | None = None) -> Experime
     one per torso (the MinAtar presets), others ignore it."""
     entry = PRESETS.get(name)
     check_choice("scale", scale, SCALES)
-    cfg = entry.build()
+    cfg = replace_fields(entry.build(), entry.framework)
     variant = torso_of(entry, torso)
     if variant is not None:
         cfg = replace_fields(cfg, entry.torsos[variant])

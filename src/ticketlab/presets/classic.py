@@ -16,6 +16,7 @@ from ticketlab.core.config import (
     SACConfig,
     StudentConfig,
 )
+from ticketlab.presets import framework
 from ticketlab.presets.base import Preset
 
 CARTPOLE_EXPERT, ACROBOT_EXPERT = 475.0, -100.0
@@ -189,6 +190,7 @@ ENTRIES = (
         cartpole_ppo,
         "PPO on Cart-Pole, actor pruned (paper table 3, figures 2, 8)",
         paper={**PAPER_CLASSIC, "init.input_scale": 1.0},
+        framework=framework.PPO,
         expert_threshold=CARTPOLE_EXPERT,
     ),
     Preset(
@@ -197,6 +199,7 @@ ENTRIES = (
         acrobot_ppo,
         "PPO on Acrobot, actor pruned (paper table 5, figures 2, 8)",
         paper={**PAPER_CLASSIC, "init.input_scale": 1.0, "imp.prune_fraction": 0.2},
+        framework=framework.PPO,
         expert_threshold=ACROBOT_EXPERT,
     ),
     Preset(
@@ -205,6 +208,7 @@ ENTRIES = (
         cartpole_bc,
         "behavioural cloning of the cartpole-ppo expert, students 128,128 or 256,256 (table 2, figures 2, 3, 11)",
         paper=PAPER_CLASSIC,
+        framework=framework.TORCH_PRUNING,
     ),
     Preset(
         "acrobot-bc",
@@ -213,6 +217,7 @@ ENTRIES = (
         "behavioural cloning of the acrobot-ppo expert, students 128,64 / "
         "256,128 / 512,256 (table 4, figures 2, 3, 11)",
         paper=PAPER_CLASSIC,
+        framework=framework.TORCH_PRUNING,
     ),
     Preset(
         "cartpole-dqn",
@@ -220,6 +225,7 @@ ENTRIES = (
         cartpole_dqn,
         "DQN (double Q, prioritized replay) on Cart-Pole (figure 12, right)",
         paper={"seeds": 5, "levels": 20},
+        framework=framework.DQN,
     ),
     Preset(
         "pendulum-ppo",

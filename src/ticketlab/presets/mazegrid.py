@@ -4,6 +4,7 @@ object-map encoding (SI C.4, table 8); PPO on it for figure 12 (left), which has
 from __future__ import annotations
 
 from ticketlab.core.config import DQNConfig, EnvConfig, ExperimentConfig, IMPConfig, NetworkConfig, PPOConfig
+from ticketlab.presets import framework
 from ticketlab.presets.base import Preset
 
 
@@ -64,6 +65,7 @@ ENTRIES = (
             "dqn.eval_every": 500,
             "imp.prune_fraction": 0.2,
         },
+        framework=framework.DQN,
     ),
     Preset(
         "mazegrid-ppo",
@@ -77,5 +79,6 @@ ENTRIES = (
             "ppo.eval_every": 500,
             "imp.prune_fraction": 0.2,
         },
+        framework=framework.PPO,
     ),
 )

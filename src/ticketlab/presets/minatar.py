@@ -14,6 +14,7 @@ from ticketlab.core.config import (
     NetworkConfig,
     StudentConfig,
 )
+from ticketlab.presets import framework
 from ticketlab.presets.base import Preset
 
 GAMES = {
@@ -129,6 +130,7 @@ def _entries() -> Iterator[Preset]:
                 "dqn.eval_every": 2_000,
             },
             torsos=DQN_NETWORKS,
+            framework=framework.DQN,
             expert_threshold=EXPERT_THRESHOLDS[game],
         )
         yield Preset(
@@ -145,6 +147,7 @@ def _entries() -> Iterator[Preset]:
                 "bc.total_steps": lambda cfg: BC_PAPER_DATA[cfg.network.torso],
             },
             torsos=BC_NETWORKS,
+            framework=framework.TORCH_PRUNING,
         )
 
 

