@@ -131,4 +131,7 @@ def test_a_run_with_uniform_allocation_prunes_every_layer_by_its_own_fraction(tm
         mask = files.load_tree(paths.tree_file(run, 2, 0, condition, "mask"))["actor"]
         for name, layer in mask.items():
             n = np.asarray(layer["kernel"]).size
-            assert int(np.asarray(layer["kernel"]).sum()) == count_after_levels(n, 0.2, 2, "ceil"), (condition, name)
+            assert int(np.asarray(layer["kernel"]).sum()) == count_after_levels(n, 0.2, 2, cfg.imp.prune_count), (
+                condition,
+                name,
+            )

@@ -170,7 +170,6 @@ def test_the_loss_over_valid_steps_is_the_loss_of_those_steps_alone():
             ["pong-atari-ppo", "--algo", "dqn"],
             "algo: ALE/Pong-v5 steps on the ale backend, which algo dqn does not support; allowed: ppo",
         ),
-        (["pong-atari-ppo", "--env.time-limit", "terminate"], "env.time-limit: ALE/Pong-v5 ends episodes after"),
     ],
 )
 def test_bad_atari_input_is_one_line_and_writes_nothing(args, message, tmp_path, capsys):

@@ -283,7 +283,9 @@ def test_the_dqn_takes_its_priority_rule():
     from ticketlab.presets import preset
 
     cfg = preset("cartpole-dqn")
-    assert dqn.DQN(cfg, make_env("CartPole-v1")).priority_clip is None
+    assert cfg.dqn.priority_rule == "rlpyt"  # the presets take rlpyt's (presets/framework.py)
+    schaul = dataclasses.replace(cfg, dqn=dataclasses.replace(cfg.dqn, priority_rule="schaul"))
+    assert dqn.DQN(schaul, make_env("CartPole-v1")).priority_clip is None
     cfg = dataclasses.replace(cfg, dqn=dataclasses.replace(cfg.dqn, priority_rule="rlpyt", huber_delta=2.0))
     program = dqn.DQN(cfg, make_env("CartPole-v1"))
     assert program.priority_clip == 2.0

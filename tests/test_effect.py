@@ -1,9 +1,11 @@
 """A guard on the effect itself: the demo's conditions separate. `ticketlab run cartpole-ppo`'s
-config, run as the demo runs it, must keep the paper's ordering at its sparsest levels: the
-conditions that keep the IMP mask hold the dense return to sparser networks than random/re-init,
-which fails, and the first layer drops the cart's inputs before the pole's. A change that flattened
-the curves (as the first demo's were) or made the baselines indistinguishable fails here."""
+config, run as the demo runs it, must keep the paper's order: the ticket and mask/permuted hold
+95 % of the dense return to sparser networks than random/re-init, which fails at the last level,
+and the ticket's first layer drops the cart's position before the pole's angle. A change that
+flattened the curves (as the first demo's were), made the baselines indistinguishable, or pruned
+by anything but magnitude (tried: random scores) fails here."""
 
+import numpy as np
 import pytest
 
 from ticketlab.experiments.configure import parse_run_args
@@ -11,22 +13,31 @@ from ticketlab.experiments.experiment import run as run_experiment
 from ticketlab.reporting.analysis.ticket_stats import ticket_stats
 from ticketlab.store.results import load_metrics
 
+CART_POSITION, POLE_ANGLE = 0, 2
 
-@pytest.mark.slow  # the demo itself: about 1.5 min on 2 cores
+
+def first_level_without(chain: list[dict], index: int) -> float:
+    """The first level at which input `index` has no connection left (inf: never)."""
+    gone = [r["level"] for r in chain if r["input_layer"]["actor"]["kept"][index] == 0]
+    return min(gone, default=np.inf)
+
+
+@pytest.mark.slow  # the demo itself: about 2 min on 2 cores
 def test_the_demos_conditions_separate(tmp_path):
     cfg = parse_run_args(["cartpole-ppo", "--out", str(tmp_path / "runs")])
     run = run_experiment(cfg, in_process=False)
     rows = load_metrics(run)
     retained = {c: r.percent for c, r in ticket_stats(rows, 0.0, reps=200).retention.items()}
-    # the mask carries the effect: mask/permuted holds far sparser than random/re-init
+    # the mask carries the effect: the ticket and mask/permuted hold far sparser than random/re-init
+    assert retained["mask_weights"] <= retained["random_reinit"] / 2, retained
     assert retained["mask_permuted"] <= retained["random_reinit"] / 2, retained
     assert retained["permuted_permuted"] < retained["random_reinit"], retained
     last = max(r["level"] for r in rows)
-    mean = lambda condition: (
-        sum(r["best_return"] for r in rows if r["level"] == last and r["condition"] == condition) / 4
-    )
-    assert mean("random_reinit") < 50 < 400 < mean("mask_permuted")  # random/re-init fails; the mask holds
-    # the minimal representation: the ticket keeps the pole's angle to the end, the cart's position goes
-    ticket_last = [r for r in rows if r["level"] == last and r["condition"] == "mask_weights"]
-    kept = [r["input_layer"]["actor"]["kept"] for r in ticket_last]
-    assert all(k[2] > 0 for k in kept) and all(k[0] == 0 for k in kept), kept
+    at_last = lambda condition: [r["best_return"] for r in rows if r["level"] == last and r["condition"] == condition]
+    assert np.mean(at_last("random_reinit")) < 50 < 400 < np.mean(at_last("mask_permuted"))
+    # the minimal representation: per seed, the ticket drops the cart's position before the pole's angle
+    for seed in range(cfg.seeds):
+        chain = sorted(
+            (r for r in rows if r["seed"] == seed and r["condition"] == "mask_weights"), key=lambda r: r["level"]
+        )
+        assert first_level_without(chain, CART_POSITION) < first_level_without(chain, POLE_ANGLE), seed

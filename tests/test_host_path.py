@@ -13,7 +13,8 @@ from conftest import tiny_config
 import ticketlab
 from ticketlab.envs.host import HostVectorEnv, evaluate_host
 from ticketlab.envs.host_envs import HostEnvs, host_seed
-from ticketlab.envs.registry import make_env
+from ticketlab.envs.registry import env_spec, make_env
+from ticketlab.experiments.configure import parse_run_args
 from ticketlab.store import files
 from ticketlab.store.results import load_metrics
 
@@ -70,6 +71,27 @@ def test_host_environments_step_inside_the_program_as_gymnasium_steps_them():
         )
         assert float(got[r]) == want.mean()
     assert float(got.max()) > 100  # (the policies balance: the episodes are long)
+
+
+def test_a_host_time_limit_can_terminate():
+    """`--env.time-limit terminate` on the host backend (rlpyt's no bootstrap at the horizon):
+    Pendulum's 200-step limit is reported as a termination, as gymnax's wrapper reports it."""
+    cfg = parse_run_args(["pendulum-ppo", "--env.name", "gymnasium:Pendulum-v1", "--env.time-limit", "terminate"])
+    spec = env_spec(cfg.env)
+    assert spec.time_limit == "terminate"
+    envs = HostEnvs(spec, num_envs=1, eval_episodes=1, runs=1)
+
+    def rollout(key):
+        state, _ = envs.reset(key)
+        step = lambda state, _: (lambda s, out: (s, (out.terminated, out.truncated)))(
+            *envs.step(state, None, jnp.zeros((1, 1, 1)))
+        )
+        return jax.lax.scan(step, state, None, length=200)[1]
+
+    terminated, truncated = jax.jit(rollout)(jax.random.PRNGKey(0)[None])
+    envs.close()
+    assert np.asarray(truncated)[-1].all() and np.asarray(terminated)[-1].all()  # the limit: both
+    assert not np.asarray(terminated)[:-1].any()  # Pendulum itself never terminates
 
 
 @pytest.mark.slow  # about 25 s of Python-stepped environments; CI runs it in its second step

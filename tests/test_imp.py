@@ -48,7 +48,7 @@ def test_density_follows_0_8_power(finished):
             for seed in range(cfg.seeds):
                 mask = tree(run, level, seed, chain(level, c), "mask")
                 kept = sum(int(k.sum()) for k in actor_kernels(mask))
-                assert kept == count_after_levels(total, 0.2, level)
+                assert kept == count_after_levels(total, 0.2, level, cfg.imp.prune_count)
                 assert abs(kept / total - 0.8**level) < 0.01
                 assert all(m.dtype == bool for m in leaves(mask))
                 assert all(m.all() for m in leaves(mask["critic"]))  # actor-only pruning

@@ -34,17 +34,17 @@ def test_dqn_presets_take_rlpyts_dqn(name):
     assert cfg.dqn.adam_eps == 1e-8  # rlpyt's own Atari scripts pass optim_kwargs={}: torch's default
 
 
-def test_atari_anneals_the_clip_as_rlpyt_and_keeps_the_ales_time_limit():
+def test_atari_anneals_the_clip_as_rlpyt():
     for name in ("pong-atari-ppo", "atari-ppo"):
         cfg = preset(name, "paper")
         assert cfg.ppo.lr_schedule == cfg.ppo.clip_schedule == "linear" and not cfg.ppo.normalize_advantages
-        assert cfg.eval.policy == "sample" and cfg.env.time_limit == "truncate"
+        assert cfg.eval.policy == "sample" and cfg.env.time_limit == "terminate"
 
 
 def test_presets_that_state_their_own_choice_keep_it():
     bullet = preset("hopper-bullet-ppo")
     assert bullet.ppo.normalize_advantages and bullet.ppo.advantage_norm == "batch"  # rlpyt's MuJoCo config
-    assert bullet.eval.policy == "sample"
+    assert bullet.eval.policy == "sample" and bullet.env.time_limit == "terminate"
     for name in NOT_THE_PAPERS:
         cfg = preset(name)
         assert cfg.env.time_limit == "truncate" and cfg.eval.policy == "greedy", name

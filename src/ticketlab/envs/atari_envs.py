@@ -18,12 +18,12 @@ is the next step's (`final_obs` None). Rewards are learnt clipped to their sign 
 from __future__ import annotations
 
 import copy
+import dataclasses
 
 import jax
 import jax.numpy as jnp
 from flax import struct
 
-from ticketlab.core.errors import ConfigError
 from ticketlab.envs.atari import reset_steps, vector_env
 from ticketlab.envs.base import EnvSpec
 from ticketlab.envs.stepping import EnvStep, ProgramEnvs, episode_returns, vmap_runs
@@ -97,6 +97,8 @@ class AtariEnvs(ProgramEnvs):
         frames = self._by_run(info["episode_frame_number"])
         restart = reset_steps(frames, games.frames)  # this step only reset a game that had ended
         reward, terminated, truncated = (self._by_run(x) for x in (reward, terminated, truncated))
+        if self.spec.time_limit == "terminate":  # env.atari.max-frames ends an episode without bootstrap
+            terminated = terminated | truncated
         score = reward.astype(jnp.float32)
         total = jnp.sum(jnp.where(restart, games.score, 0.0), axis=1)
         count = jnp.sum(restart, axis=1)
@@ -136,7 +138,6 @@ class AtariEnvs(ProgramEnvs):
 
 def configure(spec: EnvSpec, env_cfg) -> EnvSpec:
     """ALE games repeat actions as env.sticky-actions says (the family builds them so); their time
-    limit is env.atari.max-frames, a truncation."""
-    if env_cfg.time_limit != "truncate":
-        raise ConfigError("env.time-limit", f"{spec.id} ends episodes after env.atari.max-frames; allowed: truncate")
-    return spec
+    limit is env.atari.max-frames, a truncation, or a termination (env.time-limit terminate: rlpyt's
+    AtariEnv ends the episode at its horizon with done, which its PPO does not bootstrap)."""
+    return dataclasses.replace(spec, time_limit=env_cfg.time_limit)

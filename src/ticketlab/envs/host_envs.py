@@ -9,6 +9,8 @@ actions drawn with that key folded with t. Rewards reach the program as float32.
 
 from __future__ import annotations
 
+import dataclasses
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -72,6 +74,8 @@ class HostEnvs(ProgramEnvs):
         )
         obs, reward, terminated, truncated, final_obs = io_callback(self._step_train, result, action, ordered=True)
         done = jnp.logical_or(terminated, truncated)
+        if self.spec.time_limit == "terminate":  # as gymnax's TimeLimitAsTermination: no bootstrap
+            terminated = done
         episode_return, total, count = jax.vmap(count_episodes)(state.episode_return, reward, done)
         return HostState(episode_return), EnvStep(
             obs=obs,
@@ -141,13 +145,12 @@ def _close(envs) -> None:
 
 
 def configure(spec: EnvSpec, env_cfg) -> EnvSpec:
-    """Host environments run as Gymnasium makes them: no sticky actions, time limits truncate."""
+    """Host environments run as Gymnasium makes them, without sticky actions; their time limit
+    truncates, or terminates (env.time-limit terminate: reported as a termination too)."""
     if env_cfg.sticky_actions not in (-1.0, 0.0):
         raise ConfigError(
             "env.sticky-actions",
             f"sticky actions need discrete actions of a gymnax environment; "
             f"{spec.id} allows only 0 (or -1, its default)",
         )
-    if env_cfg.time_limit != "truncate":
-        raise ConfigError("env.time-limit", f"{spec.id} steps on the host; allowed: truncate")
-    return spec
+    return dataclasses.replace(spec, time_limit=env_cfg.time_limit)

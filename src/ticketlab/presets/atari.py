@@ -80,11 +80,6 @@ PAPER = {
 }
 
 
-ATARI_FRAMEWORK = {**framework.RLPYT_PPO, **framework.RLPYT_PG_EVAL, **framework.TORCH_PRUNING}
-"""rlpyt's PPO (the rate and the ratio clip annealed, no advantage normalization) and sampled
-evaluation; the time limit is the ALE's own."""
-
-
 def _entries() -> Iterator[Preset]:
     for game, env_id in GAMES.items():
         yield Preset(
@@ -93,7 +88,7 @@ def _entries() -> Iterator[Preset]:
             ppo(env_id, f"{game}-atari-ppo"),
             f"PPO, Nature-CNN actor and critic, on {env_id}, actor pruned (table 9, figure 4); needs the [atari] extra",
             paper=PAPER,
-            framework=ATARI_FRAMEWORK,
+            framework=framework.PPO,
         )
     yield Preset(
         "atari-ppo",
@@ -101,7 +96,7 @@ def _entries() -> Iterator[Preset]:
         ppo("ALE/Pong-v5", "atari-ppo"),
         "table 9's PPO on any ALE game: --env.name ALE/<Game>-v5 (default Pong); needs the [atari] extra",
         paper=PAPER,
-        framework=ATARI_FRAMEWORK,
+        framework=framework.PPO,
     )
 
 

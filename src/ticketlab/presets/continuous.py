@@ -151,7 +151,7 @@ def _entries() -> Iterator[Preset]:
             f"PPO, Gaussian policy, on PyBullet {env_id}, actor and critic pruned (table 7, figures 1, 4, 7; "
             "--imp.scope actor: figure 15); needs the [bullet] extra",
             paper={**PAPER_PPO, "block_seeds": 1},
-            framework={**framework.RLPYT_PG_EVAL, **framework.TORCH_PRUNING},
+            framework=framework.MUJOCO_PPO,
             expert_threshold=BULLET_EXPERT_THRESHOLDS[task],
         )
         yield Preset(
@@ -161,7 +161,7 @@ def _entries() -> Iterator[Preset]:
             f"table 7's PPO on Brax {task} (MuJoCo observations, not the paper's Bullet ones), jitted end "
             "to end; needs the [brax] extra",
             paper=PAPER_PPO,
-            framework={**framework.RLPYT_PG_EVAL, **framework.TORCH_PRUNING},
+            framework=framework.MUJOCO_PPO,
         )
         yield Preset(
             f"{task}-bullet-bc",

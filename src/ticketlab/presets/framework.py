@@ -27,8 +27,8 @@ RLPYT_PG_EVAL: Mapping[str, Any] = {"eval.policy": "sample"}
 """rlpyt's PG agents draw their actions in evaluation too (agents/pg/categorical.py:40, gaussian.py:52)."""
 
 RLPYT_TIME_LIMIT: Mapping[str, Any] = {"env.time_limit": "terminate"}
-"""No bootstrap through time limits, in PPO's GAE (algos/utils.py:33-38) and DQN's targets; for the
-jitted environments (an ALE game's time limit is the backend's own)."""
+"""No bootstrap through time limits, in PPO's GAE (algos/utils.py:33-38) and DQN's targets (rlpyt's
+environments end an episode at its horizon with done, the timeout only in env_info)."""
 
 RLPYT_DQN: Mapping[str, Any] = {
     "dqn.priority_rule": "rlpyt",  # new samples at delta_clip, |TD| clamped to it (algos/dqn/dqn.py:70, 251)
@@ -37,6 +37,9 @@ RLPYT_DQN: Mapping[str, Any] = {
 """rlpyt's DQN where tables 8 and 11 say nothing."""
 
 PPO: Mapping[str, Any] = {**RLPYT_PPO, **RLPYT_PG_EVAL, **RLPYT_TIME_LIMIT, **TORCH_PRUNING}
-"""A PPO preset on a jitted environment."""
+"""A PPO preset whose tables give no more (classic control, MazeGrid, Atari)."""
+MUJOCO_PPO: Mapping[str, Any] = {**RLPYT_PG_EVAL, **RLPYT_TIME_LIMIT, **TORCH_PRUNING}
+"""A PPO preset built on rlpyt's MuJoCo config (the Bullet and Brax presets state its advantage
+normalization and schedules themselves)."""
 DQN: Mapping[str, Any] = {**RLPYT_DQN, **RLPYT_TIME_LIMIT, **TORCH_PRUNING}
-"""A DQN preset on a jitted environment."""
+"""A DQN preset."""
