@@ -50,8 +50,8 @@ def test_every_panel_names_valid_runs(scale, tmp_path):
 
 def test_figure_8_reuses_one_run_for_the_scaled_inputs_and_their_study(tmp_path):
     configs = panel_configs(panels_of(FIGURES[8], "demo"), "demo", str(tmp_path))
-    assert len(configs) == 7  # 3 initializations x 2 tasks, and the Cart-Pole demo (0.5) the study trains on
-    assert {c.init.input_scale for c in configs} == {1.0, 0.5, 0.1}
+    assert len(configs) == 7  # 3 initializations x 2 tasks, and the Cart-Pole demo (0.7) the study trains on
+    assert {c.init.input_scale for c in configs} == {1.0, 0.7, 0.1}
     paper = panel_configs(panels_of(FIGURES[8], "paper"), "paper", str(tmp_path))
     assert len(paper) == 6 and {c.init.input_scale for c in paper} == {1.0, 0.1}
 

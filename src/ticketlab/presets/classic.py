@@ -26,14 +26,16 @@ swing-up in under 100 steps)."""
 
 def cartpole_ppo() -> ExperimentConfig:
     # Table 3: Adam 5e-4, gamma 0.99, GAE 0.8, 80k steps, value 0.5, entropy 0.001, clip 0.2, 4 workers,
-    # 4 epochs; the 64,64 teacher size of table 2. Demo: the input layers scaled by 0.5.
+    # 4 epochs; the 64,64 teacher size of table 2. Demo: the input layers scaled by 0.7 (on the
+    # framework's choices, the scale at which 4 seeds show both the conditions' order and the cart's
+    # inputs falling away: docs/fidelity.md, the input-scale study).
     return ExperimentConfig(
         name="cartpole-ppo",
         seeds=4,
         levels=20,
         env=EnvConfig("CartPole-v1"),
         network=NetworkConfig(actor_hidden=(64, 64), critic_hidden=(64, 64)),
-        init=InitConfig(input_scale=0.5),
+        init=InitConfig(input_scale=0.7),
         ppo=PPOConfig(total_steps=80_000, lr=5e-4, gae_lambda=0.8, entropy_coef=0.001, eval_every=50),
     )
 
