@@ -3,7 +3,7 @@ does the Cart-Pole ticket keep the pole's angle and angular velocity, and the Ac
 angular velocities, while it holds the dense return? One factor differs from the demo's setting
 per row, so the table says which difference from the paper's setting decides it.
 
-    python studies/input_scale.py [--task cartpole|acrobot] [--out runs/input-scale]
+    python studies/input_scale.py [--task cartpole|acrobot] [--rows 0 1 5 ...] [--out runs/input-scale]
 
 Prints one markdown table per task; reruns resume and reuse finished runs. Per seed of the
 ticket (mask/weights): its sparsest level at or above 95 % of the dense mean (normalized from the
@@ -81,9 +81,10 @@ def row(label: str, seeds: list[dict]) -> str:
     )
 
 
-def study(task: str, out: str) -> list[str]:
+def study(task: str, out: str, rows: tuple[int, ...] = ()) -> list[str]:
     name, targets, more_seeds = TASKS[task]
     factors = (*FACTORS, (f"{more_seeds} seeds", ("--seeds", str(more_seeds))))
+    factors = tuple(f for i, f in enumerate(factors) if not rows or i in rows)
     lines = [
         f"{name} at --init.input-scale 0.1, targets {targets}",
         "",
@@ -102,10 +103,11 @@ def study(task: str, out: str) -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--task", choices=tuple(TASKS), action="append")
+    parser.add_argument("--rows", type=int, nargs="*", default=(), help="factor rows to run (default: all)")
     parser.add_argument("--out", default="runs/input-scale")
     args = parser.parse_args()
     for task in args.task or tuple(TASKS):
-        print("\n".join(study(task, args.out)), flush=True)
+        print("\n".join(study(task, args.out, tuple(args.rows))), flush=True)
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@ prunes the best checkpoint), with ties going to the later, longer-trained one.""
 
 import jax.numpy as jnp
 
-from ticketlab.agents.loop import fresh_tracking, track_evaluation
+from ticketlab.agents.loop import Stage, Stages, fresh_tracking, track_evaluation
 
 
 def test_the_best_checkpoint_is_kept_not_the_latest():
@@ -14,3 +14,17 @@ def test_the_best_checkpoint_is_kept_not_the_latest():
         assert float(tracking.best_params["w"][0]) == expected
     assert float(tracking.best_return) == 9.0
     assert tracking.eval_returns.tolist() == [5.0, 9.0, 4.0, 9.0]
+
+
+def test_a_whole_training_is_one_segment_from_step_zero():
+    """`Stages.train` advances steps 0 .. steps - 1 in one segment, as the engine's segments do
+    (an evaluation or rewind cadence keyed on the step index would shift by one otherwise)."""
+    calls = []
+
+    def advance(envs, stage, keys, mask, first, count):
+        calls.append((first, count))
+        return stage
+
+    stages = Stages(begin=lambda envs, keys, start, mask: Stage(carry=0), advance=advance, end=lambda e, s: s, steps=7)
+    stages.train(None, None, None, None)
+    assert calls == [(0, 7)]

@@ -128,3 +128,20 @@ def test_matches_torch_iterative_global_unstructured():
         np.testing.assert_array_equal(
             np.asarray(mask["actor"]["dense_1"]["kernel"]), layers[1].weight_mask.numpy().T.astype(bool)
         )
+
+
+def test_a_random_mask_over_three_layers_keeps_exactly_keep_each_position_once():
+    """Three prunable layers (as a 64,64 actor has): the uniform draw is laid out over the layers'
+    concatenation, each weight drawn once, so exactly `keep` survive, spread over every layer (a
+    slice offset that is reset instead of advanced reuses the second layer's draws for the third)."""
+    params = {f"dense_{i}": {"kernel": np.zeros(shape, np.float32)} for i, shape in enumerate([(4, 8), (8, 8), (8, 2)])}
+    prunable = {name: {"kernel": True} for name in params}
+    for seed in range(5):
+        mask = random_global_mask(jax.random.PRNGKey(seed), params, prunable, 50)
+        kept = [int(np.asarray(mask[name]["kernel"]).sum()) for name in params]
+        assert sum(kept) == 50, kept
+    draw = np.asarray(jax.random.uniform(jax.random.PRNGKey(0), (32 + 64 + 16,)))
+    mask = random_global_mask(jax.random.PRNGKey(0), params, prunable, 50)
+    want = draw >= np.sort(draw)[-50]  # the 50 largest draws, laid out in leaf order
+    got = np.concatenate([np.asarray(mask[name]["kernel"]).ravel() for name in params])
+    np.testing.assert_array_equal(got, want)
