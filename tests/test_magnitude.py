@@ -145,3 +145,19 @@ def test_a_random_mask_over_three_layers_keeps_exactly_keep_each_position_once()
     want = draw >= np.sort(draw)[-50]  # the 50 largest draws, laid out in leaf order
     got = np.concatenate([np.asarray(mask[name]["kernel"]).ravel() for name in params])
     np.testing.assert_array_equal(got, want)
+
+
+def test_global_magnitude_over_three_layers_matches_numpy():
+    """IMP's mask over three prunable layers (a 64,64 actor's count) is numpy's: the `keep` largest
+    |w| of the concatenation, among the survivors, each layer's slice where it lies."""
+    rng = np.random.default_rng(3)
+    shapes = [(4, 8), (8, 8), (8, 2)]
+    params = {f"dense_{i}": {"kernel": rng.normal(size=s).astype(np.float32)} for i, s in enumerate(shapes)}
+    prunable = {name: {"kernel": True} for name in params}
+    prev = {name: {"kernel": rng.random(s) < 0.8} for name, s in zip(params, shapes)}
+    mask = global_magnitude_mask(params, prev, prunable, 40)
+    flat = np.concatenate([np.where(prev[n]["kernel"], np.abs(params[n]["kernel"]), -np.inf).ravel() for n in params])
+    want = np.zeros(flat.size, bool)
+    want[np.argsort(flat, kind="stable")[-40:]] = True
+    got = np.concatenate([np.asarray(mask[n]["kernel"]).ravel() for n in params])
+    np.testing.assert_array_equal(got, want)
