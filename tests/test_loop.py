@@ -3,7 +3,7 @@ prunes the best checkpoint), with ties going to the later, longer-trained one.""
 
 import jax.numpy as jnp
 
-from ticketlab.agents.loop import Stage, Stages, fresh_tracking, track_evaluation
+from ticketlab.agents.loop import Cadence, Stage, Stages, fresh_tracking, track_evaluation
 
 
 def test_the_best_checkpoint_is_kept_not_the_latest():
@@ -28,3 +28,24 @@ def test_a_whole_training_is_one_segment_from_step_zero():
     stages = Stages(begin=lambda envs, keys, start, mask: Stage(carry=0), advance=advance, end=lambda e, s: s, steps=7)
     stages.train(None, None, None, None)
     assert calls == [(0, 7)]
+
+
+def test_the_cadence_evaluates_every_k_steps_and_after_the_last():
+    cadence = Cadence(num_steps=10, eval_every=3, rewind_step=4)
+    assert [i for i in range(10) if cadence.evaluates_after(i)] == [2, 5, 8, 9]
+    assert cadence.num_evals == 4
+    assert [i for i in range(10) if cadence.captures_after(i)] == [3]  # the params after 4 steps
+    assert [i for i in range(6) if Cadence(num_steps=6, eval_every=3).evaluates_after(i)] == [2, 5]
+
+
+def test_the_training_curve_is_the_mean_of_its_interval():
+    """Each evaluation closes the interval since the last: its mean episode return (NaN where no
+    episode ended) goes to the curve, and the interval starts again from zero."""
+    tracking = fresh_tracking({"w": jnp.zeros(1)}, num_evals=3)
+    tracking = tracking.replace(interval=tracking.interval.add(jnp.float32(30.0), jnp.int32(2)).add(10.0, 2))
+    assert float(tracking.interval.total) == 40.0 and int(tracking.interval.count) == 4
+    tracking = track_evaluation(tracking, {"w": jnp.ones(1)}, jnp.float32(1.0), 0)
+    assert float(tracking.train_curve[0]) == 10.0  # 40 / 4
+    assert float(tracking.interval.total) == 0.0 and int(tracking.interval.count) == 0
+    tracking = track_evaluation(tracking, {"w": jnp.ones(1)}, jnp.float32(1.0), 1)
+    assert jnp.isnan(tracking.train_curve[1])
