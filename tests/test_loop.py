@@ -48,4 +48,7 @@ def test_the_training_curve_is_the_mean_of_its_interval():
     assert float(tracking.train_curve[0]) == 10.0  # 40 / 4
     assert float(tracking.interval.total) == 0.0 and int(tracking.interval.count) == 0
     tracking = track_evaluation(tracking, {"w": jnp.ones(1)}, jnp.float32(1.0), 1)
-    assert jnp.isnan(tracking.train_curve[1])
+    assert jnp.isnan(tracking.train_curve[1])  # no episode ended in it
+    tracking = tracking.replace(interval=tracking.interval.add(jnp.float32(7.0), jnp.int32(1)))
+    tracking = track_evaluation(tracking, {"w": jnp.ones(1)}, jnp.float32(1.0), 2)
+    assert float(tracking.train_curve[2]) == 7.0  # one episode: its own return
