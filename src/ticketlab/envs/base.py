@@ -153,12 +153,13 @@ def gymnax_spec(
     *,
     obs_names=None,
     return_floor: float | None = None,
+    max_episode_steps: int | None = None,
     image_layout: str | None = None,
     channel_names: tuple[str, ...] = (),
     sticky_actions: float = 0.0,
 ) -> EnvSpec:
     """The spec of a gymnax environment instance from its spaces and the registered facts
-    (`return_floor` None: not known, 0 assumed)."""
+    (`return_floor` None: not known, 0 assumed; `max_episode_steps` None: the params')."""
     obs_space = env.observation_space(params)
     shape = tuple(int(d) for d in obs_space.shape)
     space = env.action_space(params)
@@ -182,7 +183,7 @@ def gymnax_spec(
         obs_names=names,
         return_floor=0.0 if return_floor is None else float(return_floor),
         floor_known=return_floor is not None,
-        max_episode_steps=int(params.max_steps_in_episode),
+        max_episode_steps=int(params.max_steps_in_episode if max_episode_steps is None else max_episode_steps),
         raw_obs_shape=shape,
         obs_dtype=np.dtype(getattr(obs_space, "dtype", np.float32)).name,
         image_layout=image_layout,

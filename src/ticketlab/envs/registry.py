@@ -25,6 +25,7 @@ from ticketlab.core.config import AtariConfig, EnvConfig
 from ticketlab.core.errors import ConfigError, check_choice
 from ticketlab.core.registry import Registry
 from ticketlab.envs import atari, brax_tasks, bullet, gymnax_ids, host, mazegrid
+from ticketlab.envs.adapters import adapt, check_env, step_arity
 from ticketlab.envs.backends import BACKENDS
 from ticketlab.envs.base import IMAGE_LAYOUTS, EnvDef, EnvSpec, Family, gymnax_spec
 from ticketlab.envs.wrappers import TIME_LIMITS, BinaryObservation
@@ -57,30 +58,44 @@ def register_env(
     *,
     obs_names: tuple[str, ...] | None = None,
     return_floor: float | None = None,
+    max_episode_steps: int | None = None,
     image_layout: str | None = None,
     channel_names: tuple[str, ...] = (),
     sticky_actions: float = 0.0,
     aliases: tuple[str, ...] = (),
     replace: bool = False,
 ) -> EnvDef:
-    """Register a gymnax-API environment: `factory() -> (env, env_params)`, where `env` has
-    gymnax 1.0's `reset(key, params)` and six-value `step(key, state, action, params)`.
-    `image_layout` ("CHW" or "HWC") marks image observations; `return_floor` is the worst possible
-    episode return (the floor of normalized plots; None: not known, 0 assumed and said so);
-    `sticky_actions` the environment's own default probability of repeating the previous action (a
-    config's env.sticky-actions overrides it)."""
+    """Register a pure-JAX environment: `factory() -> (env, env_params)`, where `env` has gymnax's
+    `reset(key, params)`, `observation_space(params)`, `action_space(params)` and either gymnax 1.0's
+    six-value `step(key, state, action, params)` or the five-value one of gymnax before 1.0 and the
+    suites in its image, `(obs, state, reward, done, info)` (adapted by envs/adapters.py: the
+    environment's `step_env`/`reset_env` where it has them, else a `step` that does not reset by
+    itself). `max_episode_steps` is the episode limit where the params carry no
+    `max_steps_in_episode` (Craftax: `max_timesteps`). The environment is checked at its first use
+    (its reset and one step under `jax.eval_shape`): what is missing is one line naming the argument
+    that fixes it. `image_layout` ("CHW" or "HWC") marks image observations; `return_floor` is the
+    worst possible episode return (the floor of normalized plots; None: not known, 0 assumed and said
+    so); `sticky_actions` the environment's own default probability of repeating the previous action
+    (a config's env.sticky-actions overrides it)."""
     if image_layout is not None:
         check_choice("image_layout", image_layout, IMAGE_LAYOUTS)
+    checked: dict[str, int] = {}
 
     def build(env_cfg: EnvConfig) -> EnvSpec:
         plain_encoding(env_id, env_cfg.encoding)
-        env, params = factory()
+        if not checked:  # once, at first use
+            env, params, limit = check_env(env_id, factory(), max_episode_steps)
+            checked.update(limit=limit, arity=step_arity(env))
+        else:
+            made, params = factory()
+            env = adapt(made, checked["arity"], checked["limit"])
         return gymnax_spec(
             env_id,
             env,
             params,
             obs_names=obs_names,
             return_floor=return_floor,
+            max_episode_steps=checked["limit"],
             image_layout=image_layout,
             channel_names=tuple(channel_names),
             sticky_actions=sticky_actions,
