@@ -38,7 +38,9 @@ def _episode(spec, actions, key=0):
             jax.random.PRNGKey(100 + t), state, jnp.int32(a), spec.params
         )
         final = info["final_observation"]
-        out.append((round(float(obs[0]) * 4), float(reward), bool(terminated), bool(truncated), round(float(final[0]) * 4)))
+        out.append(
+            (round(float(obs[0]) * 4), float(reward), bool(terminated), bool(truncated), round(float(final[0]) * 4))
+        )
     return out
 
 

@@ -62,7 +62,13 @@ class ResettingCorridor(FiveValueCorridor):
     def step(self, key, state, action, params):
         obs, state, reward, done, info = self.step_env(key, state, action, params)
         obs_re, state_re = self.reset_env(key, params)
-        return jnp.where(done, obs_re, obs), jax.tree.map(lambda a, b: jnp.where(done, a, b), state_re, state), reward, done, info
+        return (
+            jnp.where(done, obs_re, obs),
+            jax.tree.map(lambda a, b: jnp.where(done, a, b), state_re, state),
+            reward,
+            done,
+            info,
+        )
 
 
 class NoLimitParams(FiveValueCorridor):
