@@ -50,7 +50,8 @@ CASES = [
         "bc.expert: unknown 'nope'; allowed: cartpole-ppo, acrobot-ppo, cartpole-dqn, pendulum-ppo, "
         "mountaincar-continuous-ppo, mazegrid-dqn, mazegrid-ppo, hopper-bullet-ppo, hopper-brax-ppo, walker2d-bullet-ppo, walker2d-brax-ppo, "
         "halfcheetah-bullet-ppo, halfcheetah-brax-ppo, ant-bullet-ppo, ant-brax-ppo, breakout-minatar-dqn, spaceinvaders-minatar-dqn, freeway-minatar-dqn, "
-        "asterix-minatar-dqn, seaquest-minatar-dqn, <path>.safetensors",
+        "asterix-minatar-dqn, seaquest-minatar-dqn, craftax-classic-ppo, empty-xminigrid-ppo, snake-jumanji-ppo, "
+        "<path>.safetensors",
     ),
     (["run", "cartpole-bc", "--student.hidden", "0,5"], "student.hidden: widths must be >= 1"),
     (["run", "cartpole-ppo", "--imp.prune-count", "floor"], "imp.prune-count: unknown 'floor'; allowed: ceil, round"),
@@ -270,6 +271,9 @@ def test_presets_lists_every_preset(capsys):
         *atari,
         "digits-mlp",
         "mnist-mlp",
+        "craftax-classic-ppo",
+        "empty-xminigrid-ppo",
+        "snake-jumanji-ppo",
     ]
     starts = {len(l.split()[0]) + len(l[len(l.split()[0]) :]) - len(l[len(l.split()[0]) :].lstrip()) for l in lines}
     assert len(starts) == 1, f"descriptions start in {len(starts)} columns"
@@ -298,7 +302,8 @@ def test_envs_lists_every_id_and_family_with_its_backend(capsys):
     out = capsys.readouterr().out
     assert "  CartPole-v1 " in out and "= cartpole" in out and "HopperBulletEnv-v0" in out
     families = [line.split(":")[0].strip() for line in out.splitlines() if line.startswith("  ") and "[" in line]
-    assert families == ["gymnax", "brax", "ale", "gymnasium"]
+    assert families == ["gymnax", "brax", "ale", "gymnasium", "craftax", "xminigrid", "jumanji"]
+    assert "    craftax:Craftax-Classic-Symbolic-v1\n" in out and "    jumanji:Snake-v1\n" in out
     assert "  gymnasium: gymnasium:<Gymnasium id>  [host]" in out and "    Catch-bsuite" in out
     assert out.count("    FourRooms-misc\n") == 1
 

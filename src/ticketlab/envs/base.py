@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from ticketlab.core.errors import ConfigError
 from ticketlab.envs.encodings import Encoder
 
 IMAGE_LAYOUTS = ("CHW", "HWC")
@@ -69,6 +70,10 @@ class EnvSpec:
     """The Gymnasium id a host environment steps ("" for gymnax environments)."""
     image_size_option: str = ""
     """The config option that sets the image size, where one does (ALE: env.atari.screen-size)."""
+    obs_groups: tuple[str, ...] = ()
+    """The part of the observation each input belongs to (one per input: a Craftax map cell's block
+    type, the inventory, ...), where a suite documents its layout; () where it does not. The grouped
+    input figure sums the first layer's connections over them."""
 
     @property
     def discrete(self) -> bool:
@@ -104,9 +109,9 @@ class Family:
     """(canonical id, EnvConfig) -> EnvSpec."""
     backend: str = "gymnax"
     """The backend its ids' specs name (known without building them)."""
-    torso: str = ""
-    """The conv torso its observations call for ("" none: ALE's frames, nature-cnn); a flattening
-    MLP torso over them must then be asked for by name."""
+    torso: Callable[[str], str] = lambda env_id: ""
+    """The conv torso an id's observations call for ("" none; ALE's frames and Craftax's pixels:
+    nature-cnn); a flattening MLP torso over them must then be asked for by name."""
     canonical: Callable[[str], str] = lambda env_id: env_id
     """The id a config stores for one the family accepts (`brax:hopper` -> `brax:hopper:spring`)."""
     discrete: Callable[[str], bool | None] = lambda env_id: None
@@ -152,6 +157,7 @@ def gymnax_spec(
     params,
     *,
     obs_names=None,
+    obs_groups: tuple[str, ...] = (),
     return_floor: float | None = None,
     max_episode_steps: int | None = None,
     image_layout: str | None = None,
@@ -173,6 +179,12 @@ def gymnax_spec(
     if image_layout is not None and len(shape) != 3:
         raise ValueError(f"{env_id}: image_layout {image_layout} needs a 3-d observation, got {shape}")
     names = tuple(obs_names) if obs_names else default_names(shape)
+    if len(names) != math.prod(shape) or (obs_groups and len(obs_groups) != len(names)):
+        raise ConfigError(
+            "register_env",
+            f"{env_id}: the observation has {math.prod(shape)} inputs; obs_names gives {len(names)}"
+            + (f", obs_groups {len(obs_groups)}" if obs_groups else ""),
+        )
     if image_layout is not None and not obs_names:
         names = image_input_names(shape, image_layout, channel_names)
     return EnvSpec(
@@ -181,6 +193,7 @@ def gymnax_spec(
         params=params,
         obs_shape=shape,
         obs_names=names,
+        obs_groups=tuple(obs_groups),
         return_floor=0.0 if return_floor is None else float(return_floor),
         floor_known=return_floor is not None,
         max_episode_steps=int(params.max_steps_in_episode if max_episode_steps is None else max_episode_steps),

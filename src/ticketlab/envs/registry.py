@@ -24,7 +24,17 @@ import gymnax
 from ticketlab.core.config import AtariConfig, EnvConfig
 from ticketlab.core.errors import ConfigError, check_choice
 from ticketlab.core.registry import Registry
-from ticketlab.envs import atari, brax_tasks, bullet, gymnax_ids, host, mazegrid
+from ticketlab.envs import (
+    atari,
+    brax_tasks,
+    bullet,
+    craftax_suite,
+    gymnax_ids,
+    host,
+    jumanji_suite,
+    mazegrid,
+    xminigrid_suite,
+)
 from ticketlab.envs.adapters import adapt, check_env, step_arity
 from ticketlab.envs.backends import BACKENDS
 from ticketlab.envs.base import IMAGE_LAYOUTS, EnvDef, EnvSpec, Family, gymnax_spec
@@ -199,7 +209,7 @@ def _ale_family() -> Family:
         backend="ale",
         matches=lambda env_id: env_id.startswith(atari.PREFIX),
         discrete=lambda env_id: True,
-        torso="nature-cnn",
+        torso=lambda env_id: "nature-cnn",
     )
 
 
@@ -222,6 +232,24 @@ def _gymnasium_family() -> Family:
     )
 
 
+def _suite_family(name: str, module: Any, spec: Callable[[str], EnvSpec], torso: str = "") -> Family:
+    """A pure-JAX suite by id (`<name>:<its id>`, envs/<name>_suite.py), stepped inside the program."""
+
+    def build(env_id: str, env_cfg: EnvConfig) -> EnvSpec:
+        plain_encoding(env_id, env_cfg.encoding)
+        return spec(env_id)
+
+    return Family(
+        name,
+        f"{module.PREFIX}<{name} id> (the {name} extra)",
+        matches=lambda env_id: env_id.startswith(module.PREFIX),
+        build=build,
+        discrete=lambda env_id: True,
+        torso=lambda env_id: torso if craftax_suite.is_pixels(env_id) else "",
+        ids=lambda: tuple(module.PREFIX + i for i in module.IDS),
+    )
+
+
 def _register_builtins() -> None:
     register_env_def(mazegrid.ENV_DEF)
     for env_id, facts in gymnax_ids.GYMNAX_FACTS.items():
@@ -231,7 +259,12 @@ def _register_builtins() -> None:
         register_env(env_id, _gymnax_factory(env_id, binary), aliases=aliases, **facts)
     for env_id in bullet.JOINTS:
         register_env_def(_bullet_env_def(env_id))
-    for family in (_gymnax_family(), _brax_family(), _ale_family(), _gymnasium_family()):
+    suites = (
+        _suite_family("craftax", craftax_suite, craftax_suite.craftax_spec, torso="nature-cnn"),
+        _suite_family("xminigrid", xminigrid_suite, xminigrid_suite.xminigrid_spec),
+        _suite_family("jumanji", jumanji_suite, jumanji_suite.jumanji_spec),
+    )
+    for family in (_gymnax_family(), _brax_family(), _ale_family(), _gymnasium_family(), *suites):
         register_family(family)
     for task in brax_tasks.TASKS:
         _ALIASES[f"{task}-brax"] = f"{brax_tasks.PREFIX}{task}"
@@ -341,7 +374,7 @@ def is_discrete(env_cfg: EnvConfig) -> bool:
 def called_torso(env_cfg: EnvConfig) -> str:
     """The conv torso the observations of the environment an `EnvConfig` names call for ("": none)."""
     family = None if canonical_id(env_cfg.name) in ENVS else family_of(canonical_id(env_cfg.name))
-    return family.torso if family else ""
+    return family.torso(canonical_id(env_cfg.name)) if family else ""
 
 
 def backend_name(env_cfg: EnvConfig) -> str:

@@ -52,6 +52,6 @@ def check_pixel_torso(cfg: ExperimentConfig, torso_flag: str | None) -> None:
         raise ConfigError(
             "network.torso",
             f"{cfg.env.name} observes {'x'.join(map(str, shape))} frames, which the mlp "
-            f"torso would flatten into {math.prod(shape):,} inputs; allowed: {torso} (the Atari presets' "
+            f"torso would flatten into {math.prod(shape):,} inputs; allowed: {torso} (its presets' "
             f"network), or --network.torso mlp said explicitly",
         )

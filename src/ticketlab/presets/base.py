@@ -14,7 +14,7 @@ from ticketlab.core.errors import ConfigError, check_choice
 from ticketlab.core.registry import Registry
 
 SCALES = ("demo", "paper")
-FAMILIES = ("classic", "mazegrid", "minatar", "continuous", "atari", "supervised")
+FAMILIES = ("classic", "mazegrid", "minatar", "continuous", "atari", "supervised", "suites")
 """The task families, in the order the docs and `ticketlab presets` list them."""
 
 

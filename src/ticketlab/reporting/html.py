@@ -33,6 +33,7 @@ from ticketlab.reporting.analysis.ticket_stats import (
 )
 from ticketlab.reporting.plots import figure_makers
 from ticketlab.reporting.plots.common import chains, png_bytes
+from ticketlab.reporting.plots.input_groups import input_group_table
 from ticketlab.reporting.plots.mask_overlap import mask_overlap_figure
 from ticketlab.reporting.plots.plasticity import PANELS as PLASTICITY_PANELS
 from ticketlab.reporting.plots.plasticity import measured
@@ -328,6 +329,18 @@ def representation_section(rep: RunReport) -> str:
         "mean over seeds: each input's share of the layer's cumulative |W| &middot; its surviving "
         "connections; an input with no connection left in any seed is removed. "
         "\u201cinputs kept\u201d counts those with a connection in every seed.</p>" + table(header, rows)
+    ) + (group_section(chain, rep.spec) if rep.spec.obs_groups else "")
+
+
+def group_section(chain: list[dict], spec) -> str:
+    """The parts of a structured observation (`EnvSpec.obs_groups`): each part's first-layer
+    connections kept, per level, mean over seeds."""
+    levels, dens, fractions = input_group_table(chain, spec.obs_groups)
+    header = ["part", *[esc(f"level {lv} ({100 * d:.3g}%)") for lv, d in zip(levels, dens)]]
+    rows = [[esc(g), *[f"{100 * f:.1f}%" for f in frac]] for g, frac in fractions.items()]
+    return (
+        "<p>The observation's parts: the share of each part's first-layer connections kept, per level "
+        "(mean over seeds).</p>" + table(header, rows)
     )
 
 

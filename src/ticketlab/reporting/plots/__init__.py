@@ -15,6 +15,7 @@ from ticketlab.reporting.analysis.images import is_conv
 from ticketlab.reporting.analysis.mask_overlap import overlap_rows
 from ticketlab.reporting.plots import images
 from ticketlab.reporting.plots.common import run_spec, save_figure, ticket_rows
+from ticketlab.reporting.plots.input_groups import input_group_figure
 from ticketlab.reporting.plots.inputs import input_dimension_figure
 from ticketlab.reporting.plots.layers import layer_density_figure
 from ticketlab.reporting.plots.mask_overlap import mask_overlap_figure
@@ -86,8 +87,9 @@ def _input_figures(cfg, rows):
                 ("pixel_kept", lambda r, c: images.pixel_heatmap_figure(r, c, image, "kept", outlines)),
             ] + figures
         return tuple(figures)
+    groups = (("input_groups", input_group_figure),) if spec.obs_groups and not conv else ()
     if len(rows[0]["input_layer"][input_module(rows[0])]["kept"]) > 32:
-        return (("input_profile", images.input_profile_figure),)
+        return (("input_profile", images.input_profile_figure), *groups)
     figures = [("input_dimensions", input_dimension_figure)]
     if any(r["condition"] == STRUCTURED_INPUTS for r in rows):  # which whole inputs the structured chain keeps
         figures.append(
