@@ -199,3 +199,31 @@ def test_craftax_pixels_under_an_mlp_is_refused_before_anything_is_written(tmp_p
     assert not (tmp_path / "runs").exists()
     spec = ticketlab.make_env("craftax:Craftax-Classic-Pixels-v1")
     assert spec.image_layout == "HWC" and spec.channel_names == ("red", "green", "blue")
+
+
+def _tiny(name, tmp_path, steps):
+    cfg = ticketlab.preset(name)
+    ppo = dataclasses.replace(cfg.ppo, total_steps=steps, num_envs=4, rollout_len=32, eval_every=8, eval_episodes=2)
+    return dataclasses.replace(cfg, seeds=1, levels=2, out=str(tmp_path / "runs"), ppo=ppo)
+
+
+@pytest.mark.slow  # an IMP run per suite (about 4 min in all, most of it compiling Craftax)
+@pytest.mark.parametrize(
+    "name, steps, figure",
+    [
+        ("craftax-classic-ppo", 2048, "input_groups"),
+        ("empty-xminigrid-ppo", 4096, "pixel_kept"),
+        ("snake-jumanji-ppo", 4096, "input_groups"),
+    ],
+)
+def test_a_suite_runs_imp_and_draws_what_its_mask_keeps(name, steps, figure, tmp_path):
+    from ticketlab.reporting.html import write_report
+    from ticketlab.reporting.plots import plot_run
+    from ticketlab.store.results import load_metrics
+
+    run = ticketlab.run(_tiny(name, tmp_path, steps))
+    rows = load_metrics(run)
+    assert {r["level"] for r in rows} == {0, 1} and all(r["status"] == "ok" for r in rows)
+    assert run / "figures" / f"{figure}.png" in plot_run(run)
+    page = write_report([str(run)], str(tmp_path / "report.html")).read_text()
+    assert ("The observation's parts" in page) == (figure == "input_groups")
