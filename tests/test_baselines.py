@@ -300,3 +300,20 @@ def test_permute_values_previous_permutes_the_chains_own_previous_start(tmp_path
         m, s2 = mask2["actor"][name]["kernel"], start2["actor"][name]["kernel"]
         np.testing.assert_array_equal(np.sort(s2[m]), np.sort(start1["actor"][name]["kernel"][m]))
         assert np.any(np.sort(s2[m]) != np.sort(init["actor"][name]["kernel"][m]))  # not the init's values
+
+
+def test_the_structured_conditions_walk_conv_then_dense_layers_in_number_order():
+    from ticketlab.pruning.conditions import _module_layers
+
+    leaf = {"kernel": np.zeros((1, 1))}
+    tree = {
+        "actor": {n: leaf for n in ("dense_10", "dense_2", "conv_1", "conv_0", "dense_0")},
+        "critic": {"dense_0": leaf},
+        "log_std": np.zeros(1),
+    }
+    prunable = {
+        "actor": {n: {"kernel": True, "bias": False} for n in tree["actor"]},
+        "critic": {"dense_0": {"kernel": False, "bias": False}},  # not pruned: not walked
+        "log_std": False,
+    }
+    assert _module_layers(tree, prunable) == {"actor": ["conv_0", "conv_1", "dense_0", "dense_2", "dense_10"]}
