@@ -307,9 +307,9 @@ def test_the_structured_conditions_walk_conv_then_dense_layers_in_number_order()
 
     leaf = {"kernel": np.zeros((1, 1))}
     tree = {
+        "log_std": np.zeros(1),  # a module that is one array, before the networks: skipped, not the end
         "actor": {n: leaf for n in ("dense_10", "dense_2", "conv_1", "conv_0", "dense_0")},
         "critic": {"dense_0": leaf},
-        "log_std": np.zeros(1),
     }
     prunable = {
         "actor": {n: {"kernel": True, "bias": False} for n in tree["actor"]},
