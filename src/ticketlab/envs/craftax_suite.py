@@ -23,6 +23,7 @@ their facts added here:
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from ticketlab.envs.adapters import check_env
@@ -88,6 +89,7 @@ def is_pixels(env_id: str) -> bool:
     return env_id.endswith("-Pixels-v1")
 
 
+@functools.cache  # one instance per id and process (Craftax traces for seconds)
 def craftax_spec(env_id: str) -> EnvSpec:
     """The spec of `craftax:<id>` (its Craftax environment without auto-reset, adapted)."""
     name = env_id.removeprefix(PREFIX)

@@ -18,6 +18,7 @@ Snake (0: a fruit pays 1, nothing costs).
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
@@ -70,6 +71,7 @@ def fields_of(env: Any, items: dict[str, tuple[str, ...]]) -> tuple[Field, ...]:
     return tuple(fields)
 
 
+@functools.cache  # one instance per id and process, checked once
 def jumanji_spec(env_id: str) -> EnvSpec:
     """The spec of `jumanji:<id>`."""
     name = env_id.removeprefix(PREFIX)

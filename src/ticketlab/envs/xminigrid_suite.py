@@ -17,6 +17,7 @@ nothing here may download, so those ids are refused in one line.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import jax.numpy as jnp
@@ -41,6 +42,7 @@ IDS = (
 """XLand-MiniGrid 0.9.3's MiniGrid ports (`xminigrid.registered_environments()` less the XLand ids)."""
 
 
+@functools.cache  # one instance per id and process, checked once
 def xminigrid_spec(env_id: str) -> EnvSpec:
     """The spec of `xminigrid:<id>`."""
     name = env_id.removeprefix(PREFIX)
