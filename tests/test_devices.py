@@ -156,7 +156,8 @@ KILLED = {
 @pytest.mark.slow  # about a minute each: three command-line runs
 @pytest.mark.parametrize("agent", ["ppo", "dqn"])
 def test_a_block_killed_mid_level_resumes_from_its_checkpoint_bit_identically(tmp_path, agent):
-    args = [*KILLED[agent], "--checkpoint-every-s", "0.000001"]
+    # one worker: a second one's block in flight would leave its own checkpoint when this one is killed
+    args = [*KILLED[agent], "--checkpoint-every-s", "0.000001", "--workers", "1"]
     reference = _cli(tmp_path / "reference", KILLED[agent], _env(tmp_path))  # the default: no save in so short a block
     assert reference.returncode == 0, reference.stderr
     killed = _cli(tmp_path / "killed", args, _env(tmp_path, TICKETLAB_FAULT_KILL_AFTER_CHECKPOINT="1,mask_weights,5"))
