@@ -139,6 +139,7 @@ def test_an_image_run_gets_pixel_heatmaps_and_play_replays_it(tmp_path, capsys):
     assert "mean over 2 episodes" in out and "coins" in out and gif.stat().st_size > 0
 
 
+@pytest.mark.slow  # two MazeGrid IMP runs (about 25 s), moved to keep the README's test command under 10 minutes
 @pytest.mark.parametrize(
     "encoding,figures",
     [
