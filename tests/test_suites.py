@@ -4,6 +4,8 @@ refusals (an unknown id, an id that would download, actions the agents cannot ta
 extra, pixels under an MLP)."""
 
 import dataclasses
+import subprocess
+import sys
 
 import jax
 import jax.numpy as jnp
@@ -189,14 +191,16 @@ def test_ticketlab_envs_lists_every_suite_id():
 
 
 @pytest.mark.slow  # Craftax draws its textures once (about a minute on 2 cores) before the pixel observation exists
-def test_craftax_pixels_under_an_mlp_is_refused_before_anything_is_written(tmp_path):
-    base = ticketlab.preset("cartpole-ppo")
-    cfg = dataclasses.replace(
-        base, out=str(tmp_path / "runs"), env=dataclasses.replace(base.env, name="craftax:Craftax-Classic-Pixels-v1")
-    )
-    with pytest.raises(ConfigError, match=r"^network.torso: craftax:Craftax-Classic-Pixels-v1 observes 63x63x3 frames"):
-        ticketlab.run(cfg)
-    assert not (tmp_path / "runs").exists()
+def test_craftax_pixels_under_an_mlp_exit_2_before_anything_is_written(tmp_path):
+    out = tmp_path / "runs"
+    args = ["run", "cartpole-ppo", "--env.name", "craftax:Craftax-Classic-Pixels-v1", "--out", str(out)]
+    done = subprocess.run([sys.executable, "-m", "ticketlab.cli", *args], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 2
+    [line] = [x for x in done.stderr.strip().splitlines() if x.startswith("ticketlab: error:")]
+    assert line.startswith(
+        "ticketlab: error: network.torso: craftax:Craftax-Classic-Pixels-v1 observes 63x63x3 frames, which the mlp"
+    ) and line.endswith("allowed: nature-cnn (its presets' network), or --network.torso mlp said explicitly")
+    assert not out.exists()
     spec = ticketlab.make_env("craftax:Craftax-Classic-Pixels-v1")
     assert spec.image_layout == "HWC" and spec.channel_names == ("red", "green", "blue")
 
