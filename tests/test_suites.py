@@ -231,3 +231,23 @@ def test_a_suite_runs_imp_and_draws_what_its_mask_keeps(name, steps, figure, tmp
     assert run / "figures" / f"{figure}.png" in plot_run(run)
     page = write_report([str(run)], str(tmp_path / "report.html")).read_text()
     assert ("The observation's parts" in page) == (figure == "input_groups")
+
+
+def test_the_grouped_input_table_by_hand():
+    from ticketlab.reporting.plots.input_groups import input_group_table
+
+    def row(condition, level, seed, kept):
+        return {"condition": condition, "level": level, "seed": seed, "density": 0.5**level,
+                "input_layer": {"actor": {"kept": kept, "magnitude": kept}}}  # fmt: skip
+
+    groups = ("map: a", "map: b", "map: a", "inventory")  # 4 inputs, 3 parts; 8 units: 8 connections each
+    rows = [row("dense", 0, s, [8, 8, 8, 8]) for s in (0, 1)]
+    rows += [row("mask_weights", 1, 0, [4, 2, 0, 8]), row("mask_weights", 1, 1, [2, 0, 2, 4])]
+    levels, dens, fractions = input_group_table(rows, groups)
+    np.testing.assert_array_equal(levels, [0, 1])
+    np.testing.assert_allclose(dens, [1.0, 0.5])
+    # map: a keeps (4 + 0) / 16 and (2 + 2) / 16; map: b 2/8 and 0/8; inventory 8/8 and 4/8
+    np.testing.assert_allclose(fractions["map: a"], [1.0, 0.25])
+    np.testing.assert_allclose(fractions["map: b"], [1.0, 0.125])
+    np.testing.assert_allclose(fractions["inventory"], [1.0, 0.75])
+    assert list(fractions) == ["map: a", "map: b", "inventory"]
