@@ -85,6 +85,7 @@ def _student_train(expert, cfg: BCConfig, hidden=(64, 64)):
     return program.init, partial(program.stages.train, one_run(program))
 
 
+@pytest.mark.slow  # two students distilled (about 11 s), moved to keep the README's test command under 10 minutes
 def test_student_data_never_depends_on_the_student(expert):
     _, first, *_ = expert
     cfg = BCConfig(total_steps=400, epochs=1, batch_size=100, eval_every=4, eval_episodes=1)

@@ -76,6 +76,7 @@ def test_the_input_norms_are_those_of_each_layers_inputs():
     np.testing.assert_allclose(norms["dense_1"], np.linalg.norm(hidden, axis=0), rtol=1e-5)
 
 
+@pytest.mark.slow  # an IMP run with a score of the user's (about 14 s), moved to keep the README's test command under 10 minutes
 def test_a_score_that_reads_activations_prunes_by_them(tmp_path):
     base = _tiny(
         tmp_path / "runs",

@@ -56,6 +56,7 @@ def test_truncated_and_corrupted_files_are_recomputed(tmp_path, capsys):
     assert "recomputed" in format_status(run_status(run))
 
 
+@pytest.mark.slow  # two command-line runs racing for one store (about 10 s), moved to keep the README's test command under 10 minutes
 def test_second_writer_refuses_naming_the_holder(tmp_path):
     cfg = tiny_config(tmp_path / "runs", levels=1, seeds=1)
     run = paths.run_dir(cfg)
