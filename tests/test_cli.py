@@ -50,7 +50,7 @@ CASES = [
         "bc.expert: unknown 'nope'; allowed: cartpole-ppo, acrobot-ppo, cartpole-dqn, pendulum-ppo, "
         "mountaincar-continuous-ppo, mazegrid-dqn, mazegrid-ppo, hopper-bullet-ppo, hopper-brax-ppo, walker2d-bullet-ppo, walker2d-brax-ppo, "
         "halfcheetah-bullet-ppo, halfcheetah-brax-ppo, ant-bullet-ppo, ant-brax-ppo, breakout-minatar-dqn, spaceinvaders-minatar-dqn, freeway-minatar-dqn, "
-        "asterix-minatar-dqn, seaquest-minatar-dqn, craftax-classic-ppo, empty-xminigrid-ppo, snake-jumanji-ppo, "
+        "asterix-minatar-dqn, seaquest-minatar-dqn, craftax-classic-ppo, craftax-classic-pixels-ppo, empty-xminigrid-ppo, snake-jumanji-ppo, "
         "<path>.safetensors",
     ),
     (["run", "cartpole-bc", "--student.hidden", "0,5"], "student.hidden: widths must be >= 1"),
@@ -272,6 +272,7 @@ def test_presets_lists_every_preset(capsys):
         "digits-mlp",
         "mnist-mlp",
         "craftax-classic-ppo",
+        "craftax-classic-pixels-ppo",
         "empty-xminigrid-ppo",
         "snake-jumanji-ppo",
     ]

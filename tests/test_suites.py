@@ -211,11 +211,12 @@ def _tiny(name, tmp_path, steps):
     return dataclasses.replace(cfg, seeds=1, levels=2, out=str(tmp_path / "runs"), ppo=ppo)
 
 
-@pytest.mark.slow  # an IMP run per suite (about 4 min in all, most of it compiling Craftax)
+@pytest.mark.slow  # an IMP run per suite and Craftax's pixels (about 5 min in all, most of it compiling Craftax)
 @pytest.mark.parametrize(
     "name, steps, figure",
     [
         ("craftax-classic-ppo", 2048, "input_groups"),
+        ("craftax-classic-pixels-ppo", 1024, "channel_density"),
         ("empty-xminigrid-ppo", 4096, "pixel_kept"),
         ("snake-jumanji-ppo", 4096, "input_groups"),
     ],
