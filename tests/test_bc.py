@@ -148,3 +148,22 @@ def test_bc_run_through_the_engine(expert, tmp_path):
         for r in rows
     )
     assert paths.config_file(run).exists()
+
+
+def test_an_expert_short_of_its_threshold_is_one_line_from_run(tmp_path):
+    """`ticketlab run` of a BC preset whose expert misses its threshold says so in one line (the
+    expert command's message: its return, the threshold, what to change) and exits 1, where the
+    Hopper BC demo once ended in a traceback; no student is trained."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "runs"
+    flags = ["--bc.expert-steps", "2048", "--bc.expert-seeds", "1", "--bc.expert-threshold", "1e6"]
+    args = [sys.executable, "-m", "ticketlab.cli", "run", "cartpole-bc", "--out", str(out), *flags]
+    done = subprocess.run(args, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    [line] = [x for x in done.stderr.strip().splitlines() if x.startswith("ticketlab: error:")]
+    assert line.startswith("ticketlab: error: expert 'cartpole-ppo' reached a best mean evaluation return of ")
+    assert "< threshold 1e+06 in 2,048 steps over 1 seeds" in line and line.endswith("--bc.expert-threshold")
+    assert [p.name for p in out.iterdir()] == ["experts"]

@@ -15,7 +15,7 @@ from ticketlab.agents.registry import AGENTS, run_spec
 from ticketlab.cli import options as cli
 from ticketlab.cli.play import check_playable, play_episode, random_policy, trained_policy
 from ticketlab.core.config import canonical_torso, from_dict
-from ticketlab.core.errors import ConfigError, ExpertError, check_choice
+from ticketlab.core.errors import ConfigError, check_choice
 from ticketlab.envs import atari, mazegrid
 from ticketlab.envs.registry import ENVS, FAMILIES, floor_warning, make_env
 from ticketlab.envs.render import FORMATS, save_frames
@@ -101,21 +101,17 @@ def expert(opts: cli.Expert) -> int:
     torso = canonical_torso(opts.torso)
     if torso:
         check_choice("torso", torso, TORSOS.names())
-    try:
-        trained = train_expert(
-            opts.preset,
-            opts.out,
-            float("-inf") if threshold is None else threshold,
-            opts.seeds,
-            opts.steps,
-            torso=torso,
-            scale=opts.scale,
-            hidden=opts.hidden,
-            in_process=False,
-        )
-    except ExpertError as err:
-        print(f"ticketlab: error: {err}", file=sys.stderr)
-        return 1
+    trained = train_expert(
+        opts.preset,
+        opts.out,
+        float("-inf") if threshold is None else threshold,
+        opts.seeds,
+        opts.steps,
+        torso=torso,
+        scale=opts.scale,
+        hidden=opts.hidden,
+        in_process=False,
+    )
     state = "trained now" if trained.trained_now else "cached, nothing trained"
     print(
         f"expert {opts.preset} ({trained.env}, {','.join(map(str, trained.hidden))} {trained.activation}): "

@@ -7,7 +7,7 @@ import os
 import sys
 
 from ticketlab.cli.parse import parse
-from ticketlab.core.errors import ConfigError
+from ticketlab.core.errors import ConfigError, ExpertError
 from ticketlab.presets import describe
 
 
@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
         return getattr(commands, parsed.command)(parsed.options[0])
     except ConfigError as err:
         return fail(str(err))
-    except WorkerDied as err:  # what the workers finished is on disk; the same command resumes
+    except (WorkerDied, ExpertError) as err:  # what finished is on disk; the same command resumes
         print(f"ticketlab: error: {err}", file=sys.stderr)
         return 1
 

@@ -32,9 +32,11 @@ BRAX_DEMO_STEPS = 600_000
 """Env steps per run of the `<task>-brax-ppo` demos: the compiled path affords 4x Bullet's budget in a
 quarter of its time."""
 
-BULLET_EXPERT_THRESHOLDS = {"hopper": 700.0, "walker2d": 150.0, "halfcheetah": -400.0, "ant": 600.0}
+BULLET_EXPERT_THRESHOLDS = {"hopper": 600.0, "walker2d": 150.0, "halfcheetah": -400.0, "ant": 600.0}
 """Mean evaluation return a cached demo-budget Bullet PPO expert must reach: well above a random
-policy's (20, 17, -1260, 371: envs/bullet.py), below what the demo budget reached."""
+policy's (20, 17, -1260, 371: envs/bullet.py), below what the demo budget reached (Hopper under
+rlpyt's sampled evaluation: 694 for the better of 2 seeds, where greedy evaluation gave over 800;
+the other three were set before that choice and not re-measured)."""
 
 PAPER_PPO = {
     "ppo.total_steps": 1_500_000,
