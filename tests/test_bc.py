@@ -150,6 +150,7 @@ def test_bc_run_through_the_engine(expert, tmp_path):
     assert paths.config_file(run).exists()
 
 
+@pytest.mark.slow  # trains a 2,048-step expert in a fresh process (about 30 s), kept out of the README's test command
 def test_an_expert_short_of_its_threshold_is_one_line_from_run(tmp_path):
     """`ticketlab run` of a BC preset whose expert misses its threshold says so in one line (the
     expert command's message: its return, the threshold, what to change) and exits 1, where the
