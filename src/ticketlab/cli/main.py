@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
         return getattr(commands, parsed.command)(parsed.options[0])
     except ConfigError as err:
         return fail(str(err))
-    except (WorkerDied, ExpertError) as err:  # what finished is on disk; the same command resumes
+    except (WorkerDied, ExpertError) as err:  # what finished (blocks, an expert's runs) stays on disk
         print(f"ticketlab: error: {err}", file=sys.stderr)
         return 1
 
