@@ -8,6 +8,13 @@ os.environ.setdefault("XLA_FLAGS", "--xla_force_host_platform_device_count=1")
 
 from ticketlab.core.config import ExperimentConfig, IMPConfig, PPOConfig  # noqa: E402
 from ticketlab.presets import preset  # noqa: E402
+from ticketlab.runtime.workers import usable_cores  # noqa: E402
+
+
+def pytest_xdist_auto_num_workers(config):
+    """`pytest -n auto`: one worker per usable core, as `--workers auto` counts them, at most 4 (each
+    holds JAX, torch and its compiled programs: 2-3 GiB measured)."""
+    return min(len(usable_cores()), 4)
 
 
 def tiny_config(out, **overrides) -> ExperimentConfig:

@@ -163,32 +163,3 @@ def test_hopper_imp_prunes_actor_and_critic_through_the_host_path(tmp_path):
         assert kept == count_after_levels(total, cfg.imp.prune_fraction, level), (level, condition)
         critic = np.asarray(mask["critic"]["dense_0"]["kernel"])
         assert critic.all() == (level == 0)  # ACP: the critic is pruned too
-
-
-@pytest.mark.slow
-def test_a_two_node_ray_cluster_finishes_a_hopper_run_as_a_local_one(tmp_path, monkeypatch):
-    """The host path under Ray: two nodes on 127.0.0.1, one task (seed block) each, the same
-    stored bits as the local backend."""
-    from conftest import stored_arrays, two_node_ray
-
-    from ticketlab.launch.launchers import launch
-    from ticketlab.launch.tasks import make_tasks
-
-    base = preset("hopper-bullet-ppo")
-    cfg = dataclasses.replace(
-        base,
-        seeds=2,
-        levels=2,
-        block_seeds=1,
-        ppo=dataclasses.replace(base.ppo, total_steps=2560, eval_every=1, eval_episodes=1),
-    )
-    local = tmp_path / "local"
-    done, failed = launch(make_tasks([dataclasses.replace(cfg, out=str(local))]), "local", workers=2)
-    assert len(done) == 2 and not failed
-    with two_node_ray(monkeypatch):
-        remote = tmp_path / "ray"
-        done, failed = launch(make_tasks([dataclasses.replace(cfg, out=str(remote))]), "ray", retries=1)
-        assert not failed and len(done) == 2 and len({d["node"] for d in done}) == 2
-    a, b = stored_arrays(local), stored_arrays(remote)
-    assert a.keys() == b.keys() and len(a) == 2 * (1 + len(PAPER_CONDITIONS)) * 3
-    assert all(a[k] == b[k] for k in a)

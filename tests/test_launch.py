@@ -1,5 +1,9 @@
-"""Launchers: a two-node Ray cluster on 127.0.0.1 (one task failing once, then retried), and
-submitit's local cluster; both write the same store, bit for bit, as the local backend."""
+"""Launchers: a two-node Ray cluster on 127.0.0.1 (one task failing once, then retried; and a
+Bullet Hopper run through the host path), and submitit's local cluster; each writes the same store,
+bit for bit, as the local backend. Every Ray cluster of the suite starts here, so that under
+`pytest -n` (a module per worker) two never run at once."""
+
+import dataclasses
 
 import pytest
 from conftest import stored_arrays as store_arrays
@@ -7,6 +11,8 @@ from conftest import tiny_config, two_node_ray
 
 from ticketlab.launch.launchers import launch
 from ticketlab.launch.tasks import make_tasks
+from ticketlab.presets import preset
+from ticketlab.pruning.conditions import PAPER_CONDITIONS
 from ticketlab.store.completion import read_events
 
 
@@ -85,3 +91,27 @@ def test_submitit_local_cluster_matches_local(tmp_path, local_store):
     assert not failed and len(done) == 2
     a, b = store_arrays(local_store), store_arrays(out)
     assert a.keys() == b.keys() and all(a[k] == b[k] for k in a)
+
+
+@pytest.mark.slow
+def test_a_two_node_ray_cluster_finishes_a_hopper_run_as_a_local_one(tmp_path, monkeypatch):
+    """The host path under Ray: two nodes on 127.0.0.1, one task (seed block) each, the same
+    stored bits as the local backend."""
+    base = preset("hopper-bullet-ppo")
+    cfg = dataclasses.replace(
+        base,
+        seeds=2,
+        levels=2,
+        block_seeds=1,
+        ppo=dataclasses.replace(base.ppo, total_steps=2560, eval_every=1, eval_episodes=1),
+    )
+    local = tmp_path / "local"
+    done, failed = launch(make_tasks([dataclasses.replace(cfg, out=str(local))]), "local", workers=2)
+    assert len(done) == 2 and not failed
+    with two_node_ray(monkeypatch):
+        remote = tmp_path / "ray"
+        done, failed = launch(make_tasks([dataclasses.replace(cfg, out=str(remote))]), "ray", retries=1)
+        assert not failed and len(done) == 2 and len({d["node"] for d in done}) == 2
+    a, b = store_arrays(local), store_arrays(remote)
+    assert a.keys() == b.keys() and len(a) == 2 * (1 + len(PAPER_CONDITIONS)) * 3
+    assert all(a[k] == b[k] for k in a)

@@ -17,6 +17,7 @@ from ticketlab.core.errors import ConfigError
 from ticketlab.envs import craftax_suite, jumanji_suite, xminigrid_suite
 from ticketlab.envs.registry import env_ids
 from ticketlab.envs.suites import Field, flatten, groups_of, names_of, require
+from ticketlab.presets import PRESETS
 
 
 def _steps(spec, actions, key=0):
@@ -232,6 +233,14 @@ def test_a_suite_runs_imp_and_draws_what_its_mask_keeps(name, steps, figure, tmp
     assert run / "figures" / f"{figure}.png" in plot_run(run)
     page = write_report([str(run)], str(tmp_path / "report.html")).read_text()
     assert ("The observation's parts" in page) == (figure == "input_groups")
+
+
+@pytest.mark.slow  # tracing each Craftax preset's program (test_cuda_lowering.py lowers the others)
+@pytest.mark.parametrize("name", [n for n in PRESETS.names() if n.startswith("craftax")])
+def test_the_craftax_presets_lower_for_cuda(name, tmp_path):
+    from test_cuda_lowering import check_lowering
+
+    check_lowering(name, tmp_path)
 
 
 def test_the_grouped_input_table_by_hand():
