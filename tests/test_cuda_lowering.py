@@ -63,6 +63,7 @@ def _experiment(name, tmp_path):
 
 HOST = {name for name in PRESETS.names() if "bullet" in name}
 FAST = ["cartpole-bc", "breakout-minatar-dqn", "pong-atari-ppo"]  # (BC's stages; a CNN; ALE's custom calls)
+CRAFTAX = [name for name in PRESETS.names() if name.startswith("craftax")]  # lowered in test_suites.py
 
 
 def check_lowering(name, tmp_path):
@@ -86,6 +87,6 @@ def test_a_preset_of_each_family_lowers_for_cuda(name, tmp_path):
 @pytest.mark.slow  # about 3 min: every preset, Brax's the slowest to trace
 # the Craftax presets lower in tests/test_suites.py, in the process that runs Craftax's other tests
 # (Craftax writes its texture cache into its package on first use; pytest -n runs a module per worker)
-@pytest.mark.parametrize("name", [n for n in PRESETS.names() if n not in FAST and not n.startswith("craftax")])
+@pytest.mark.parametrize("name", [n for n in PRESETS.names() if n not in FAST + CRAFTAX])
 def test_every_preset_lowers_for_cuda(name, tmp_path):
     check_lowering(name, tmp_path)

@@ -11,13 +11,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from test_cuda_lowering import CRAFTAX, check_lowering
 
 import ticketlab
 from ticketlab.core.errors import ConfigError
 from ticketlab.envs import craftax_suite, jumanji_suite, xminigrid_suite
 from ticketlab.envs.registry import env_ids
 from ticketlab.envs.suites import Field, flatten, groups_of, names_of, require
-from ticketlab.presets import PRESETS
 
 
 def _steps(spec, actions, key=0):
@@ -236,10 +236,8 @@ def test_a_suite_runs_imp_and_draws_what_its_mask_keeps(name, steps, figure, tmp
 
 
 @pytest.mark.slow  # tracing each Craftax preset's program (test_cuda_lowering.py lowers the others)
-@pytest.mark.parametrize("name", [n for n in PRESETS.names() if n.startswith("craftax")])
+@pytest.mark.parametrize("name", CRAFTAX)
 def test_the_craftax_presets_lower_for_cuda(name, tmp_path):
-    from test_cuda_lowering import check_lowering
-
     check_lowering(name, tmp_path)
 
 
